@@ -1,0 +1,22 @@
+#pragma once
+// Reading RFC 822 / MIME messages into Items. GMime stays inside message.cpp.
+#include <string>
+#include <string_view>
+
+#include "core/domain.hpp"
+
+namespace sk::mail {
+
+// Parses raw message bytes. Never fails and never drops anything: a message GMime cannot
+// make sense of comes back with parse_status == unreadable and the defects in words; a
+// message read with repairs (bad charset, broken base64, missing boundary...) comes back
+// `repaired`. Fills every content field of Item (from, to, cc, subject, text, html_only,
+// headers, attachments, message_id, in_reply_to, references, sent_at, parse_status,
+// defects, raw_size); leaves id, client, source_key and received_at to the caller.
+Item parse_message(std::string_view raw);
+
+// Visible text of an HTML document: no tags, scripts or styles; entities decoded; block
+// elements become line breaks.
+std::string html_to_text(std::string_view html);
+
+}  // namespace sk::mail

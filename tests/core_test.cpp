@@ -1,0 +1,55 @@
+#include <gtest/gtest.h>
+
+#include "core/clock.hpp"
+#include "core/domain.hpp"
+#include "core/hash.hpp"
+#include "core/result.hpp"
+
+using namespace sk;
+
+TEST(Domain, NamesRoundTrip) {
+  for (int i = 0; i < kCategoryCount; ++i) {
+    auto c = static_cast<Category>(i);
+    EXPECT_EQ(category_from(to_string(c)), c);
+  }
+  EXPECT_EQ(relationship_from("protected-from"), Relationship::protected_from);
+  EXPECT_EQ(disposition_from("awaiting-va"), Disposition::awaiting_va);
+  EXPECT_FALSE(category_from("nonsense").has_value());
+}
+
+TEST(Domain, AddressHelpers) {
+  EXPECT_EQ(domain_of("Alice@Example.COM"), "example.com");
+  EXPECT_EQ(domain_of("nobody"), "");
+  EXPECT_TRUE(iequals("List-Id", "list-id"));
+}
+
+TEST(Ids, SequentialIsDeterministic) {
+  SequentialIds a, b;
+  EXPECT_EQ(a.next("itm"), "itm_1");
+  EXPECT_EQ(a.next("itm"), "itm_2");
+  EXPECT_EQ(b.next("itm"), "itm_1");
+  RandomIds r;
+  EXPECT_NE(r.next("x"), r.next("x"));
+}
+
+TEST(Hash, Sha256KnownVector) {
+  EXPECT_EQ(sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Time, FormatsUtc) { EXPECT_EQ(format_utc(0), "1970-01-01T00:00:00Z"); }
+
+static Result<int> half(int x) {
+  if (x % 2) return make_error(Errc::invalid_input, "odd");
+  return x / 2;
+}
+static Result<int> quarter(int x) {
+  SK_ASSIGN(int h, half(x));
+  return half(h);
+}
+TEST(Result, PropagatesErrors) {
+  EXPECT_EQ(*quarter(8), 2);
+  auto r = quarter(6);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "odd");
+}
