@@ -1,0 +1,243 @@
+#include "engine/engine.hpp"
+
+#include <cstdio>
+
+#include "core/hash.hpp"
+#include "engine/policy_codec.hpp"
+#include "mail/import.hpp"
+#include "mail/message.hpp"
+
+namespace sk::engine {
+
+Engine::Engine(store::Db& db, const Clock& clock, IdSource& ids, triage::SpamModel model)
+    : db_(db), clock_(clock), ids_(ids), model_(std::move(model)) {}
+
+Result<ItemId> Engine::intake_message(const ClientId& client, const std::string& source_key,
+                                      const std::string& raw, const std::string& origin) {
+  SK_ASSIGN(auto existing, db_.query("SELECT id FROM items WHERE client_id = ? AND source_key = ?",
+                                     {client, source_key}));
+  if (!existing.empty()) return ItemId{};
+  Item item = mail::parse_message(raw);
+  item.client = client;
+  item.source_key = source_key;
+  item.received_at = clock_.now();
+  item.id = ids_.next("itm");
+  PartyId party;
+  if (!item.from_address.empty()) {
+    SK_ASSIGN(party, store::ensure_party(db_, ids_, clock_, client, item.from_address,
+                                         item.from_name));
+  }
+  SK_ASSIGN(bool inserted, store::insert_item(db_, item, party, raw, origin));
+  return inserted ? item.id : ItemId{};
+}
+
+Result<ImportReport> Engine::import_paths(const ClientId& client,
+                                          const std::vector<std::string>& paths) {
+  ImportReport report;
+  for (const auto& path : paths) {
+    // One transaction per path: a folder of thousands of messages is one fsync, and an
+    // interrupted import leaves whole paths, never half an item.
+    SK_TRY(db_.transaction([&]() -> Result<void> {
+      SK_ASSIGN(auto stats, mail::scan_mail(path, [&](mail::RawMessage&& m) -> Result<void> {
+        ++report.found;
+        // Content-addressed: the same message imported again, from anywhere, is the same item.
+        std::string key = "import:" + sha256_hex(m.bytes);
+        SK_ASSIGN(ItemId id, intake_message(client, key, m.bytes, m.origin));
+        if (id.empty()) {
+          ++report.duplicates;
+          return ok();
+        }
+        ++report.added;
+        SK_ASSIGN(auto status, db_.query("SELECT parse_status FROM items WHERE id = ?", {id}));
+        std::string s = status.at(0).str(0);
+        if (s == "unreadable") ++report.unreadable;
+        if (s == "repaired") ++report.repaired;
+        return ok();
+      }));
+      report.skipped_files += stats.skipped_files;
+      return ok();
+    }));
+  }
+  return report;
+}
+
+Result<std::vector<triage::Lesson>> Engine::load_lessons(const ClientId& client) {
+  SK_ASSIGN(auto records, store::load_lessons(db_, client));
+  std::vector<triage::Lesson> lessons;
+  lessons.reserve(records.size());
+  for (const auto& r : records)
+    lessons.push_back({category_from(r.category).value_or(Category::other), r.sender, r.list_id,
+                       r.subject, triage::decode_words(r.features)});
+  return lessons;
+}
+
+Result<triage::Policy> Engine::load_policy(const ClientId& client) {
+  SK_ASSIGN(auto rows, db_.query("SELECT policy, email FROM clients WHERE id = ?", {client}));
+  if (rows.empty()) return make_error(Errc::not_found, "no client '" + client + "'");
+  SK_ASSIGN(auto policy, policy_from_json(rows[0].str(0)));
+  std::string email = rows[0].str(1);
+  if (!email.empty()) {
+    policy.client_addresses.push_back(email);
+    policy.client_domains.push_back(domain_of(email));
+  }
+  SK_ASSIGN(auto rules, store::load_rules(db_, client));
+  for (const auto& r : rules) {
+    SK_ASSIGN(auto rule, rule_from_json(r));
+    policy.rules.push_back(std::move(rule));
+  }
+  return policy;
+}
+
+namespace {
+std::string decision_summary(const Decision& d) {
+  std::string s = std::string(label(d.category)) + " → " + std::string(label(d.disposition));
+  for (const auto& r : d.reasons) s += "; " + r.text;
+  return s;
+}
+}  // namespace
+
+Result<TriageReport> Engine::triage_pending(const ClientId& client) {
+  SK_ASSIGN(auto pending, store::undecided_items(db_, client));
+  TriageReport report;
+  SK_ASSIGN(auto policy, load_policy(client));
+  SK_ASSIGN(auto lessons, load_lessons(client));
+  for (const auto& id : pending) {
+    SK_ASSIGN(auto stored, store::get_item(db_, client, id));
+    Party party;
+    if (!stored.item.from_address.empty()) {
+      SK_ASSIGN(auto found, store::find_party(db_, client, stored.item.from_address));
+      if (found) party = std::move(*found);
+    }
+    Decision d = triage::triage({stored.item, party, policy, model_, lessons, clock_.now()});
+    SK_TRY(store::record_decision(db_, ids_, clock_, client, d, "triage", decision_summary(d)));
+    ++report.decided;
+    ++report.by_disposition[d.disposition];
+    ++report.by_category[d.category];
+  }
+  return report;
+}
+
+Result<Decision> Engine::triage_item(const ClientId& client, const ItemId& item) {
+  SK_ASSIGN(auto stored, store::get_item(db_, client, item));
+  SK_ASSIGN(auto policy, load_policy(client));
+  SK_ASSIGN(auto lessons, load_lessons(client));
+  Party party;
+  if (!stored.item.from_address.empty()) {
+    SK_ASSIGN(auto found, store::find_party(db_, client, stored.item.from_address));
+    if (found) party = std::move(*found);
+  }
+  Decision d = triage::triage({stored.item, party, policy, model_, lessons, clock_.now()});
+  SK_TRY(store::record_decision(db_, ids_, clock_, client, d, "triage", decision_summary(d)));
+  return d;
+}
+
+Result<Decision> Engine::teach(const ClientId& client, const ItemId& item, Category category,
+                               std::optional<Disposition> disposition, const std::string& actor,
+                               const std::string& why) {
+  SK_ASSIGN(auto stored, store::get_item(db_, client, item));
+  SK_ASSIGN(auto before, store::current_decision(db_, client, item));
+  Decision d;
+  d.item = item;
+  d.category = category;
+  d.confidence = 1;
+  d.spam_score = before ? before->spam_score : 0;
+  d.decided_by = actor;
+  d.decided_at = clock_.now();
+  if (disposition) {
+    d.disposition = *disposition;
+  } else if (category == Category::spam) {
+    d.disposition = Disposition::screened;
+  } else {
+    // Re-run the policy with the corrected category, as if the classifier had said it.
+    SK_ASSIGN(auto policy, load_policy(client));
+    Delegation del = policy.delegation[static_cast<int>(category)];
+    d.disposition = (del == Delegation::notify) ? Disposition::to_client
+                    : (del == Delegation::draft) ? Disposition::awaiting_va
+                                                 : Disposition::handled;
+  }
+  std::string was = before ? std::string(label(before->category)) : std::string("undecided");
+  d.reasons.push_back({"correction", actor + " corrected this from " + was + " to " +
+                                         std::string(label(category)) +
+                                         (why.empty() ? std::string() : ": " + why)});
+  std::string folder = triage::folder_for(d.disposition, d.category);
+  if (!folder.empty()) d.effects.push_back({EffectKind::move_to_folder, folder});
+  SK_TRY(db_.transaction([&]() -> Result<void> {
+    SK_TRY(store::record_decision(db_, ids_, clock_, client, d, actor,
+                                  why.empty() ? "corrected by " + actor : why));
+    triage::Lesson lesson = triage::lesson_from(stored.item, category);
+    return store::add_lesson(db_, ids_, client,
+                             {item, std::string(to_string(category)), lesson.sender,
+                              lesson.list_id, lesson.subject, triage::encode_words(lesson.words),
+                              clock_.now()});
+  }));
+  return d;
+}
+
+Result<std::string> Engine::explain(const ClientId& client, const ItemId& item) {
+  SK_ASSIGN(auto stored, store::get_item(db_, client, item));
+  SK_ASSIGN(auto history, store::decision_history(db_, client, item));
+  const Item& it = stored.item;
+  std::string out;
+  out += "Item " + item + " (" + std::string(to_string(it.channel)) + ")\n";
+  out += "  From:     " + (it.from_name.empty() ? "" : it.from_name + " ") + "<" + it.from_address +
+         ">\n";
+  out += "  Subject:  " + it.subject + "\n";
+  out += "  Received: " + format_utc(it.received_at) + " from " + stored.origin + "\n";
+  out += "  Readable: " + std::string(to_string(it.parse_status)) + "\n";
+  for (const auto& defect : it.defects) out += "    - " + defect + "\n";
+  if (history.empty()) {
+    out += "\nNot decided yet. Run `sidekick triage --client ...`.\n";
+    return out;
+  }
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    const Decision& d = history[i];
+    out += "\n";
+    out += i + 1 == history.size() ? "Decision" : "Earlier decision";
+    char conf[32];
+    std::snprintf(conf, sizeof conf, "%.0f%%", d.confidence * 100);
+    out += " by " + d.decided_by + " at " + format_utc(d.decided_at) + ":\n";
+    out += "  " + std::string(label(d.category)) + " (" + conf + "), " +
+           std::string(label(d.disposition)) + "\n";
+    std::snprintf(conf, sizeof conf, "%.1f%%", d.spam_score * 100);
+    out += "  spam score " + std::string(conf) + "\n";
+    out += "  because:\n";
+    for (const auto& r : d.reasons) out += "    - " + r.text + "\n";
+  }
+  // What the classifier weighed, strongest first.
+  if (!model_.empty() && it.parse_status != ParseStatus::unreadable) {
+    auto top = model_.explain(triage::extract_features(it, true), 8);
+    if (!top.empty()) {
+      out += "\nWhat the spam classifier weighed most:\n";
+      for (const auto& c : top) {
+        char w[32];
+        std::snprintf(w, sizeof w, "%+.2f", c.weight);
+        out += "    " + std::string(w) + "  " + c.feature + "\n";
+      }
+    }
+  }
+  SK_ASSIGN(auto effects, store::effects_for_item(db_, client, item));
+  if (!effects.empty()) {
+    out += "\nPlanned effects:\n";
+    for (const auto& e : effects)
+      out += "    " + std::string(to_string(e.kind)) + " " + e.target + " (" + e.status + ")\n";
+  }
+  return out;
+}
+
+Result<void> Engine::import_rules(const ClientId& client, const std::string& toml_text,
+                                  const std::string& source_name, const std::string& actor) {
+  SK_ASSIGN(auto rules, rules_from_toml(toml_text, source_name));
+  std::vector<std::string> stored;
+  std::string names;
+  for (const auto& r : rules) {
+    stored.push_back(rule_to_json(r));
+    names += (names.empty() ? "" : ", ") + r.name;
+  }
+  return db_.transaction([&]() -> Result<void> {
+    SK_TRY(store::replace_rules(db_, client, stored));
+    return store::append_audit(db_, client, clock_.now(), actor, "rules imported",
+                               std::to_string(rules.size()) + " rules from " + source_name, names);
+  });
+}
+
+}  // namespace sk::engine

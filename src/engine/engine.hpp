@@ -1,0 +1,69 @@
+#pragma once
+// The engine's one path: intake (items into the store), triage (decide what is undecided),
+// corrections (teach) and explanations. Commands and the web console both call this.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "store/db.hpp"
+#include "store/repos.hpp"
+#include "triage/triage.hpp"
+
+namespace sk::engine {
+
+struct ImportReport {
+  std::size_t found = 0;       // messages found at the paths
+  std::size_t added = 0;       // new items
+  std::size_t duplicates = 0;  // already imported before
+  std::size_t unreadable = 0;  // kept raw, marked for the VA
+  std::size_t repaired = 0;    // read with defects noted
+  std::size_t skipped_files = 0;
+};
+
+struct TriageReport {
+  std::size_t decided = 0;
+  std::map<Disposition, std::size_t> by_disposition;
+  std::map<Category, std::size_t> by_category;
+};
+
+class Engine {
+ public:
+  // `model` may be empty (untrained): then nothing is called spam by the classifier.
+  Engine(store::Db& db, const Clock& clock, IdSource& ids, triage::SpamModel model);
+
+  Result<ImportReport> import_paths(const ClientId& client, const std::vector<std::string>& paths);
+  // Intake of one message from any source; `source_key` makes it idempotent.
+  // Returns the new item's id, or empty when the key was already there.
+  Result<ItemId> intake_message(const ClientId& client, const std::string& source_key,
+                                const std::string& raw, const std::string& origin);
+
+  Result<TriageReport> triage_pending(const ClientId& client);
+  Result<Decision> triage_item(const ClientId& client, const ItemId& item);
+
+  // A correction: the item is of `category` (and, if given, goes to `disposition`). The
+  // decision is replaced, the audit log says who and why, and the lesson applies at once.
+  Result<Decision> teach(const ClientId& client, const ItemId& item, Category category,
+                         std::optional<Disposition> disposition, const std::string& actor,
+                         const std::string& why);
+
+  // The decision history of an item, in words.
+  Result<std::string> explain(const ClientId& client, const ItemId& item);
+
+  Result<triage::Policy> load_policy(const ClientId& client);
+  Result<void> import_rules(const ClientId& client, const std::string& toml_text,
+                            const std::string& source_name, const std::string& actor);
+
+  const triage::SpamModel& model() const { return model_; }
+
+ private:
+  Result<std::vector<triage::Lesson>> load_lessons(const ClientId& client);
+
+  store::Db& db_;
+  const Clock& clock_;
+  IdSource& ids_;
+  triage::SpamModel model_;
+};
+
+}  // namespace sk::engine

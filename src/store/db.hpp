@@ -1,0 +1,48 @@
+#pragma once
+// One database interface for both engines. SQL is written once with `?` placeholders; each
+// engine adapts it. Repositories (repos.hpp) are the only callers outside this module's tests.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace sk::store {
+
+using Value = std::variant<std::monostate, std::int64_t, double, std::string>;
+using Params = std::vector<Value>;
+
+struct Row {
+  std::vector<Value> cols;
+  bool is_null(std::size_t i) const { return cols.at(i).index() == 0; }
+  std::int64_t i64(std::size_t i) const;
+  double f64(std::size_t i) const;
+  std::string str(std::size_t i) const;  // empty for NULL
+};
+
+class Db {
+ public:
+  virtual ~Db() = default;
+  virtual Result<void> exec(std::string_view sql, const Params& params = {}) = 0;
+  virtual Result<std::vector<Row>> query(std::string_view sql, const Params& params = {}) = 0;
+  // Runs `fn` in one transaction: committed when it returns ok, rolled back otherwise.
+  // Nested calls join the outer transaction.
+  virtual Result<void> transaction(const std::function<Result<void>()>& fn) = 0;
+  // Rows changed by the last exec.
+  virtual std::int64_t changes() const = 0;
+  virtual std::string_view engine() const = 0;
+};
+
+// Opens (creating if needed) an SQLite database in WAL mode. ":memory:" for tests.
+Result<std::unique_ptr<Db>> open_sqlite(const std::string& path);
+
+// Brings the schema to the newest version; safe to call on every start.
+Result<void> migrate(Db& db);
+// The schema version the database is at.
+Result<int> schema_version(Db& db);
+
+}  // namespace sk::store

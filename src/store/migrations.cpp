@@ -1,0 +1,169 @@
+// Versioned schema. A migration is never edited once released: add a new one.
+#include <array>
+#include <string_view>
+
+#include "store/db.hpp"
+
+namespace sk::store {
+namespace {
+
+constexpr std::array<std::string_view, 1> kMigrations{
+    // 1: the engine core.
+    R"sql(
+CREATE TABLE counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE clients (
+  id TEXT PRIMARY KEY,
+  slug TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  email TEXT NOT NULL DEFAULT '',
+  timezone TEXT NOT NULL DEFAULT 'UTC',
+  policy TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE parties (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  name TEXT NOT NULL DEFAULT '',
+  relationship TEXT NOT NULL DEFAULT 'unknown',
+  let_in INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX parties_client ON parties(client_id);
+CREATE TABLE identities (
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  identity TEXT NOT NULL,
+  party_id TEXT NOT NULL REFERENCES parties(id),
+  PRIMARY KEY (client_id, identity)
+);
+CREATE TABLE items (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  channel TEXT NOT NULL,
+  source_key TEXT NOT NULL,
+  party_id TEXT REFERENCES parties(id),
+  from_address TEXT NOT NULL DEFAULT '',
+  from_name TEXT NOT NULL DEFAULT '',
+  subject TEXT NOT NULL DEFAULT '',
+  message_id TEXT NOT NULL DEFAULT '',
+  sent_at INTEGER NOT NULL DEFAULT 0,
+  received_at INTEGER NOT NULL,
+  parse_status TEXT NOT NULL,
+  body TEXT NOT NULL,
+  origin TEXT NOT NULL DEFAULT '',
+  UNIQUE (client_id, source_key)
+);
+CREATE INDEX items_client_received ON items(client_id, received_at);
+CREATE INDEX items_client_from ON items(client_id, from_address);
+CREATE TABLE raw_messages (
+  item_id TEXT PRIMARY KEY REFERENCES items(id),
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  bytes BLOB NOT NULL
+);
+CREATE TABLE decisions (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  item_id TEXT NOT NULL REFERENCES items(id),
+  category TEXT NOT NULL,
+  disposition TEXT NOT NULL,
+  confidence REAL NOT NULL,
+  spam_score REAL NOT NULL,
+  labels TEXT NOT NULL DEFAULT '[]',
+  reasons TEXT NOT NULL DEFAULT '[]',
+  decided_by TEXT NOT NULL,
+  decided_at INTEGER NOT NULL,
+  current INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX decisions_item ON decisions(client_id, item_id, current);
+CREATE UNIQUE INDEX decisions_one_current ON decisions(item_id) WHERE current = 1;
+CREATE TABLE effects (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  decision_id TEXT NOT NULL REFERENCES decisions(id),
+  item_id TEXT NOT NULL REFERENCES items(id),
+  kind TEXT NOT NULL,
+  target TEXT NOT NULL DEFAULT '',
+  idempotency_key TEXT NOT NULL UNIQUE,
+  status TEXT NOT NULL DEFAULT 'planned',
+  result TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  done_at INTEGER
+);
+CREATE INDEX effects_pending ON effects(status, created_at);
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_client ON audit(client_id, seq);
+CREATE TABLE evidence (
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  seq INTEGER NOT NULL,
+  item_id TEXT NOT NULL,
+  party_id TEXT NOT NULL DEFAULT '',
+  at INTEGER NOT NULL,
+  payload TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  PRIMARY KEY (client_id, seq)
+);
+CREATE TRIGGER evidence_no_update BEFORE UPDATE ON evidence
+  BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+CREATE TRIGGER evidence_no_delete BEFORE DELETE ON evidence
+  BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+CREATE TABLE rules (
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  position INTEGER NOT NULL,
+  rule TEXT NOT NULL,
+  PRIMARY KEY (client_id, position)
+);
+CREATE TABLE lessons (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  item_id TEXT NOT NULL REFERENCES items(id),
+  category TEXT NOT NULL,
+  sender TEXT NOT NULL DEFAULT '',
+  list_id TEXT NOT NULL DEFAULT '',
+  subject TEXT NOT NULL DEFAULT '',
+  features TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX lessons_client ON lessons(client_id);
+)sql",
+};
+
+}  // namespace
+
+Result<int> schema_version(Db& db) {
+  SK_TRY(db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "applied_at TEXT NOT NULL)"));
+  SK_ASSIGN(auto rows, db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  return static_cast<int>(rows.at(0).i64(0));
+}
+
+Result<void> migrate(Db& db) {
+  SK_ASSIGN(int current, schema_version(db));
+  for (int v = current + 1; v <= static_cast<int>(kMigrations.size()); ++v) {
+    SK_TRY(db.transaction([&]() -> Result<void> {
+      // Statements are split on ";\n" so triggers keep their inner semicolons on one line.
+      std::string_view sql = kMigrations[static_cast<std::size_t>(v - 1)];
+      std::size_t start = 0;
+      while (start < sql.size()) {
+        auto end = sql.find(";\n", start);
+        if (end == std::string_view::npos) end = sql.size();
+        auto stmt = sql.substr(start, end - start);
+        if (stmt.find_first_not_of(" \n\t") != std::string_view::npos) SK_TRY(db.exec(stmt));
+        start = end + 2;
+      }
+      return db.exec("INSERT INTO schema_migrations VALUES (?, datetime('now'))",
+                     {std::int64_t{v}});
+    }));
+  }
+  return ok();
+}
+
+}  // namespace sk::store

@@ -1,0 +1,162 @@
+#include <sqlite3.h>
+
+#include "store/db.hpp"
+
+namespace sk::store {
+
+std::int64_t Row::i64(std::size_t i) const {
+  const auto& v = cols.at(i);
+  if (auto p = std::get_if<std::int64_t>(&v)) return *p;
+  if (auto p = std::get_if<double>(&v)) return static_cast<std::int64_t>(*p);
+  if (auto p = std::get_if<std::string>(&v)) return std::stoll(*p);
+  return 0;
+}
+
+double Row::f64(std::size_t i) const {
+  const auto& v = cols.at(i);
+  if (auto p = std::get_if<double>(&v)) return *p;
+  if (auto p = std::get_if<std::int64_t>(&v)) return static_cast<double>(*p);
+  if (auto p = std::get_if<std::string>(&v)) return std::stod(*p);
+  return 0;
+}
+
+std::string Row::str(std::size_t i) const {
+  const auto& v = cols.at(i);
+  if (auto p = std::get_if<std::string>(&v)) return *p;
+  if (auto p = std::get_if<std::int64_t>(&v)) return std::to_string(*p);
+  if (auto p = std::get_if<double>(&v)) return std::to_string(*p);
+  return {};
+}
+
+namespace {
+
+class SqliteDb final : public Db {
+ public:
+  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  ~SqliteDb() override { sqlite3_close_v2(db_); }
+
+  Result<void> exec(std::string_view sql, const Params& params) override {
+    auto rows = run(sql, params, nullptr);
+    if (!rows.ok()) return rows.error();
+    return ok();
+  }
+
+  Result<std::vector<Row>> query(std::string_view sql, const Params& params) override {
+    std::vector<Row> out;
+    auto r = run(sql, params, &out);
+    if (!r.ok()) return r.error();
+    return out;
+  }
+
+  Result<void> transaction(const std::function<Result<void>()>& fn) override {
+    if (depth_ > 0) {
+      ++depth_;
+      auto r = fn();
+      --depth_;
+      return r;
+    }
+    SK_TRY(exec("BEGIN IMMEDIATE", {}));
+    ++depth_;
+    auto r = fn();
+    --depth_;
+    if (!r.ok()) {
+      (void)exec("ROLLBACK", {});
+      return r;
+    }
+    auto c = exec("COMMIT", {});
+    if (!c.ok()) {
+      (void)exec("ROLLBACK", {});
+      return c;
+    }
+    return ok();
+  }
+
+  std::int64_t changes() const override { return sqlite3_changes64(db_); }
+  std::string_view engine() const override { return "sqlite"; }
+
+ private:
+  Error fail(std::string_view sql) const {
+    return make_error(sqlite3_errcode(db_) == SQLITE_CONSTRAINT ? Errc::conflict : Errc::storage,
+                      std::string(sqlite3_errmsg(db_)) + " [" + std::string(sql.substr(0, 80)) +
+                          "]");
+  }
+
+  Result<bool> run(std::string_view sql, const Params& params, std::vector<Row>* out) {
+    sqlite3_stmt* st = nullptr;
+    const char* tail = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, &tail) !=
+        SQLITE_OK)
+      return fail(sql);
+    struct Finalize {
+      sqlite3_stmt* s;
+      ~Finalize() { sqlite3_finalize(s); }
+    } fin{st};
+    if (!st) return true;  // empty statement
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i + 1);
+      const auto& v = params[i];
+      int rc = SQLITE_OK;
+      if (std::holds_alternative<std::monostate>(v))
+        rc = sqlite3_bind_null(st, idx);
+      else if (auto p = std::get_if<std::int64_t>(&v))
+        rc = sqlite3_bind_int64(st, idx, *p);
+      else if (auto p = std::get_if<double>(&v))
+        rc = sqlite3_bind_double(st, idx, *p);
+      else {
+        const auto& s = std::get<std::string>(v);
+        rc = sqlite3_bind_text64(st, idx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+      }
+      if (rc != SQLITE_OK) return fail(sql);
+    }
+    for (;;) {
+      int rc = sqlite3_step(st);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return fail(sql);
+      if (!out) continue;
+      Row row;
+      int n = sqlite3_column_count(st);
+      row.cols.reserve(static_cast<std::size_t>(n));
+      for (int c = 0; c < n; ++c) {
+        switch (sqlite3_column_type(st, c)) {
+          case SQLITE_NULL: row.cols.emplace_back(std::monostate{}); break;
+          case SQLITE_INTEGER: row.cols.emplace_back(std::int64_t{sqlite3_column_int64(st, c)}); break;
+          case SQLITE_FLOAT: row.cols.emplace_back(sqlite3_column_double(st, c)); break;
+          default: {
+            auto p = reinterpret_cast<const char*>(sqlite3_column_blob(st, c));
+            int len = sqlite3_column_bytes(st, c);
+            row.cols.emplace_back(std::string(p ? p : "", static_cast<std::size_t>(len)));
+          }
+        }
+      }
+      out->push_back(std::move(row));
+    }
+    return true;
+  }
+
+  sqlite3* db_;
+  int depth_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Db>> open_sqlite(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
+    sqlite3_close_v2(raw);
+    return make_error(Errc::storage, "cannot open database " + path + ": " + msg);
+  }
+  sqlite3_busy_timeout(raw, 10000);
+  std::unique_ptr<Db> db = std::make_unique<SqliteDb>(raw);
+  // WAL lets the console read while the engine writes; NORMAL sync is durable in WAL mode
+  // across process crashes, which is what the outbox needs.
+  if (path != ":memory:") SK_TRY(db->exec("PRAGMA journal_mode=WAL"));
+  SK_TRY(db->exec("PRAGMA synchronous=NORMAL"));
+  SK_TRY(db->exec("PRAGMA foreign_keys=ON"));
+  return db;
+}
+
+}  // namespace sk::store

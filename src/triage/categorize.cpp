@@ -1,0 +1,183 @@
+#include "triage/categorize.hpp"
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+
+namespace sk::triage {
+namespace {
+
+struct Cue {
+  std::string_view phrase;  // lower case; matched on word boundaries
+  double weight;
+};
+
+constexpr Cue kOutreach[] = {
+    {"quick call", 2},       {"15 minutes", 1.5},    {"15-minute", 1.5},
+    {"hop on a call", 2},    {"i came across", 2},   {"i noticed your", 1.5},
+    {"reaching out", 1.5},   {"reach out", 1},       {"partnership", 1},
+    {"would love to", 1},    {"our agency", 1.5},    {"our platform", 1.5},
+    {"book a demo", 2},      {"schedule a demo", 2}, {"following up on my", 1.5},
+    {"touch base", 1},       {"help you grow", 2},   {"grow your business", 2},
+    {"increase your", 1},    {"leads", 1},           {"seo", 1.5},
+    {"lead generation", 2},  {"decision maker", 1.5}, {"are you the right person", 2},
+    {"free trial", 1},       {"case study", 1},      {"roi", 1},
+    {"web design", 1},       {"outsourcing", 1.5},   {"offshore", 1},
+};
+constexpr Cue kScheduling[] = {
+    {"meeting", 1.5},      {"schedule", 1.5},     {"reschedule", 2},   {"availability", 1.5},
+    {"available", 1},      {"calendar", 1},       {"appointment", 2},  {"book a time", 2},
+    {"free on", 1.5},      {"time to meet", 2},   {"call on", 1},      {"this week", 0.5},
+    {"next week", 0.5},    {"tomorrow at", 1.5},  {"works for you", 1.5}, {"invitation", 1},
+    {"zoom", 1},           {"google meet", 1.5},  {"lunch", 0.5},      {"monday", 0.5},
+    {"tuesday", 0.5},      {"wednesday", 0.5},    {"thursday", 0.5},   {"friday", 0.5},
+};
+constexpr Cue kBilling[] = {
+    {"invoice", 2.5},    {"receipt", 2},        {"payment", 1.5},   {"paid", 1},
+    {"amount due", 2.5}, {"billing", 2},        {"subscription", 1}, {"renewal", 1.5},
+    {"order #", 1.5},    {"statement", 1},      {"past due", 2.5},  {"overdue", 2},
+    {"purchase order", 2}, {"quote", 1},        {"remittance", 2},  {"balance", 1},
+    {"charged", 1.5},    {"credit card", 1},    {"vat", 1},         {"net 30", 2},
+};
+constexpr Cue kSupport[] = {
+    {"help", 1},           {"problem", 1.5},     {"issue", 1},        {"not working", 2.5},
+    {"doesn't work", 2.5}, {"does not work", 2.5}, {"error", 1},      {"broken", 1.5},
+    {"refund", 2},         {"can't", 0.5},       {"cannot", 0.5},     {"how do i", 2},
+    {"how can i", 1.5},    {"question about", 1.5}, {"my order", 2},  {"support", 1},
+    {"return", 0.5},       {"warranty", 1.5},    {"complaint", 2},    {"still waiting", 1.5},
+    {"my account", 1.5},   {"password", 1},      {"login", 1},        {"bug", 1},
+};
+constexpr Cue kPersonal[] = {
+    {"mom", 1.5},   {"dad", 1.5},      {"love", 0.5},   {"dinner", 1},   {"birthday", 1.5},
+    {"weekend", 0.5}, {"family", 1},   {"kids", 1},     {"wedding", 1.5}, {"vacation", 1},
+    {"party", 0.5}, {"congratulations", 1}, {"miss you", 2}, {"hugs", 2},
+};
+constexpr Cue kNewsletter[] = {
+    {"unsubscribe", 2},  {"view this email in your browser", 2.5}, {"newsletter", 2},
+    {"mailing list", 1.5}, {"manage your preferences", 2},          {"update your preferences", 2},
+    {"this week's", 1},  {"digest", 1},                              {"webinar", 1},
+    {"you are receiving this", 2.5}, {"you received this", 2},       {"opt out", 1.5},
+};
+
+bool word_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || static_cast<unsigned char>(c) >= 0x80;
+}
+
+// Counts phrase hits (capped) on word boundaries in lower-cased text.
+int count_phrase(std::string_view text, std::string_view phrase, int cap = 3) {
+  int n = 0;
+  for (std::size_t p = text.find(phrase); p != std::string_view::npos && n < cap;
+       p = text.find(phrase, p + phrase.size())) {
+    bool left = p == 0 || !word_char(text[p - 1]) || !word_char(phrase.front());
+    std::size_t e = p + phrase.size();
+    bool right = e >= text.size() || !word_char(text[e]) || !word_char(phrase.back());
+    if (left && right) ++n;
+  }
+  return n;
+}
+
+template <std::size_t N>
+double score_cues(std::string_view text, const Cue (&cues)[N], std::vector<std::pair<double, std::string>>& hits) {
+  double s = 0;
+  for (const auto& c : cues) {
+    int n = count_phrase(text, c.phrase);
+    if (n == 0) continue;
+    double w = c.weight * (1.0 + 0.3 * (n - 1));
+    s += w;
+    hits.emplace_back(w, "mentions '" + std::string(c.phrase) + "'");
+  }
+  return s;
+}
+
+}  // namespace
+
+bool is_bulk(const Item& item, std::string* why) {
+  auto say = [&](std::string s) {
+    if (why) *why = std::move(s);
+    return true;
+  };
+  if (const auto* v = item.header("auto-submitted"); v && lower(*v).rfind("no", 0) != 0)
+    return say("Auto-Submitted: " + *v);
+  if (const auto* v = item.header("precedence")) {
+    std::string p = lower(*v);
+    if (p.find("bulk") != std::string::npos || p.find("list") != std::string::npos ||
+        p.find("junk") != std::string::npos)
+      return say("Precedence: " + *v);
+  }
+  if (item.header("list-unsubscribe")) return say("it has a List-Unsubscribe header");
+  if (item.header("list-id")) return say("it has a List-Id header");
+  if (item.header("x-mailing-list") || item.header("mailing-list"))
+    return say("it comes from a mailing list");
+  return false;
+}
+
+CategoryGuess categorize(const CategoryContext& ctx) {
+  const Item& item = ctx.item;
+  std::string text = lower(item.subject);
+  text += "\n";
+  text += lower(std::string_view(item.text).substr(0, 16 * 1024));
+
+  std::array<double, kCategoryCount> score{};
+  std::array<std::vector<std::pair<double, std::string>>, kCategoryCount> hits;
+  auto add = [&](Category c, double w, std::string why) {
+    score[static_cast<int>(c)] += w;
+    hits[static_cast<int>(c)].emplace_back(w, std::move(why));
+  };
+
+  // Who it is from says the most.
+  switch (ctx.party.relationship) {
+    case Relationship::team: add(Category::team, 6, "the sender is on the client's team"); break;
+    case Relationship::family: add(Category::personal, 6, "the sender is family"); break;
+    case Relationship::customer: add(Category::support, 2, "the sender is a customer"); break;
+    case Relationship::vendor: add(Category::billing, 3, "the sender is a vendor"); break;
+    default: break;
+  }
+  std::string domain = domain_of(item.from_address);
+  if (!domain.empty() && std::find(ctx.client_domains.begin(), ctx.client_domains.end(),
+                                   domain) != ctx.client_domains.end())
+    add(Category::team, 4, "the sender writes from the client's own domain " + domain);
+
+  std::string bulk_why;
+  if (is_bulk(item, &bulk_why)) add(Category::newsletter, 4, bulk_why);
+  for (const auto& a : item.attachments) {
+    std::string t = lower(a.content_type);
+    if (t.find("text/calendar") != std::string::npos || lower(a.filename).ends_with(".ics"))
+      add(Category::scheduling, 4, "it carries a calendar invitation");
+    if (lower(a.filename).find("invoice") != std::string::npos)
+      add(Category::billing, 3, "it has an invoice attached");
+  }
+
+  auto& outreach_hits = hits[static_cast<int>(Category::cold_outreach)];
+  score[static_cast<int>(Category::cold_outreach)] += score_cues(text, kOutreach, outreach_hits);
+  if (score[static_cast<int>(Category::cold_outreach)] > 0 && ctx.party.items_let_in == 0 &&
+      ctx.party.relationship == Relationship::unknown)
+    add(Category::cold_outreach, 1, "the sender has never written before");
+  score[static_cast<int>(Category::scheduling)] +=
+      score_cues(text, kScheduling, hits[static_cast<int>(Category::scheduling)]);
+  score[static_cast<int>(Category::billing)] +=
+      score_cues(text, kBilling, hits[static_cast<int>(Category::billing)]);
+  score[static_cast<int>(Category::support)] +=
+      score_cues(text, kSupport, hits[static_cast<int>(Category::support)]);
+  score[static_cast<int>(Category::personal)] +=
+      score_cues(text, kPersonal, hits[static_cast<int>(Category::personal)]);
+  score[static_cast<int>(Category::newsletter)] +=
+      score_cues(text, kNewsletter, hits[static_cast<int>(Category::newsletter)]);
+
+  // "Other" wins unless some kind has clear evidence.
+  score[static_cast<int>(Category::other)] = 2.5;
+  int best = static_cast<int>(Category::other);
+  double total = 0;
+  for (int c = 1; c < kCategoryCount; ++c) {
+    total += score[c];
+    if (score[c] > score[best]) best = c;
+  }
+  CategoryGuess g;
+  g.category = static_cast<Category>(best);
+  g.confidence = total > 0 ? score[best] / total : 0;
+  auto& h = hits[best];
+  std::stable_sort(h.begin(), h.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t i = 0; i < h.size() && i < 3; ++i) g.evidence.push_back(h[i].second);
+  return g;
+}
+
+}  // namespace sk::triage

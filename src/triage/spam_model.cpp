@@ -1,0 +1,161 @@
+#include "triage/spam_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+namespace sk::triage {
+namespace {
+
+constexpr char kMagic[8] = {'S', 'K', 'S', 'P', 'A', 'M', '0', '1'};
+
+inline double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+
+// splitmix64: a tiny deterministic generator for shuffling.
+std::uint64_t next_random(std::uint64_t& s) {
+  std::uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+SpamModel::SpamModel() : weights_(std::size_t{1} << kFeatureBits, 0.0f) {}
+
+double SpamModel::logit(const std::vector<std::uint32_t>& ids) const {
+  double z = 0;
+  for (auto id : ids) z += weights_[id];
+  return z;
+}
+
+double SpamModel::score(const std::vector<std::uint32_t>& ids) const { return sigmoid(logit(ids)); }
+
+SpamModel SpamModel::train(const std::vector<LabelledFeatures>& examples,
+                           const TrainOptions& options) {
+  SpamModel m;
+  // Adagrad: rare tokens keep a large step, common ones settle; suits sparse text features.
+  std::vector<float> g2(m.weights_.size(), 0.0f);
+  std::vector<std::size_t> order(examples.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::uint64_t rng = options.seed;
+  for (int epoch = 0; epoch < options.epochs; ++epoch) {
+    for (std::size_t i = order.size(); i > 1; --i)
+      std::swap(order[i - 1], order[next_random(rng) % i]);
+    for (std::size_t idx : order) {
+      const auto& ex = examples[idx];
+      double p = m.score(ex.ids);
+      double grad = p - (ex.spam ? 1.0 : 0.0);
+      for (auto id : ex.ids) {
+        double g = grad + options.l2 * m.weights_[id];
+        g2[id] += static_cast<float>(g * g);
+        m.weights_[id] -= static_cast<float>(options.learning_rate * g / (std::sqrt(g2[id]) + 1e-6));
+      }
+    }
+  }
+  m.trained_examples_ = examples.size();
+  return m;
+}
+
+SpamModel SpamModel::train_calibrated(const std::vector<LabelledFeatures>& examples,
+                                      const TrainOptions& options, int folds, double ham_cost) {
+  std::vector<std::pair<double, bool>> oof;  // (score, spam) for every example, unseen
+  oof.reserve(examples.size());
+  for (int f = 0; f < folds; ++f) {
+    std::vector<LabelledFeatures> part;
+    part.reserve(examples.size());
+    for (std::size_t i = 0; i < examples.size(); ++i)
+      if (static_cast<int>(i % static_cast<std::size_t>(folds)) != f) part.push_back(examples[i]);
+    SpamModel m = train(part, options);
+    for (std::size_t i = static_cast<std::size_t>(f); i < examples.size();
+         i += static_cast<std::size_t>(folds))
+      oof.emplace_back(m.score(examples[i].ids), examples[i].spam);
+  }
+  std::sort(oof.begin(), oof.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  // Walk the threshold down from the top; flagged = everything above it.
+  std::size_t spam_total = 0;
+  for (const auto& [s, spam] : oof) spam_total += spam ? 1 : 0;
+  double best_cost = static_cast<double>(spam_total), best_threshold = 1.0;
+  std::size_t fp = 0, tp = 0;
+  for (std::size_t i = 0; i < oof.size(); ++i) {
+    (oof[i].second ? tp : fp) += 1;
+    if (i + 1 < oof.size() && oof[i + 1].first == oof[i].first) continue;
+    double cost = ham_cost * static_cast<double>(fp) + static_cast<double>(spam_total - tp);
+    if (cost < best_cost) {
+      best_cost = cost;
+      best_threshold = i + 1 < oof.size() ? (oof[i].first + oof[i + 1].first) / 2 : oof[i].first;
+    }
+  }
+  SpamModel m = train(examples, options);
+  m.threshold_ = best_threshold;
+  return m;
+}
+
+std::vector<Contribution> SpamModel::explain(const FeatureSet& fs, std::size_t top) const {
+  std::vector<Contribution> out;
+  for (std::size_t i = 0; i < fs.ids.size(); ++i) {
+    double w = weights_[fs.ids[i]];
+    if (w == 0 || i >= fs.names.size() || fs.names[i].rfind("bias", 0) == 0) continue;
+    out.push_back({fs.names[i], w});
+  }
+  std::sort(out.begin(), out.end(), [](const Contribution& a, const Contribution& b) {
+    return std::abs(a.weight) > std::abs(b.weight);
+  });
+  if (out.size() > top) out.resize(top);
+  return out;
+}
+
+std::string SpamModel::serialize() const {
+  // Sparse: most of the 2^20 slots stay zero.
+  std::string out(kMagic, sizeof kMagic);
+  auto put = [&](const void* p, std::size_t n) { out.append(static_cast<const char*>(p), n); };
+  std::uint64_t examples = trained_examples_;
+  put(&examples, sizeof examples);
+  put(&threshold_, sizeof threshold_);
+  std::uint32_t bits = kFeatureBits;
+  put(&bits, sizeof bits);
+  std::uint32_t count = 0;
+  for (float w : weights_)
+    if (w != 0) ++count;
+  put(&count, sizeof count);
+  for (std::uint32_t i = 0; i < weights_.size(); ++i) {
+    if (weights_[i] == 0) continue;
+    put(&i, sizeof i);
+    put(&weights_[i], sizeof(float));
+  }
+  return out;
+}
+
+Result<SpamModel> SpamModel::deserialize(std::string_view bytes) {
+  auto bad = [](const char* why) {
+    return make_error(Errc::parse, std::string("model file is not usable: ") + why);
+  };
+  if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    return bad("wrong format");
+  std::size_t pos = sizeof kMagic;
+  auto get = [&](void* p, std::size_t n) {
+    if (pos + n > bytes.size()) return false;
+    std::memcpy(p, bytes.data() + pos, n);
+    pos += n;
+    return true;
+  };
+  SpamModel m;
+  std::uint64_t examples = 0;
+  std::uint32_t bits = 0, count = 0;
+  if (!get(&examples, sizeof examples) || !get(&m.threshold_, sizeof m.threshold_) ||
+      !get(&bits, sizeof bits) || !get(&count, sizeof count))
+    return bad("truncated header");
+  if (bits != kFeatureBits) return bad("built for a different feature size");
+  for (std::uint32_t k = 0; k < count; ++k) {
+    std::uint32_t i = 0;
+    float w = 0;
+    if (!get(&i, sizeof i) || !get(&w, sizeof w)) return bad("truncated weights");
+    if (i >= m.weights_.size() || !std::isfinite(w)) return bad("corrupt weight");
+    m.weights_[i] = w;
+  }
+  m.trained_examples_ = examples;
+  return m;
+}
+
+}  // namespace sk::triage

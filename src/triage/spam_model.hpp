@@ -1,0 +1,66 @@
+#pragma once
+// The spam classifier: logistic regression over hashed features, trained offline on a
+// labelled corpus. Scoring is a sum of weights: a few hundred memory reads per message.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "triage/features.hpp"
+
+namespace sk::triage {
+
+struct LabelledFeatures {
+  std::vector<std::uint32_t> ids;
+  bool spam = false;
+};
+
+struct TrainOptions {
+  int epochs = 12;
+  double learning_rate = 0.2;
+  double l2 = 1e-6;
+  std::uint64_t seed = 42;  // shuffling order; fixed so a model is reproducible
+};
+
+struct Contribution {
+  std::string feature;  // readable name
+  double weight = 0;    // > 0 pushes toward spam
+};
+
+class SpamModel {
+ public:
+  SpamModel();
+
+  static SpamModel train(const std::vector<LabelledFeatures>& examples,
+                         const TrainOptions& options = {});
+  // Trains on everything, and sets the threshold from out-of-fold scores (k-fold cross
+  // validation) so that a false positive costs as much as `ham_cost` missed spams.
+  static SpamModel train_calibrated(const std::vector<LabelledFeatures>& examples,
+                                    const TrainOptions& options = {}, int folds = 5,
+                                    double ham_cost = 5);
+
+  // Probability that the message is spam, 0..1.
+  double score(const std::vector<std::uint32_t>& ids) const;
+  // Raw log-odds; score() is its logistic.
+  double logit(const std::vector<std::uint32_t>& ids) const;
+  // The features with the largest pull either way, strongest first.
+  std::vector<Contribution> explain(const FeatureSet& fs, std::size_t top) const;
+
+  // The score above which a message is called spam. Chosen at training time to keep ham
+  // false positives rare; a client's policy may override it.
+  double threshold() const { return threshold_; }
+  void set_threshold(double t) { threshold_ = t; }
+  bool empty() const { return trained_examples_ == 0; }
+  std::size_t trained_examples() const { return trained_examples_; }
+
+  std::string serialize() const;
+  static Result<SpamModel> deserialize(std::string_view bytes);
+
+ private:
+  std::vector<float> weights_;
+  double threshold_ = 0.5;
+  std::size_t trained_examples_ = 0;
+};
+
+}  // namespace sk::triage
