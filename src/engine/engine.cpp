@@ -205,7 +205,9 @@ Result<std::string> Engine::explain(const ClientId& client, const ItemId& item) 
   }
   // What the classifier weighed, strongest first.
   if (!model_.empty() && it.parse_status != ParseStatus::unreadable) {
-    auto top = model_.explain(triage::extract_features(it, true), 8);
+    triage::FeatureOptions named;
+    named.with_names = true;
+    auto top = model_.explain(triage::extract_features(it, named), 8);
     if (!top.empty()) {
       out += "\nWhat the spam classifier weighed most:\n";
       for (const auto& c : top) {

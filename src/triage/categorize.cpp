@@ -1,5 +1,7 @@
 #include "triage/categorize.hpp"
 
+#include "triage/features.hpp"
+
 #include <algorithm>
 #include <string_view>
 #include <utility>
@@ -35,7 +37,7 @@ constexpr Cue kScheduling[] = {
 constexpr Cue kBilling[] = {
     {"invoice", 2.5},    {"receipt", 2},        {"payment", 1.5},   {"paid", 1},
     {"amount due", 2.5}, {"billing", 2},        {"subscription", 1}, {"renewal", 1.5},
-    {"order #", 1.5},    {"statement", 1},      {"past due", 2.5},  {"overdue", 2},
+    {"order number", 1.5},    {"statement", 1},      {"past due", 2.5},  {"overdue", 2},
     {"purchase order", 2}, {"quote", 1},        {"remittance", 2},  {"balance", 1},
     {"charged", 1.5},    {"credit card", 1},    {"vat", 1},         {"net 30", 2},
 };
@@ -59,32 +61,20 @@ constexpr Cue kNewsletter[] = {
     {"you are receiving this", 2.5}, {"you received this", 2},       {"opt out", 1.5},
 };
 
-bool word_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || static_cast<unsigned char>(c) >= 0x80;
-}
-
-// Counts phrase hits (capped) on word boundaries in lower-cased text.
-int count_phrase(std::string_view text, std::string_view phrase, int cap = 3) {
-  int n = 0;
-  for (std::size_t p = text.find(phrase); p != std::string_view::npos && n < cap;
-       p = text.find(phrase, p + phrase.size())) {
-    bool left = p == 0 || !word_char(text[p - 1]) || !word_char(phrase.front());
-    std::size_t e = p + phrase.size();
-    bool right = e >= text.size() || !word_char(text[e]) || !word_char(phrase.back());
-    if (left && right) ++n;
-  }
-  return n;
-}
-
 template <std::size_t N>
-double score_cues(std::string_view text, const Cue (&cues)[N], std::vector<std::pair<double, std::string>>& hits) {
+double score_cues(const std::vector<std::uint64_t>& phrases, const Cue (&cues)[N],
+                  std::vector<std::pair<double, std::string>>& hits) {
+  // Hashed once; the table is constant, so a function-local static is safe to share.
+  static const std::array<std::uint64_t, N> hashes = [&] {
+    std::array<std::uint64_t, N> h{};
+    for (std::size_t i = 0; i < N; ++i) h[i] = phrase_hash(cues[i].phrase);
+    return h;
+  }();
   double s = 0;
-  for (const auto& c : cues) {
-    int n = count_phrase(text, c.phrase);
-    if (n == 0) continue;
-    double w = c.weight * (1.0 + 0.3 * (n - 1));
-    s += w;
-    hits.emplace_back(w, "mentions '" + std::string(c.phrase) + "'");
+  for (std::size_t i = 0; i < N; ++i) {
+    if (!std::binary_search(phrases.begin(), phrases.end(), hashes[i])) continue;
+    s += cues[i].weight;
+    hits.emplace_back(cues[i].weight, "mentions '" + std::string(cues[i].phrase) + "'");
   }
   return s;
 }
@@ -113,9 +103,7 @@ bool is_bulk(const Item& item, std::string* why) {
 
 CategoryGuess categorize(const CategoryContext& ctx) {
   const Item& item = ctx.item;
-  std::string text = lower(item.subject);
-  text += "\n";
-  text += lower(std::string_view(item.text).substr(0, 16 * 1024));
+  const auto& text = ctx.phrases;
 
   std::array<double, kCategoryCount> score{};
   std::array<std::vector<std::pair<double, std::string>>, kCategoryCount> hits;

@@ -2,6 +2,7 @@
 // What kind of message a non-spam item is: header evidence first (lists, bulk, auto-submitted,
 // calendar parts), then the words people use for each kind of request.
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct CategoryContext {
   const Item& item;
   const Party& party;
   const std::vector<std::string>& client_domains;  // the client's own domains (team mail)
+  const std::vector<std::uint64_t>& phrases;  // FeatureSet::phrases of the item
 };
 
 // The best non-spam category. Never returns spam.

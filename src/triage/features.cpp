@@ -6,12 +6,21 @@
 namespace sk::triage {
 namespace {
 
-constexpr std::uint32_t kFnvOffset = 2166136261u;
-constexpr std::uint32_t kFnvPrime = 16777619u;
+constexpr std::uint64_t kFnvOffset = 14695981039346656037ull;
+constexpr std::uint64_t kFnvPrime = 1099511628211ull;
 
-inline std::uint32_t fnv(std::uint32_t h, std::string_view s) {
-  for (unsigned char c : s) h = (h ^ c) * kFnvPrime;
+constexpr std::uint64_t fnv(std::uint64_t h, std::string_view s) {
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * kFnvPrime;
   return h;
+}
+constexpr std::uint64_t fnv(std::string_view s) { return fnv(kFnvOffset, s); }
+
+// Combines two hashes (a namespace and a token, or two tokens) into a well-mixed one.
+inline std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t z = a * 0x9e3779b97f4a7c15ull + b;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
 }
 
 inline char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
@@ -21,26 +30,39 @@ inline bool token_char(unsigned char c) {
          c == '$' || c == '\'' || c == '-' || c == '_' || c == '.' || c == '!' || c >= 0x80;
 }
 
-// Collects features; names only when explaining.
+// Collects features as hashes; builds readable names only when explaining.
 class Sink {
  public:
-  explicit Sink(bool with_names) : with_names_(with_names) {}
+  explicit Sink(const FeatureOptions& o) : options_(o) {}
 
-  // A feature in namespace `ns` (a short fixed tag) with value `token`.
+  bool naming() const { return options_.with_names; }
+
+  // A feature in namespace `ns` with value `token`.
   void add(std::string_view ns, std::string_view token) {
-    std::uint32_t h = fnv(fnv(kFnvOffset, ns), token);
-    h ^= h >> 15;  // FNV's low bits mix poorly; fold the high ones in
-    ids_.push_back(h & kFeatureMask);
-    if (with_names_) {
-      names_.emplace_back(ns);
-      names_.back() += ' ';
-      names_.back() += token;
+    add_hashed(ns, fnv(ns), fnv(token), token);
+  }
+
+  // The same with the hashes already known (the hot path: words of the text).
+  void add_hashed(std::string_view ns, std::uint64_t ns_hash, std::uint64_t token_hash,
+                  std::string_view token_for_name) {
+    auto id = static_cast<std::uint32_t>(mix(ns_hash, token_hash) & kFeatureMask);
+    ids_.push_back(id);
+    if (options_.with_names) {
+      bool want = !options_.name_only ||
+                  std::binary_search(options_.name_only->begin(), options_.name_only->end(), id);
+      names_.emplace_back();
+      if (want) {
+        names_.back().assign(ns);
+        names_.back() += " '";
+        names_.back() += token_for_name;
+        names_.back() += '\'';
+      }
     }
   }
 
   FeatureSet finish() {
     FeatureSet fs;
-    if (!with_names_) {
+    if (!options_.with_names) {
       std::sort(ids_.begin(), ids_.end());
       ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
       fs.ids = std::move(ids_);
@@ -59,7 +81,7 @@ class Sink {
   }
 
  private:
-  bool with_names_;
+  const FeatureOptions& options_;
   std::vector<std::uint32_t> ids_;
   std::vector<std::string> names_;
 };
@@ -115,6 +137,80 @@ std::string shape(std::string_view s) {
   return out;
 }
 
+bool digit(char c) { return c >= '0' && c <= '9'; }
+
+// Host names that dial-up, DSL and cable pools give their customers: "dsl", "dial", or the
+// address spelled out in digits.
+bool looks_dynamic(std::string_view host) {
+  static constexpr std::string_view kWords[] = {"dsl", "dial", "cable", "pool", "dyn", "ppp",
+                                                "dhcp", "modem", "client", "cust", "user",
+                                                "adsl", "broadband", "resident"};
+  std::string h = lower(host);
+  for (auto w : kWords)
+    if (h.find(w) != std::string::npos) return true;
+  int digit_runs = 0;
+  for (std::size_t i = 0; i < h.size(); ++i)
+    if (digit(h[i]) && (i == 0 || !digit(h[i - 1]))) ++digit_runs;
+  return digit_runs >= 3;
+}
+
+bool is_ip_literal(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!digit(c) && c != '.' && c != '[' && c != ']') return false;
+  return true;
+}
+
+// The registrable tail of a host name ("mail.example.co.uk" → "co.uk" is wrong, but two
+// labels are enough to tell a host claiming to be someone else).
+std::string_view last_two_labels(std::string_view host) {
+  auto dot = host.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) return host;
+  auto dot2 = host.rfind('.', dot - 1);
+  return dot2 == std::string_view::npos ? host : host.substr(dot2 + 1);
+}
+
+// "from HELO (RDNS [IP]) by ..." says whether the relay told the truth about its name and
+// whether it is a home connection; spamware rarely gets that right, real mail servers do.
+void received_hop(std::string_view v, std::size_t hop, Sink& sink) {
+  if (v.rfind("from ", 0) != 0) return;
+  std::string_view rest = v.substr(5);
+  auto sp = rest.find_first_of(" \t\r\n");
+  std::string_view helo = rest.substr(0, sp);
+  std::string_view inner;
+  auto open = rest.find('(');
+  auto by = rest.find(" by ");
+  if (open != std::string_view::npos && (by == std::string_view::npos || open < by)) {
+    auto close = rest.find(')', open);
+    inner = rest.substr(open + 1, close == std::string_view::npos ? std::string_view::npos
+                                                                : close - open - 1);
+  }
+  // inner: "rdns [ip]" or "[ip]" or "helo=... " or "user@host"
+  std::string_view rdns = inner.substr(0, inner.find_first_of(" ["));
+  if (auto at = rdns.find('@'); at != std::string_view::npos) rdns = rdns.substr(at + 1);
+  std::string tag = "hop " + std::to_string(hop);
+  auto emit = [&](std::string_view what) {
+    sink.add(tag, what);
+    sink.add("some hop", what);
+  };
+  std::string h = lower(helo), r = lower(rdns);
+  if (h == "localhost" || r == "localhost" || h.find("127.0.0.1") != std::string::npos) {
+    emit("local");
+    return;
+  }
+  if (is_ip_literal(h)) emit("greets with a bare address");
+  else if (h.find('.') == std::string::npos) emit("greets with a short name");
+  if (r.empty() || r == "unknown" || is_ip_literal(r)) {
+    emit("no reverse name");
+  } else {
+    if (looks_dynamic(r)) emit("home connection");
+    if (!is_ip_literal(h) && last_two_labels(h) != last_two_labels(r))
+      emit("claims a name that is not its own");
+    else if (h == r)
+      emit("name matches");
+  }
+}
+
 void header_features(const Item& item, Sink& sink) {
   std::size_t received = 0;
   for (const auto& h : item.headers) {
@@ -124,7 +220,8 @@ void header_features(const Item& item, Sink& sink) {
     sink.add("has-header", name);
     std::string_view v = h.value;
     if (name == "received") {
-      if (++received > 4) continue;
+      if (++received > 6) continue;
+      received_hop(v, received, sink);
       tokenize(v, [&](std::string_view t) { sink.add("received", t); });
     } else if (name == "x-mailer" || name == "user-agent" || name == "x-mimeole" ||
                name == "content-type" || name == "precedence" || name == "auto-submitted" ||
@@ -173,11 +270,43 @@ void sender_features(const Item& item, Sink& sink) {
   if (item.to.empty()) sink.add("to", "<none>");
 }
 
-void body_features(const Item& item, Sink& sink) {
-  std::size_t words = 0, upper_words = 0;
-  std::string_view prev;
-  std::string prev_buf;
-  tokenize(item.subject, [&](std::string_view t) { sink.add("subject", t); });
+// Words of free text: each word, each pair of neighbours, and the one- to three-word phrases
+// the category cues look for.
+class TextFeatures {
+ public:
+  TextFeatures(Sink& sink, std::vector<std::uint64_t>* phrases) : sink_(sink), phrases_(phrases) {}
+
+  void run(std::string_view ns, std::string_view text, bool pairs) {
+    std::uint64_t ns_hash = fnv(ns), pair_ns = fnv("pair");
+    std::uint64_t h1 = 0, h2 = 0;  // the previous two words' hashes
+    std::string prev;              // the previous word, only for names
+    tokenize(text, [&](std::string_view t) {
+      std::uint64_t h = fnv(t);
+      sink_.add_hashed(ns, ns_hash, h, t);
+      if (pairs && h1) {
+        std::string pair_name;
+        if (sink_.naming()) pair_name = prev + " " + std::string(t);
+        sink_.add_hashed("pair", pair_ns, mix(h1, h), pair_name);
+      }
+      if (phrases_) {
+        phrases_->push_back(h);
+        if (h1) phrases_->push_back(mix(h1, h));
+        if (h2) phrases_->push_back(mix(mix(h2, h1), h));
+      }
+      h2 = h1;
+      h1 = h;
+      if (sink_.naming()) prev.assign(t);
+    });
+  }
+
+ private:
+  Sink& sink_;
+  std::vector<std::uint64_t>* phrases_;
+};
+
+void body_features(const Item& item, Sink& sink, std::vector<std::uint64_t>* phrases) {
+  TextFeatures words(sink, phrases);
+  words.run("subject", item.subject, false);
   // Subject shouting and punctuation.
   std::size_t subj_upper = 0, subj_alpha = 0;
   for (char c : item.subject) {
@@ -193,65 +322,73 @@ void body_features(const Item& item, Sink& sink) {
   for (std::size_t p = text.find("://"); p != std::string_view::npos; p = text.find("://", p + 3))
     ++links;
   // Upper-case words are counted on the raw text, before the tokenizer lower-cases them.
+  std::size_t words_seen = 0, upper_words = 0;
   {
     std::size_t i = 0, n = text.size();
+    auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
     while (i < n) {
-      while (i < n && !((text[i] >= 'A' && text[i] <= 'Z') || (text[i] >= 'a' && text[i] <= 'z')))
-        ++i;
+      while (i < n && !alpha(text[i])) ++i;
       std::size_t s = i;
       bool all_upper = true;
-      while (i < n && ((text[i] >= 'A' && text[i] <= 'Z') || (text[i] >= 'a' && text[i] <= 'z'))) {
+      while (i < n && alpha(text[i])) {
         if (text[i] >= 'a') all_upper = false;
         ++i;
       }
       if (i - s >= 3) {
-        ++words;
+        ++words_seen;
         if (all_upper) ++upper_words;
       }
     }
   }
-  tokenize(text, [&](std::string_view t) {
-    sink.add("word", t);
-    if (!prev.empty()) {
-      prev_buf.assign(prev);
-      prev_buf += ' ';
-      prev_buf += t;
-      sink.add("pair", prev_buf);
-    }
-    prev_buf.assign(t);
-    prev = prev_buf;
-  });
+  words.run("word", text, true);
   sink.add("links", bucket(links));
   sink.add("length", bucket(text.size() / 256));
-  if (words >= 20) {
-    std::size_t pct = upper_words * 100 / words;
+  if (words_seen >= 20) {
+    std::size_t pct = upper_words * 100 / words_seen;
     sink.add("capitals", pct >= 30 ? "30%+" : pct >= 10 ? "10-30%" : "<10%");
   }
   if (item.html_only) sink.add("shape", "HTML only");
-  for (const auto& a : item.attachments) {
-    sink.add("attachment type", lower(a.content_type));
-  }
+  for (const auto& a : item.attachments) sink.add("attachment type", lower(a.content_type));
   sink.add("attachments", bucket(item.attachments.size()));
   if (item.parse_status != ParseStatus::ok) sink.add("shape", "malformed");
 }
 
 }  // namespace
 
-FeatureSet extract_features(const Item& item, bool with_names) {
-  Sink sink(with_names);
+FeatureSet extract_features(const Item& item, const FeatureOptions& options) {
+  Sink sink(options);
+  std::vector<std::uint64_t> phrases;
+  phrases.reserve(item.text.size() / 2);
   sink.add("bias", "");
   header_features(item, sink);
   sender_features(item, sink);
-  body_features(item, sink);
-  return sink.finish();
+  body_features(item, sink, &phrases);
+  FeatureSet fs = sink.finish();
+  std::sort(phrases.begin(), phrases.end());
+  phrases.erase(std::unique(phrases.begin(), phrases.end()), phrases.end());
+  fs.phrases = std::move(phrases);
+  return fs;
+}
+
+std::uint64_t phrase_hash(std::string_view phrase) {
+  std::uint64_t h1 = 0, h2 = 0, out = 0;
+  tokenize(phrase, [&](std::string_view t) {
+    std::uint64_t h = fnv(t);
+    out = h2 ? mix(mix(h2, h1), h) : h1 ? mix(h1, h) : h;
+    h2 = h1;
+    h1 = h;
+  });
+  return out;
 }
 
 std::vector<std::uint32_t> word_features(const Item& item) {
-  Sink sink(false);
-  tokenize(item.subject, [&](std::string_view t) { sink.add("word", t); });
+  FeatureOptions options;
+  Sink sink(options);
   std::string_view text = item.text;
   if (text.size() > 16 * 1024) text = text.substr(0, 16 * 1024);
-  tokenize(text, [&](std::string_view t) { sink.add("word", t); });
+  TextFeatures words(sink, nullptr);
+  words.run("word", item.subject, false);
+  words.run("word", text, false);
   return sink.finish().ids;
 }
 

@@ -15,11 +15,23 @@ inline constexpr std::uint32_t kFeatureMask = (1u << kFeatureBits) - 1;
 struct FeatureSet {
   std::vector<std::uint32_t> ids;   // sorted, unique, each < 2^kFeatureBits
   std::vector<std::string> names;   // parallel to ids, only when asked for (explain)
+  // Hashes of every one-, two- and three-word phrase of the subject and text, sorted; what
+  // category cues are looked up in (see phrase_hash).
+  std::vector<std::uint64_t> phrases;
 };
 
-// All features of the item. With `with_names`, also the readable name of each feature
-// ("word 'viagra'", "header X-Mailer has 'outlook'") for explaining a decision.
-FeatureSet extract_features(const Item& item, bool with_names = false);
+struct FeatureOptions {
+  bool with_names = false;  // fill FeatureSet::names
+  // With names: name only these ids (sorted), leave the others' names empty. Naming every
+  // feature costs more than finding them all.
+  const std::vector<std::uint32_t>* name_only = nullptr;
+};
+
+FeatureSet extract_features(const Item& item, const FeatureOptions& options = {});
+
+// The hash a phrase ("book a demo") has in FeatureSet::phrases: tokenized and lower-cased
+// the same way as the text.
+std::uint64_t phrase_hash(std::string_view phrase);
 
 // The words of the subject and text only, hashed; what lessons compare items by.
 std::vector<std::uint32_t> word_features(const Item& item);

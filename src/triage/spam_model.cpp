@@ -25,9 +25,10 @@ std::uint64_t next_random(std::uint64_t& s) {
 SpamModel::SpamModel() : weights_(std::size_t{1} << kFeatureBits, 0.0f) {}
 
 double SpamModel::logit(const std::vector<std::uint32_t>& ids) const {
+  // Features are scaled by 1/sqrt(n): a long message is not more certain for being long.
   double z = 0;
   for (auto id : ids) z += weights_[id];
-  return z;
+  return ids.empty() ? 0 : z / std::sqrt(static_cast<double>(ids.size()));
 }
 
 double SpamModel::score(const std::vector<std::uint32_t>& ids) const { return sigmoid(logit(ids)); }
@@ -47,8 +48,9 @@ SpamModel SpamModel::train(const std::vector<LabelledFeatures>& examples,
       const auto& ex = examples[idx];
       double p = m.score(ex.ids);
       double grad = p - (ex.spam ? 1.0 : 0.0);
+      double x = ex.ids.empty() ? 0 : 1.0 / std::sqrt(static_cast<double>(ex.ids.size()));
       for (auto id : ex.ids) {
-        double g = grad + options.l2 * m.weights_[id];
+        double g = grad * x + options.l2 * m.weights_[id];
         g2[id] += static_cast<float>(g * g);
         m.weights_[id] -= static_cast<float>(options.learning_rate * g / (std::sqrt(g2[id]) + 1e-6));
       }
@@ -92,11 +94,30 @@ SpamModel SpamModel::train_calibrated(const std::vector<LabelledFeatures>& examp
   return m;
 }
 
+std::vector<std::uint32_t> SpamModel::strongest(const std::vector<std::uint32_t>& ids,
+                                                std::size_t top, bool toward_spam) const {
+  std::vector<std::uint32_t> out;
+  for (auto id : ids)
+    if ((weights_[id] > 0) == toward_spam && weights_[id] != 0) out.push_back(id);
+  auto by_pull = [&](std::uint32_t a, std::uint32_t b) {
+    return std::abs(weights_[a]) > std::abs(weights_[b]);
+  };
+  if (out.size() > top) {
+    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(top), out.end(), by_pull);
+    out.resize(top);
+  } else {
+    std::sort(out.begin(), out.end(), by_pull);
+  }
+  return out;
+}
+
 std::vector<Contribution> SpamModel::explain(const FeatureSet& fs, std::size_t top) const {
   std::vector<Contribution> out;
   for (std::size_t i = 0; i < fs.ids.size(); ++i) {
     double w = weights_[fs.ids[i]];
-    if (w == 0 || i >= fs.names.size() || fs.names[i].rfind("bias", 0) == 0) continue;
+    if (w == 0 || i >= fs.names.size() || fs.names[i].empty() ||
+        fs.names[i].rfind("bias", 0) == 0)
+      continue;
     out.push_back({fs.names[i], w});
   }
   std::sort(out.begin(), out.end(), [](const Contribution& a, const Contribution& b) {

@@ -18,7 +18,7 @@ struct LabelledFeatures {
 
 struct TrainOptions {
   int epochs = 12;
-  double learning_rate = 0.2;
+  double learning_rate = 0.5;
   double l2 = 1e-6;
   std::uint64_t seed = 42;  // shuffling order; fixed so a model is reproducible
 };
@@ -44,7 +44,10 @@ class SpamModel {
   double score(const std::vector<std::uint32_t>& ids) const;
   // Raw log-odds; score() is its logistic.
   double logit(const std::vector<std::uint32_t>& ids) const;
-  // The features with the largest pull either way, strongest first.
+  // The ids (of `ids`) with the largest weights toward spam (or ham), strongest first.
+  std::vector<std::uint32_t> strongest(const std::vector<std::uint32_t>& ids, std::size_t top,
+                                       bool toward_spam) const;
+  // The named features with the largest pull either way, strongest first.
   std::vector<Contribution> explain(const FeatureSet& fs, std::size_t top) const;
 
   // The score above which a message is called spam. Chosen at training time to keep ham

@@ -1,5 +1,6 @@
 #include "triage/triage.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -20,17 +21,19 @@ std::string who(const Item& item) {
   return item.from_address.empty() ? std::string("an unknown sender") : item.from_address;
 }
 
-// How the words and headers tipped the spam score, for the VA.
-std::string spam_evidence(const Item& item, const SpamModel& model, bool toward_spam) {
-  FeatureSet named = extract_features(item, true);
-  auto top = model.explain(named, 12);
+// The features that pushed hardest toward spam, named, for the VA.
+std::string spam_evidence(const Item& item, const FeatureSet& fs, const SpamModel& model) {
+  std::vector<std::uint32_t> top = model.strongest(fs.ids, 4, true);
+  std::sort(top.begin(), top.end());
+  FeatureOptions options;
+  options.with_names = true;
+  options.name_only = &top;
+  FeatureSet named = extract_features(item, options);
   std::string out;
-  int n = 0;
-  for (const auto& c : top) {
-    if ((c.weight > 0) != toward_spam) continue;
+  for (const auto& c : model.explain(named, 4)) {
+    if (c.weight <= 0) continue;
     if (!out.empty()) out += ", ";
     out += c.feature;
-    if (++n == 4) break;
   }
   return out;
 }
@@ -134,13 +137,13 @@ Decision triage(const TriageInput& in) {
   double threshold = policy.spam_threshold >= 0 ? policy.spam_threshold : in.model.threshold();
   bool looks_spam = !in.model.empty() && d.spam_score >= threshold;
 
-  CategoryGuess guess = categorize({item, party, policy.client_domains});
+  CategoryGuess guess = categorize({item, party, policy.client_domains, fs.phrases});
   Category category = looks_spam ? Category::spam : guess.category;
   double confidence = looks_spam ? d.spam_score : guess.confidence;
   Reason category_reason;
   if (looks_spam) {
     category_reason = {"classifier.spam", "it looks like spam (" + percent(d.spam_score) +
-                                              "): " + spam_evidence(item, in.model, true)};
+                                              "): " + spam_evidence(item, fs, in.model)};
   } else {
     std::string ev;
     for (const auto& e : guess.evidence) ev += (ev.empty() ? "" : ", ") + e;
