@@ -1,0 +1,345 @@
+// HTML to visible text: a single pass over the bytes, no DOM. Mail HTML is often broken,
+// so the scanner never backtracks far and treats anything it cannot read as text.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "mail/message.hpp"
+
+namespace sk::mail {
+
+namespace detail {  // defined in message.cpp
+void append_utf8(std::string& out, char32_t cp);
+char32_t windows_1252(unsigned char b);
+void append_valid_utf8(std::string& out, std::string_view in);
+bool is_clean_utf8(std::string_view in);
+}  // namespace detail
+
+namespace {
+
+struct Entity {
+  std::string_view name;
+  char32_t cp;
+};
+
+// The entities mail actually uses; rarer ones stay as written, which a reader still
+// understands.
+constexpr Entity kEntities[] = {
+    {"amp", '&'},       {"lt", '<'},        {"gt", '>'},        {"quot", '"'},
+    {"apos", '\''},     {"nbsp", ' '},      {"copy", 0xA9},     {"reg", 0xAE},
+    {"trade", 0x2122},  {"hellip", 0x2026}, {"mdash", 0x2014},  {"ndash", 0x2013},
+    {"lsquo", 0x2018},  {"rsquo", 0x2019},  {"sbquo", 0x201A},  {"ldquo", 0x201C},
+    {"rdquo", 0x201D},  {"bdquo", 0x201E},  {"bull", 0x2022},   {"middot", 0xB7},
+    {"euro", 0x20AC},   {"pound", 0xA3},    {"yen", 0xA5},      {"cent", 0xA2},
+    {"sect", 0xA7},     {"para", 0xB6},     {"deg", 0xB0},      {"plusmn", 0xB1},
+    {"times", 0xD7},    {"divide", 0xF7},   {"laquo", 0xAB},    {"raquo", 0xBB},
+    {"iexcl", 0xA1},    {"iquest", 0xBF},   {"shy", 0xAD},      {"ensp", ' '},
+    {"emsp", ' '},      {"thinsp", ' '},    {"zwnj", 0x200C},   {"zwj", 0x200D},
+    {"dagger", 0x2020}, {"Dagger", 0x2021}, {"permil", 0x2030}, {"lsaquo", 0x2039},
+    {"rsaquo", 0x203A}, {"frac12", 0xBD},   {"frac14", 0xBC},   {"frac34", 0xBE},
+    {"sup1", 0xB9},     {"sup2", 0xB2},     {"sup3", 0xB3},     {"micro", 0xB5},
+    {"ordf", 0xAA},     {"ordm", 0xBA},     {"not", 0xAC},      {"macr", 0xAF},
+    {"acute", 0xB4},    {"cedil", 0xB8},    {"uml", 0xA8},      {"curren", 0xA4},
+    {"brvbar", 0xA6},   {"Agrave", 0xC0},   {"Aacute", 0xC1},   {"Acirc", 0xC2},
+    {"Atilde", 0xC3},   {"Auml", 0xC4},     {"Aring", 0xC5},    {"AElig", 0xC6},
+    {"Ccedil", 0xC7},   {"Egrave", 0xC8},   {"Eacute", 0xC9},   {"Ecirc", 0xCA},
+    {"Euml", 0xCB},     {"Igrave", 0xCC},   {"Iacute", 0xCD},   {"Icirc", 0xCE},
+    {"Iuml", 0xCF},     {"ETH", 0xD0},      {"Ntilde", 0xD1},   {"Ograve", 0xD2},
+    {"Oacute", 0xD3},   {"Ocirc", 0xD4},    {"Otilde", 0xD5},   {"Ouml", 0xD6},
+    {"Oslash", 0xD8},   {"Ugrave", 0xD9},   {"Uacute", 0xDA},   {"Ucirc", 0xDB},
+    {"Uuml", 0xDC},     {"Yacute", 0xDD},   {"THORN", 0xDE},    {"szlig", 0xDF},
+    {"agrave", 0xE0},   {"aacute", 0xE1},   {"acirc", 0xE2},    {"atilde", 0xE3},
+    {"auml", 0xE4},     {"aring", 0xE5},    {"aelig", 0xE6},    {"ccedil", 0xE7},
+    {"egrave", 0xE8},   {"eacute", 0xE9},   {"ecirc", 0xEA},    {"euml", 0xEB},
+    {"igrave", 0xEC},   {"iacute", 0xED},   {"icirc", 0xEE},    {"iuml", 0xEF},
+    {"eth", 0xF0},      {"ntilde", 0xF1},   {"ograve", 0xF2},   {"oacute", 0xF3},
+    {"ocirc", 0xF4},    {"otilde", 0xF5},   {"ouml", 0xF6},     {"oslash", 0xF8},
+    {"ugrave", 0xF9},   {"uacute", 0xFA},   {"ucirc", 0xFB},    {"uuml", 0xFC},
+    {"yacute", 0xFD},   {"thorn", 0xFE},    {"yuml", 0xFF},     {"OElig", 0x152},
+    {"oelig", 0x153},   {"Scaron", 0x160},  {"scaron", 0x161},  {"Yuml", 0x178},
+    {"fnof", 0x192},    {"circ", 0x2C6},    {"tilde", 0x2DC},   {"larr", 0x2190},
+    {"rarr", 0x2192},   {"uarr", 0x2191},   {"darr", 0x2193},   {"hearts", 0x2665},
+};
+
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+char to_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Case-insensitive search for an ASCII needle (given in lower case).
+std::size_t ifind(std::string_view hay, std::string_view needle, std::size_t from) {
+  if (needle.empty() || hay.size() < needle.size()) return std::string_view::npos;
+  for (std::size_t i = from; i + needle.size() <= hay.size(); ++i) {
+    if (to_lower(hay[i]) != needle[0]) continue;
+    std::size_t k = 1;
+    while (k < needle.size() && to_lower(hay[i + k]) == needle[k]) ++k;
+    if (k == needle.size()) return i;
+  }
+  return std::string_view::npos;
+}
+
+enum class Break { none, line, paragraph };
+
+// A tag name of up to eight letters packed into an integer, for cheap comparisons.
+constexpr std::uint64_t pack(std::string_view name) {
+  std::uint64_t v = 0;
+  if (name.size() > 8) return 0;  // matches no entry below
+  for (char c : name) v = (v << 8) | static_cast<unsigned char>(c);
+  return v;
+}
+
+// Elements whose start or end begins a new line of text.
+Break block_break(std::string_view tag) {
+  static constexpr std::uint64_t kParagraph[] = {
+      pack("p"),   pack("h1"), pack("h2"),    pack("h3"),     pack("h4"),
+      pack("h5"),  pack("h6"), pack("table"), pack("ul"),     pack("ol"),
+      pack("pre"), pack("hr"), pack("dl"),    pack("center"), pack("form")};
+  static constexpr std::uint64_t kLine[] = {
+      pack("br"),     pack("div"),     pack("tr"),      pack("li"),     pack("dt"),
+      pack("dd"),     pack("section"), pack("article"), pack("header"), pack("footer"),
+      pack("nav"),    pack("aside"),   pack("address"), pack("figure"), pack("caption"),
+      pack("tbody"),  pack("thead"),   pack("tfoot"),   pack("main"),   pack("fieldset"),
+      pack("legend"), pack("option"),  pack("title")};
+  if (tag == "blockquote") return Break::paragraph;
+  const std::uint64_t t = pack(tag);
+  if (t == 0) return Break::none;
+  for (std::uint64_t p : kParagraph) {
+    if (t == p) return Break::paragraph;
+  }
+  for (std::uint64_t l : kLine) {
+    if (t == l) return Break::line;
+  }
+  return Break::none;
+}
+
+class Writer {
+ public:
+  explicit Writer(std::size_t reserve) { out_.reserve(reserve); }
+
+  void text(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+      if (is_space(s[i])) {
+        space_ = true;
+        ++i;
+        continue;
+      }
+      std::size_t j = i + 1;
+      while (j < s.size() && !is_space(s[j])) ++j;
+      flush();
+      out_.append(s.data() + i, j - i);
+      i = j;
+    }
+  }
+  void put(char c) {
+    flush();
+    out_.push_back(c);
+  }
+  void code_point(char32_t cp) {
+    if (cp == ' ') {
+      space_ = true;
+      return;
+    }
+    flush();
+    detail::append_utf8(out_, cp);
+  }
+  void space() { space_ = true; }
+  void brk(Break b) {
+    const int n = b == Break::paragraph ? 2 : b == Break::line ? 1 : 0;
+    if (n > newlines_) newlines_ = n;
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  // Separators are only written once something visible follows, so that runs collapse
+  // and the text neither starts nor ends with white space.
+  void flush() {
+    if (!out_.empty()) {
+      if (newlines_ > 0) {
+        out_.append(static_cast<std::size_t>(newlines_), '\n');
+      } else if (space_) {
+        out_.push_back(' ');
+      }
+    }
+    newlines_ = 0;
+    space_ = false;
+  }
+
+  std::string out_;
+  int newlines_ = 0;
+  bool space_ = false;
+};
+
+// Decodes the entity starting at html[i] == '&'; returns the index after it, or i when it
+// is not an entity (the '&' is then plain text).
+std::size_t entity(std::string_view html, std::size_t i, Writer& w) {
+  std::size_t j = i + 1;
+  if (j < html.size() && html[j] == '#') {
+    ++j;
+    const bool hex = j < html.size() && (html[j] == 'x' || html[j] == 'X');
+    if (hex) ++j;
+    const std::size_t start = j;
+    std::uint32_t cp = 0;
+    while (j < html.size() && j - start < 8) {
+      const int v = hex ? hex_value(html[j]) : (is_digit(html[j]) ? html[j] - '0' : -1);
+      if (v < 0) break;
+      cp = cp * (hex ? 16 : 10) + static_cast<std::uint32_t>(v);
+      ++j;
+    }
+    if (j == start) return i;
+    if (j < html.size() && html[j] == ';') ++j;
+    if (cp >= 0x80 && cp < 0xA0) cp = detail::windows_1252(static_cast<unsigned char>(cp));
+    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
+    if (cp == 0xA0) cp = ' ';
+    w.code_point(cp);
+    return j;
+  }
+  const std::size_t start = j;
+  while (j < html.size() && j - start < 10 && (is_alpha(html[j]) || is_digit(html[j]))) ++j;
+  if (j == start) return i;
+  const std::string_view name = html.substr(start, j - start);
+  const bool semicolon = j < html.size() && html[j] == ';';
+  for (const Entity& e : kEntities) {
+    if (e.name != name) continue;
+    // Without the ';' only the old HTML 4 basics count ("&amp" in a link, "&nbsp").
+    if (!semicolon && name != "amp" && name != "lt" && name != "gt" && name != "quot" &&
+        name != "nbsp") {
+      return i;
+    }
+    w.code_point(e.cp);
+    return semicolon ? j + 1 : j;
+  }
+  return i;
+}
+
+// Index just past the '>' that ends the tag opened at `i`, skipping quoted attribute
+// values; a quote that never closes is ignored, as browsers recover.
+std::size_t tag_end(std::string_view html, std::size_t i) {
+  char quote = 0;
+  for (std::size_t j = i; j < html.size(); ++j) {
+    const char c = html[j];
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      if (j > 0 && html[j - 1] == '=')
+        quote = c;
+      else if (j > 1 && html[j - 1] == ' ' && html[j - 2] == '=')
+        quote = c;
+    } else if (c == '>') {
+      return j + 1;
+    }
+  }
+  if (quote) {
+    const std::size_t gt = html.find('>', i);
+    return gt == std::string_view::npos ? html.size() : gt + 1;
+  }
+  return html.size();
+}
+
+}  // namespace
+
+std::string html_to_text(std::string_view html) {
+  Writer w(html.size() / 2);
+  std::size_t i = 0;
+  const std::size_t n = html.size();
+  while (i < n) {
+    const char c = html[i];
+    if (c == '&') {
+      const std::size_t next = entity(html, i, w);
+      if (next == i) {
+        w.put('&');
+        ++i;
+      } else {
+        i = next;
+      }
+      continue;
+    }
+    if (c != '<') {
+      // Copy the run up to the next markup in one go.
+      std::size_t j = i;
+      while (j < n && html[j] != '<' && html[j] != '&') ++j;
+      w.text(html.substr(i, j - i));
+      i = j;
+      continue;
+    }
+    // Markup.
+    if (html.substr(i, 4) == "<!--") {
+      const std::size_t end = html.find("-->", i + 4);
+      i = end == std::string_view::npos ? n : end + 3;
+      continue;
+    }
+    if (i + 1 < n && (html[i + 1] == '!' || html[i + 1] == '?')) {
+      const std::size_t end = html.find('>', i);
+      i = end == std::string_view::npos ? n : end + 1;
+      continue;
+    }
+    std::size_t j = i + 1;
+    const bool closing = j < n && html[j] == '/';
+    if (closing) ++j;
+    if (j >= n || !is_alpha(html[j])) {
+      w.put('<');  // "a < b" in text
+      ++i;
+      continue;
+    }
+    std::array<char, 12> buf{};
+    std::size_t len = 0;
+    while (j < n && (is_alpha(html[j]) || is_digit(html[j]) || html[j] == ':' || html[j] == '-')) {
+      if (len < buf.size()) buf[len] = to_lower(html[j]);
+      ++len;
+      ++j;
+    }
+    const std::string_view name(buf.data(), len <= buf.size() ? len : 0);
+    const std::size_t after = tag_end(html, j);
+    const bool self_closed = after >= 2 && html[after - 1] == '>' && html[after - 2] == '/';
+
+    if (!closing && !self_closed &&
+        (name == "script" || name == "style" || name == "head" || name == "title" ||
+         name == "template" || name == "xml")) {
+      // Invisible content: skip to its end tag. A <head> that never closes still ends
+      // where <body> starts; a script that never closes hides the rest, as in a browser.
+      std::string needle = "</";
+      needle += name;
+      std::size_t end = ifind(html, needle, after);
+      if (end == std::string_view::npos && name == "head") end = ifind(html, "<body", after);
+      if (end == std::string_view::npos) {
+        i = name == "head" ? after : n;
+      } else {
+        i = html[end + 1] == '/' ? tag_end(html, end + needle.size()) : end;
+      }
+      w.brk(Break::line);
+      continue;
+    }
+    const Break b = block_break(name);
+    if (b != Break::none) {
+      w.brk(b);
+    } else if (name == "td" || name == "th") {
+      w.space();
+    }
+    i = after;
+  }
+  std::string text = w.take();
+  // Entities give valid UTF-8, but the input itself may not be.
+  if (detail::is_clean_utf8(text)) return text;
+  std::string out;
+  out.reserve(text.size());
+  detail::append_valid_utf8(out, text);
+  return out;
+}
+
+}  // namespace sk::mail

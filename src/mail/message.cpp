@@ -1,0 +1,1208 @@
+// Reading RFC 822 / MIME messages into Items with GMime 3. Everything GMime- and
+// glib-specific stays in this file so that the public header remains light.
+#include "mail/message.hpp"
+
+#include <gmime/gmime.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sk::mail {
+
+// Small UTF-8 helpers shared with html.cpp, which declares them itself: the module keeps
+// to its three sources rather than growing a private header for four functions.
+namespace detail {
+
+void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // a lone surrogate is not a character
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp <= 0x10FFFF) {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out += "\xEF\xBF\xBD";
+  }
+}
+
+// windows-1252 is what "iso-8859-1" means in practice (browsers read it so too); the five
+// bytes it leaves undefined map to the C1 controls so that nothing is lost.
+char32_t windows_1252(unsigned char b) {
+  static constexpr char16_t kHigh[32] = {
+      0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+      0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+      0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+  if (b >= 0x80 && b < 0xA0) return kHigh[b - 0x80];
+  return b;
+}
+
+// Length of the well-formed UTF-8 sequence at p (at most n bytes), or 0.
+std::size_t utf8_sequence(const unsigned char* p, std::size_t n) {
+  const unsigned char c = p[0];
+  if (c < 0x80) return 1;
+  auto cont = [&](std::size_t i) { return i < n && (p[i] & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (n < 2) return 0;
+    const unsigned char c1 = p[1];
+    const bool ok1 = c == 0xE0   ? (c1 >= 0xA0 && c1 <= 0xBF)
+                     : c == 0xED ? (c1 >= 0x80 && c1 <= 0x9F)
+                                 : (c1 & 0xC0) == 0x80;
+    return ok1 && cont(2) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (n < 2) return 0;
+    const unsigned char c1 = p[1];
+    const bool ok1 = c == 0xF0   ? (c1 >= 0x90 && c1 <= 0xBF)
+                     : c == 0xF4 ? (c1 >= 0x80 && c1 <= 0x8F)
+                                 : (c1 & 0xC0) == 0x80;
+    return ok1 && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// Length of the leading run of ASCII bytes other than NUL, eight bytes at a time: mail is
+// mostly ASCII, and this loop carries every body and header.
+std::size_t plain_ascii_prefix(const unsigned char* p, std::size_t n) {
+  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  std::size_t i = 0;
+  while (i + 8 <= n) {
+    std::uint64_t v;
+    std::memcpy(&v, p + i, 8);
+    if (((v | ((v - kOnes) & ~v)) & kHigh) != 0) break;  // a high bit, or a zero byte
+    i += 8;
+  }
+  while (i < n && p[i] < 0x80 && p[i] != 0) ++i;
+  return i;
+}
+
+// Appends `in`, replacing every byte that is not part of well-formed UTF-8 (and NUL, which
+// no reader wants in a text) with U+FFFD.
+void append_valid_utf8(std::string& out, std::string_view in) {
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t run = i + plain_ascii_prefix(p + i, n - i);
+    if (run > i) {
+      out.append(in.data() + i, run - i);
+      i = run;
+      if (i == n) break;
+    }
+    const std::size_t len = p[i] == 0 ? 0 : utf8_sequence(p + i, n - i);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(in.data() + i, len);
+      i += len;
+    }
+  }
+}
+
+// True when `in` needs no repair by append_valid_utf8.
+bool is_clean_utf8(std::string_view in) {
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  while (i < n) {
+    i += plain_ascii_prefix(p + i, n - i);
+    if (i == n) break;
+    const std::size_t len = p[i] == 0 ? 0 : utf8_sequence(p + i, n - i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::append_utf8;
+using detail::append_valid_utf8;
+using detail::utf8_sequence;
+using detail::windows_1252;
+
+constexpr std::size_t kMaxText = 256 * 1024;     // a VA reads the start; classifiers too
+constexpr std::size_t kPreviewBytes = 4 * 1024;  // what an unreadable message shows
+constexpr int kMaxDepth = 64;                    // deeper MIME trees are attacks, not mail
+
+// --- GObject ownership -------------------------------------------------------------------
+
+struct GObjectUnref {
+  void operator()(void* p) const {
+    if (p) g_object_unref(p);
+  }
+};
+template <class T>
+using GPtr = std::unique_ptr<T, GObjectUnref>;
+
+struct OptionsFree {
+  void operator()(GMimeParserOptions* p) const {
+    if (p) g_mime_parser_options_free(p);
+  }
+};
+
+struct ReferencesFree {
+  void operator()(GMimeReferences* p) const {
+    if (p) g_mime_references_free(p);
+  }
+};
+
+void ensure_gmime() {
+  // g_mime_init is not reentrant; a function-local static gives a thread-safe once.
+  static const bool initialized = [] {
+    g_mime_init();
+    return true;
+  }();
+  (void)initialized;
+}
+
+// --- small string helpers ----------------------------------------------------------------
+
+std::string_view sv(const char* s) {
+  return s ? std::string_view(s) : std::string_view();
+}
+
+bool is_ascii(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  std::uint64_t any = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, p + i, 8);
+    any |= v;
+  }
+  for (; i < n; ++i) any |= p[i];
+  return (any & 0x8080808080808080ull) == 0;
+}
+
+bool is_valid_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  for (std::size_t i = 0, n = s.size(); i < n;) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t len = utf8_sequence(p + i, n - i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+// True when the bytes hold at least one multi-byte UTF-8 sequence and no broken one: text in
+// a legacy 8-bit charset practically never looks like that.
+bool looks_like_utf8(std::string_view s) {
+  return !is_ascii(s) && is_valid_utf8(s);
+}
+
+// Number of multi-byte sequences that are well-formed UTF-8.
+std::size_t utf8_sequences(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t count = 0;
+  for (std::size_t i = 0, n = s.size(); i < n;) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t len = utf8_sequence(p + i, n - i);
+    if (len > 1) {
+      ++count;
+      i += len;
+    } else {
+      ++i;
+    }
+  }
+  return count;
+}
+
+std::string clean(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  append_valid_utf8(out, s);
+  return out;
+}
+
+std::string clean(const char* s) {
+  return clean(sv(s));
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// Header values are read back unfolded, each fold (line break and the white space after it)
+// read as one space: folding is transport, not content.
+std::string unfold(std::string_view v) {
+  v = trim(v);
+  std::string out;
+  out.reserve(v.size());
+  while (!v.empty()) {
+    std::size_t nl = 0;
+    while (nl < v.size() && v[nl] != '\r' && v[nl] != '\n') ++nl;
+    append_valid_utf8(out, v.substr(0, nl));
+    if (nl == v.size()) break;
+    std::size_t next = nl + 1;
+    while (next < v.size() &&
+           (v[next] == '\r' || v[next] == '\n' || v[next] == ' ' || v[next] == '\t')) {
+      ++next;
+    }
+    if (!out.empty() && out.back() != ' ' && out.back() != '\t') out.push_back(' ');
+    v.remove_prefix(next);
+  }
+  return out;
+}
+
+// What a defect message quotes: short, on one line, valid UTF-8.
+std::string quote(std::string_view s) {
+  constexpr std::size_t kMax = 60;
+  std::string flat;
+  for (char c : s.substr(0, kMax)) flat.push_back(c == '\r' || c == '\n' || c == '\t' ? ' ' : c);
+  std::string out = clean(flat);
+  if (s.size() > kMax) out += "...";
+  return out;
+}
+
+std::string from_windows_1252(std::string_view in) {
+  std::string out;
+  out.reserve(in.size() + in.size() / 8);
+  for (unsigned char c : in) {
+    if (c == 0) {
+      out += "\xEF\xBF\xBD";
+    } else if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      append_utf8(out, windows_1252(c));
+    }
+  }
+  return out;
+}
+
+// A readable, nearly lossless rendering of bytes that are not a message: valid UTF-8 stays,
+// other bytes read as windows-1252, control bytes show as their Unicode control pictures.
+std::string preview(std::string_view raw) {
+  std::string_view head = raw.substr(0, kPreviewBytes);
+  std::string out;
+  out.reserve(head.size() + head.size() / 4);
+  const auto* p = reinterpret_cast<const unsigned char*>(head.data());
+  for (std::size_t i = 0, n = head.size(); i < n;) {
+    const unsigned char c = p[i];
+    if (c == '\n' || c == '\r' || c == '\t') {
+      out.push_back(static_cast<char>(c));
+      ++i;
+    } else if (c < 0x20) {
+      append_utf8(out, 0x2400 + c);
+      ++i;
+    } else if (c == 0x7F) {
+      append_utf8(out, 0x2421);
+      ++i;
+    } else if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+      ++i;
+    } else if (std::size_t len = utf8_sequence(p + i, n - i); len > 0) {
+      out.append(head.data() + i, len);
+      i += len;
+    } else {
+      append_utf8(out, windows_1252(c));
+      ++i;
+    }
+  }
+  return out;
+}
+
+// Cuts at a character boundary at most `max` bytes in.
+void cut_utf8(std::string& s, std::size_t max) {
+  if (s.size() <= max) return;
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  s.resize(end);
+}
+
+// CRLF and lone CR become LF so that every consumer sees one kind of line end.
+void normalize_newlines(std::string& s) {
+  if (s.find('\r') == std::string::npos) return;
+  std::size_t w = 0;
+  for (std::size_t r = 0; r < s.size(); ++r) {
+    if (s[r] == '\r') {
+      s[w++] = '\n';
+      if (r + 1 < s.size() && s[r + 1] == '\n') ++r;
+    } else {
+      s[w++] = s[r];
+    }
+  }
+  s.resize(w);
+}
+
+// --- charsets ----------------------------------------------------------------------------
+
+enum class CharsetKind { none, ascii, utf8, latin1, other };
+
+std::string charset_key(std::string_view label) {
+  label = trim(label);
+  while (!label.empty() && (label.front() == '"' || label.front() == '\'')) label.remove_prefix(1);
+  while (!label.empty() && (label.back() == '"' || label.back() == '\'')) label.remove_suffix(1);
+  return sk::lower(trim(label));
+}
+
+CharsetKind classify(const std::string& key) {
+  if (key.empty()) return CharsetKind::none;
+  if (key == "us-ascii" || key == "ascii" || key == "ansi_x3.4-1968" || key == "iso646-us" ||
+      key == "us" || key == "7bit") {
+    return CharsetKind::ascii;
+  }
+  if (key == "utf-8" || key == "utf8" || key == "unicode-1-1-utf-8" || key == "x-unicode20utf8") {
+    return CharsetKind::utf8;
+  }
+  if (key == "iso-8859-1" || key == "iso8859-1" || key == "iso_8859-1" || key == "latin1" ||
+      key == "latin-1" || key == "l1" || key == "iso-ir-100" || key == "cp819" ||
+      key == "windows-1252" || key == "cp1252" || key == "x-cp1252" || key == "iso_8859-1:1987") {
+    return CharsetKind::latin1;
+  }
+  return CharsetKind::other;
+}
+
+// Charsets in which pure ASCII bytes need no conversion.
+bool ascii_compatible(std::string_view key) {
+  for (std::string_view p : {"utf-16", "utf16", "utf-32", "utf32", "ucs", "utf-7", "utf7",
+                             "iso-2022", "hz", "unicode"}) {
+    if (key.substr(0, p.size()) == p) return false;
+  }
+  return true;
+}
+
+struct Converted {
+  std::string text;
+  std::size_t bad = 0;  // bytes that could not be read in that charset
+  bool opened = false;  // iconv knew the charset
+};
+
+Converted iconv_to_utf8(std::string_view in, const std::string& key) {
+  Converted r;
+  const char* name = g_mime_charset_iconv_name(key.c_str());
+  iconv_t cd = g_mime_iconv_open("UTF-8", name ? name : key.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1)) return r;
+  r.opened = true;
+  std::string& out = r.text;
+  out.resize(in.size() + in.size() / 2 + 16);
+  char* inp = const_cast<char*>(in.data());
+  std::size_t inleft = in.size();
+  std::size_t used = 0;
+  bool flushed = false;
+  while (true) {
+    char* outp = out.data() + used;
+    std::size_t outleft = out.size() - used;
+    const std::size_t rc = inleft > 0 ? iconv(cd, &inp, &inleft, &outp, &outleft)
+                                      : iconv(cd, nullptr, nullptr, &outp, &outleft);
+    const int err = errno;
+    used = static_cast<std::size_t>(outp - out.data());
+    if (rc != static_cast<std::size_t>(-1)) {
+      if (inleft == 0 && flushed) break;
+      if (inleft == 0) flushed = true;
+      continue;
+    }
+    if (err == E2BIG) {
+      out.resize(out.size() * 2 + 16);
+      continue;
+    }
+    // A byte this charset does not know, or a sequence cut off at the end: mark and go on.
+    if (out.size() - used < 3) out.resize(out.size() + 16);
+    std::memcpy(out.data() + used, "\xEF\xBF\xBD", 3);
+    used += 3;
+    ++r.bad;
+    if (err == EINVAL || err != EILSEQ) {
+      inleft = 0;
+    } else {
+      ++inp;
+      --inleft;
+    }
+    iconv(cd, nullptr, nullptr, nullptr, nullptr);
+  }
+  out.resize(used);
+  g_mime_iconv_close(cd);
+  return r;
+}
+
+bool charset_known(const std::string& key) {
+  const char* name = g_mime_charset_iconv_name(key.c_str());
+  iconv_t cd = g_mime_iconv_open("UTF-8", name ? name : key.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1)) return false;
+  g_mime_iconv_close(cd);
+  return true;
+}
+
+// Bytes in a charset nobody named or everybody got wrong: UTF-8 when they read as such,
+// else windows-1252 (the most common 8-bit mail charset by far).
+std::pair<std::string, const char*> guess(std::string_view in) {
+  if (is_valid_utf8(in)) return {clean(in), "UTF-8"};
+  return {from_windows_1252(in), "windows-1252"};
+}
+
+// Text of one body part in UTF-8. `where` names the part in defects ("part 2").
+std::string to_utf8(std::string_view in, std::string_view label, const std::string& where,
+                    std::vector<std::string>& defects) {
+  const std::string key = charset_key(label);
+  const CharsetKind kind = classify(key);
+  if (is_ascii(in) && kind != CharsetKind::other) return clean(in);
+  switch (kind) {
+    case CharsetKind::none: {
+      auto [text, as] = guess(in);
+      defects.push_back("no charset for the 8-bit text in " + where + "; read as " + as);
+      return text;
+    }
+    case CharsetKind::ascii: {
+      auto [text, as] = guess(in);
+      defects.push_back("8-bit text in " + where + " labelled us-ascii; read as " + as);
+      return text;
+    }
+    case CharsetKind::utf8: {
+      if (is_valid_utf8(in)) return clean(in);
+      if (utf8_sequences(in) == 0) {
+        defects.push_back(where + " is labelled utf-8 but is not; read as windows-1252");
+        return from_windows_1252(in);
+      }
+      defects.push_back("invalid UTF-8 bytes in " + where + " were replaced");
+      return clean(in);
+    }
+    case CharsetKind::latin1: {
+      if (looks_like_utf8(in)) {
+        defects.push_back(where + " is labelled " + key + " but is UTF-8; read as UTF-8");
+        return clean(in);
+      }
+      return from_windows_1252(in);
+    }
+    case CharsetKind::other:
+      break;
+  }
+  if (is_ascii(in) && ascii_compatible(key)) {
+    if (!charset_known(key)) {
+      defects.push_back("unknown charset '" + quote(key) + "' in " + where + "; read as UTF-8");
+    }
+    return clean(in);
+  }
+  Converted c = iconv_to_utf8(in, key);
+  if (!c.opened) {
+    auto [text, as] = guess(in);
+    defects.push_back("unknown charset '" + quote(key) + "' in " + where + "; read as " + as);
+    return text;
+  }
+  if (c.bad > 0) {
+    if (looks_like_utf8(in)) {
+      defects.push_back(where + " is labelled " + quote(key) + " but is UTF-8; read as UTF-8");
+      return clean(in);
+    }
+    defects.push_back(std::to_string(c.bad) + " bytes in " + where + " are not valid " +
+                      quote(key) + " and were replaced");
+  }
+  // iconv writes valid UTF-8; the pass is cheap and keeps NUL out.
+  if (c.text.find('\0') != std::string::npos || !is_valid_utf8(c.text)) return clean(c.text);
+  return std::move(c.text);
+}
+
+// The charset an HTML document declares in a <meta> tag, for parts whose MIME header
+// names none.
+std::string html_meta_charset(std::string_view html) {
+  std::string_view head = html.substr(0, 2048);
+  const std::string low = sk::lower(head);
+  const std::size_t at = low.find("charset=");
+  if (at == std::string::npos) return {};
+  std::size_t i = at + 8;
+  while (i < low.size() && (low[i] == '"' || low[i] == '\'' || low[i] == ' ')) ++i;
+  std::size_t end = i;
+  while (end < low.size() &&
+         (std::isalnum(static_cast<unsigned char>(low[end])) || low[end] == '-' ||
+          low[end] == '_' || low[end] == '.' || low[end] == ':')) {
+    ++end;
+  }
+  return low.substr(i, end - i);
+}
+
+// --- transfer encodings ------------------------------------------------------------------
+
+// The encoded bytes of a part, without copying when GMime kept them in our memory stream.
+std::string_view encoded_bytes(GMimeDataWrapper* wrapper, std::string& storage) {
+  GMimeStream* s = g_mime_data_wrapper_get_stream(wrapper);
+  if (!s) return {};
+  if (GMIME_IS_STREAM_MEM(s)) {
+    GByteArray* a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+    if (a) {
+      const gint64 start = std::max<gint64>(0, s->bound_start);
+      const gint64 end =
+          s->bound_end < 0 ? static_cast<gint64>(a->len) : std::min<gint64>(s->bound_end, a->len);
+      if (start <= end) {
+        return {reinterpret_cast<const char*>(a->data) + start,
+                static_cast<std::size_t>(end - start)};
+      }
+      return {};
+    }
+  }
+  g_mime_stream_reset(s);
+  char buf[4096];
+  ssize_t n;
+  while ((n = g_mime_stream_read(s, buf, sizeof buf)) > 0) storage.append(buf, n);
+  g_mime_stream_reset(s);
+  return storage;
+}
+
+bool base64_damaged(std::string_view enc) {
+  static constexpr auto kAlphabet = [] {
+    std::array<bool, 256> t{};
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    t['+'] = t['/'] = true;
+    return t;
+  }();
+  std::size_t sig = 0;
+  bool padded = false;
+  for (unsigned char c : enc) {
+    if (kAlphabet[c]) {
+      if (padded) return true;  // data after the end
+      ++sig;
+    } else if (c == '=') {
+      padded = true;
+    } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+      return true;
+    }
+  }
+  return sig % 4 == 1;  // one lone sextet cannot hold a byte: something was cut
+}
+
+// Base64 lines never hold spaces; words do.
+bool looks_like_prose(std::string_view enc) {
+  std::size_t spaces = 0;
+  for (char c : enc.substr(0, 4096)) spaces += c == ' ';
+  return spaces * 20 > std::min<std::size_t>(enc.size(), 4096);
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool is_hex(char c) {
+  return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+}
+
+bool quoted_printable_damaged(std::string_view enc) {
+  for (std::size_t i = enc.find('='); i != std::string_view::npos; i = enc.find('=', i + 1)) {
+    if (i + 2 < enc.size() && is_hex(enc[i + 1]) && is_hex(enc[i + 2])) continue;
+    // A soft line break: '=' then optional white space then the line end (or the end).
+    std::size_t j = i + 1;
+    while (j < enc.size() && (enc[j] == ' ' || enc[j] == '\t')) ++j;
+    if (j == enc.size() || enc[j] == '\r' || enc[j] == '\n') continue;
+    return true;
+  }
+  return false;
+}
+
+// The decoded (transfer-encoding removed) content of a leaf part.
+std::string decoded_content(GMimeDataWrapper* wrapper) {
+  GPtr<GMimeStream> mem(g_mime_stream_mem_new());
+  g_mime_data_wrapper_write_to_stream(wrapper, mem.get());
+  GByteArray* a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
+  if (!a || a->len == 0) return {};
+  return std::string(reinterpret_cast<const char*>(a->data), a->len);
+}
+
+std::size_t decoded_size(GMimeDataWrapper* wrapper) {
+  GPtr<GMimeStream> null(g_mime_stream_null_new());
+  g_mime_data_wrapper_write_to_stream(wrapper, null.get());
+  return GMIME_STREAM_NULL(null.get())->written;
+}
+
+// --- parser warnings ---------------------------------------------------------------------
+
+struct Warnings {
+  std::string_view message;
+  std::vector<std::string> defects;
+};
+
+bool has_body_separator(std::string_view m) {
+  return m.find("\n\n") != std::string_view::npos || m.find("\n\r\n") != std::string_view::npos;
+}
+
+std::string warning_text(GMimeParserWarning code, std::string_view item) {
+  const std::string q = quote(item);
+  switch (code) {
+    case GMIME_WARN_DUPLICATED_HEADER:
+      return "header '" + q + "' appears more than once";
+    case GMIME_WARN_DUPLICATED_PARAMETER:
+      return "parameter '" + q + "' appears more than once";
+    case GMIME_WARN_UNENCODED_8BIT_HEADER:
+      return "header '" + q + "' has unencoded 8-bit text";
+    case GMIME_WARN_INVALID_CONTENT_TYPE:
+      return "unreadable Content-Type '" + q + "'";
+    case GMIME_WARN_INVALID_RFC2047_HEADER_VALUE:
+      return "badly encoded header text '" + q + "'";
+    case GMIME_WARN_INVALID_PARAMETER:
+      return "unreadable header parameter '" + q + "'";
+    case GMIME_WARN_MALFORMED_MULTIPART:
+      return "multipart has no parts";
+    case GMIME_WARN_TRUNCATED_MESSAGE:
+      return "message is cut short";
+    case GMIME_WARN_MALFORMED_MESSAGE:
+      return "message is malformed";
+    case GMIME_CRIT_INVALID_HEADER_NAME:
+      return "invalid header name '" + q + "'";
+    case GMIME_CRIT_CONFLICTING_HEADER:
+      return "conflicting '" + q + "' headers";
+    case GMIME_CRIT_CONFLICTING_PARAMETER:
+      return "conflicting header parameter '" + q + "'";
+    case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+      return "multipart has no boundary";
+    case GMIME_WARN_INVALID_ADDRESS_LIST:
+      return "unreadable address list '" + q + "'";
+    case GMIME_CRIT_NESTING_OVERFLOW:
+      return "MIME parts are nested too deeply";
+    case GMIME_WARN_PART_WITHOUT_CONTENT:
+      return "a MIME part ends right after its header";
+    case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+      return "an empty MIME part";
+  }
+  return "parser warning " + std::to_string(static_cast<int>(code));
+}
+
+void on_warning(gint64 /*offset*/, GMimeParserWarning code, const gchar* item, gpointer data) {
+  auto* w = static_cast<Warnings*>(data);
+  // A message of headers alone needs no blank line (RFC 5322 makes the body optional), yet
+  // GMime calls it truncated.
+  if (code == GMIME_WARN_TRUNCATED_MESSAGE && !has_body_separator(w->message)) return;
+  w->defects.push_back(warning_text(code, sv(item)));
+}
+
+// --- the MIME tree -----------------------------------------------------------------------
+
+enum class SegmentKind { plain, html, marker };
+struct Segment {
+  SegmentKind kind;
+  std::string text;
+};
+
+struct Walker {
+  std::string_view raw;
+  std::vector<std::string>& defects;
+  std::vector<Attachment>& attachments;
+  std::vector<Segment> segments;
+  bool top_is_leaf = false;
+  int leaves = 0;
+
+  std::string where() const {
+    return top_is_leaf ? std::string("the body") : "part " + std::to_string(leaves);
+  }
+
+  static bool is_type(GMimeContentType* ct, const char* type, const char* subtype) {
+    return ct && g_mime_content_type_is_type(ct, type, subtype);
+  }
+
+  static std::string mime_type(GMimeContentType* ct) {
+    if (!ct) return "application/octet-stream";
+    return sk::lower(clean(g_mime_content_type_get_media_type(ct))) + "/" +
+           sk::lower(clean(g_mime_content_type_get_media_subtype(ct)));
+  }
+
+  static bool disposition_is_attachment(GMimeObject* obj) {
+    GMimeContentDisposition* d = g_mime_object_get_content_disposition(obj);
+    return d && g_mime_content_disposition_is_attachment(d);
+  }
+
+  // What a part holds, to choose among the parts of a multipart/alternative.
+  static int text_rank(GMimeObject* obj, int depth) {
+    if (depth > kMaxDepth) return 0;
+    GMimeContentType* ct = g_mime_object_get_content_type(obj);
+    if (GMIME_IS_PART(obj)) {
+      if (disposition_is_attachment(obj)) return 0;
+      if (is_type(ct, "text", "plain")) return 2;
+      if (is_type(ct, "text", "html")) return 1;
+      return 0;
+    }
+    if (GMIME_IS_MULTIPART(obj)) {
+      int best = 0;
+      GMimeMultipart* mp = GMIME_MULTIPART(obj);
+      for (int i = 0, n = g_mime_multipart_get_count(mp); i < n; ++i) {
+        best = std::max(best, text_rank(g_mime_multipart_get_part(mp, i), depth + 1));
+      }
+      return best;
+    }
+    return 0;
+  }
+
+  void walk(GMimeObject* obj, bool want_text, int depth) {
+    if (!obj) return;
+    if (depth > kMaxDepth) {
+      defects.emplace_back("MIME parts are nested too deeply; the deepest were skipped");
+      return;
+    }
+    if (GMIME_IS_MULTIPART(obj)) {
+      walk_multipart(GMIME_MULTIPART(obj), want_text, depth);
+    } else if (GMIME_IS_MESSAGE_PART(obj)) {
+      walk_message_part(GMIME_MESSAGE_PART(obj), want_text, depth);
+    } else if (GMIME_IS_PART(obj)) {
+      walk_leaf(GMIME_PART(obj), want_text);
+    }
+  }
+
+  void walk_multipart(GMimeMultipart* mp, bool want_text, int depth) {
+    GMimeObject* obj = GMIME_OBJECT(mp);
+    const int n = g_mime_multipart_get_count(mp);
+    // The parameter, not g_mime_multipart_get_boundary, which invents one when missing.
+    if (const char* boundary = g_mime_object_get_content_type_parameter(obj, "boundary");
+        boundary && *boundary) {
+      std::string closing = "--";
+      closing += boundary;
+      closing += "--";
+      if (raw.find(closing) == std::string_view::npos) {
+        defects.push_back("multipart has no closing boundary");
+      }
+    }
+    if (n == 0) {
+      // No boundary was found: everything sits in the preamble. Better read it as text
+      // than lose it.
+      const std::string_view prologue = trim(sv(g_mime_multipart_get_prologue(mp)));
+      if (want_text && !prologue.empty()) {
+        defects.push_back("multipart has no parts; its body was read as plain text");
+        segments.push_back({SegmentKind::plain, to_utf8(prologue, "", "the body", defects)});
+      }
+      return;
+    }
+    int preferred = -1;
+    if (is_type(g_mime_object_get_content_type(obj), "multipart", "alternative") && n > 0) {
+      // RFC 2046 orders alternatives from plainest to richest; a VA wants the plain text,
+      // then HTML, then whatever came last.
+      int best_rank = -1;
+      for (int i = 0; i < n; ++i) {
+        const int rank = text_rank(g_mime_multipart_get_part(mp, i), depth + 1);
+        if (rank > best_rank) {
+          best_rank = rank;
+          preferred = i;
+        }
+      }
+      if (best_rank == 0) preferred = n - 1;
+    }
+    for (int i = 0; i < n; ++i) {
+      walk(g_mime_multipart_get_part(mp, i), want_text && (preferred < 0 || i == preferred),
+           depth + 1);
+    }
+  }
+
+  void walk_message_part(GMimeMessagePart* part, bool want_text, int depth) {
+    GMimeObject* obj = GMIME_OBJECT(part);
+    GMimeMessage* inner = g_mime_message_part_get_message(part);
+    if (disposition_is_attachment(obj) || !want_text) {
+      Attachment a;
+      a.content_type = mime_type(g_mime_object_get_content_type(obj));
+      const char* name = g_mime_object_get_content_disposition_parameter(obj, "filename");
+      if (!name) name = g_mime_object_get_content_type_parameter(obj, "name");
+      if (name) {
+        a.filename = clean(name);
+      } else if (inner && g_mime_message_get_subject(inner)) {
+        a.filename = clean(g_mime_message_get_subject(inner)) + ".eml";
+      }
+      if (inner) {
+        GPtr<GMimeStream> null(g_mime_stream_null_new());
+        g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, null.get());
+        a.size = GMIME_STREAM_NULL(null.get())->written;
+      }
+      attachments.push_back(std::move(a));
+      return;
+    }
+    if (!inner) return;
+    // A forwarded message shown inline: say where it starts, as mail programs do.
+    GMimeObject* io = GMIME_OBJECT(inner);
+    std::string marker = "---------- Forwarded message ----------";
+    if (const char* from = g_mime_object_get_header(io, "From"))
+      marker += "\nFrom: " + unfold(from);
+    if (const char* date = g_mime_object_get_header(io, "Date"))
+      marker += "\nDate: " + unfold(date);
+    if (const char* subj = g_mime_message_get_subject(inner))
+      marker += "\nSubject: " + unfold(subj);
+    segments.push_back({SegmentKind::marker, std::move(marker)});
+    walk(g_mime_message_get_mime_part(inner), want_text, depth + 1);
+  }
+
+  // RFC 2045 reads a Content-Type it cannot parse as text/plain; GMime says
+  // application/octet-stream. Tell the two apart by what the header said.
+  static bool unreadable_type(GMimeObject* obj, GMimeContentType* ct) {
+    if (!is_type(ct, "application", "octet-stream")) return false;
+    const char* raw_type = g_mime_object_get_header(obj, "Content-Type");
+    if (!raw_type) return false;
+    const std::string low = sk::lower(trim(sv(raw_type)).substr(0, 24));
+    return low.rfind("application/octet-stream", 0) != 0;
+  }
+
+  void walk_leaf(GMimePart* part, bool want_text) {
+    ++leaves;
+    GMimeObject* obj = GMIME_OBJECT(part);
+    GMimeContentType* ct = g_mime_object_get_content_type(obj);
+    const bool attached = disposition_is_attachment(obj);
+    const bool misread = !attached && unreadable_type(obj, ct) && !g_mime_part_get_filename(part);
+    const bool plain = misread || is_type(ct, "text", "plain");
+    const bool html = !misread && is_type(ct, "text", "html");
+    const bool body = (plain || html) && !attached;
+    if (body && !want_text) return;  // an alternative we did not choose
+
+    GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
+    const bool as_is = check_encoding(part, wrapper, body);
+
+    if (!body) {
+      Attachment a;
+      a.filename = clean(g_mime_part_get_filename(part));
+      a.content_type = mime_type(ct);
+      a.size = wrapper ? decoded_size(wrapper) : 0;
+      attachments.push_back(std::move(a));
+      return;
+    }
+    if (!wrapper) return;
+    std::string storage;
+    const std::string bytes =
+        as_is ? std::string(encoded_bytes(wrapper, storage)) : decoded_content(wrapper);
+    std::string label =
+        std::string(sv(ct ? g_mime_content_type_get_parameter(ct, "charset") : nullptr));
+    if (misread) {
+      defects.push_back(where() + " has an unreadable Content-Type; read as plain text");
+    }
+    if (html && trim(label).empty()) label = html_meta_charset(bytes);
+    std::string text = to_utf8(bytes, label, where(), defects);
+    if (html) {
+      segments.push_back({SegmentKind::html, html_to_text(text)});
+    } else {
+      segments.push_back({SegmentKind::plain, std::move(text)});
+    }
+  }
+
+  // Notes what is wrong with a part's transfer encoding. Returns true when a body part
+  // marked base64 plainly holds prose, which is then better read as it is.
+  bool check_encoding(GMimePart* part, GMimeDataWrapper* wrapper, bool body) {
+    GMimeObject* obj = GMIME_OBJECT(part);
+    const GMimeContentEncoding enc = g_mime_part_get_content_encoding(part);
+    if (enc == GMIME_CONTENT_ENCODING_DEFAULT) {
+      if (const char* cte = g_mime_object_get_header(obj, "Content-Transfer-Encoding")) {
+        if (!trim(sv(cte)).empty()) {
+          defects.push_back("unknown transfer encoding '" + quote(trim(sv(cte))) + "' in " +
+                            where() + "; read as is");
+        }
+      }
+      return false;
+    }
+    if (!wrapper) return false;
+    if (enc == GMIME_CONTENT_ENCODING_BASE64) {
+      std::string storage;
+      const std::string_view enc_bytes = encoded_bytes(wrapper, storage);
+      if (base64_damaged(enc_bytes)) {
+        if (body && looks_like_prose(enc_bytes)) {
+          defects.push_back(where() + " is marked base64 but holds plain text; read as is");
+          return true;
+        }
+        defects.push_back("base64 in " + where() + " was damaged");
+      }
+    } else if (enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
+      std::string storage;
+      if (quoted_printable_damaged(encoded_bytes(wrapper, storage))) {
+        defects.push_back("quoted-printable in " + where() + " has invalid escapes");
+      }
+    }
+    return false;
+  }
+};
+
+// --- addresses ---------------------------------------------------------------------------
+
+void collect_mailboxes(InternetAddressList* list, std::vector<InternetAddressMailbox*>& out,
+                       int depth = 0) {
+  if (!list || depth > 4) return;
+  for (int i = 0, n = internet_address_list_length(list); i < n; ++i) {
+    InternetAddress* ia = internet_address_list_get_address(list, i);
+    if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+      out.push_back(INTERNET_ADDRESS_MAILBOX(ia));
+    } else if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+      collect_mailboxes(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), out,
+                        depth + 1);
+    }
+  }
+}
+
+std::vector<std::string> addresses(InternetAddressList* list) {
+  std::vector<InternetAddressMailbox*> boxes;
+  collect_mailboxes(list, boxes);
+  std::vector<std::string> out;
+  out.reserve(boxes.size());
+  for (InternetAddressMailbox* mb : boxes) {
+    std::string a = sk::lower(clean(internet_address_mailbox_get_addr(mb)));
+    if (!a.empty()) out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// First <id> in a header such as In-Reply-To, without the brackets.
+std::string first_message_id(GMimeParserOptions* options, const char* value) {
+  if (!value) return {};
+  std::unique_ptr<GMimeReferences, ReferencesFree> refs(g_mime_references_parse(options, value));
+  if (refs && g_mime_references_length(refs.get()) > 0) {
+    return clean(g_mime_references_get_message_id(refs.get(), 0));
+  }
+  std::string_view v = trim(sv(value));
+  if (v.size() >= 2 && v.front() == '<' && v.back() == '>') v = v.substr(1, v.size() - 2);
+  if (v.find('@') == std::string_view::npos || v.find(' ') != std::string_view::npos) return {};
+  return clean(v);
+}
+
+// Old mailers wrote the year as 1900 + tm_year ("0102" for 2002); spam still carries such
+// dates. Returns 0 when the header is not of that kind.
+Timestamp y2k_date(const char* header) {
+  std::string d(trim(sv(header)));
+  for (std::size_t i = 0; i + 4 <= d.size(); ++i) {
+    const bool word_start = i == 0 || d[i - 1] == ' ';
+    const bool word_end = i + 4 == d.size() || d[i + 4] == ' ';
+    if (!word_start || !word_end || d[i] != '0' || d[i + 1] != '1' || !is_digit(d[i + 2]) ||
+        !is_digit(d[i + 3])) {
+      continue;
+    }
+    d[i] = '2';
+    d[i + 1] = '0';
+    GDateTime* fixed = g_mime_utils_header_decode_date(d.c_str());
+    if (!fixed) return 0;
+    const Timestamp t = g_date_time_to_unix(fixed);
+    g_date_time_unref(fixed);
+    return t;
+  }
+  return 0;
+}
+
+// --- the envelope of the whole message ---------------------------------------------------
+
+bool is_header_line(std::string_view line) {
+  std::size_t i = 0;
+  while (i < line.size()) {
+    const unsigned char c = line[i];
+    if (c == ':') break;
+    if (c <= 32 || c >= 127) break;
+    ++i;
+  }
+  if (i == 0) return false;
+  std::size_t j = i;
+  while (j < line.size() && (line[j] == ' ' || line[j] == '\t')) ++j;  // "Name :" (RFC 822)
+  return j < line.size() && line[j] == ':';
+}
+
+void finish_unreadable(Item& item, std::string_view raw, std::string why) {
+  item.parse_status = ParseStatus::unreadable;
+  item.defects.push_back(std::move(why));
+  item.text = preview(raw);
+  if (raw.size() > kPreviewBytes) {
+    item.defects.push_back("kept raw; the text shows only the first 4 KB of " +
+                           std::to_string(raw.size()) + " bytes");
+  }
+}
+
+void dedupe(std::vector<std::string>& v) {
+  std::vector<std::string> out;
+  out.reserve(v.size());
+  for (auto& s : v) {
+    bool seen = false;
+    for (const auto& o : out) {
+      if (o == s) {
+        seen = true;
+        break;
+      }
+    }
+    if (!seen) out.push_back(std::move(s));
+  }
+  v = std::move(out);
+}
+
+}  // namespace
+
+Item parse_message(std::string_view raw) {
+  Item item;
+  item.channel = Channel::email;
+  item.raw_size = raw.size();
+  if (raw.empty()) {
+    item.parse_status = ParseStatus::unreadable;
+    item.defects.emplace_back("empty message");
+    return item;
+  }
+
+  // An mbox envelope line ("From user@host date") is storage, not message.
+  std::string_view msg = raw;
+  if (msg.substr(0, 5) == "From ") {
+    const std::size_t nl = msg.find('\n');
+    msg = nl == std::string_view::npos ? std::string_view() : msg.substr(nl + 1);
+  }
+  std::size_t blank = 0;
+  while (blank < msg.size() && (msg[blank] == '\n' || msg[blank] == '\r')) ++blank;
+  if (blank > 0 && blank < msg.size()) {
+    const std::size_t eol = msg.find('\n', blank);
+    if (is_header_line(msg.substr(blank, eol == std::string_view::npos ? eol : eol - blank))) {
+      item.defects.emplace_back("blank lines before the header were skipped");
+      msg.remove_prefix(blank);
+    }
+  }
+  if (!msg.empty() && (msg[0] == ' ' || msg[0] == '\t')) {
+    std::size_t ws = 0;
+    while (ws < msg.size() && (msg[ws] == ' ' || msg[ws] == '\t')) ++ws;
+    const std::size_t nl = msg.find('\n', ws);
+    if (is_header_line(msg.substr(ws, nl == std::string_view::npos ? nl : nl - ws))) {
+      item.defects.emplace_back("white space before the first header was skipped");
+      msg.remove_prefix(ws);
+    }
+  }
+  const std::size_t eol = msg.find('\n');
+  const std::string_view first_line = msg.substr(0, eol);
+  const std::string_view head = msg.substr(0, std::min<std::size_t>(msg.size(), 8192));
+  if (head.find('\0') != std::string_view::npos) {
+    finish_unreadable(item, raw, "binary data, not a mail message");
+    return item;
+  }
+  if (!is_header_line(first_line)) {
+    finish_unreadable(item, raw, "no header: the data does not start with header lines");
+    return item;
+  }
+
+  ensure_gmime();
+  Warnings warnings{msg, {}};
+  std::unique_ptr<GMimeParserOptions, OptionsFree> options(g_mime_parser_options_new());
+  static const char* kFallbackCharsets[] = {"UTF-8", "windows-1252", "iso-8859-1", nullptr};
+  g_mime_parser_options_set_fallback_charsets(options.get(), kFallbackCharsets);
+  g_mime_parser_options_set_warning_callback(options.get(), on_warning, &warnings);
+
+  GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(msg.data(), msg.size()));
+  GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+  g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
+  GPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.get(), options.get()));
+  if (!message) {
+    finish_unreadable(item, raw, "the MIME parser could not read it");
+    return item;
+  }
+  GMimeObject* mobj = GMIME_OBJECT(message.get());
+  GMimeHeaderList* hl = g_mime_object_get_header_list(mobj);
+  const int header_count = hl ? g_mime_header_list_get_count(hl) : 0;
+
+  // GMime files the Content-* headers under the top-level part, not the message; put them
+  // back where they arrived.
+  {
+    std::vector<GMimeHeader*> all;
+    all.reserve(header_count + 4);
+    for (int i = 0; i < header_count; ++i) all.push_back(g_mime_header_list_get_header_at(hl, i));
+    if (GMimeObject* part = g_mime_message_get_mime_part(message.get())) {
+      if (GMimeHeaderList* phl = g_mime_object_get_header_list(part)) {
+        for (int i = 0, n = g_mime_header_list_get_count(phl); i < n; ++i) {
+          GMimeHeader* h = g_mime_header_list_get_header_at(phl, i);
+          bool dup = false;
+          for (GMimeHeader* o : all)
+            dup = dup || g_mime_header_get_offset(o) == g_mime_header_get_offset(h);
+          if (!dup) all.push_back(h);
+        }
+      }
+    }
+    std::stable_sort(all.begin(), all.end(), [](GMimeHeader* a, GMimeHeader* b) {
+      return g_mime_header_get_offset(a) < g_mime_header_get_offset(b);
+    });
+    item.headers.reserve(all.size());
+    for (GMimeHeader* h : all) {
+      if (!h) continue;
+      item.headers.push_back(
+          Header{clean(g_mime_header_get_name(h)), unfold(sv(g_mime_header_get_value(h)))});
+    }
+  }
+  if (item.headers.empty()) {
+    finish_unreadable(item, raw, "no header could be read");
+    return item;
+  }
+
+  std::vector<InternetAddressMailbox*> from;
+  collect_mailboxes(g_mime_message_get_from(message.get()), from);
+  const char* from_header = g_mime_object_get_header(mobj, "From");
+  if (!from.empty()) {
+    item.from_address = sk::lower(clean(internet_address_mailbox_get_addr(from.front())));
+    item.from_name = unfold(sv(internet_address_get_name(INTERNET_ADDRESS(from.front()))));
+  }
+  if (!from_header) {
+    item.defects.emplace_back("no From header");
+  } else if (item.from_address.empty()) {
+    item.defects.push_back("no address in the From header '" + quote(sv(from_header)) + "'");
+  }
+  item.to = addresses(g_mime_message_get_addresses(message.get(), GMIME_ADDRESS_TYPE_TO));
+  item.cc = addresses(g_mime_message_get_addresses(message.get(), GMIME_ADDRESS_TYPE_CC));
+  item.subject = unfold(sv(g_mime_message_get_subject(message.get())));
+  item.message_id = clean(g_mime_message_get_message_id(message.get()));
+  item.in_reply_to = first_message_id(options.get(), g_mime_object_get_header(mobj, "In-Reply-To"));
+  if (const char* refs = g_mime_object_get_header(mobj, "References")) {
+    std::unique_ptr<GMimeReferences, ReferencesFree> list(
+        g_mime_references_parse(options.get(), refs));
+    for (int i = 0, n = list ? g_mime_references_length(list.get()) : 0; i < n; ++i) {
+      item.references.push_back(clean(g_mime_references_get_message_id(list.get(), i)));
+    }
+  }
+  if (GDateTime* date = g_mime_message_get_date(message.get())) {
+    item.sent_at = g_date_time_to_unix(date);
+  } else if (const char* d = g_mime_object_get_header(mobj, "Date")) {
+    item.sent_at = y2k_date(d);
+    item.defects.push_back("unreadable Date header '" + quote(trim(sv(d))) + "'" +
+                           (item.sent_at ? "; read its year 01xx as 20xx" : ""));
+  }
+
+  Walker walker{msg, item.defects, item.attachments, {}, false, 0};
+  GMimeObject* body = g_mime_message_get_mime_part(message.get());
+  walker.top_is_leaf = body && GMIME_IS_PART(body);
+  walker.walk(body, true, 0);
+
+  bool has_plain = false, has_html = false;
+  for (const Segment& s : walker.segments) {
+    has_plain = has_plain || s.kind == SegmentKind::plain;
+    has_html = has_html || s.kind == SegmentKind::html;
+  }
+  const SegmentKind wanted = has_plain ? SegmentKind::plain : SegmentKind::html;
+  item.html_only = !has_plain && has_html;
+  std::string text;
+  for (Segment& s : walker.segments) {
+    if (s.kind != wanted && s.kind != SegmentKind::marker) continue;
+    if (!text.empty()) text += "\n\n";
+    text += s.text;
+    if (text.size() > kMaxText * 2) break;  // the rest is cut anyway
+  }
+  normalize_newlines(text);
+  if (text.size() > kMaxText) {
+    const std::size_t was = text.size();
+    cut_utf8(text, kMaxText);
+    item.defects.push_back("text cut at 256 KB (it has " + std::to_string(was / 1024) +
+                           " KB or more)");
+  }
+  item.text = std::move(text);
+
+  // Parser warnings come last: the defects found while reading the parts are the more
+  // specific ones.
+  for (auto& w : warnings.defects) item.defects.push_back(std::move(w));
+  dedupe(item.defects);
+  item.parse_status = item.defects.empty() ? ParseStatus::ok : ParseStatus::repaired;
+  return item;
+}
+
+}  // namespace sk::mail
