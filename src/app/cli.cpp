@@ -1,0 +1,446 @@
+#include "app/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include "app/demo.hpp"
+#include "app/home.hpp"
+#include "engine/engine.hpp"
+#include "engine/training.hpp"
+#include "store/repos.hpp"
+
+namespace sk::app {
+namespace {
+
+using nlohmann::json;
+
+int exit_code(const Error& e) {
+  switch (e.code) {
+    case Errc::invalid_input:
+    case Errc::parse: return 2;
+    case Errc::not_found: return 3;
+    case Errc::conflict: return 4;
+    default: return 1;
+  }
+}
+
+std::string actor_name(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* u = std::getenv("USER");
+  return std::string("cli:") + (u && *u ? u : "operator");
+}
+
+// Cuts to `width` characters (at a UTF-8 boundary) and pads to it.
+std::string cell(const std::string& s, std::size_t width) {
+  std::string out;
+  std::size_t chars = 0, i = 0;
+  while (i < s.size() && chars < width) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (c == '\n' || c == '\r' || c == '\t') {
+      out += ' ';
+      ++i;
+    } else {
+      out.append(s, i, len);
+      i += len;
+    }
+    ++chars;
+  }
+  if (i < s.size() && chars == width) {
+    // Replace the last character with an ellipsis.
+    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
+    if (!out.empty()) out.pop_back();
+    out += "…";
+  }
+  while (chars++ < width) out += ' ';
+  return out;
+}
+
+std::string percent(double p) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%3.0f%%", p * 100);
+  return buf;
+}
+
+struct Context {
+  std::ostream& out;
+  std::ostream& err;
+  const Clock& clock;
+  std::string home_flag;
+  std::string by;
+};
+
+// Everything a command that touches the store needs, opened once.
+struct Session {
+  Home home;
+  std::unique_ptr<store::Db> db;
+  std::unique_ptr<store::DbIds> ids;
+  std::unique_ptr<engine::Engine> engine;
+  bool model_loaded = false;
+};
+
+Result<Session> open_session(const Context& ctx) {
+  Session s;
+  SK_ASSIGN(s.home, open_home(ctx.home_flag));
+  SK_ASSIGN(s.db, store::open_sqlite(s.home.database()));
+  SK_TRY(store::migrate(*s.db));
+  s.ids = std::make_unique<store::DbIds>(*s.db);
+  triage::SpamModel model;
+  if (std::filesystem::exists(s.home.spam_model())) {
+    SK_ASSIGN(auto bytes, read_file(s.home.spam_model()));
+    SK_ASSIGN(model, triage::SpamModel::deserialize(bytes));
+    s.model_loaded = true;
+  }
+  s.engine = std::make_unique<engine::Engine>(*s.db, ctx.clock, *s.ids, std::move(model));
+  return s;
+}
+
+Result<void> print_import(const Context& ctx, const engine::ImportReport& r) {
+  ctx.out << "found " << r.found << " messages: " << r.added << " new, " << r.duplicates
+          << " already imported";
+  if (r.repaired) ctx.out << ", " << r.repaired << " read with repairs";
+  if (r.unreadable) ctx.out << ", " << r.unreadable << " unreadable (kept raw for the VA)";
+  if (r.skipped_files) ctx.out << "; skipped " << r.skipped_files << " files that are not mail";
+  ctx.out << "\n";
+  return ok();
+}
+
+void print_triage(const Context& ctx, const engine::TriageReport& r) {
+  ctx.out << "decided " << r.decided << " items\n";
+  for (const auto& [d, n] : r.by_disposition) ctx.out << "  " << cell(std::string(label(d)), 18) << n << "\n";
+  if (!r.by_category.empty()) ctx.out << "by category:\n";
+  for (const auto& [c, n] : r.by_category) ctx.out << "  " << cell(std::string(label(c)), 28) << n << "\n";
+}
+
+Result<void> print_decisions(const Context& ctx, store::Db& db, const ClientId& client,
+                             const std::string& format) {
+  SK_ASSIGN(auto rows, store::list_decisions(db, client));
+  if (format == "json") {
+    json a = json::array();
+    for (const auto& r : rows) {
+      json reasons = json::array();
+      for (const auto& x : r.decision.reasons) reasons.push_back({{"code", x.code}, {"text", x.text}});
+      a.push_back({{"id", r.item},
+                   {"from", r.from},
+                   {"subject", r.subject},
+                   {"category", to_string(r.decision.category)},
+                   {"disposition", to_string(r.decision.disposition)},
+                   {"confidence", r.decision.confidence},
+                   {"spam_score", r.decision.spam_score},
+                   {"readable", to_string(r.parse_status)},
+                   {"decided_by", r.decision.decided_by},
+                   {"reasons", reasons}});
+    }
+    ctx.out << a.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    return ok();
+  }
+  ctx.out << cell("ITEM", 10) << cell("FROM", 28) << cell("SUBJECT", 34) << cell("CATEGORY", 15)
+          << cell("DISPOSITION", 12) << "CONF  REASONS\n";
+  for (const auto& r : rows) {
+    std::string reasons;
+    for (const auto& x : r.decision.reasons) reasons += (reasons.empty() ? "" : "; ") + x.text;
+    ctx.out << cell(r.item, 10) << cell(r.from.empty() ? "(no sender)" : r.from, 28)
+            << cell(r.subject, 34) << cell(std::string(to_string(r.decision.category)), 15)
+            << cell(std::string(to_string(r.decision.disposition)), 12)
+            << percent(r.decision.confidence) << "  " << reasons << "\n";
+  }
+  ctx.out << rows.size() << " decisions\n";
+  return ok();
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            const Clock& clock) {
+  CLI::App app{"Sidekick: a virtual assistant engine that screens, handles and drafts for busy "
+               "clients"};
+  app.require_subcommand(1);
+  Context ctx{out, err, clock, {}, {}};
+  app.add_option("--home", ctx.home_flag, "data folder (default $SIDEKICK_HOME or "
+                                          "~/.local/share/sidekick)");
+  app.add_option("--by", ctx.by, "who is acting, for the audit log (default cli:$USER)");
+
+  std::string client, format = "table", category, disposition, why, relationship, name, email;
+  std::vector<std::string> paths, ham, spam;
+  std::string item, corpus, shared;
+  int limit = 50, sample = 300;
+
+  auto* client_cmd = app.add_subcommand("client", "add and list clients");
+  client_cmd->require_subcommand(1);
+  auto* client_add = client_cmd->add_subcommand("add", "add a client");
+  client_add->add_option("slug", client, "short name: a-z, 0-9, - and _")->required();
+  client_add->add_option("--name", name, "display name");
+  client_add->add_option("--email", email, "the client's own address (mail from its domain is "
+                                           "team mail)");
+  auto* client_list = client_cmd->add_subcommand("list", "list clients");
+
+  auto* import_cmd = app.add_subcommand("import", "import mail (mbox, Maildir, folders of .eml)");
+  import_cmd->add_option("--client", client, "client")->required();
+  import_cmd->add_option("paths", paths, "files or folders")->required();
+
+  auto* triage_cmd = app.add_subcommand("triage", "decide everything not yet decided");
+  triage_cmd->add_option("--client", client, "client")->required();
+
+  auto* decisions_cmd = app.add_subcommand("decisions", "one row per decided item");
+  decisions_cmd->add_option("--client", client, "client")->required();
+  decisions_cmd->add_option("--format", format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+
+  auto* explain_cmd = app.add_subcommand("explain", "why an item was decided as it was");
+  explain_cmd->add_option("item", item, "item id")->required();
+  explain_cmd->add_option("--client", client, "client (found from the item if omitted)");
+
+  auto* teach_cmd = app.add_subcommand("teach", "correct a decision; the next one learns from it");
+  teach_cmd->add_option("item", item, "item id")->required();
+  teach_cmd->add_option("--category", category, "the right category")->required();
+  teach_cmd->add_option("--disposition", disposition, "where it should go (default: from policy)");
+  teach_cmd->add_option("--why", why, "reason, for the audit log");
+  teach_cmd->add_option("--client", client, "client (found from the item if omitted)");
+
+  auto* party_cmd = app.add_subcommand("party", "contacts and relationships");
+  party_cmd->require_subcommand(1);
+  auto* party_set = party_cmd->add_subcommand("set", "set a sender's relationship");
+  party_set->add_option("--client", client, "client")->required();
+  party_set->add_option("address", email, "address or phone number")->required();
+  party_set->add_option("--relationship", relationship,
+                        "vip, family, team, customer, vendor, unknown, blocked, protected-from")
+      ->required();
+  party_set->add_option("--name", name, "display name");
+  auto* party_list = party_cmd->add_subcommand("list", "parties with a relationship");
+  party_list->add_option("--client", client, "client")->required();
+
+  auto* rules_cmd = app.add_subcommand("rules", "the client's ordered rules");
+  rules_cmd->require_subcommand(1);
+  auto* rules_import = rules_cmd->add_subcommand("import", "replace the rules from a TOML file");
+  rules_import->add_option("--client", client, "client")->required();
+  std::string rules_file;
+  rules_import->add_option("file", rules_file, "rules.toml")->required();
+  auto* rules_list = rules_cmd->add_subcommand("list", "show the rules in order");
+  rules_list->add_option("--client", client, "client")->required();
+
+  auto* audit_cmd = app.add_subcommand("audit", "what was done on the client's behalf, and why");
+  audit_cmd->add_option("--client", client, "client")->required();
+  audit_cmd->add_option("--limit", limit, "newest N entries");
+
+  auto* evidence_cmd = app.add_subcommand("evidence", "the protected-from evidence log");
+  evidence_cmd->require_subcommand(1);
+  auto* evidence_verify = evidence_cmd->add_subcommand("verify", "check the hash chain");
+  evidence_verify->add_option("--client", client, "client")->required();
+  auto* evidence_list = evidence_cmd->add_subcommand("list", "list the entries");
+  evidence_list->add_option("--client", client, "client")->required();
+
+  auto* model_cmd = app.add_subcommand("model", "the default spam model");
+  model_cmd->require_subcommand(1);
+  auto* model_train = model_cmd->add_subcommand("train", "train from labelled mail");
+  model_train->add_option("--ham", ham, "ham files or folders");
+  model_train->add_option("--spam", spam, "spam files or folders");
+  model_train->add_option("--corpus", corpus,
+                          "the SpamAssassin corpus folder: train on its standard split");
+  auto* model_info = model_cmd->add_subcommand("info", "show the installed model");
+
+  auto* demo_cmd = app.add_subcommand("demo", "a demo client with a corpus sample, triaged");
+  demo_cmd->add_option("--corpus", corpus, "the SpamAssassin corpus folder")->required();
+  demo_cmd->add_option("--shared-data", shared, "../shared/data, for malformed samples");
+  demo_cmd->add_option("--sample", sample, "messages to import from the test split");
+
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    err << "sidekick: " << e.what() << "\n";
+    if (!app.get_subcommands().empty())
+      err << "run `sidekick " << app.get_subcommands().front()->get_name() << " --help` for usage\n";
+    else
+      err << "run `sidekick --help` for the commands\n";
+    return 2;
+  }
+  ctx.by = actor_name(ctx.by);
+
+  auto run = [&]() -> Result<void> {
+    if (model_info->parsed()) {
+      SK_ASSIGN(auto home, open_home(ctx.home_flag));
+      if (!std::filesystem::exists(home.spam_model()))
+        return make_error(Errc::not_found, "no spam model at " + home.spam_model() +
+                                               "; run `sidekick model train`");
+      SK_ASSIGN(auto bytes, read_file(home.spam_model()));
+      SK_ASSIGN(auto model, triage::SpamModel::deserialize(bytes));
+      out << "spam model " << home.spam_model() << ": trained on " << model.trained_examples()
+          << " messages, threshold " << model.threshold() << "\n";
+      return ok();
+    }
+    if (model_train->parsed()) {
+      SK_ASSIGN(auto home, open_home(ctx.home_flag));
+      engine::TrainingSet set{ham, spam};
+      if (!corpus.empty()) {
+        SK_ASSIGN(auto split, engine::spamassassin_training_split(corpus));
+        set.ham.insert(set.ham.end(), split.ham.begin(), split.ham.end());
+        set.spam.insert(set.spam.end(), split.spam.begin(), split.spam.end());
+      }
+      if (set.ham.empty() || set.spam.empty())
+        return make_error(Errc::invalid_input, "give --corpus DIR, or both --ham and --spam");
+      engine::TrainingReport report;
+      SK_ASSIGN(auto model, engine::train_spam_model(set, &report));
+      SK_TRY(write_file_atomically(home.spam_model(), model.serialize()));
+      out << "trained on " << report.ham << " ham and " << report.spam
+          << " spam; spam threshold " << model.threshold() << "; saved to " << home.spam_model()
+          << "\n";
+      return ok();
+    }
+
+    SK_ASSIGN(auto s, open_session(ctx));
+    store::Db& db = *s.db;
+    auto resolve_client = [&]() -> Result<store::ClientRecord> {
+      if (client.empty() && !item.empty()) {
+        SK_ASSIGN(auto id, store::client_of_item(db, item));
+        return store::find_client(db, id);
+      }
+      return store::find_client(db, client);
+    };
+    auto warn_no_model = [&] {
+      if (!s.model_loaded)
+        err << "sidekick: no spam model yet, so nothing is called spam; run `sidekick model "
+               "train --corpus DIR`\n";
+    };
+
+    if (client_add->parsed()) {
+      SK_ASSIGN(auto c, store::create_client(db, *s.ids, clock, client, name, email));
+      SK_TRY(store::append_audit(db, c.id, clock.now(), ctx.by, "client added", c.slug, ""));
+      out << "added client " << c.slug << " (" << c.id << ")\n";
+      return ok();
+    }
+    if (client_list->parsed()) {
+      SK_ASSIGN(auto clients, store::list_clients(db));
+      for (const auto& c : clients) {
+        SK_ASSIGN(auto n, store::count_items(db, c.id));
+        out << cell(c.slug, 20) << cell(c.name, 30) << cell(c.email, 30) << n << " items\n";
+      }
+      if (clients.empty()) out << "no clients yet: `sidekick client add NAME`\n";
+      return ok();
+    }
+    if (demo_cmd->parsed()) {
+      warn_no_model();
+      return run_demo(*s.engine, db, *s.ids, clock, s.home, {corpus, shared, sample, ctx.by}, out);
+    }
+
+    SK_ASSIGN(auto c, resolve_client());
+    if (import_cmd->parsed()) {
+      SK_ASSIGN(auto report, s.engine->import_paths(c.id, paths));
+      SK_TRY(store::append_audit(db, c.id, clock.now(), ctx.by, "imported",
+                                 std::to_string(report.added) + " new items", ""));
+      return print_import(ctx, report);
+    }
+    if (triage_cmd->parsed()) {
+      warn_no_model();
+      SK_ASSIGN(auto report, s.engine->triage_pending(c.id));
+      print_triage(ctx, report);
+      return ok();
+    }
+    if (decisions_cmd->parsed()) return print_decisions(ctx, db, c.id, format);
+    if (explain_cmd->parsed()) {
+      SK_ASSIGN(auto text, s.engine->explain(c.id, item));
+      out << text;
+      return ok();
+    }
+    if (teach_cmd->parsed()) {
+      auto cat = category_from(category);
+      if (!cat)
+        return make_error(Errc::invalid_input,
+                          "unknown category '" + category +
+                              "' (spam, cold-outreach, newsletter, support, scheduling, billing, "
+                              "team, personal, other)");
+      std::optional<Disposition> disp;
+      if (!disposition.empty()) {
+        disp = disposition_from(disposition);
+        if (!disp)
+          return make_error(Errc::invalid_input, "unknown disposition '" + disposition +
+                                                     "' (to-client, handled, awaiting-va, "
+                                                     "screened, blocked, protected)");
+      }
+      SK_ASSIGN(auto d, s.engine->teach(c.id, item, *cat, disp, ctx.by, why));
+      out << item << " is now " << label(d.category) << ", " << label(d.disposition)
+          << "; the next message like it will be decided the same way\n";
+      return ok();
+    }
+    if (party_set->parsed()) {
+      auto rel = relationship_from(relationship);
+      if (!rel)
+        return make_error(Errc::invalid_input,
+                          "unknown relationship '" + relationship +
+                              "' (vip, family, team, customer, vendor, unknown, blocked, "
+                              "protected-from)");
+      SK_ASSIGN(auto p, store::set_relationship(db, *s.ids, clock, c.id, email, *rel, name));
+      SK_TRY(store::append_audit(db, c.id, clock.now(), ctx.by, "relationship set",
+                                 email + " is " + std::string(to_string(*rel)), why));
+      out << email << " is now " << to_string(p.relationship) << " for " << c.slug << "\n";
+      return ok();
+    }
+    if (party_list->parsed()) {
+      SK_ASSIGN(auto parties, store::list_parties(db, c.id));
+      for (const auto& p : parties) {
+        std::string idents;
+        for (const auto& i : p.identities) idents += (idents.empty() ? "" : ", ") + i;
+        out << cell(std::string(to_string(p.relationship)), 16) << cell(p.name, 24) << idents
+            << "\n";
+      }
+      return ok();
+    }
+    if (rules_import->parsed()) {
+      SK_ASSIGN(auto text, read_file(rules_file));
+      SK_TRY(s.engine->import_rules(c.id, text, rules_file, ctx.by));
+      SK_ASSIGN(auto rules, store::load_rules(db, c.id));
+      out << "imported " << rules.size() << " rules for " << c.slug << "\n";
+      return ok();
+    }
+    if (rules_list->parsed()) {
+      SK_ASSIGN(auto policy, s.engine->load_policy(c.id));
+      int n = 0;
+      for (const auto& r : policy.rules) out << ++n << ". " << r.name << (r.enabled ? "" : " (off)") << "\n";
+      if (n == 0) out << "no rules\n";
+      return ok();
+    }
+    if (audit_cmd->parsed()) {
+      SK_ASSIGN(auto entries, store::list_audit(db, c.id, limit));
+      for (const auto& e : entries)
+        out << format_utc(e.at) << "  " << cell(e.actor, 14) << cell(e.action, 16) << e.subject
+            << (e.reason.empty() ? "" : "  — " + e.reason) << "\n";
+      return ok();
+    }
+    if (evidence_verify->parsed()) {
+      SK_ASSIGN(auto check, store::verify_evidence(db, c.id));
+      if (!check.intact)
+        return make_error(Errc::conflict, "evidence log for " + c.slug + " is NOT intact: " +
+                                              check.problem);
+      out << "evidence log for " << c.slug << " is intact: " << check.entries << " entries\n";
+      return ok();
+    }
+    if (evidence_list->parsed()) {
+      SK_ASSIGN(auto entries, store::list_evidence(db, c.id));
+      for (const auto& e : entries)
+        out << e.seq << "  " << format_utc(e.at) << "  " << e.item << "  " << e.hash.substr(0, 16)
+            << "  " << e.payload << "\n";
+      return ok();
+    }
+    return make_error(Errc::invalid_input, "nothing to do");
+  };
+
+  auto r = run();
+  if (!r.ok()) {
+    err << "sidekick: " << r.error().message << "\n";
+    return exit_code(r.error());
+  }
+  return 0;
+}
+
+}  // namespace sk::app

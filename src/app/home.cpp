@@ -1,0 +1,50 @@
+#include "app/home.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace sk::app {
+
+namespace fs = std::filesystem;
+
+Result<Home> open_home(const std::string& flag) {
+  std::string dir = flag;
+  if (dir.empty())
+    if (const char* env = std::getenv("SIDEKICK_HOME"); env && *env) dir = env;
+  if (dir.empty()) {
+    const char* h = std::getenv("HOME");
+    if (!h || !*h)
+      return make_error(Errc::invalid_input, "no home folder: set SIDEKICK_HOME or pass --home");
+    dir = std::string(h) + "/.local/share/sidekick";
+  }
+  std::error_code ec;
+  fs::create_directories(fs::path(dir) / "models", ec);
+  if (ec) return make_error(Errc::io, "cannot create " + dir + ": " + ec.message());
+  return Home{dir};
+}
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::invalid_input, "cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result<void> write_file_atomically(const std::string& path, const std::string& bytes) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return make_error(Errc::io, "cannot write " + tmp);
+    out << bytes;
+    if (!out.flush()) return make_error(Errc::io, "cannot write " + tmp);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return make_error(Errc::io, "cannot replace " + path + ": " + ec.message());
+  return ok();
+}
+
+}  // namespace sk::app

@@ -1,0 +1,78 @@
+#include "engine/training.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "mail/import.hpp"
+#include "mail/message.hpp"
+#include "triage/features.hpp"
+
+namespace sk::engine {
+namespace {
+
+namespace fs = std::filesystem;
+
+Result<std::vector<std::string>> messages_in(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return make_error(Errc::invalid_input, "corpus folder " + dir + " not found");
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_regular_file() && e.path().extension() == ".txt") out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<TrainingSet> split(const std::string& corpus, bool training) {
+  TrainingSet set;
+  SK_ASSIGN(auto easy1, messages_in(corpus + "/easy-ham-1"));
+  SK_ASSIGN(auto easy2, messages_in(corpus + "/easy-ham-2"));
+  SK_ASSIGN(auto hard, messages_in(corpus + "/hard-ham-1"));
+  SK_ASSIGN(auto spam1, messages_in(corpus + "/spam-1"));
+  SK_ASSIGN(auto spam2, messages_in(corpus + "/spam-2"));
+  if (easy1.size() != 2500 || easy2.size() != 1400 || hard.size() != 250 || spam1.size() != 500 ||
+      spam2.size() != 1396)
+    return make_error(Errc::invalid_input, "corpus at " + corpus +
+                                               " is incomplete (expected 2500/1400/250/500/1396 "
+                                               "messages)");
+  auto half = hard.begin() + 125;
+  if (training) {
+    set.ham = easy1;
+    set.ham.insert(set.ham.end(), hard.begin(), half);
+    set.spam = spam1;
+  } else {
+    set.ham = easy2;
+    set.ham.insert(set.ham.end(), half, hard.end());
+    set.spam = spam2;
+  }
+  return set;
+}
+
+}  // namespace
+
+Result<TrainingSet> spamassassin_training_split(const std::string& corpus_dir) {
+  return split(corpus_dir, true);
+}
+Result<TrainingSet> spamassassin_test_split(const std::string& corpus_dir) {
+  return split(corpus_dir, false);
+}
+
+Result<triage::SpamModel> train_spam_model(const TrainingSet& set, TrainingReport* report) {
+  std::vector<triage::LabelledFeatures> examples;
+  TrainingReport counts;
+  for (bool spam : {false, true}) {
+    for (const auto& path : spam ? set.spam : set.ham) {
+      SK_TRY(mail::scan_mail(path, [&](mail::RawMessage&& m) -> Result<void> {
+        examples.push_back({triage::extract_features(mail::parse_message(m.bytes)).ids, spam});
+        ++(spam ? counts.spam : counts.ham);
+        return ok();
+      }));
+    }
+  }
+  if (counts.spam == 0 || counts.ham == 0)
+    return make_error(Errc::invalid_input, "training needs both ham and spam messages");
+  if (report) *report = counts;
+  return triage::SpamModel::train_calibrated(examples);
+}
+
+}  // namespace sk::engine

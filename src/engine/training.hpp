@@ -1,0 +1,29 @@
+#pragma once
+// Training the default spam model from labelled mail on disk.
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "triage/spam_model.hpp"
+
+namespace sk::engine {
+
+struct TrainingSet {
+  std::vector<std::string> ham;   // files, folders, mboxes
+  std::vector<std::string> spam;
+};
+
+// The DESIGN.md standard split of the SpamAssassin corpus (the npm package's data folder):
+// train on easy-ham-1, the first 125 of hard-ham-1 by file name, and spam-1.
+Result<TrainingSet> spamassassin_training_split(const std::string& corpus_dir);
+// The matching test split: easy-ham-2, the other 125 of hard-ham-1, spam-2.
+Result<TrainingSet> spamassassin_test_split(const std::string& corpus_dir);
+
+struct TrainingReport {
+  std::size_t ham = 0;
+  std::size_t spam = 0;
+};
+
+Result<triage::SpamModel> train_spam_model(const TrainingSet& set, TrainingReport* report = nullptr);
+
+}  // namespace sk::engine
