@@ -531,6 +531,30 @@ TEST(ParseMessage, RandomBytesNeverCrash) {
   }
 }
 
+TEST(ParseMessage, DeepNestingIsCutNotCrashed) {
+  std::string multi = "From: a@example.com\nContent-Type: multipart/mixed; boundary=\"b0\"\n\n";
+  const int depth = 2000;
+  for (int i = 0; i < depth; ++i) {
+    multi += "--b" + std::to_string(i) + "\nContent-Type: multipart/mixed; boundary=\"b" +
+             std::to_string(i + 1) + "\"\n\n";
+  }
+  multi += "--b" + std::to_string(depth) + "\nContent-Type: text/plain\n\ndeep\n";
+  for (int i = depth; i >= 0; --i) multi += "--b" + std::to_string(i) + "--\n";
+  Item it = parse_message(multi);
+  EXPECT_EQ(it.parse_status, ParseStatus::repaired);
+  EXPECT_TRUE(has_defect(it, "MIME parts are nested too deeply; the deepest were skipped"))
+      << join(it.defects);
+
+  std::string forwarded;
+  for (int i = 0; i < 300; ++i)
+    forwarded += "From: a@example.com\nContent-Type: message/rfc822\n\n";
+  forwarded += "From: z@example.com\n\ninnermost\n";
+  it = parse_message(forwarded);
+  EXPECT_EQ(it.parse_status, ParseStatus::repaired);
+  EXPECT_EQ(it.text.rfind("---------- Forwarded message ----------\nFrom: a@example.com\n\n", 0),
+            0u);
+}
+
 // --- html_to_text ------------------------------------------------------------------------
 
 TEST(HtmlToText, DropsInvisibleContentAndKeepsBlocks) {

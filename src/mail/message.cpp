@@ -201,6 +201,14 @@ bool is_ascii(std::string_view s) {
 bool is_valid_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   for (std::size_t i = 0, n = s.size(); i < n;) {
+    if (i + 8 <= n) {
+      std::uint64_t v;
+      std::memcpy(&v, p + i, 8);
+      if ((v & 0x8080808080808080ull) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     if (p[i] < 0x80) {
       ++i;
       continue;
@@ -261,8 +269,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Header values are read back unfolded, each fold (line break and the white space after it)
-// read as one space: folding is transport, not content.
+// Header values are unfolded as RFC 5322 says: the line breaks go, the white space that
+// followed them stays (GMime has mostly done this already).
 std::string unfold(std::string_view v) {
   v = trim(v);
   std::string out;
@@ -271,14 +279,8 @@ std::string unfold(std::string_view v) {
     std::size_t nl = 0;
     while (nl < v.size() && v[nl] != '\r' && v[nl] != '\n') ++nl;
     append_valid_utf8(out, v.substr(0, nl));
-    if (nl == v.size()) break;
-    std::size_t next = nl + 1;
-    while (next < v.size() &&
-           (v[next] == '\r' || v[next] == '\n' || v[next] == ' ' || v[next] == '\t')) {
-      ++next;
-    }
-    if (!out.empty() && out.back() != ' ' && out.back() != '\t') out.push_back(' ');
-    v.remove_prefix(next);
+    while (nl < v.size() && (v[nl] == '\r' || v[nl] == '\n')) ++nl;
+    v.remove_prefix(nl);
   }
   return out;
 }
@@ -286,10 +288,12 @@ std::string unfold(std::string_view v) {
 // What a defect message quotes: short, on one line, valid UTF-8.
 std::string quote(std::string_view s) {
   constexpr std::size_t kMax = 60;
+  std::size_t cut = std::min(s.size(), kMax);
+  while (cut < s.size() && cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
   std::string flat;
-  for (char c : s.substr(0, kMax)) flat.push_back(c == '\r' || c == '\n' || c == '\t' ? ' ' : c);
+  for (char c : s.substr(0, cut)) flat.push_back(c == '\r' || c == '\n' || c == '\t' ? ' ' : c);
   std::string out = clean(flat);
-  if (s.size() > kMax) out += "...";
+  if (cut < s.size()) out += "...";
   return out;
 }
 
@@ -439,7 +443,7 @@ Converted iconv_to_utf8(std::string_view in, const std::string& key) {
     std::memcpy(out.data() + used, "\xEF\xBF\xBD", 3);
     used += 3;
     ++r.bad;
-    if (err == EINVAL || err != EILSEQ) {
+    if (err != EILSEQ) {  // EINVAL: a sequence cut off at the end
       inleft = 0;
     } else {
       ++inp;
@@ -624,13 +628,19 @@ bool quoted_printable_damaged(std::string_view enc) {
   return false;
 }
 
-// The decoded (transfer-encoding removed) content of a leaf part.
-std::string decoded_content(GMimeDataWrapper* wrapper) {
-  GPtr<GMimeStream> mem(g_mime_stream_mem_new());
-  g_mime_data_wrapper_write_to_stream(wrapper, mem.get());
-  GByteArray* a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
-  if (!a || a->len == 0) return {};
-  return std::string(reinterpret_cast<const char*>(a->data), a->len);
+// The decoded (transfer-encoding removed) content of a leaf part, viewed in the memory
+// stream that holds it.
+struct Decoded {
+  GPtr<GMimeStream> stream;
+  std::string_view bytes;
+};
+
+Decoded decoded_content(GMimeDataWrapper* wrapper) {
+  Decoded d{GPtr<GMimeStream>(g_mime_stream_mem_new()), {}};
+  g_mime_data_wrapper_write_to_stream(wrapper, d.stream.get());
+  GByteArray* a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(d.stream.get()));
+  if (a && a->len > 0) d.bytes = {reinterpret_cast<const char*>(a->data), a->len};
+  return d;
 }
 
 std::size_t decoded_size(GMimeDataWrapper* wrapper) {
@@ -882,8 +892,9 @@ struct Walker {
     }
     if (!wrapper) return;
     std::string storage;
-    const std::string bytes =
-        as_is ? std::string(encoded_bytes(wrapper, storage)) : decoded_content(wrapper);
+    Decoded decoded;
+    const std::string_view bytes =
+        as_is ? encoded_bytes(wrapper, storage) : (decoded = decoded_content(wrapper)).bytes;
     std::string label =
         std::string(sv(ct ? g_mime_content_type_get_parameter(ct, "charset") : nullptr));
     if (misread) {
