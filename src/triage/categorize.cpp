@@ -61,11 +61,13 @@ constexpr Cue kNewsletter[] = {
     {"you are receiving this", 2.5}, {"you received this", 2},       {"opt out", 1.5},
 };
 
-template <std::size_t N>
-double score_cues(const std::vector<std::uint64_t>& phrases, const Cue (&cues)[N],
+// One instantiation per cue table (the table is the template argument), so each table's
+// hashes are computed once; they are constant, so sharing them is safe.
+template <const auto& cues>
+double score_cues(const std::vector<std::uint64_t>& phrases,
                   std::vector<std::pair<double, std::string>>& hits) {
-  // Hashed once; the table is constant, so a function-local static is safe to share.
-  static const std::array<std::uint64_t, N> hashes = [&] {
+  constexpr std::size_t N = std::size(cues);
+  static const std::array<std::uint64_t, N> hashes = [] {
     std::array<std::uint64_t, N> h{};
     for (std::size_t i = 0; i < N; ++i) h[i] = phrase_hash(cues[i].phrase);
     return h;
@@ -136,20 +138,20 @@ CategoryGuess categorize(const CategoryContext& ctx) {
   }
 
   auto& outreach_hits = hits[static_cast<int>(Category::cold_outreach)];
-  score[static_cast<int>(Category::cold_outreach)] += score_cues(text, kOutreach, outreach_hits);
+  score[static_cast<int>(Category::cold_outreach)] += score_cues<kOutreach>(text, outreach_hits);
   if (score[static_cast<int>(Category::cold_outreach)] > 0 && ctx.party.items_let_in == 0 &&
       ctx.party.relationship == Relationship::unknown)
     add(Category::cold_outreach, 1, "the sender has never written before");
   score[static_cast<int>(Category::scheduling)] +=
-      score_cues(text, kScheduling, hits[static_cast<int>(Category::scheduling)]);
+      score_cues<kScheduling>(text, hits[static_cast<int>(Category::scheduling)]);
   score[static_cast<int>(Category::billing)] +=
-      score_cues(text, kBilling, hits[static_cast<int>(Category::billing)]);
+      score_cues<kBilling>(text, hits[static_cast<int>(Category::billing)]);
   score[static_cast<int>(Category::support)] +=
-      score_cues(text, kSupport, hits[static_cast<int>(Category::support)]);
+      score_cues<kSupport>(text, hits[static_cast<int>(Category::support)]);
   score[static_cast<int>(Category::personal)] +=
-      score_cues(text, kPersonal, hits[static_cast<int>(Category::personal)]);
+      score_cues<kPersonal>(text, hits[static_cast<int>(Category::personal)]);
   score[static_cast<int>(Category::newsletter)] +=
-      score_cues(text, kNewsletter, hits[static_cast<int>(Category::newsletter)]);
+      score_cues<kNewsletter>(text, hits[static_cast<int>(Category::newsletter)]);
 
   // "Other" wins unless some kind has clear evidence.
   score[static_cast<int>(Category::other)] = 2.5;
