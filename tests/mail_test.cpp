@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mail/import.hpp"
@@ -618,6 +619,8 @@ TEST(ScanMail, MboxSplitsAndUnescapes) {
              "a line\n"
              "From inside a paragraph is not a separator\n"
              "\n"
+             "From here on, prose that an mboxo writer forgot to escape.\n"
+             "\n"
              "From bob@example.com Mon Jan  1 11:00:00 2024\n"
              "From: bob@example.com\n"
              "Subject: two\n"
@@ -639,7 +642,8 @@ TEST(ScanMail, MboxSplitsAndUnescapes) {
   EXPECT_EQ(got.messages[0].origin, mbox.string() + "#1");
   EXPECT_EQ(got.messages[0].bytes,
             "From: alice@example.com\nSubject: one\n\nFrom the top\n>From deeper\na line\n"
-            "From inside a paragraph is not a separator\n");
+            "From inside a paragraph is not a separator\n\n"
+            "From here on, prose that an mboxo writer forgot to escape.\n");
   EXPECT_EQ(got.messages[1].origin, mbox.string() + "#2");
   EXPECT_EQ(got.messages[1].bytes, "From: bob@example.com\nSubject: two\n\nsecond\n\n");
   EXPECT_EQ(got.messages[2].bytes, "From: carol@example.com\n\nthird\n");
@@ -647,7 +651,8 @@ TEST(ScanMail, MboxSplitsAndUnescapes) {
   const Item first = parse_message(got.messages[0].bytes);
   EXPECT_EQ(first.subject, "one");
   EXPECT_EQ(first.text,
-            "From the top\n>From deeper\na line\nFrom inside a paragraph is not a separator\n");
+            "From the top\n>From deeper\na line\nFrom inside a paragraph is not a separator\n\n"
+            "From here on, prose that an mboxo writer forgot to escape.\n");
 }
 
 TEST(ScanMail, CrlfMbox) {
@@ -672,6 +677,8 @@ TEST(ScanMail, SingleMessageWithEnvelopeLineIsKeptAsIs) {
       "From: a@b.example\n"
       "\n"
       ">From here, nothing is unescaped\n"
+      "\n"
+      "From the desk of a prose writer, at 10:30 sharp\n"
       "no newline at the end";
   write_file(file, bytes);
   Collected got;
@@ -809,6 +816,34 @@ TEST(Robustness, EveryTestMessageParses) {
   for (const fs::path& f : files) check_one(f.string(), read_file(f), tally);
   print("mime data", tally);
   EXPECT_EQ(tally.files, static_cast<int>(files.size()));
+}
+
+// The IMAP sync and the importer parse on several threads at once.
+TEST(Robustness, ParsesOnManyThreadsAlike) {
+  std::vector<std::string> raws;
+  for (const auto& e : fs::recursive_directory_iterator(kMimeDir / "enmime")) {
+    if (e.is_regular_file()) raws.push_back(read_file(e.path()));
+  }
+  std::vector<Item> expected;
+  for (const auto& r : raws) expected.push_back(parse_message(r));
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 3; ++round) {
+        for (std::size_t i = 0; i < raws.size(); ++i) {
+          const Item it = parse_message(raws[(i + static_cast<std::size_t>(t) * 7) % raws.size()]);
+          const Item& want = expected[(i + static_cast<std::size_t>(t) * 7) % raws.size()];
+          if (it.text != want.text || it.subject != want.subject || it.defects != want.defects ||
+              it.headers.size() != want.headers.size()) {
+            ++mismatches[static_cast<std::size_t>(t)];
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
 }
 
 TEST(Robustness, SpamAssassinCorpus) {

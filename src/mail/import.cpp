@@ -26,6 +26,30 @@ bool starts_with_from(std::string_view line) {
   return line.substr(0, 5) == "From ";
 }
 
+// A From_ line as mbox writers make it: "From sender date", the date with a time of day and
+// a year ("From MAILER-DAEMON Fri Jul  8 12:08:34 2011"). Prose that happens to start a
+// paragraph with "From " rarely has both.
+bool is_envelope(std::string_view line) {
+  if (!starts_with_from(line)) return false;
+  line.remove_prefix(5);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const std::size_t space = line.find(' ');
+  if (space == 0 || space == std::string_view::npos) return false;
+  const std::string_view date = line.substr(space + 1);
+  auto digit = [&](std::size_t i) { return i < date.size() && date[i] >= '0' && date[i] <= '9'; };
+  bool time = false, year = false;
+  for (std::size_t i = 0; i < date.size(); ++i) {
+    if (!digit(i) || (i > 0 && digit(i - 1))) continue;  // at the start of a number only
+    std::size_t len = 0;
+    while (digit(i + len)) ++len;
+    if (len == 2 && i + 4 < date.size() && date[i + 2] == ':' && digit(i + 3) && digit(i + 4)) {
+      time = true;
+    }
+    if (len == 4 && (i + 4 == date.size() || date[i + 4] == ' ')) year = true;
+  }
+  return time && year;
+}
+
 bool is_blank(std::string_view line) {
   return line.empty() || line == "\r";
 }
@@ -55,14 +79,19 @@ Error io_error(const fs::path& p, std::string_view what) {
   return make_error(Errc::io, std::string(what) + ": " + p.string());
 }
 
-// An mbox is a file that starts with a "From " line and has another one after a blank
-// line. A single message with an envelope line is not: it stays byte for byte.
+// An mbox is a file that starts with a "From " line and has another From_ line after a
+// blank line. A single message with an envelope line is not: it stays byte for byte.
 bool is_mbox(std::string_view data) {
   if (!starts_with_from(data)) return false;
   for (std::size_t at = data.find("\nFrom "); at != std::string_view::npos;
        at = data.find("\nFrom ", at + 1)) {
-    if (at >= 1 && data[at - 1] == '\n') return true;
-    if (at >= 2 && data[at - 1] == '\r' && data[at - 2] == '\n') return true;
+    const bool after_blank = (at >= 1 && data[at - 1] == '\n') ||
+                             (at >= 2 && data[at - 1] == '\r' && data[at - 2] == '\n');
+    if (!after_blank) continue;
+    const std::size_t eol = data.find('\n', at + 1);
+    if (is_envelope(data.substr(at + 1, eol == std::string_view::npos ? eol : eol - at - 1))) {
+      return true;
+    }
   }
   return false;
 }
@@ -80,7 +109,7 @@ class MboxSplitter {
     }
     if (pending_blank_) {
       pending_blank_ = false;
-      if (starts_with_from(line)) return emit();
+      if (is_envelope(line)) return emit();
       current_ += blank_;
     }
     if (is_blank(line) && ended) {
