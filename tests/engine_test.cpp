@@ -1,0 +1,281 @@
+// The engine on real mail: the SpamAssassin corpus and ../shared/data.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/hash.hpp"
+#include "engine/engine.hpp"
+#include "engine/training.hpp"
+#include "mail/import.hpp"
+#include "store/repos.hpp"
+#include "support.hpp"
+
+using namespace sk;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The default model, trained once for all tests on the standard split.
+const triage::SpamModel& corpus_model() {
+  static const triage::SpamModel model = [] {
+    auto set = engine::spamassassin_training_split(sk::test::corpus_dir());
+    if (!set.ok()) return triage::SpamModel{};
+    auto m = engine::train_spam_model(*set);
+    return m.ok() ? std::move(m).value() : triage::SpamModel{};
+  }();
+  return model;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<std::string> corpus_files(const std::string& group, std::size_t n) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(sk::test::corpus_dir() + "/" + group))
+    if (e.path().extension() == ".txt") out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  if (out.size() > n) out.resize(n);
+  return out;
+}
+
+struct EngineTest : ::testing::Test {
+  std::unique_ptr<store::Db> db;
+  FixedClock clock{1'750'000'000};
+  std::unique_ptr<store::DbIds> ids;
+  std::unique_ptr<engine::Engine> engine;
+  ClientId client;
+
+  void SetUp() override {
+    SK_REQUIRE_CORPUS();
+    ASSERT_FALSE(corpus_model().empty());
+    db = std::move(store::open_sqlite(":memory:")).value();
+    ASSERT_TRUE(store::migrate(*db).ok());
+    ids = std::make_unique<store::DbIds>(*db);
+    engine = std::make_unique<engine::Engine>(*db, clock, *ids, corpus_model());
+    client = store::create_client(*db, *ids, clock, "acme", "Acme", "owner@acme.example")->id;
+  }
+
+  Decision decision_of(const ItemId& id) {
+    auto d = store::current_decision(*db, client, id);
+    EXPECT_TRUE(d.ok() && d->has_value());
+    return d.ok() && d->has_value() ? **d : Decision{};
+  }
+};
+
+TEST_F(EngineTest, ImportIsIdempotentForFoldersMboxAndMaildir) {
+  sk::test::TempDir dir;
+  auto files = corpus_files("easy-ham-2", 12);
+  fs::create_directories(dir.path / "folder");
+  fs::create_directories(dir.path / "maildir" / "cur");
+  fs::create_directories(dir.path / "maildir" / "new");
+  fs::create_directories(dir.path / "maildir" / "tmp");
+  std::ofstream mbox(dir.path / "mail.mbox", std::ios::binary);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    std::string bytes = slurp(files[i]);
+    std::string name = "m" + std::to_string(i);
+    std::ofstream(dir.path / "folder" / (name + ".eml"), std::ios::binary) << bytes;
+    // Maildir and mbox hold the message without its envelope "From " line.
+    std::string body = bytes.substr(bytes.find('\n') + 1);
+    std::ofstream(dir.path / "maildir" / (i % 2 ? "cur" : "new") / (name + ":2,S"), std::ios::binary)
+        << "X-Copy: maildir\n" << body;
+    mbox << "From someone@example.com Mon Jan  1 00:00:00 2024\nX-Copy: mbox\n" << body << "\n";
+  }
+  mbox.close();
+  for (const char* sub : {"folder", "maildir", "mail.mbox"}) {
+    auto first = engine->import_paths(client, {(dir.path / sub).string()});
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    EXPECT_EQ(first->found, files.size()) << sub;
+    EXPECT_EQ(first->added, files.size()) << sub;
+    auto again = engine->import_paths(client, {(dir.path / sub).string()});
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->added, 0u) << sub;
+    EXPECT_EQ(again->duplicates, files.size()) << sub;
+  }
+  EXPECT_EQ(*store::count_items(*db, client), static_cast<std::int64_t>(3 * files.size()));
+  // The raw bytes are kept exactly.
+  auto rows = db->query("SELECT id FROM items WHERE origin LIKE '%m0.eml'");
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(*store::raw_message(*db, client, rows->at(0).str(0)), slurp(files[0]));
+}
+
+TEST_F(EngineTest, MissingPathIsAClearError) {
+  auto r = engine->import_paths(client, {"/nonexistent/sidekick/mail"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::invalid_input);
+  EXPECT_NE(r.error().message.find("/nonexistent/sidekick/mail"), std::string::npos);
+}
+
+TEST_F(EngineTest, EveryMalformedMessageIsKeptAndDecided) {
+  const std::string shared = sk::test::shared_data() + "/mime";
+  auto r = engine->import_paths(client, {shared});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_GE(r->found, 140u);
+  EXPECT_EQ(r->added + r->duplicates, r->found);  // nothing dropped
+  EXPECT_GT(r->repaired, 0u);
+  auto t = engine->triage_pending(client);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->decided, r->added);
+  EXPECT_TRUE(store::undecided_items(*db, client)->empty());
+  // Unreadable ones wait for the VA, with the reason.
+  auto rows = db->query("SELECT id FROM items WHERE parse_status = 'unreadable'");
+  for (const auto& row : *rows) {
+    Decision d = decision_of(row.str(0));
+    EXPECT_EQ(d.disposition, Disposition::awaiting_va);
+    EXPECT_EQ(d.reasons.front().code, "unreadable");
+  }
+}
+
+TEST_F(EngineTest, GarbageIsKeptRawAndShownToTheVa) {
+  std::string junk("\x00\x01\x02 not mail \xff\xfe", 16);
+  auto id = engine->intake_message(client, "webhook:1", junk, "test");
+  ASSERT_TRUE(id.ok());
+  ASSERT_FALSE(id->empty());
+  EXPECT_EQ(*store::raw_message(*db, client, *id), junk);
+  ASSERT_TRUE(engine->triage_pending(client).ok());
+  Decision d = decision_of(*id);
+  EXPECT_EQ(d.disposition, Disposition::awaiting_va);
+  EXPECT_EQ(d.reasons.front().code, "unreadable");
+  auto text = engine->explain(client, *id);
+  ASSERT_TRUE(text.ok());
+  EXPECT_NE(text->find("Readable: unreadable"), std::string::npos);
+}
+
+TEST_F(EngineTest, RelationshipsAndRulesWorkOnRealMail) {
+  auto files = corpus_files("easy-ham-2", 3);
+  std::vector<std::string> senders;
+  for (const auto& f : files) {
+    auto r = engine->import_paths(client, {f});
+    ASSERT_TRUE(r.ok());
+  }
+  auto rows = db->query("SELECT id, from_address FROM items ORDER BY rowid");
+  ASSERT_EQ(rows->size(), 3u);
+  ASSERT_TRUE(store::set_relationship(*db, *ids, clock, client, rows->at(0).str(1),
+                                      Relationship::vip).ok());
+  ASSERT_TRUE(store::set_relationship(*db, *ids, clock, client, rows->at(1).str(1),
+                                      Relationship::protected_from).ok());
+  ASSERT_TRUE(engine->import_rules(client, "[[rule]]\nname = \"lists\"\nwhen.header = { "
+                                   "\"Precedence\" = \"\" }\nthen.disposition = \"handled\"\n",
+                                   "r.toml", "va:kim").ok());
+  ASSERT_TRUE(engine->triage_pending(client).ok());
+  EXPECT_EQ(decision_of(rows->at(0).str(0)).disposition, Disposition::to_client);
+  EXPECT_EQ(decision_of(rows->at(1).str(0)).disposition, Disposition::protected_);
+  // Every protected decision, and nothing else, is in the evidence log.
+  auto protected_count = db->query("SELECT COUNT(*) FROM decisions WHERE disposition = 'protected'");
+  auto check = store::verify_evidence(*db, client);
+  EXPECT_GE(check->entries, 1);
+  EXPECT_EQ(check->entries, protected_count->at(0).i64(0));
+  EXPECT_TRUE(check->intact);
+  auto audit = store::list_audit(*db, client);
+  bool rules_audited = false;
+  for (const auto& e : *audit) rules_audited = rules_audited || (e.action == "rules imported" && e.actor == "va:kim");
+  EXPECT_TRUE(rules_audited);
+}
+
+// The issue's promise: one correction changes the next decision for the same kind of
+// message at once.
+TEST_F(EngineTest, OneCorrectionFlipsTheNextDecision) {
+  // A real spam message the model calls spam, from a sender the client knows.
+  std::string raw;
+  ItemId first;
+  for (const auto& f : corpus_files("spam-2", 40)) {
+    raw = slurp(f);
+    auto id = engine->intake_message(client, "t:" + f, raw, f);
+    ASSERT_TRUE(id.ok());
+    ASSERT_TRUE(engine->triage_pending(client).ok());
+    if (decision_of(*id).category == Category::spam) {
+      first = *id;
+      break;
+    }
+  }
+  ASSERT_FALSE(first.empty());
+  auto stored = store::get_item(*db, client, first);
+  ASSERT_TRUE(stored.ok());
+
+  auto taught = engine->teach(client, first, Category::newsletter, std::nullopt, "va:kim",
+                              "the client subscribed to this");
+  ASSERT_TRUE(taught.ok()) << taught.error().message;
+  EXPECT_EQ(decision_of(first).category, Category::newsletter);
+  EXPECT_EQ(decision_of(first).decided_by, "va:kim");
+
+  // The next issue from the same sender: a different message id and date.
+  std::string next = "X-Next-Issue: yes\n" + raw;
+  auto id2 = engine->intake_message(client, "t:next", next, "next");
+  ASSERT_TRUE(id2.ok());
+  ASSERT_FALSE(id2->empty());
+  ASSERT_TRUE(engine->triage_pending(client).ok());
+  Decision d = decision_of(*id2);
+  EXPECT_EQ(d.category, Category::newsletter);
+  bool lesson = false;
+  for (const auto& r : d.reasons) lesson = lesson || r.code == "lesson";
+  EXPECT_TRUE(lesson);
+
+  // The correction is in the audit log with who and why.
+  bool audited = false;
+  auto audit = store::list_audit(*db, client);
+  for (const auto& e : *audit)
+    audited = audited || (e.action == "corrected" && e.actor == "va:kim" &&
+                          e.reason == "the client subscribed to this");
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(EngineTest, TeachingRejectsUnknownItems) {
+  auto r = engine->teach(client, "itm_404", Category::spam, std::nullopt, "va", "");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::not_found);
+}
+
+TEST_F(EngineTest, SameInputSameDecisions) {
+  auto files = corpus_files("hard-ham-1", 10);
+  auto spam = corpus_files("spam-2", 10);
+  files.insert(files.end(), spam.begin(), spam.end());
+  auto run = [&]() {
+    auto d = store::open_sqlite(":memory:");
+    store::Db& db2 = **d;
+    EXPECT_TRUE(store::migrate(db2).ok());
+    store::DbIds ids2(db2);
+    FixedClock clock2{1'750'000'000};
+    engine::Engine e(db2, clock2, ids2, corpus_model());
+    auto c = store::create_client(db2, ids2, clock2, "acme", "", "");
+    EXPECT_TRUE(e.import_paths(c->id, files).ok());
+    EXPECT_TRUE(e.triage_pending(c->id).ok());
+    std::string all;
+    auto rows = store::list_decisions(db2, c->id);
+    for (const auto& row : *rows) {
+      all += row.item + "|" + std::string(to_string(row.decision.category)) + "|" +
+             std::string(to_string(row.decision.disposition)) + "|" +
+             std::to_string(row.decision.confidence) + "|" + std::to_string(row.decision.decided_at);
+      for (const auto& r : row.decision.reasons) all += "|" + r.text;
+      all += "\n";
+    }
+    return all;
+  };
+  std::string a = run(), b = run();
+  EXPECT_EQ(a.size() > 0, true);
+  EXPECT_EQ(a, b);
+}
+
+TEST_F(EngineTest, CorpusSpamIsMostlyCaught) {
+  // A sanity floor on real mail; bench/triage measures the full split.
+  std::size_t caught = 0, ham_flagged = 0;
+  auto spam = corpus_files("spam-2", 100);
+  auto ham = corpus_files("easy-ham-2", 100);
+  ASSERT_TRUE(engine->import_paths(client, spam).ok());
+  ASSERT_TRUE(engine->import_paths(client, ham).ok());
+  ASSERT_TRUE(engine->triage_pending(client).ok());
+  auto rows = db->query(
+      "SELECT it.origin, d.category FROM items it JOIN decisions d ON d.item_id = it.id AND "
+      "d.current = 1");
+  for (const auto& row : *rows) {
+    bool spam_file = row.str(0).find("/spam-2/") != std::string::npos;
+    bool called_spam = row.str(1) == "spam";
+    if (spam_file && called_spam) ++caught;
+    if (!spam_file && called_spam) ++ham_flagged;
+  }
+  EXPECT_GE(caught, 80u);
+  EXPECT_LE(ham_flagged, 1u);
+}
+
+}  // namespace
