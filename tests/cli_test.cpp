@@ -1,0 +1,138 @@
+// The `sidekick` command, run in-process: outputs, exit codes and errors a user sees.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "app/cli.hpp"
+#include "support.hpp"
+
+using namespace sk;
+
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+struct CliTest : ::testing::Test {
+  sk::test::TempDir home;
+  FixedClock clock{1'750'000'000};
+
+  CliRun run(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--home", home.str(), "--by", "va:test"});
+    std::ostringstream out, err;
+    int code = app::run_cli(args, out, err, clock);
+    return {code, out.str(), err.str()};
+  }
+};
+
+TEST_F(CliTest, ClientAddAndList) {
+  auto r = run({"client", "add", "acme", "--name", "Acme Co", "--email", "boss@acme.example"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("added client acme"), std::string::npos);
+  r = run({"client", "add", "acme"});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_NE(r.err.find("already exists"), std::string::npos);
+  r = run({"client", "add", "Not Valid"});
+  EXPECT_EQ(r.code, 2);
+  r = run({"client", "list"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("Acme Co"), std::string::npos);
+}
+
+TEST_F(CliTest, BadInputGetsClearErrorsAndExitCodes) {
+  ASSERT_EQ(run({"client", "add", "acme"}).code, 0);
+  auto r = run({"import", "--client", "acme", "/no/such/mailbox"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("/no/such/mailbox"), std::string::npos);
+  r = run({"triage", "--client", "nobody"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("no client 'nobody'"), std::string::npos);
+  r = run({"explain", "itm_999"});
+  EXPECT_EQ(r.code, 3);
+  r = run({"decisions", "--client", "acme", "--format", "xml"});
+  EXPECT_EQ(r.code, 2);
+  r = run({"frobnicate"});
+  EXPECT_EQ(r.code, 2);
+  r = run({"party", "set", "--client", "acme", "x@y.example", "--relationship", "frenemy"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown relationship 'frenemy'"), std::string::npos);
+  r = run({"evidence", "verify", "--client", "acme"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("intact: 0 entries"), std::string::npos);
+}
+
+TEST_F(CliTest, RulesFileMistakesPointAtTheLine) {
+  ASSERT_EQ(run({"client", "add", "acme"}).code, 0);
+  std::string path = home.str() + "/rules.toml";
+  std::ofstream(path) << "[[rule]]\nname = \"x\"\nwhen.domain = \"a.example\"\nthen.disposition "
+                         "= \"somewhere\"\n";
+  auto r = run({"rules", "import", "--client", "acme", path});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("rule 1 (\"x\")"), std::string::npos) << r.err;
+  std::ofstream(path) << "[[rule]]\nname = \"x\"\nwhen.domain = \"a.example\"\nthen.disposition "
+                         "= \"handled\"\n";
+  r = run({"rules", "import", "--client", "acme", path});
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = run({"rules", "list", "--client", "acme"});
+  EXPECT_NE(r.out.find("1. x"), std::string::npos);
+}
+
+TEST_F(CliTest, ImportTriageDecisionsExplainTeachAudit) {
+  SK_REQUIRE_CORPUS();
+  ASSERT_EQ(run({"client", "add", "acme"}).code, 0);
+  auto r = run({"model", "train", "--corpus", sk::test::corpus_dir()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string spam = sk::test::corpus_dir() + "/spam-2/00001.317e78fa8ee2f54cd4890fdc09ba8176.txt";
+  std::string ham = sk::test::corpus_dir() + "/easy-ham-2/00001.1a31cc283af0060967a233d26548a6ce.txt";
+  r = run({"import", "--client", "acme", spam, ham});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 new"), std::string::npos) << r.out;
+  r = run({"import", "--client", "acme", spam, ham});
+  EXPECT_NE(r.out.find("0 new, 2 already imported"), std::string::npos) << r.out;
+  r = run({"party", "set", "--client", "acme", "bogus@example.invalid", "--relationship", "vip"});
+  ASSERT_EQ(r.code, 0);
+  r = run({"triage", "--client", "acme"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("decided 2 items"), std::string::npos);
+
+  r = run({"decisions", "--client", "acme", "--format", "json"});
+  ASSERT_EQ(r.code, 0);
+  auto rows = nlohmann::json::parse(r.out);
+  ASSERT_EQ(rows.size(), 2u);
+  for (const char* key : {"id", "from", "subject", "category", "disposition", "confidence", "reasons"})
+    EXPECT_TRUE(rows[0].contains(key)) << key;
+  EXPECT_EQ(rows[0]["category"], "spam");
+  std::string id = rows[0]["id"];
+
+  r = run({"explain", id});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("because:"), std::string::npos);
+  EXPECT_NE(r.out.find("What the spam classifier weighed most"), std::string::npos);
+
+  r = run({"teach", id, "--category", "nonsense"});
+  EXPECT_EQ(r.code, 2);
+  r = run({"teach", id, "--category", "newsletter", "--why", "client subscribed"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = run({"decisions", "--client", "acme", "--format", "json"});
+  EXPECT_EQ(nlohmann::json::parse(r.out)[0]["category"], "newsletter");
+  r = run({"decisions", "--client", "acme"});
+  EXPECT_NE(r.out.find("2 decisions"), std::string::npos);
+
+  r = run({"audit", "--client", "acme"});
+  EXPECT_NE(r.out.find("corrected"), std::string::npos);
+  EXPECT_NE(r.out.find("client subscribed"), std::string::npos);
+  EXPECT_NE(r.out.find("va:test"), std::string::npos);
+}
+
+TEST_F(CliTest, HelpWorks) {
+  auto r = run({"--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("triage"), std::string::npos);
+}
+
+}  // namespace
