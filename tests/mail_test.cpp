@@ -488,8 +488,16 @@ TEST(ParseMessage, TextIsCutAt256KiB) {
   EXPECT_LE(it.text.size(), 256u * 1024);
   EXPECT_GT(it.text.size(), 256u * 1024 - 4);
   EXPECT_TRUE(valid_utf8(it.text));
-  ASSERT_EQ(it.defects.size(), 1u);
-  EXPECT_EQ(it.defects[0].rfind("text cut at 256 KB", 0), 0u) << it.defects[0];
+  EXPECT_EQ(it.defects, (std::vector<std::string>{"text cut at 256 KB"}));
+
+  // A huge HTML part whose text alone would fit: it is still cut, and says so.
+  std::string html = "From: a@example.com\nContent-Type: text/html\n\n";
+  for (int i = 0; i < 40000; ++i) html += "<p style=\"margin:0;padding:0\">word</p>\n";
+  const Item h = parse_message(html);
+  EXPECT_TRUE(h.html_only);
+  EXPECT_EQ(h.defects, (std::vector<std::string>{"text cut at 256 KB"}));
+  EXPECT_EQ(h.text.substr(0, 16), "word\n\nword\n\nword");
+  EXPECT_LT(h.text.size(), 256u * 1024);
 }
 
 // --- unreadable input --------------------------------------------------------------------
@@ -510,6 +518,21 @@ TEST(ParseMessage, BinaryJunkIsUnreadableAndPreviewed) {
   // Bytes are shown, not dropped: control bytes as control pictures, others as cp1252.
   EXPECT_EQ(it.text, "‰PNG\r\n␚\n␀␀␀\rIHDR\xC3\xBF\xC3\xBE");
   EXPECT_EQ(it.defects, (std::vector<std::string>{"binary data, not a mail message"}));
+}
+
+TEST(ParseMessage, BinaryBodyIsNotJunk) {
+  std::string raw =
+      "From: a@example.com\n"
+      "Content-Type: application/octet-stream; name=blob.bin\n"
+      "Content-Transfer-Encoding: binary\n"
+      "\n";
+  raw += std::string("\0\x01\x02\xff\0\n\0", 7);
+  const Item it = parse_message(raw);
+  EXPECT_EQ(it.parse_status, ParseStatus::ok) << join(it.defects);
+  ASSERT_EQ(it.attachments.size(), 1u);
+  EXPECT_EQ(it.attachments[0].filename, "blob.bin");
+  EXPECT_EQ(it.attachments[0].size, 7u);
+  EXPECT_EQ(it.text, "");
 }
 
 TEST(ParseMessage, TextWithoutHeaderIsUnreadable) {

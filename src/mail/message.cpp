@@ -143,9 +143,10 @@ using detail::append_valid_utf8;
 using detail::utf8_sequence;
 using detail::windows_1252;
 
-constexpr std::size_t kMaxText = 256 * 1024;     // a VA reads the start; classifiers too
-constexpr std::size_t kPreviewBytes = 4 * 1024;  // what an unreadable message shows
-constexpr int kMaxDepth = 64;                    // deeper MIME trees are attacks, not mail
+constexpr std::size_t kMaxText = 256 * 1024;         // a VA reads the start; classifiers too
+constexpr std::size_t kMaxPartBytes = 4 * kMaxText;  // read of one body part, at most
+constexpr std::size_t kPreviewBytes = 4 * 1024;      // what an unreadable message shows
+constexpr int kMaxDepth = 64;                        // deeper MIME trees are attacks, not mail
 
 // --- GObject ownership -------------------------------------------------------------------
 
@@ -724,6 +725,7 @@ struct Walker {
   std::vector<Segment> segments;
   bool top_is_leaf = false;
   int leaves = 0;
+  bool cut = false;  // a part was too long to read whole
 
   std::string where() const {
     return top_is_leaf ? std::string("the body") : "part " + std::to_string(leaves);
@@ -893,8 +895,14 @@ struct Walker {
     if (!wrapper) return;
     std::string storage;
     Decoded decoded;
-    const std::string_view bytes =
+    std::string_view bytes =
         as_is ? encoded_bytes(wrapper, storage) : (decoded = decoded_content(wrapper)).bytes;
+    if (bytes.size() > kMaxPartBytes) {
+      // Only the start of the text is kept; converting megabytes to drop them is waste.
+      const std::size_t nl = bytes.rfind('\n', kMaxPartBytes);
+      bytes = bytes.substr(0, nl == std::string_view::npos ? kMaxPartBytes : nl + 1);
+      cut = true;
+    }
     std::string label =
         std::string(sv(ct ? g_mime_content_type_get_parameter(ct, "charset") : nullptr));
     if (misread) {
@@ -1087,8 +1095,11 @@ Item parse_message(std::string_view raw) {
   }
   const std::size_t eol = msg.find('\n');
   const std::string_view first_line = msg.substr(0, eol);
-  const std::string_view head = msg.substr(0, std::min<std::size_t>(msg.size(), 8192));
-  if (head.find('\0') != std::string_view::npos) {
+  // NUL has no place in a header; in a body (binary transfer encoding) it may.
+  std::size_t header_end = std::min<std::size_t>(msg.size(), 8192);
+  header_end = std::min(header_end, msg.find("\n\n"));
+  header_end = std::min(header_end, msg.find("\n\r\n"));
+  if (msg.substr(0, header_end).find('\0') != std::string_view::npos) {
     finish_unreadable(item, raw, "binary data, not a mail message");
     return item;
   }
@@ -1200,11 +1211,9 @@ Item parse_message(std::string_view raw) {
     if (text.size() > kMaxText * 2) break;  // the rest is cut anyway
   }
   normalize_newlines(text);
-  if (text.size() > kMaxText) {
-    const std::size_t was = text.size();
+  if (text.size() > kMaxText || walker.cut) {
     cut_utf8(text, kMaxText);
-    item.defects.push_back("text cut at 256 KB (it has " + std::to_string(was / 1024) +
-                           " KB or more)");
+    item.defects.emplace_back("text cut at 256 KB");
   }
   item.text = std::move(text);
 
