@@ -273,7 +273,9 @@ TEST(Categories, HeaderEvidence) {
   Party p;
   std::vector<std::string> domains{"acme.example"};
   auto cat = [&](const Item& it) {
-    FeatureSet fs = extract_features(it);
+    FeatureOptions o;
+    o.watch = &category_cues();
+    FeatureSet fs = extract_features(it, o);
     return categorize({it, p, domains, fs.phrases}).category;
   };
   Item bulk = make_item("news@shop.example", "Our deals", "Great deals this week",
@@ -319,12 +321,17 @@ TEST(Features, NamesExplainAndIdsAreSorted) {
   named.with_names = true;
   FeatureSet fs = extract_features(spammy(), named);
   ASSERT_EQ(fs.ids.size(), fs.names.size());
-  EXPECT_TRUE(std::is_sorted(fs.ids.begin(), fs.ids.end()));
-  EXPECT_EQ(fs.ids, extract_features(spammy()).ids);
+  auto plain = extract_features(spammy()).ids;
+  EXPECT_EQ(fs.ids, plain);
+  std::sort(plain.begin(), plain.end());
+  EXPECT_EQ(std::adjacent_find(plain.begin(), plain.end()), plain.end());  // unique
   bool pills = false;
   for (const auto& n : fs.names) pills = pills || n == "word 'pills'";
   EXPECT_TRUE(pills);
-  EXPECT_TRUE(std::binary_search(fs.phrases.begin(), fs.phrases.end(), phrase_hash("click here")));
+  PhraseSet watch({phrase_hash("click here"), phrase_hash("not in it")});
+  named.watch = &watch;
+  fs = extract_features(spammy(), named);
+  EXPECT_EQ(fs.phrases, std::vector<std::uint64_t>{phrase_hash("click here")});
 }
 
 TEST(Features, ReceivedChainEvidence) {

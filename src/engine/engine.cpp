@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/hash.hpp"
@@ -101,26 +102,27 @@ Result<TriageReport> Engine::triage_pending(const ClientId& client) {
   TriageReport report;
   SK_ASSIGN(auto policy, load_policy(client));
   SK_ASSIGN(auto lessons, load_lessons(client));
-  for (const auto& id : pending) {
-    SK_ASSIGN(auto stored, store::get_item(db_, client, id));
-    Party party;
-    if (!stored.item.from_address.empty()) {
-      SK_ASSIGN(auto found, store::find_party(db_, client, stored.item.from_address));
-      if (found) party = std::move(*found);
-    }
-    Decision d = triage::triage({stored.item, party, policy, model_, lessons, clock_.now()});
-    SK_TRY(store::record_decision(db_, ids_, clock_, client, d, "triage", decision_summary(d)));
-    ++report.decided;
-    ++report.by_disposition[d.disposition];
-    ++report.by_category[d.category];
+  // Batches of decisions share a transaction: each decision is still atomic with its
+  // effects, and a crash loses at most an uncommitted batch, which is decided again.
+  constexpr std::size_t kBatch = 256;
+  for (std::size_t start = 0; start < pending.size(); start += kBatch) {
+    SK_TRY(db_.transaction([&]() -> Result<void> {
+      for (std::size_t i = start; i < std::min(pending.size(), start + kBatch); ++i) {
+        SK_ASSIGN(Decision d, decide_and_record(client, pending[i], policy, lessons));
+        ++report.decided;
+        ++report.by_disposition[d.disposition];
+        ++report.by_category[d.category];
+      }
+      return ok();
+    }));
   }
   return report;
 }
 
-Result<Decision> Engine::triage_item(const ClientId& client, const ItemId& item) {
-  SK_ASSIGN(auto stored, store::get_item(db_, client, item));
-  SK_ASSIGN(auto policy, load_policy(client));
-  SK_ASSIGN(auto lessons, load_lessons(client));
+Result<Decision> Engine::decide_and_record(const ClientId& client, const ItemId& id,
+                                           const triage::Policy& policy,
+                                           const std::vector<triage::Lesson>& lessons) {
+  SK_ASSIGN(auto stored, store::get_item(db_, client, id));
   Party party;
   if (!stored.item.from_address.empty()) {
     SK_ASSIGN(auto found, store::find_party(db_, client, stored.item.from_address));
@@ -129,6 +131,12 @@ Result<Decision> Engine::triage_item(const ClientId& client, const ItemId& item)
   Decision d = triage::triage({stored.item, party, policy, model_, lessons, clock_.now()});
   SK_TRY(store::record_decision(db_, ids_, clock_, client, d, "triage", decision_summary(d)));
   return d;
+}
+
+Result<Decision> Engine::triage_item(const ClientId& client, const ItemId& item) {
+  SK_ASSIGN(auto policy, load_policy(client));
+  SK_ASSIGN(auto lessons, load_lessons(client));
+  return decide_and_record(client, item, policy, lessons);
 }
 
 Result<Decision> Engine::teach(const ClientId& client, const ItemId& item, Category category,

@@ -59,6 +59,9 @@ class Engine {
 
  private:
   Result<std::vector<triage::Lesson>> load_lessons(const ClientId& client);
+  Result<Decision> decide_and_record(const ClientId& client, const ItemId& id,
+                                     const triage::Policy& policy,
+                                     const std::vector<triage::Lesson>& lessons);
 
   store::Db& db_;
   const Clock& clock_;

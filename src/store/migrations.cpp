@@ -54,6 +54,7 @@ CREATE TABLE items (
 );
 CREATE INDEX items_client_received ON items(client_id, received_at);
 CREATE INDEX items_client_from ON items(client_id, from_address);
+CREATE INDEX items_party ON items(party_id);
 CREATE TABLE raw_messages (
   item_id TEXT PRIMARY KEY REFERENCES items(id),
   client_id TEXT NOT NULL REFERENCES clients(id),
@@ -73,7 +74,7 @@ CREATE TABLE decisions (
   decided_at INTEGER NOT NULL,
   current INTEGER NOT NULL DEFAULT 1
 );
-CREATE INDEX decisions_item ON decisions(client_id, item_id, current);
+CREATE INDEX decisions_item ON decisions(item_id, current);
 CREATE UNIQUE INDEX decisions_one_current ON decisions(item_id) WHERE current = 1;
 CREATE TABLE effects (
   id TEXT PRIMARY KEY,

@@ -1,5 +1,7 @@
 #include <sqlite3.h>
 
+#include <unordered_map>
+
 #include "store/db.hpp"
 
 namespace sk::store {
@@ -33,7 +35,10 @@ namespace {
 class SqliteDb final : public Db {
  public:
   explicit SqliteDb(sqlite3* db) : db_(db) {}
-  ~SqliteDb() override { sqlite3_close_v2(db_); }
+  ~SqliteDb() override {
+    for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+    sqlite3_close_v2(db_);
+  }
 
   Result<void> exec(std::string_view sql, const Params& params) override {
     auto rows = run(sql, params, nullptr);
@@ -81,17 +86,29 @@ class SqliteDb final : public Db {
                           "]");
   }
 
-  Result<bool> run(std::string_view sql, const Params& params, std::vector<Row>* out) {
+  // Prepared statements are kept per SQL text: the engine runs the same few dozen
+  // statements over and over, and preparing costs more than running them.
+  Result<sqlite3_stmt*> prepare(std::string_view sql) {
+    auto it = cache_.find(std::string(sql));
+    if (it != cache_.end()) return it->second;
     sqlite3_stmt* st = nullptr;
-    const char* tail = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, &tail) !=
+    if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr) !=
         SQLITE_OK)
       return fail(sql);
-    struct Finalize {
-      sqlite3_stmt* s;
-      ~Finalize() { sqlite3_finalize(s); }
-    } fin{st};
+    if (st) cache_.emplace(std::string(sql), st);
+    return st;
+  }
+
+  Result<bool> run(std::string_view sql, const Params& params, std::vector<Row>* out) {
+    SK_ASSIGN(sqlite3_stmt* st, prepare(sql));
     if (!st) return true;  // empty statement
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } reset{st};
     for (std::size_t i = 0; i < params.size(); ++i) {
       int idx = static_cast<int>(i + 1);
       const auto& v = params[i];
@@ -135,6 +152,7 @@ class SqliteDb final : public Db {
 
   sqlite3* db_;
   int depth_ = 0;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
 }  // namespace

@@ -74,14 +74,33 @@ double score_cues(const std::vector<std::uint64_t>& phrases,
   }();
   double s = 0;
   for (std::size_t i = 0; i < N; ++i) {
-    if (!std::binary_search(phrases.begin(), phrases.end(), hashes[i])) continue;
+    if (std::find(phrases.begin(), phrases.end(), hashes[i]) == phrases.end()) continue;
     s += cues[i].weight;
     hits.emplace_back(cues[i].weight, "mentions '" + std::string(cues[i].phrase) + "'");
   }
   return s;
 }
 
+template <const auto& cues>
+void add_hashes(std::vector<std::uint64_t>& out) {
+  for (const auto& c : cues) out.push_back(phrase_hash(c.phrase));
+}
+
 }  // namespace
+
+const PhraseSet& category_cues() {
+  static const PhraseSet set = [] {
+    std::vector<std::uint64_t> all;
+    add_hashes<kOutreach>(all);
+    add_hashes<kScheduling>(all);
+    add_hashes<kBilling>(all);
+    add_hashes<kSupport>(all);
+    add_hashes<kPersonal>(all);
+    add_hashes<kNewsletter>(all);
+    return PhraseSet(all);
+  }();
+  return set;
+}
 
 bool is_bulk(const Item& item, std::string* why) {
   auto say = [&](std::string s) {

@@ -20,8 +20,13 @@ struct CategoryContext {
   const Item& item;
   const Party& party;
   const std::vector<std::string>& client_domains;  // the client's own domains (team mail)
-  const std::vector<std::uint64_t>& phrases;  // FeatureSet::phrases of the item
+  // FeatureSet::phrases of the item, extracted with FeatureOptions::watch = &category_cues().
+  const std::vector<std::uint64_t>& phrases;
 };
+
+class PhraseSet;
+// Every phrase the categories look for.
+const PhraseSet& category_cues();
 
 // The best non-spam category. Never returns spam.
 CategoryGuess categorize(const CategoryContext& ctx);

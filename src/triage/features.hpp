@@ -13,11 +13,22 @@ inline constexpr unsigned kFeatureBits = 20;
 inline constexpr std::uint32_t kFeatureMask = (1u << kFeatureBits) - 1;
 
 struct FeatureSet {
-  std::vector<std::uint32_t> ids;   // sorted, unique, each < 2^kFeatureBits
+  std::vector<std::uint32_t> ids;   // unique, in the order found, each < 2^kFeatureBits
   std::vector<std::string> names;   // parallel to ids, only when asked for (explain)
-  // Hashes of every one-, two- and three-word phrase of the subject and text, sorted; what
-  // category cues are looked up in (see phrase_hash).
+  // The watched phrases (FeatureOptions::watch) that occur in the subject or text, unique.
   std::vector<std::uint64_t> phrases;
+};
+
+// A fixed set of phrase hashes (see phrase_hash) to watch for while the text is tokenized:
+// one probe per word instead of collecting and sorting every phrase.
+class PhraseSet {
+ public:
+  explicit PhraseSet(const std::vector<std::uint64_t>& hashes);
+  bool contains(std::uint64_t h) const;
+
+ private:
+  std::vector<std::uint64_t> slots_;  // open addressing; 0 is empty
+  std::uint64_t mask_ = 0;
 };
 
 struct FeatureOptions {
@@ -25,12 +36,14 @@ struct FeatureOptions {
   // With names: name only these ids (sorted), leave the others' names empty. Naming every
   // feature costs more than finding them all.
   const std::vector<std::uint32_t>* name_only = nullptr;
+  // Phrases of one to three words to report in FeatureSet::phrases.
+  const PhraseSet* watch = nullptr;
 };
 
 FeatureSet extract_features(const Item& item, const FeatureOptions& options = {});
 
-// The hash a phrase ("book a demo") has in FeatureSet::phrases: tokenized and lower-cased
-// the same way as the text.
+// The hash of a phrase ("book a demo"), tokenized and lower-cased the same way as the text.
+// Never 0.
 std::uint64_t phrase_hash(std::string_view phrase);
 
 // The words of the subject and text only, hashed; what lessons compare items by.

@@ -130,7 +130,9 @@ Decision triage(const TriageInput& in) {
   }
 
   // The classifier runs first because rules may ask for its verdict; it decides last.
-  FeatureSet fs = extract_features(item);
+  FeatureOptions options;
+  options.watch = &category_cues();
+  FeatureSet fs = extract_features(item, options);
   std::vector<Reason> auth_reasons;
   double z = in.model.logit(fs.ids) + authentication_adjustment(item, auth_reasons);
   d.spam_score = 1.0 / (1.0 + std::exp(-z));
