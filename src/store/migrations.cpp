@@ -35,6 +35,7 @@ CREATE TABLE identities (
   party_id TEXT NOT NULL REFERENCES parties(id),
   PRIMARY KEY (client_id, identity)
 );
+CREATE INDEX identities_party ON identities(party_id);
 CREATE TABLE items (
   id TEXT PRIMARY KEY,
   client_id TEXT NOT NULL REFERENCES clients(id),
@@ -48,6 +49,7 @@ CREATE TABLE items (
   sent_at INTEGER NOT NULL DEFAULT 0,
   received_at INTEGER NOT NULL,
   parse_status TEXT NOT NULL,
+  text TEXT NOT NULL DEFAULT '',
   body TEXT NOT NULL,
   origin TEXT NOT NULL DEFAULT '',
   UNIQUE (client_id, source_key)

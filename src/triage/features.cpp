@@ -1,5 +1,7 @@
 #include "triage/features.hpp"
 
+#include "triage/spam_model.hpp"
+
 #include <algorithm>
 #include <string_view>
 
@@ -35,7 +37,7 @@ class Sink {
  public:
   explicit Sink(const FeatureOptions& o) : options_(o) {}
 
-  bool naming() const { return options_.with_names; }
+  bool naming() const { return options_.with_names || options_.name_spam_evidence; }
 
   // A feature in namespace `ns` with value `token`.
   void add(std::string_view ns, std::string_view token) {
@@ -47,16 +49,17 @@ class Sink {
                   std::string_view token_for_name) {
     auto id = static_cast<std::uint32_t>(mix(ns_hash, token_hash) & kFeatureMask);
     ids_.push_back(id);
-    if (options_.with_names) {
-      bool want = !options_.name_only ||
-                  std::binary_search(options_.name_only->begin(), options_.name_only->end(), id);
-      names_.emplace_back();
-      if (want) {
-        names_.back().assign(ns);
-        names_.back() += " '";
-        names_.back() += token_for_name;
-        names_.back() += '\'';
-      }
+    if (!naming()) return;
+    bool want = options_.with_names
+                    ? !options_.name_only || std::binary_search(options_.name_only->begin(),
+                                                                options_.name_only->end(), id)
+                    : options_.name_spam_evidence->heavy_toward_spam(id);
+    names_.emplace_back();
+    if (want) {
+      names_.back().assign(ns);
+      names_.back() += " '";
+      names_.back() += token_for_name;
+      names_.back() += '\'';
     }
   }
 
@@ -76,7 +79,7 @@ class Sink {
       if (slots[k] != 0) continue;
       slots[k] = id + 1;
       fs.ids.push_back(id);
-      if (options_.with_names) fs.names.push_back(std::move(names_[i]));
+      if (naming()) fs.names.push_back(std::move(names_[i]));
     }
     return fs;
   }

@@ -57,6 +57,7 @@ SpamModel SpamModel::train(const std::vector<LabelledFeatures>& examples,
     }
   }
   m.trained_examples_ = examples.size();
+  m.find_heavy_weight();
   return m;
 }
 
@@ -92,6 +93,16 @@ SpamModel SpamModel::train_calibrated(const std::vector<LabelledFeatures>& examp
   SpamModel m = train(examples, options);
   m.threshold_ = best_threshold;
   return m;
+}
+
+void SpamModel::find_heavy_weight() {
+  std::vector<float> positive;
+  for (float w : weights_)
+    if (w > 0) positive.push_back(w);
+  if (positive.empty()) return;
+  auto k = positive.size() - 1 - positive.size() * 3 / 100;
+  std::nth_element(positive.begin(), positive.begin() + static_cast<std::ptrdiff_t>(k), positive.end());
+  heavy_ = positive[k];
 }
 
 std::vector<std::uint32_t> SpamModel::strongest(const std::vector<std::uint32_t>& ids,
@@ -176,6 +187,7 @@ Result<SpamModel> SpamModel::deserialize(std::string_view bytes) {
     m.weights_[i] = w;
   }
   m.trained_examples_ = examples;
+  m.find_heavy_weight();
   return m;
 }
 

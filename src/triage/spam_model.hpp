@@ -44,6 +44,9 @@ class SpamModel {
   double score(const std::vector<std::uint32_t>& ids) const;
   // Raw log-odds; score() is its logistic.
   double logit(const std::vector<std::uint32_t>& ids) const;
+  // Whether one feature alone pulls hard toward spam (worth naming to a VA).
+  bool heavy_toward_spam(std::uint32_t id) const { return weights_[id] >= heavy_; }
+
   // The ids (of `ids`) with the largest weights toward spam (or ham), strongest first.
   std::vector<std::uint32_t> strongest(const std::vector<std::uint32_t>& ids, std::size_t top,
                                        bool toward_spam) const;
@@ -61,7 +64,11 @@ class SpamModel {
   static Result<SpamModel> deserialize(std::string_view bytes);
 
  private:
+  // Sets heavy_: the weight the strongest 3% of spam-leaning features reach.
+  void find_heavy_weight();
+
   std::vector<float> weights_;
+  float heavy_ = 1.0f;
   double threshold_ = 0.5;
   std::size_t trained_examples_ = 0;
 };

@@ -21,16 +21,10 @@ std::string who(const Item& item) {
   return item.from_address.empty() ? std::string("an unknown sender") : item.from_address;
 }
 
-// The features that pushed hardest toward spam, named, for the VA.
-std::string spam_evidence(const Item& item, const FeatureSet& fs, const SpamModel& model) {
-  std::vector<std::uint32_t> top = model.strongest(fs.ids, 4, true);
-  std::sort(top.begin(), top.end());
-  FeatureOptions options;
-  options.with_names = true;
-  options.name_only = &top;
-  FeatureSet named = extract_features(item, options);
+// The features that pushed hardest toward spam, named (extraction named the heavy ones).
+std::string spam_evidence(const FeatureSet& fs, const SpamModel& model) {
   std::string out;
-  for (const auto& c : model.explain(named, 4)) {
+  for (const auto& c : model.explain(fs, 4)) {
     if (c.weight <= 0) continue;
     if (!out.empty()) out += ", ";
     out += c.feature;
@@ -132,6 +126,7 @@ Decision triage(const TriageInput& in) {
   // The classifier runs first because rules may ask for its verdict; it decides last.
   FeatureOptions options;
   options.watch = &category_cues();
+  options.name_spam_evidence = &in.model;
   FeatureSet fs = extract_features(item, options);
   std::vector<Reason> auth_reasons;
   double z = in.model.logit(fs.ids) + authentication_adjustment(item, auth_reasons);
@@ -145,7 +140,7 @@ Decision triage(const TriageInput& in) {
   Reason category_reason;
   if (looks_spam) {
     category_reason = {"classifier.spam", "it looks like spam (" + percent(d.spam_score) +
-                                              "): " + spam_evidence(item, fs, in.model)};
+                                              "): " + spam_evidence(fs, in.model)};
   } else {
     std::string ev;
     for (const auto& e : guess.evidence) ev += (ev.empty() ? "" : ", ") + e;
