@@ -16,13 +16,24 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The default model, trained once for all tests on the standard split.
+// The default model, trained on the standard split once per build: the first test process
+// trains and saves it, the others load it (ctest runs each test in its own process).
 const triage::SpamModel& corpus_model() {
   static const triage::SpamModel model = [] {
+    const std::string path = std::string(SK_BINARY_DIR) + "/tests/corpus-spam.model";
+    std::ifstream in(path, std::ios::binary);
+    if (in) {
+      std::string bytes((std::istreambuf_iterator<char>(in)), {});
+      if (auto m = triage::SpamModel::deserialize(bytes); m.ok()) return std::move(m).value();
+    }
     auto set = engine::spamassassin_training_split(sk::test::corpus_dir());
     if (!set.ok()) return triage::SpamModel{};
     auto m = engine::train_spam_model(*set);
-    return m.ok() ? std::move(m).value() : triage::SpamModel{};
+    if (!m.ok()) return triage::SpamModel{};
+    std::string tmp = path + "." + std::to_string(::getpid());
+    std::ofstream(tmp, std::ios::binary) << m->serialize();
+    fs::rename(tmp, path);
+    return std::move(m).value();
   }();
   return model;
 }

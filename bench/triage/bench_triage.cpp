@@ -62,6 +62,7 @@ double wall_seconds() {
 int main(int argc, char** argv) {
   std::string train_tsv, test_tsv, scores_path, timing_path, model_path;
   sk::triage::TrainOptions options;
+  double ham_cost = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--train") train_tsv = argv[i + 1];
@@ -72,6 +73,8 @@ int main(int argc, char** argv) {
     else if (k == "--epochs") options.epochs = std::atoi(argv[i + 1]);
     else if (k == "--rate") options.learning_rate = std::atof(argv[i + 1]);
     else if (k == "--l2") options.l2 = std::atof(argv[i + 1]);
+    else if (k == "--orders") options.orders = std::atoi(argv[i + 1]);
+    else if (k == "--ham-cost") ham_cost = std::atof(argv[i + 1]);
   }
   if (train_tsv.empty() || test_tsv.empty() || scores_path.empty()) {
     std::cerr << "usage: bench_triage --train TSV --test TSV --scores OUT [--timing OUT] "
@@ -86,7 +89,7 @@ int main(int argc, char** argv) {
   examples.reserve(train.size());
   for (const auto& s : train)
     examples.push_back({sk::triage::extract_features(sk::mail::parse_message(s.bytes)).ids, s.spam});
-  auto model = sk::triage::SpamModel::train_calibrated(examples, options);
+  auto model = sk::triage::SpamModel::train_calibrated(examples, options, 5, ham_cost);
   std::fprintf(stderr, "sidekick: trained on %zu messages in %.2f s; threshold %.4f\n",
                examples.size(), wall_seconds() - t0, model.threshold());
   if (!model_path.empty()) {

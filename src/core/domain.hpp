@@ -83,6 +83,8 @@ struct Item {
   std::string subject;
   std::string text;  // plain text; HTML converted
   bool html_only = false;  // the sender sent no plain-text part
+  std::vector<std::string> link_hosts;  // hosts the HTML body links to
+  std::vector<std::string> html_tags;   // HTML elements the body uses
   std::vector<Header> headers;  // in arrival order, unfolded and decoded
   std::vector<Attachment> attachments;
   std::string message_id;

@@ -1,5 +1,6 @@
 // HTML to visible text: a single pass over the bytes, no DOM. Mail HTML is often broken,
 // so the scanner never backtracks far and treats anything it cannot read as text.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -252,9 +253,38 @@ std::size_t tag_end(std::string_view html, std::size_t i) {
   return html.size();
 }
 
+// The host of a URL attribute (href, src, action) inside the tag text, lower-cased.
+void note_link(std::string_view tag, HtmlMarkup& markup) {
+  for (std::string_view attr : {"href", "src", "action"}) {
+    std::size_t p = ifind(tag, attr, 0);
+    while (p != std::string_view::npos) {
+      std::size_t q = p + attr.size();
+      while (q < tag.size() && is_space(tag[q])) ++q;
+      if (q < tag.size() && tag[q] == '=' && (p == 0 || is_space(tag[p - 1]))) break;
+      p = ifind(tag, attr, p + 1);
+    }
+    if (p == std::string_view::npos) continue;
+    std::size_t v = tag.find('=', p) + 1;
+    while (v < tag.size() && (is_space(tag[v]) || tag[v] == '"' || tag[v] == '\'')) ++v;
+    std::size_t scheme = ifind(tag, "://", v);
+    if (scheme == std::string_view::npos || scheme > v + 8) continue;
+    std::size_t h = scheme + 3, e = h;
+    while (e < tag.size() && !is_space(tag[e]) && tag[e] != '/' && tag[e] != '"' &&
+           tag[e] != '\'' && tag[e] != '>' && tag[e] != '?' && tag[e] != '#' && tag[e] != ':')
+      ++e;
+    std::string host(tag.substr(h, e - h));
+    if (auto at = host.rfind('@'); at != std::string::npos) host.erase(0, at + 1);
+    for (char& c : host) c = to_lower(c);
+    if (host.empty() || host.size() > 100) continue;
+    auto& hosts = markup.link_hosts;
+    if (hosts.size() < 64 && std::find(hosts.begin(), hosts.end(), host) == hosts.end())
+      hosts.push_back(std::move(host));
+  }
+}
+
 }  // namespace
 
-std::string html_to_text(std::string_view html) {
+std::string html_to_text(std::string_view html, HtmlMarkup* markup) {
   Writer w(html.size() / 2);
   std::size_t i = 0;
   const std::size_t n = html.size();
@@ -307,6 +337,13 @@ std::string html_to_text(std::string_view html) {
     const std::string_view name(buf.data(), len <= buf.size() ? len : 0);
     const std::size_t after = tag_end(html, j);
     const bool self_closed = after >= 2 && html[after - 1] == '>' && html[after - 2] == '/';
+    if (markup && !closing && !name.empty()) {
+      auto& tags = markup->tags;
+      if (tags.size() < 64 && std::find(tags.begin(), tags.end(), name) == tags.end())
+        tags.emplace_back(name);
+      if (name == "a" || name == "img" || name == "form" || name == "area" || name == "iframe")
+        note_link(html.substr(j, after - j), *markup);
+    }
 
     if (!closing && !self_closed &&
         (name == "script" || name == "style" || name == "head" || name == "title" ||

@@ -723,6 +723,7 @@ struct Walker {
   std::vector<std::string>& defects;
   std::vector<Attachment>& attachments;
   std::vector<Segment> segments;
+  HtmlMarkup markup;
   bool top_is_leaf = false;
   int leaves = 0;
   bool cut = false;  // a part was too long to read whole
@@ -911,7 +912,7 @@ struct Walker {
     if (html && trim(label).empty()) label = html_meta_charset(bytes);
     std::string text = to_utf8(bytes, label, where(), defects);
     if (html) {
-      segments.push_back({SegmentKind::html, html_to_text(text)});
+      segments.push_back({SegmentKind::html, html_to_text(text, &markup)});
     } else {
       segments.push_back({SegmentKind::plain, std::move(text)});
     }
@@ -1191,7 +1192,7 @@ Item parse_message(std::string_view raw) {
                            (item.sent_at ? "; read its year 01xx as 20xx" : ""));
   }
 
-  Walker walker{msg, item.defects, item.attachments, {}, false, 0};
+  Walker walker{msg, item.defects, item.attachments, {}, {}, false, 0};
   GMimeObject* body = g_mime_message_get_mime_part(message.get());
   walker.top_is_leaf = body && GMIME_IS_PART(body);
   walker.walk(body, true, 0);
@@ -1203,6 +1204,8 @@ Item parse_message(std::string_view raw) {
   }
   const SegmentKind wanted = has_plain ? SegmentKind::plain : SegmentKind::html;
   item.html_only = !has_plain && has_html;
+  item.link_hosts = std::move(walker.markup.link_hosts);
+  item.html_tags = std::move(walker.markup.tags);
   std::string text;
   for (Segment& s : walker.segments) {
     if (s.kind != wanted && s.kind != SegmentKind::marker) continue;

@@ -2,6 +2,7 @@
 // Reading RFC 822 / MIME messages into Items. GMime stays inside message.cpp.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/domain.hpp"
 
@@ -15,8 +16,15 @@ namespace sk::mail {
 // defects, raw_size); leaves id, client, source_key and received_at to the caller.
 Item parse_message(std::string_view raw);
 
+// What the markup of an HTML body says beyond its text: where its links and images point
+// and which elements it uses. Spam and real mail differ in both.
+struct HtmlMarkup {
+  std::vector<std::string> link_hosts;  // lower-cased hosts of href/src/action URLs, unique
+  std::vector<std::string> tags;        // element names used, unique, in order of appearance
+};
+
 // Visible text of an HTML document: no tags, scripts or styles; entities decoded; block
-// elements become line breaks.
-std::string html_to_text(std::string_view html);
+// elements become line breaks. With `markup`, also collects link hosts and element names.
+std::string html_to_text(std::string_view html, HtmlMarkup* markup = nullptr);
 
 }  // namespace sk::mail

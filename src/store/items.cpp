@@ -18,6 +18,8 @@ std::string body_json(const Item& it) {
   json j{{"to", it.to},
          {"cc", it.cc},
          {"html_only", it.html_only},
+         {"link_hosts", it.link_hosts},
+         {"html_tags", it.html_tags},
          {"headers", headers},
          {"attachments", attachments},
          {"in_reply_to", it.in_reply_to},
@@ -37,6 +39,8 @@ void read_body(const std::string& s, Item& it) {
   it.to = j.value("to", std::vector<std::string>{});
   it.cc = j.value("cc", std::vector<std::string>{});
   it.html_only = j.value("html_only", false);
+  it.link_hosts = j.value("link_hosts", std::vector<std::string>{});
+  it.html_tags = j.value("html_tags", std::vector<std::string>{});
   for (const auto& h : j.value("headers", json::array()))
     it.headers.push_back({h.at(0).get<std::string>(), h.at(1).get<std::string>()});
   for (const auto& a : j.value("attachments", json::array()))

@@ -360,6 +360,16 @@ void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
     sink.add("capitals", pct >= 30 ? "30%+" : pct >= 10 ? "10-30%" : "<10%");
   }
   if (item.html_only) sink.add("shape", "HTML only");
+  for (const auto& tag : item.html_tags) sink.add("html element", tag);
+  for (const auto& host : item.link_hosts) {
+    if (is_ip_literal(host)) {
+      sink.add("links to", "a bare address");
+      continue;
+    }
+    sink.add("links to host", host);
+    sink.add("links to domain", last_two_labels(host));
+  }
+  sink.add("linked hosts", bucket(item.link_hosts.size()));
   for (const auto& a : item.attachments) sink.add("attachment type", lower(a.content_type));
   sink.add("attachments", bucket(item.attachments.size()));
   if (item.parse_status != ParseStatus::ok) sink.add("shape", "malformed");

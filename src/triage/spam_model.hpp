@@ -21,6 +21,7 @@ struct TrainOptions {
   double learning_rate = 0.5;
   double l2 = 1e-6;
   std::uint64_t seed = 42;  // shuffling order; fixed so a model is reproducible
+  int orders = 5;           // models trained in different orders and averaged
 };
 
 struct Contribution {
@@ -38,7 +39,7 @@ class SpamModel {
   // validation) so that a false positive costs as much as `ham_cost` missed spams.
   static SpamModel train_calibrated(const std::vector<LabelledFeatures>& examples,
                                     const TrainOptions& options = {}, int folds = 5,
-                                    double ham_cost = 5);
+                                    double ham_cost = 2);
 
   // Probability that the message is spam, 0..1.
   double score(const std::vector<std::uint32_t>& ids) const;
