@@ -57,7 +57,8 @@ Result<TrainingSet> spamassassin_test_split(const std::string& corpus_dir) {
   return split(corpus_dir, false);
 }
 
-Result<triage::SpamModel> train_spam_model(const TrainingSet& set, TrainingReport* report) {
+Result<triage::SpamModel> train_spam_model(const TrainingSet& set, TrainingReport* report,
+                                           const triage::TrainOptions& options, double ham_cost) {
   std::vector<triage::LabelledFeatures> examples;
   TrainingReport counts;
   for (bool spam : {false, true}) {
@@ -72,7 +73,7 @@ Result<triage::SpamModel> train_spam_model(const TrainingSet& set, TrainingRepor
   if (counts.spam == 0 || counts.ham == 0)
     return make_error(Errc::invalid_input, "training needs both ham and spam messages");
   if (report) *report = counts;
-  return triage::SpamModel::train_calibrated(examples);
+  return triage::SpamModel::train_calibrated(examples, options, 5, ham_cost);
 }
 
 }  // namespace sk::engine

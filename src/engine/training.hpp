@@ -24,6 +24,10 @@ struct TrainingReport {
   std::size_t spam = 0;
 };
 
-Result<triage::SpamModel> train_spam_model(const TrainingSet& set, TrainingReport* report = nullptr);
+// Parses every message, extracts its features and trains; the threshold comes from
+// cross-validation (see SpamModel::train_calibrated).
+Result<triage::SpamModel> train_spam_model(const TrainingSet& set, TrainingReport* report = nullptr,
+                                           const triage::TrainOptions& options = {},
+                                           double ham_cost = 2);
 
 }  // namespace sk::engine
