@@ -53,3 +53,22 @@ TEST(Result, PropagatesErrors) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "odd");
 }
+
+#include "core/secrets.hpp"
+
+TEST(Secrets, SealAndOpen) {
+  SecretKey key = SecretKey::generate();
+  std::string sealed = key.seal("hunter2");
+  EXPECT_EQ(sealed.find("hunter2"), std::string::npos);
+  EXPECT_NE(key.seal("hunter2"), sealed);  // fresh nonce each time
+  EXPECT_EQ(*key.open(sealed), "hunter2");
+  // Another key, or one flipped bit, and it will not open.
+  EXPECT_FALSE(SecretKey::generate().open(sealed).ok());
+  sealed[sealed.size() - 1] ^= 1;
+  EXPECT_FALSE(key.open(sealed).ok());
+  EXPECT_FALSE(key.open("short").ok());
+  auto copy = SecretKey::from_bytes(key.bytes());
+  ASSERT_TRUE(copy.ok());
+  EXPECT_EQ(*copy->open(key.seal("x")), "x");
+  EXPECT_FALSE(SecretKey::from_bytes("too short").ok());
+}

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "store/db.hpp"
+#include "store/accounts.hpp"
 #include "store/repos.hpp"
 #include "support.hpp"
 
@@ -43,9 +44,39 @@ struct StoreTest : ::testing::Test {
 };
 
 TEST_F(StoreTest, MigrationsAreVersionedAndRepeatable) {
-  EXPECT_EQ(*schema_version(*db), 1);
+  EXPECT_EQ(*schema_version(*db), 2);
   ASSERT_TRUE(migrate(*db).ok());
-  EXPECT_EQ(*schema_version(*db), 1);
+  EXPECT_EQ(*schema_version(*db), 2);
+}
+
+TEST_F(StoreTest, AccountsAreValidatedAndScoped) {
+  AccountRecord a;
+  a.client = client.id;
+  a.address = "Owner@Acme.example";
+  a.username = "owner";
+  a.sealed_secret = "sealed";
+  a.secret_kind = "password";
+  a.imap_host = "127.0.0.1";
+  a.imap_port = 993;
+  auto added = add_account(*db, ids, clock, a);
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  EXPECT_EQ(added->address, "owner@acme.example");
+  EXPECT_EQ(add_account(*db, ids, clock, a).error().code, Errc::conflict);
+  AccountRecord bad = a;
+  bad.address = "other@acme.example";
+  bad.imap_security = "maybe";
+  EXPECT_EQ(add_account(*db, ids, clock, bad).error().code, Errc::invalid_input);
+  EXPECT_EQ(get_account(*db, client.id, "OWNER@acme.example")->id, added->id);
+  EXPECT_EQ(get_account(*db, "cli_other", added->id).error().code, Errc::not_found);
+  EXPECT_EQ(list_accounts(*db, client.id)->size(), 1u);
+
+  EXPECT_FALSE(mailbox_state(*db, added->id, "INBOX")->has_value());
+  ASSERT_TRUE(save_mailbox_state(*db, added->id, "INBOX", {7, 41}).ok());
+  ASSERT_TRUE(save_mailbox_state(*db, added->id, "INBOX", {7, 42}).ok());
+  auto st = mailbox_state(*db, added->id, "INBOX");
+  ASSERT_TRUE(st.ok() && st->has_value());
+  EXPECT_EQ((*st)->uidvalidity, 7u);
+  EXPECT_EQ((*st)->last_uid, 42u);
 }
 
 TEST_F(StoreTest, ClientsHaveUniqueValidNames) {

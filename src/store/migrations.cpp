@@ -7,7 +7,7 @@
 namespace sk::store {
 namespace {
 
-constexpr std::array<std::string_view, 1> kMigrations{
+constexpr std::array<std::string_view, 2> kMigrations{
     // 1: the engine core.
     R"sql(
 CREATE TABLE counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
@@ -135,6 +135,36 @@ CREATE TABLE lessons (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX lessons_client ON lessons(client_id);
+)sql",
+    // 2: mail accounts, what has been seen of each mailbox, and effect attempts.
+    R"sql(
+CREATE TABLE accounts (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  address TEXT NOT NULL,
+  username TEXT NOT NULL,
+  secret BLOB NOT NULL,
+  secret_kind TEXT NOT NULL,
+  imap_host TEXT NOT NULL,
+  imap_port INTEGER NOT NULL,
+  imap_security TEXT NOT NULL,
+  smtp_host TEXT NOT NULL DEFAULT '',
+  smtp_port INTEGER NOT NULL DEFAULT 0,
+  smtp_security TEXT NOT NULL DEFAULT 'starttls',
+  verify_certificate INTEGER NOT NULL DEFAULT 1,
+  first_pass_days INTEGER NOT NULL DEFAULT 14,
+  created_at INTEGER NOT NULL,
+  UNIQUE (client_id, address)
+);
+CREATE TABLE mailbox_state (
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  folder TEXT NOT NULL,
+  uidvalidity INTEGER NOT NULL,
+  last_uid INTEGER NOT NULL,
+  PRIMARY KEY (account_id, folder)
+);
+ALTER TABLE effects ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE effects ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0
 )sql",
 };
 

@@ -1,0 +1,56 @@
+#include "core/secrets.hpp"
+
+#include <sodium.h>
+
+namespace sk {
+namespace {
+void init_sodium() {
+  static const int ready = sodium_init();  // thread-safe once; >= 0 means usable
+  (void)ready;
+}
+}  // namespace
+
+SecretKey SecretKey::generate() {
+  init_sodium();
+  SecretKey k;
+  k.bytes_.resize(crypto_secretbox_KEYBYTES);
+  crypto_secretbox_keygen(reinterpret_cast<unsigned char*>(k.bytes_.data()));
+  return k;
+}
+
+Result<SecretKey> SecretKey::from_bytes(std::string_view bytes) {
+  if (bytes.size() != crypto_secretbox_KEYBYTES)
+    return make_error(Errc::invalid_input, "the key file does not hold a " +
+                                               std::to_string(crypto_secretbox_KEYBYTES) +
+                                               "-byte key");
+  init_sodium();
+  SecretKey k;
+  k.bytes_ = std::string(bytes);
+  return k;
+}
+
+std::string SecretKey::seal(std::string_view plaintext) const {
+  std::string out(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size(), '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(nonce, crypto_secretbox_NONCEBYTES);
+  crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES,
+                        reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+                        nonce, reinterpret_cast<const unsigned char*>(bytes_.data()));
+  return out;
+}
+
+Result<std::string> SecretKey::open(std::string_view sealed) const {
+  if (sealed.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+    return make_error(Errc::invalid_input, "sealed secret is too short");
+  std::string out(sealed.size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
+  const auto* nonce = reinterpret_cast<const unsigned char*>(sealed.data());
+  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(out.data()),
+                                 nonce + crypto_secretbox_NONCEBYTES,
+                                 sealed.size() - crypto_secretbox_NONCEBYTES, nonce,
+                                 reinterpret_cast<const unsigned char*>(bytes_.data())) != 0)
+    return make_error(Errc::invalid_input,
+                      "secret cannot be opened: wrong key file, or the stored value was altered");
+  return out;
+}
+
+}  // namespace sk

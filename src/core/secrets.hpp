@@ -1,0 +1,28 @@
+#pragma once
+// Secrets at rest (mail passwords, OAuth tokens): sealed with libsodium's secretbox under a
+// key that lives in a file of the data folder, never in the database.
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+namespace sk {
+
+class SecretKey {
+ public:
+  // A new random key.
+  static SecretKey generate();
+  // From the raw key bytes (as stored in the key file).
+  static Result<SecretKey> from_bytes(std::string_view bytes);
+  const std::string& bytes() const { return bytes_; }
+
+  // nonce || ciphertext; a fresh random nonce each time.
+  std::string seal(std::string_view plaintext) const;
+  // Fails (Errc::invalid_input) when the box was not sealed with this key or was altered.
+  Result<std::string> open(std::string_view sealed) const;
+
+ private:
+  std::string bytes_;
+};
+
+}  // namespace sk

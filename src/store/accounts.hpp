@@ -1,0 +1,49 @@
+#pragma once
+// Mail accounts of a client and what Sidekick has seen of each mailbox.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/domain.hpp"
+#include "core/result.hpp"
+#include "store/db.hpp"
+
+namespace sk::store {
+
+struct AccountRecord {
+  std::string id;
+  ClientId client;
+  std::string address;
+  std::string username;
+  std::string sealed_secret;  // password or OAuth token, sealed (core/secrets.hpp)
+  std::string secret_kind;    // "password" or "xoauth2"
+  std::string imap_host;
+  int imap_port = 993;
+  std::string imap_security = "tls";  // tls, starttls, none
+  std::string smtp_host;
+  int smtp_port = 587;
+  std::string smtp_security = "starttls";
+  bool verify_certificate = true;
+  int first_pass_days = 14;  // how far back the first pass over INBOX looks
+  Timestamp created_at = 0;
+};
+
+Result<AccountRecord> add_account(Db& db, IdSource& ids, const Clock& clock, AccountRecord a);
+Result<std::vector<AccountRecord>> list_accounts(Db& db, const ClientId& client);
+// Operator view: every account of every client (what `sidekick serve` watches).
+Result<std::vector<AccountRecord>> all_accounts(Db& db);
+// By id or address.
+Result<AccountRecord> get_account(Db& db, const ClientId& client, const std::string& id_or_address);
+
+struct MailboxState {
+  std::uint32_t uidvalidity = 0;
+  std::uint32_t last_uid = 0;  // the highest UID taken in
+};
+Result<std::optional<MailboxState>> mailbox_state(Db& db, const std::string& account,
+                                                  const std::string& folder);
+Result<void> save_mailbox_state(Db& db, const std::string& account, const std::string& folder,
+                                const MailboxState& state);
+
+}  // namespace sk::store
