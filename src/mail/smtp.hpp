@@ -1,0 +1,41 @@
+#pragma once
+// Mail submission over SMTP (RFC 6409) with libcurl; curl stays inside smtp.cpp.
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace sk::mail {
+
+enum class SmtpSecurity {
+  none,      // plain text; credentials only to a loopback server
+  starttls,  // plain connection upgraded with STARTTLS, required (usually port 587)
+  tls        // TLS from the first byte (usually port 465)
+};
+
+struct SmtpConfig {
+  std::string host;
+  int port = 587;
+  SmtpSecurity security = SmtpSecurity::starttls;
+  std::string user, password;
+  std::string oauth2_token;  // XOAUTH2 / OAUTHBEARER bearer token, used instead of password
+  bool verify_certificate = true;
+  int timeout_seconds = 30;  // to connect, and for each answer of the server
+};
+
+struct Envelope {
+  std::string from;             // MAIL FROM; empty sends the null reverse path <>
+  std::vector<std::string> to;  // RCPT TO, one each
+};
+
+// Submits `message_bytes` (RFC 5322, CRLF lines; dots are escaped on the way) to every
+// envelope recipient in one transaction. Errors, in words that say what to fix:
+// - io: connection refused, name not resolved, timeout, connection lost, a temporary
+//   (4xx) rejection — worth another try later;
+// - invalid_input: TLS failure (handshake, certificate, STARTTLS not offered), login
+//   refused, a permanent (5xx) rejection (with the server's own text), a malformed envelope,
+//   a password that would travel unencrypted — trying again changes nothing.
+Result<void> smtp_submit(const SmtpConfig& config, const Envelope& envelope,
+                         const std::string& message_bytes);
+
+}  // namespace sk::mail
