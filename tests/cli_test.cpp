@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -127,6 +128,32 @@ TEST_F(CliTest, ImportTriageDecisionsExplainTeachAudit) {
   EXPECT_NE(r.out.find("corrected"), std::string::npos);
   EXPECT_NE(r.out.find("client subscribed"), std::string::npos);
   EXPECT_NE(r.out.find("va:test"), std::string::npos);
+}
+
+TEST_F(CliTest, AccountSecretsAreSealedAtRest) {
+  ASSERT_EQ(run({"client", "add", "acme"}).code, 0);
+  std::string pw = home.str() + "/pw";
+  std::ofstream(pw) << "correct horse battery\n";
+  auto r = run({"account", "add", "--client", "acme", "owner@acme.example", "--imap-host",
+                "127.0.0.1", "--password-file", pw});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run({"account", "add", "--client", "acme", "owner@acme.example", "--imap-host",
+           "127.0.0.1", "--password-file", pw});
+  EXPECT_EQ(r.code, 4);
+  r = run({"account", "add", "--client", "acme", "x@acme.example", "--imap-host", "h"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("never on the command line"), std::string::npos);
+  r = run({"account", "list", "--client", "acme"});
+  EXPECT_NE(r.out.find("owner@acme.example"), std::string::npos);
+  // The key file is the owner's alone, and the password is nowhere in the database.
+  auto perms = std::filesystem::status(home.str() + "/keys/secret.key").permissions();
+  EXPECT_EQ(perms & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::ifstream db(home.str() + "/sidekick.db", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(db)), {});
+  std::ifstream wal(home.str() + "/sidekick.db-wal", std::ios::binary);
+  bytes.append((std::istreambuf_iterator<char>(wal)), {});
+  EXPECT_EQ(bytes.find("correct horse"), std::string::npos);
 }
 
 TEST_F(CliTest, HelpWorks) {

@@ -13,6 +13,7 @@
 #include "app/home.hpp"
 #include "engine/engine.hpp"
 #include "engine/training.hpp"
+#include "store/accounts.hpp"
 #include "store/repos.hpp"
 
 namespace sk::app {
@@ -244,6 +245,31 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                           "the SpamAssassin corpus folder: train on its standard split");
   auto* model_info = model_cmd->add_subcommand("info", "show the installed model");
 
+  auto* account_cmd = app.add_subcommand("account", "the client's mail accounts (IMAP + SMTP)");
+  account_cmd->require_subcommand(1);
+  auto* account_add = account_cmd->add_subcommand("add", "add a mail account");
+  store::AccountRecord acct;
+  std::string secret_file, secret_env;
+  bool no_verify = false, xoauth2 = false;
+  account_add->add_option("--client", client, "client")->required();
+  account_add->add_option("address", acct.address, "the mailbox's address")->required();
+  account_add->add_option("--imap-host", acct.imap_host, "IMAP server")->required();
+  account_add->add_option("--imap-port", acct.imap_port, "default 993");
+  account_add->add_option("--imap-security", acct.imap_security, "tls (default), starttls, none");
+  account_add->add_option("--smtp-host", acct.smtp_host, "SMTP submission server");
+  account_add->add_option("--smtp-port", acct.smtp_port, "default 587");
+  account_add->add_option("--smtp-security", acct.smtp_security, "starttls (default), tls, none");
+  account_add->add_option("--username", acct.username, "login (default: the address)");
+  account_add->add_option("--password-file", secret_file,
+                          "file holding the password (or token); '-' reads standard input");
+  account_add->add_option("--password-env", secret_env, "environment variable holding it");
+  account_add->add_flag("--xoauth2", xoauth2, "the secret is an OAuth2 access token (XOAUTH2)");
+  account_add->add_flag("--no-verify", no_verify, "accept any TLS certificate (test servers)");
+  account_add->add_option("--first-pass-days", acct.first_pass_days,
+                          "how far back the first pass over INBOX looks (default 14)");
+  auto* account_list = account_cmd->add_subcommand("list", "list the client's accounts");
+  account_list->add_option("--client", client, "client")->required();
+
   auto* demo_cmd = app.add_subcommand("demo", "a demo client with a corpus sample, triaged");
   demo_cmd->add_option("--corpus", corpus, "the SpamAssassin corpus folder")->required();
   demo_cmd->add_option("--shared-data", shared, "../shared/data, for malformed samples");
@@ -384,6 +410,47 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       SK_TRY(store::append_audit(db, c.id, clock.now(), ctx.by, "relationship set",
                                  email + " is " + std::string(to_string(*rel)), why));
       out << email << " is now " << to_string(p.relationship) << " for " << c.slug << "\n";
+      return ok();
+    }
+    if (account_add->parsed()) {
+      std::string secret;
+      if (!secret_file.empty()) {
+        if (secret_file == "-") {
+          std::getline(std::cin, secret);
+        } else {
+          SK_ASSIGN(secret, read_file(secret_file));
+        }
+      } else if (!secret_env.empty()) {
+        const char* v = std::getenv(secret_env.c_str());
+        if (!v) return make_error(Errc::invalid_input, "$" + secret_env + " is not set");
+        secret = v;
+      } else {
+        return make_error(Errc::invalid_input,
+                          "give the password with --password-file FILE (or -) or --password-env "
+                          "VAR; never on the command line");
+      }
+      while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+      SK_ASSIGN(auto key, open_secret_key(s.home));
+      acct.client = c.id;
+      if (acct.username.empty()) acct.username = acct.address;
+      acct.sealed_secret = key.seal(secret);
+      acct.secret_kind = xoauth2 ? "xoauth2" : "password";
+      acct.verify_certificate = !no_verify;
+      SK_ASSIGN(auto added, store::add_account(db, *s.ids, clock, acct));
+      SK_TRY(store::append_audit(db, c.id, clock.now(), ctx.by, "account added", added.address,
+                                 ""));
+      out << "added account " << added.address << " (" << added.id << ") for " << c.slug << "\n";
+      return ok();
+    }
+    if (account_list->parsed()) {
+      SK_ASSIGN(auto accounts, store::list_accounts(db, c.id));
+      for (const auto& a : accounts)
+        out << cell(a.id, 10) << cell(a.address, 30) << "imap " << a.imap_host << ":"
+            << a.imap_port << " (" << a.imap_security << ")"
+            << (a.smtp_host.empty() ? std::string()
+                                    : "  smtp " + a.smtp_host + ":" + std::to_string(a.smtp_port))
+            << "\n";
+      if (accounts.empty()) out << "no accounts\n";
       return ok();
     }
     if (party_list->parsed()) {

@@ -25,6 +25,36 @@ Result<Home> open_home(const std::string& flag) {
   return Home{dir};
 }
 
+Result<SecretKey> open_secret_key(const Home& home) {
+  std::error_code ec;
+  const std::string path = home.secret_key();
+  if (!fs::exists(path, ec)) {
+    fs::create_directories(fs::path(path).parent_path(), ec);
+    fs::permissions(fs::path(path).parent_path(), fs::perms::owner_all, ec);
+    SecretKey key = SecretKey::generate();
+    // Written under a temporary name with owner-only rights, then renamed: never readable by
+    // others, never half-written.
+    std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!out) return make_error(Errc::io, "cannot create the key file " + path);
+    }
+    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, ec);
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << key.bytes();
+      if (!out.flush()) return make_error(Errc::io, "cannot write the key file " + path);
+    }
+    fs::rename(tmp, path, ec);
+    if (ec) return make_error(Errc::io, "cannot create the key file " + path + ": " + ec.message());
+    return key;
+  }
+  SK_ASSIGN(auto bytes, read_file(path));
+  auto key = SecretKey::from_bytes(bytes);
+  if (!key.ok()) return make_error(Errc::io, path + ": " + key.error().message);
+  return key;
+}
+
 Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(Errc::invalid_input, "cannot read " + path);

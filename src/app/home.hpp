@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/result.hpp"
+#include "core/secrets.hpp"
 
 namespace sk::app {
 
@@ -10,10 +11,14 @@ struct Home {
   std::string dir;
   std::string database() const { return dir + "/sidekick.db"; }
   std::string spam_model() const { return dir + "/models/spam.model"; }
+  std::string secret_key() const { return dir + "/keys/secret.key"; }
 };
 
 // Resolves and creates the home folder (and its models/ folder).
 Result<Home> open_home(const std::string& flag);
+
+// The key that seals account secrets: created (readable by its owner only) on first use.
+Result<SecretKey> open_secret_key(const Home& home);
 
 Result<std::string> read_file(const std::string& path);
 Result<void> write_file_atomically(const std::string& path, const std::string& bytes);
