@@ -6,6 +6,7 @@
 
 #include "core/hash.hpp"
 #include "engine/engine.hpp"
+#include "engine/outbox.hpp"
 #include "engine/training.hpp"
 #include "mail/import.hpp"
 #include "store/repos.hpp"
@@ -298,6 +299,109 @@ TEST_F(EngineTest, CorpusSpamIsMostlyCaught) {
   }
   EXPECT_GE(caught, 80u);
   EXPECT_LE(ham_flagged, 1u);
+}
+
+}  // namespace
+
+// --- the outbox: recorded before and after, retried with backoff, never lost ---
+
+namespace {
+
+// Carries out effects by writing down what it was asked; fails the first `failures` calls.
+struct RecordingExecutor : engine::EffectExecutor {
+  int failures = 0;
+  std::vector<std::string> done;
+  Result<std::string> execute(const store::EffectRecord& e, const store::StoredItem& item) override {
+    if (failures > 0) {
+      --failures;
+      return make_error(Errc::io, "server went away");
+    }
+    done.push_back(std::string(to_string(e.kind)) + " " + e.target + " " + item.item.id);
+    return std::string("ok");
+  }
+};
+
+struct OutboxTest : ::testing::Test {
+  std::unique_ptr<store::Db> db = std::move(store::open_sqlite(":memory:")).value();
+  FixedClock clock{1'750'000'000};
+  std::unique_ptr<store::DbIds> ids;
+  ClientId client;
+  ItemId item;
+
+  void SetUp() override {
+    ASSERT_TRUE(store::migrate(*db).ok());
+    ids = std::make_unique<store::DbIds>(*db);
+    client = store::create_client(*db, *ids, clock, "acme", "", "")->id;
+    Item it;
+    it.id = "itm_1";
+    it.client = client;
+    it.source_key = "imap:acc_1:7:42";
+    it.received_at = clock.now();
+    ASSERT_TRUE(store::insert_item(*db, it, "", "raw", "test").ok());
+    item = it.id;
+  }
+
+  void decide(Disposition disp, std::vector<PlannedEffect> effects) {
+    Decision d;
+    d.item = item;
+    d.disposition = disp;
+    d.effects = std::move(effects);
+    ASSERT_TRUE(store::record_decision(*db, *ids, clock, client, d, "triage", "").ok());
+  }
+};
+
+TEST_F(OutboxTest, CarriesOutEachEffectOnceAndAuditsIt) {
+  decide(Disposition::screened, {{EffectKind::move_to_folder, "Sidekick/Screened"},
+                                 {EffectKind::notify_va, "queue"}});
+  engine::Outbox outbox(*db, clock);
+  RecordingExecutor exec;
+  auto r = outbox.run(client, exec);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->done, 2u);
+  EXPECT_EQ(exec.done, std::vector<std::string>{"move Sidekick/Screened itm_1"});  // notify is internal
+  EXPECT_EQ(outbox.run(client, exec)->done, 0u);  // nothing twice
+  auto audit = store::list_audit(*db, client);
+  EXPECT_EQ(audit->back().action, "move");
+  EXPECT_EQ(audit->back().actor, "sidekick");
+}
+
+TEST_F(OutboxTest, FailuresAreRetriedLaterWithGrowingDelays) {
+  decide(Disposition::handled, {{EffectKind::move_to_folder, "Sidekick/Handled"}});
+  engine::Outbox outbox(*db, clock);
+  RecordingExecutor exec;
+  exec.failures = 2;
+  EXPECT_EQ(outbox.run(client, exec)->failed, 1u);
+  EXPECT_EQ(outbox.run(client, exec)->failed, 0u);  // not due yet
+  clock.advance(30);
+  EXPECT_EQ(outbox.run(client, exec)->failed, 1u);  // second failure: next in 2 minutes
+  clock.advance(60);
+  EXPECT_EQ(outbox.run(client, exec)->done, 0u);
+  clock.advance(60);
+  EXPECT_EQ(outbox.run(client, exec)->done, 1u);
+  auto effects = store::effects_for_item(*db, client, item);
+  EXPECT_EQ(effects->at(0).status, "done");
+  EXPECT_EQ(effects->at(0).attempts, 3);
+}
+
+TEST_F(OutboxTest, AnEffectInterruptedMidwayIsCarriedOutAgain) {
+  decide(Disposition::handled, {{EffectKind::move_to_folder, "Sidekick/Handled"}});
+  auto effects = store::effects_for_item(*db, client, item);
+  // A process recorded "running" and died before recording the outcome.
+  ASSERT_TRUE(store::begin_effect(*db, client, effects->at(0).id).ok());
+  engine::Outbox outbox(*db, clock);
+  RecordingExecutor exec;
+  EXPECT_EQ(outbox.run(client, exec)->done, 1u);
+  EXPECT_EQ(exec.done.size(), 1u);
+}
+
+TEST_F(OutboxTest, ACorrectionCancelsWhatTheOldDecisionHadNotStarted) {
+  decide(Disposition::screened, {{EffectKind::move_to_folder, "Sidekick/Screened"}});
+  decide(Disposition::to_client, {{EffectKind::flag, "\\Flagged"}});
+  engine::Outbox outbox(*db, clock);
+  RecordingExecutor exec;
+  ASSERT_TRUE(outbox.run(client, exec).ok());
+  EXPECT_EQ(exec.done, std::vector<std::string>{"flag \\Flagged itm_1"});
+  EXPECT_EQ(store::effects_for_item(*db, client, item)->at(0).status, "superseded");
 }
 
 }  // namespace

@@ -72,6 +72,10 @@ Result<std::string> record_decision(Db& db, IdSource& ids, const Clock& clock,
     SK_TRY(db.exec("UPDATE decisions SET current = 0 WHERE client_id = ? AND item_id = ? AND "
                    "current = 1",
                    {client, d.item}));
+    // What the replaced decision planned and nobody has started is no longer wanted.
+    SK_TRY(db.exec("UPDATE effects SET status = 'superseded' WHERE client_id = ? AND item_id = ? "
+                   "AND status = 'planned'",
+                   {client, d.item}));
     SK_TRY(db.exec(
         "INSERT INTO decisions(id, client_id, item_id, category, disposition, confidence, "
         "spam_score, labels, reasons, decided_by, decided_at) "
@@ -141,18 +145,52 @@ Result<std::vector<DecisionRow>> list_decisions(Db& db, const ClientId& client) 
   return out;
 }
 
-Result<std::vector<EffectRecord>> effects_for_item(Db& db, const ClientId& client,
-                                                   const ItemId& item) {
-  SK_ASSIGN(auto rows, db.query("SELECT id, decision_id, item_id, kind, target, idempotency_key, "
-                                "status FROM effects WHERE client_id = ? AND item_id = ? "
-                                "ORDER BY rowid",
-                                {client, item}));
+namespace {
+constexpr const char* kEffectCols =
+    "SELECT id, decision_id, item_id, kind, target, idempotency_key, status, attempts, result "
+    "FROM effects ";
+
+std::vector<EffectRecord> effects_from(const std::vector<Row>& rows) {
   std::vector<EffectRecord> out;
   for (const auto& r : rows)
     out.push_back({r.str(0), r.str(1), r.str(2),
                    effect_kind_from(r.str(3)).value_or(EffectKind::label), r.str(4), r.str(5),
-                   r.str(6)});
+                   r.str(6), static_cast<int>(r.i64(7)), r.str(8)});
   return out;
+}
+}  // namespace
+
+Result<std::vector<EffectRecord>> effects_for_item(Db& db, const ClientId& client,
+                                                   const ItemId& item) {
+  SK_ASSIGN(auto rows, db.query(std::string(kEffectCols) +
+                                    "WHERE client_id = ? AND item_id = ? ORDER BY rowid",
+                                {client, item}));
+  return effects_from(rows);
+}
+
+Result<std::vector<EffectRecord>> due_effects(Db& db, const ClientId& client, Timestamp now,
+                                              int limit) {
+  SK_ASSIGN(auto rows,
+            db.query(std::string(kEffectCols) +
+                         "WHERE client_id = ? AND (status IN ('planned', 'running') OR "
+                         "(status = 'failed' AND next_attempt_at > 0 AND next_attempt_at <= ?)) "
+                         "ORDER BY created_at, rowid LIMIT ?",
+                     {client, now, std::int64_t{limit}}));
+  return effects_from(rows);
+}
+
+Result<void> begin_effect(Db& db, const ClientId& client, const std::string& id) {
+  return db.exec("UPDATE effects SET status = 'running', attempts = attempts + 1 WHERE "
+                 "client_id = ? AND id = ?",
+                 {client, id});
+}
+
+Result<void> finish_effect(Db& db, const ClientId& client, const std::string& id, bool done,
+                           const std::string& result, Timestamp now, Timestamp retry_at) {
+  return db.exec("UPDATE effects SET status = ?, result = ?, done_at = ?, next_attempt_at = ? "
+                 "WHERE client_id = ? AND id = ?",
+                 {std::string(done ? "done" : "failed"), result,
+                  done ? Value{now} : Value{}, retry_at, client, id});
 }
 
 // --- audit ---

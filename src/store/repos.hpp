@@ -104,10 +104,22 @@ struct EffectRecord {
   EffectKind kind;
   std::string target;
   std::string idempotency_key;
-  std::string status;
+  std::string status;  // planned, running, done, failed, superseded
+  int attempts = 0;
+  std::string result;
 };
 Result<std::vector<EffectRecord>> effects_for_item(Db& db, const ClientId& client,
                                                    const ItemId& item);
+// Effects to carry out now, oldest first: planned ones, failed ones whose retry time has
+// come, and running ones (a process died while carrying them out; executors make each
+// effect safe to repeat).
+Result<std::vector<EffectRecord>> due_effects(Db& db, const ClientId& client, Timestamp now,
+                                              int limit);
+// Recorded before the outside world is touched.
+Result<void> begin_effect(Db& db, const ClientId& client, const std::string& id);
+// Recorded after: done, or failed with the time to try again (0: never).
+Result<void> finish_effect(Db& db, const ClientId& client, const std::string& id, bool done,
+                           const std::string& result, Timestamp now, Timestamp retry_at);
 
 // --- audit ---
 struct AuditEntry {

@@ -1,0 +1,46 @@
+#pragma once
+// Carrying out what decisions planned. Each effect is recorded before the outside world is
+// touched and after; a process killed in between finds it "running" and repeats it, so
+// every executor must make its effect safe to repeat (a move of a message that has already
+// moved is done; a send checks its idempotency key first).
+#include <map>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "store/db.hpp"
+#include "store/repos.hpp"
+
+namespace sk::engine {
+
+class EffectExecutor {
+ public:
+  virtual ~EffectExecutor() = default;
+  // Carries out one effect for its item; the text says what happened, for the audit log.
+  virtual Result<std::string> execute(const store::EffectRecord& effect,
+                                      const store::StoredItem& item) = 0;
+};
+
+struct OutboxReport {
+  std::size_t done = 0;
+  std::size_t failed = 0;
+};
+
+class Outbox {
+ public:
+  Outbox(store::Db& db, const Clock& clock) : db_(db), clock_(clock) {}
+  // Carries out up to `limit` due effects of the client, oldest first. A failure is retried
+  // with a growing delay (30 s, 2 min, 8 min, ... capped at 6 h); the failure itself is not
+  // an error of this call, only the store's failures are.
+  Result<OutboxReport> run(const ClientId& client, EffectExecutor& executor, int limit = 500);
+
+ private:
+  store::Db& db_;
+  const Clock& clock_;
+};
+
+// Effects that need nothing outside Sidekick (evidence is written with the decision;
+// notifications are read from the store by the console and the digest).
+bool effect_is_internal(EffectKind kind);
+
+}  // namespace sk::engine
