@@ -405,3 +405,30 @@ TEST_F(OutboxTest, ACorrectionCancelsWhatTheOldDecisionHadNotStarted) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Intake, ARenumberedMailboxAddsNothingNew) {
+  auto db = std::move(store::open_sqlite(":memory:")).value();
+  ASSERT_TRUE(store::migrate(*db).ok());
+  store::DbIds ids(*db);
+  FixedClock clock{1'750'000'000};
+  engine::Engine engine(*db, clock, ids, triage::SpamModel{});
+  ClientId client = store::create_client(*db, ids, clock, "acme", "", "")->id;
+  std::string raw = "From: a@x.example\r\nSubject: hi\r\nMessage-ID: <1@x>\r\n\r\nhello\r\n";
+  auto first = engine.intake_message(client, "imap:acc_1:7:42", raw, "INBOX");
+  ASSERT_TRUE(first.ok() && !first->empty());
+  ASSERT_TRUE(engine.triage_pending(client).ok());
+  // UIDVALIDITY went from 7 to 9: the same bytes under a new UID are the same item.
+  auto again = engine.intake_message(client, "imap:acc_1:9:3", raw, "INBOX", "imap:acc_1:");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+  EXPECT_EQ(*store::count_items(*db, client), 1);
+  EXPECT_EQ(store::get_item(*db, client, *first)->item.source_key, "imap:acc_1:9:3");
+  EXPECT_EQ(engine.triage_pending(client)->decided, 0u);
+  // Another account's message with the same bytes is its own item.
+  auto other = engine.intake_message(client, "imap:acc_2:1:1", raw, "INBOX", "imap:acc_2:");
+  EXPECT_FALSE(other->empty());
+}
+
+}  // namespace

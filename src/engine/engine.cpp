@@ -14,10 +14,15 @@ Engine::Engine(store::Db& db, const Clock& clock, IdSource& ids, triage::SpamMod
     : db_(db), clock_(clock), ids_(ids), model_(std::move(model)) {}
 
 Result<ItemId> Engine::intake_message(const ClientId& client, const std::string& source_key,
-                                      const std::string& raw, const std::string& origin) {
+                                      const std::string& raw, const std::string& origin,
+                                      const std::string& same_source_prefix) {
   SK_ASSIGN(auto existing, db_.query("SELECT id FROM items WHERE client_id = ? AND source_key = ?",
                                      {client, source_key}));
   if (!existing.empty()) return ItemId{};
+  if (!same_source_prefix.empty()) {
+    SK_ASSIGN(ItemId renamed, store::rekey_item(db_, client, raw, same_source_prefix, source_key));
+    if (!renamed.empty()) return ItemId{};
+  }
   Item item = mail::parse_message(raw);
   item.client = client;
   item.source_key = source_key;

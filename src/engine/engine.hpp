@@ -35,9 +35,13 @@ class Engine {
 
   Result<ImportReport> import_paths(const ClientId& client, const std::vector<std::string>& paths);
   // Intake of one message from any source; `source_key` makes it idempotent.
-  // Returns the new item's id, or empty when the key was already there.
+  // Returns the new item's id, or empty when the key was already there. With
+  // `same_source_prefix`, a message with exactly the same bytes already taken in under a key
+  // with that prefix is the same message renamed (a mailbox's UIDVALIDITY changed): it gets
+  // the new key and nothing new is decided.
   Result<ItemId> intake_message(const ClientId& client, const std::string& source_key,
-                                const std::string& raw, const std::string& origin);
+                                const std::string& raw, const std::string& origin,
+                                const std::string& same_source_prefix = "");
 
   Result<TriageReport> triage_pending(const ClientId& client);
   Result<Decision> triage_item(const ClientId& client, const ItemId& item);

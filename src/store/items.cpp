@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "core/hash.hpp"
 #include "store/repos.hpp"
 
 namespace sk::store {
@@ -60,13 +61,13 @@ Result<bool> insert_item(Db& db, const Item& it, const PartyId& party, const std
   SK_TRY(db.transaction([&]() -> Result<void> {
     SK_TRY(db.exec(
         "INSERT INTO items(id, client_id, channel, source_key, party_id, from_address, "
-        "from_name, subject, message_id, sent_at, received_at, parse_status, text, body, origin) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "from_name, subject, message_id, sent_at, received_at, parse_status, text, body, origin, "
+        "content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(client_id, source_key) DO NOTHING",
         {it.id, it.client, std::string(to_string(it.channel)), it.source_key,
          party.empty() ? Value{} : Value{party}, it.from_address, it.from_name, it.subject,
          it.message_id, it.sent_at, it.received_at, std::string(to_string(it.parse_status)),
-         it.text, body_json(it), origin}));
+         it.text, body_json(it), origin, sha256_hex(raw)}));
     inserted = db.changes() > 0;
     if (!inserted) return ok();
     return db.exec("INSERT INTO raw_messages(item_id, client_id, bytes) VALUES (?, ?, ?)",
@@ -101,6 +102,19 @@ Result<StoredItem> get_item(Db& db, const ClientId& client, const ItemId& id) {
   s.origin = r.str(11);
   it.text = r.str(12);
   return s;
+}
+
+Result<ItemId> rekey_item(Db& db, const ClientId& client, const std::string& raw,
+                          const std::string& key_prefix, const std::string& new_key) {
+  SK_ASSIGN(auto rows, db.query("SELECT id FROM items WHERE client_id = ? AND content_hash = ? "
+                                "AND substr(source_key, 1, ?) = ? ORDER BY rowid LIMIT 1",
+                                {client, sha256_hex(raw),
+                                 static_cast<std::int64_t>(key_prefix.size()), key_prefix}));
+  if (rows.empty()) return ItemId{};
+  ItemId id = rows[0].str(0);
+  SK_TRY(db.exec("UPDATE items SET source_key = ? WHERE client_id = ? AND id = ?",
+                 {new_key, client, id}));
+  return id;
 }
 
 Result<std::string> raw_message(Db& db, const ClientId& client, const ItemId& id) {

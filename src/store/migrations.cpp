@@ -163,6 +163,8 @@ CREATE TABLE mailbox_state (
   last_uid INTEGER NOT NULL,
   PRIMARY KEY (account_id, folder)
 );
+ALTER TABLE items ADD COLUMN content_hash TEXT NOT NULL DEFAULT '';
+CREATE INDEX items_content ON items(client_id, content_hash);
 ALTER TABLE effects ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE effects ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0
 )sql",

@@ -64,10 +64,16 @@ struct StoredItem {
 };
 
 // Inserts the item and its raw bytes unless the client already has its source_key.
-// Returns true when inserted, false for a duplicate (nothing changes).
+// Returns true when inserted, false for a duplicate (nothing changes). The raw bytes' hash
+// is kept, so the same message met under another key can be recognised (rekey_item).
 Result<bool> insert_item(Db& db, const Item& item, const PartyId& party, const std::string& raw,
                          const std::string& origin);
 Result<StoredItem> get_item(Db& db, const ClientId& client, const ItemId& id);
+// When the client has an item with exactly these raw bytes under a key starting with
+// `key_prefix`, gives it `new_key` and returns its id (a mailbox renumbered its messages:
+// same message, new UID); else returns empty.
+Result<ItemId> rekey_item(Db& db, const ClientId& client, const std::string& raw,
+                          const std::string& key_prefix, const std::string& new_key);
 Result<std::string> raw_message(Db& db, const ClientId& client, const ItemId& id);
 // Items with no decision yet, oldest first.
 Result<std::vector<ItemId>> undecided_items(Db& db, const ClientId& client);
