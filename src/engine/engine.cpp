@@ -173,7 +173,13 @@ Result<Decision> Engine::teach(const ClientId& client, const ItemId& item, Categ
                                          std::string(label(category)) +
                                          (why.empty() ? std::string() : ": " + why)});
   std::string folder = triage::folder_for(d.disposition, d.category);
-  if (!folder.empty()) d.effects.push_back({EffectKind::move_to_folder, folder});
+  std::string old_folder =
+      before ? triage::folder_for(before->disposition, before->category) : std::string();
+  // Undo: what the old decision filed away comes back to the inbox.
+  if (folder.empty() && !old_folder.empty()) folder = "INBOX";
+  if (!folder.empty() && folder != old_folder)
+    d.effects.push_back({EffectKind::move_to_folder, folder});
+  if (d.disposition == Disposition::to_client) d.effects.push_back({EffectKind::flag, "\\Flagged"});
   SK_TRY(db_.transaction([&]() -> Result<void> {
     SK_TRY(store::record_decision(db_, ids_, clock_, client, d, actor,
                                   why.empty() ? "corrected by " + actor : why));

@@ -110,4 +110,23 @@ Result<void> save_mailbox_state(Db& db, const std::string& account, const std::s
       {account, folder, std::int64_t{s.uidvalidity}, std::int64_t{s.last_uid}});
 }
 
+Result<std::optional<ItemLocation>> item_location(Db& db, const ClientId& client,
+                                                  const ItemId& item) {
+  SK_ASSIGN(auto rows, db.query("SELECT account_id, folder, uid FROM item_locations WHERE "
+                                "client_id = ? AND item_id = ?",
+                                {client, item}));
+  if (rows.empty()) return std::optional<ItemLocation>{};
+  return std::optional<ItemLocation>{
+      ItemLocation{rows[0].str(0), rows[0].str(1), static_cast<std::uint32_t>(rows[0].i64(2))}};
+}
+
+Result<void> set_item_location(Db& db, const ClientId& client, const ItemId& item,
+                               const ItemLocation& w) {
+  return db.exec(
+      "INSERT INTO item_locations(item_id, client_id, account_id, folder, uid) VALUES "
+      "(?, ?, ?, ?, ?) ON CONFLICT(item_id) DO UPDATE SET folder = excluded.folder, "
+      "uid = excluded.uid",
+      {item, client, w.account, w.folder, std::int64_t{w.uid}});
+}
+
 }  // namespace sk::store

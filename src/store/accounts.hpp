@@ -46,4 +46,15 @@ Result<std::optional<MailboxState>> mailbox_state(Db& db, const std::string& acc
 Result<void> save_mailbox_state(Db& db, const std::string& account, const std::string& folder,
                                 const MailboxState& state);
 
+// Where a message of a watched mailbox is now (Sidekick moved it, or the client did).
+struct ItemLocation {
+  std::string account;
+  std::string folder;
+  std::uint32_t uid = 0;  // 0: not known (the server did not say where a move put it)
+};
+Result<std::optional<ItemLocation>> item_location(Db& db, const ClientId& client,
+                                                  const ItemId& item);
+Result<void> set_item_location(Db& db, const ClientId& client, const ItemId& item,
+                               const ItemLocation& where);
+
 }  // namespace sk::store

@@ -163,6 +163,13 @@ CREATE TABLE mailbox_state (
   last_uid INTEGER NOT NULL,
   PRIMARY KEY (account_id, folder)
 );
+CREATE TABLE item_locations (
+  item_id TEXT PRIMARY KEY REFERENCES items(id),
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  folder TEXT NOT NULL,
+  uid INTEGER NOT NULL
+);
 ALTER TABLE items ADD COLUMN content_hash TEXT NOT NULL DEFAULT '';
 CREATE INDEX items_content ON items(client_id, content_hash);
 ALTER TABLE effects ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
