@@ -193,6 +193,10 @@ TEST(AutoReply, AutoSubmittedNoIsAllowedOthersAreNot) {
   Item ooo = personal();
   ooo.subject = "Automatic reply: Lunch next week?";
   EXPECT_EQ(check(ooo).code, "autoreply.automatic");
+  ooo.subject = "Out of Office: Lunch next week?";
+  EXPECT_EQ(check(ooo).code, "autoreply.automatic");
+  ooo.subject = "Auto reply settings in your product";  // a person asking about them
+  EXPECT_TRUE(check(ooo).allowed);
 }
 
 TEST(AutoReply, NoReplySendersAreRefused) {

@@ -213,8 +213,11 @@ AutoReplyCheck may_auto_reply(const Item& item, const std::vector<std::string>& 
                     "(X-Auto-Response-Suppress: " +
                         std::string(trim(*v)) + ")");
   }
-  for (std::string_view p : {"auto:", "automatic reply", "autoreply", "auto-reply", "auto reply",
-                             "out of office", "out of the office"}) {
+  // Only as a prefix with its colon, the way responders write it: a customer asking about
+  // "auto reply settings" is a person.
+  for (std::string_view p :
+       {"auto:", "automatic reply:", "autoreply:", "auto-reply:", "auto reply:", "out of office:",
+        "out of office autoreply:", "out of the office:"}) {
     if (starts_with_word(trim(item.subject), p))
       return refuse("automatic",
                     "it looks like an automatic reply itself (the subject starts "
