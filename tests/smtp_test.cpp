@@ -24,6 +24,7 @@
 #include "mail/compose.hpp"
 #include "mail/message.hpp"
 #include "mail/smtp.hpp"
+#include "mailserver.hpp"
 #include "support.hpp"
 
 namespace sk {
@@ -638,6 +639,91 @@ TEST(Smtp, BadInputIsRefusedBeforeConnecting) {
   r = mail::smtp_submit(c, {"sam@example.com", {"bob@example.org"}}, "");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::invalid_input);
+}
+
+// --- Through the real Postfix into the real Dovecot (tests/mailserver.hpp) -----------------
+
+mail::SmtpConfig postfix_as(const std::string& name) {
+  auto& server = test::MailServer::shared();
+  mail::SmtpConfig c;
+  c.host = "127.0.0.1";
+  c.port = server.smtp_port();
+  c.security = mail::SmtpSecurity::starttls;
+  c.user = name;
+  c.password = server.user(name).password;
+  c.verify_certificate = false;  // the fixture's certificate is self-signed
+  c.timeout_seconds = 15;
+  return c;
+}
+
+TEST(SmtpLive, ThreadedReplyArrivesInTheRecipientsMailbox) {
+  auto& server = test::MailServer::shared();
+  const auto alice = server.user("alice");
+  const auto bob = server.user("bob");
+  const std::string tag = std::to_string(::getpid());
+  // Bob wrote to Alice (the client) in an existing thread; the message sits in her INBOX.
+  const std::string original_raw =
+      "From: Bob <" + bob.address + ">\r\nTo: Alice <" + alice.address +
+      ">\r\nSubject: Re: Plans for Thursday\r\nDate: Sun, 15 Jun 2025 09:00:00 +0000\r\n"
+      "Message-ID: <orig-" +
+      tag + "@sidekick.test>\r\nIn-Reply-To: <root-" + tag +
+      "@sidekick.test>\r\nReferences: <root-" + tag +
+      "@sidekick.test>\r\n\r\nDoes 2pm still work?\r\n";
+  server.deliver("alice", original_raw);
+  const Item original = mail::parse_message(original_raw);
+
+  const mail::Outgoing reply =
+      mail::reply_to(original, "Alice Émond", alice.address, "Yes — 2pm works. À jeudi !\n",
+                     "reply-" + tag + "@sidekick.test", kDate, false);
+  const std::string bytes = mail::render(reply);
+  const auto sent = mail::smtp_submit(postfix_as("alice"), {alice.address, reply.to}, bytes);
+  ASSERT_TRUE(sent.ok()) << sent.error().message << "\n" << server.logs();
+
+  std::string found;
+  for (auto deadline = std::chrono::steady_clock::now() + 20s;
+       found.empty() && std::chrono::steady_clock::now() < deadline;) {
+    for (const auto& m : server.messages("bob"))
+      if (m.find("<reply-" + tag + "@sidekick.test>") != std::string::npos) found = m;
+    if (found.empty()) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_FALSE(found.empty()) << "the reply never reached bob's INBOX\n" << server.logs();
+  // What we rendered arrived unchanged below the trace headers the servers added.
+  EXPECT_NE(found.find(bytes), std::string::npos);
+  const Item arrived = mail::parse_message(found);
+  EXPECT_EQ(arrived.subject, "Re: Plans for Thursday");
+  EXPECT_EQ(arrived.from_address, alice.address);
+  EXPECT_EQ(arrived.from_name, "Alice Émond");
+  EXPECT_EQ(arrived.in_reply_to, "orig-" + tag + "@sidekick.test");
+  EXPECT_EQ(arrived.references, (std::vector<std::string>{"root-" + tag + "@sidekick.test",
+                                                          "orig-" + tag + "@sidekick.test"}));
+  EXPECT_EQ(normalized(arrived.text), "Yes — 2pm works. À jeudi !");
+}
+
+TEST(SmtpLive, PostfixRefusalsAreClearErrors) {
+  auto& server = test::MailServer::shared();
+  const auto alice = server.user("alice");
+  const std::string msg = "Subject: x\r\n\r\nx\r\n";
+
+  auto c = postfix_as("alice");
+  c.password = "wrong";
+  auto r = mail::smtp_submit(c, {alice.address, {server.user("bob").address}}, msg);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::invalid_input) << r.error().message;
+  EXPECT_NE(r.error().message.find("refused the login"), std::string::npos) << r.error().message;
+
+  r = mail::smtp_submit(postfix_as("alice"), {alice.address, {"nobody@sidekick.test"}}, msg);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::invalid_input) << r.error().message;
+  EXPECT_NE(r.error().message.find("RCPT"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("nobody@sidekick.test"), std::string::npos)
+      << "Postfix's own words name the recipient: " << r.error().message;
+
+  c = postfix_as("alice");
+  c.verify_certificate = true;  // a self-signed certificate must not pass
+  r = mail::smtp_submit(c, {alice.address, {server.user("bob").address}}, msg);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::invalid_input) << r.error().message;
+  EXPECT_NE(r.error().message.find("TLS"), std::string::npos) << r.error().message;
 }
 
 }  // namespace
