@@ -220,12 +220,16 @@ class FakeServer {
     int fd = ::accept(listen_fd_, nullptr, nullptr);
     if (fd < 0) return;
     for (size_t i = 0; i < replies_.size(); ++i) {
+      std::string reply = replies_[i];
       if (i > 0) {  // the first reply is the greeting; later ones answer a command
+        std::string line;
         char c;
-        while (::read(fd, &c, 1) == 1 && c != '\n') {
-        }
+        while (::read(fd, &c, 1) == 1 && c != '\n') line += c;
+        // "{tag}" in a reply stands for the tag of the command it answers.
+        std::string tag = line.substr(0, line.find(' '));
+        for (size_t at; (at = reply.find("{tag}")) != std::string::npos;) reply.replace(at, 5, tag);
       }
-      (void)!::write(fd, replies_[i].data(), replies_[i].size());
+      (void)!::write(fd, reply.data(), reply.size());
     }
     while (then_hang_ && !stop_) std::this_thread::sleep_for(20ms);
     ::close(fd);
@@ -289,6 +293,25 @@ TEST(Imap, OddServersGiveErrors) {
     ASSERT_FALSE(s.ok());
     EXPECT_NE(s.error().message.find("STARTTLS"), std::string::npos) << s.error().message;
   }
+}
+
+TEST(Imap, DroppedConnectionBreaksTheSessionCleanly) {
+  // Logs in, answers CAPABILITY and LIST, then hangs up on the next command.
+  FakeServer server({"* OK [CAPABILITY IMAP4rev1 IDLE] ready\r\n", "{tag} OK logged in\r\n",
+                     "* CAPABILITY IMAP4rev1 IDLE\r\n{tag} OK done\r\n",
+                     "* LIST () \".\" \"\"\r\n{tag} OK done\r\n"});
+  auto s = ImapSession::connect(fake_config(server.port()));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto sel = (*s)->select("INBOX");
+  ASSERT_FALSE(sel.ok());
+  EXPECT_EQ(sel.error().code, Errc::io) << sel.error().message;
+  // Every later call says so at once, without touching the dead socket.
+  auto start = SteadyClock::now();
+  auto again = (*s)->append("INBOX", "x", {});
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("no longer usable"), std::string::npos)
+      << again.error().message;
+  EXPECT_LT(SteadyClock::now() - start, 100ms);
 }
 
 // --- folders and messages -----------------------------------------------------------------

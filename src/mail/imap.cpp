@@ -351,11 +351,17 @@ struct ImapSession::Impl {
 
   ~Impl() {
     if (!imap) return;
+    NoSigpipe guard;
     if (!broken && imap->imap_stream && imap->imap_state != MAILIMAP_STATE_DISCONNECTED) {
-      NoSigpipe guard;
       // A polite LOGOUT, but never a long wait for a dead server.
       mailstream_low_set_timeout(mailstream_get_low(imap->imap_stream), 2);
-      mailimap_logout(imap);
+      mailimap_logout(imap);  // closes the stream
+    }
+    // mailimap_free would say LOGOUT on a stream still open, broken or not: close it first.
+    if (imap->imap_stream) {
+      mailstream_close(imap->imap_stream);
+      imap->imap_stream = nullptr;
+      imap->imap_state = MAILIMAP_STATE_DISCONNECTED;
     }
     mailimap_free(imap);
   }
