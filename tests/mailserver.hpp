@@ -35,9 +35,9 @@ class MailServer {
 
   // Saves the message, byte for byte, straight into the user's INBOX (no headers added).
   void deliver(const std::string& user, const std::string& raw);
-  // The messages now in that folder ("Sidekick/Screened" for a subfolder), read from the
-  // Maildir on disk and sorted by file name (delivery order). Dovecot stores them with CRLF
-  // line ends, as IMAP serves them.
+  // The messages now in that folder ("Sidekick/Screened" for a subfolder; ASCII names, as
+  // Dovecot keeps others in modified UTF-7 on disk), read from the Maildir and sorted by file
+  // name (delivery order). Dovecot stores them with CRLF line ends, as IMAP serves them.
   std::vector<std::string> messages(const std::string& user,
                                     const std::string& folder = "INBOX") const;
 
