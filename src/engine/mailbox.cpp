@@ -1,0 +1,187 @@
+#include "engine/mailbox.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <thread>
+
+namespace sk::engine {
+namespace {
+
+constexpr const char* kInbox = "INBOX";
+constexpr std::size_t kFetchBatch = 100;
+
+// "imap:ACCOUNT:UIDVALIDITY:UID" → UID, when the item came from this account.
+std::optional<std::uint32_t> uid_of(const std::string& key, const std::string& account) {
+  std::string prefix = "imap:" + account + ":";
+  if (key.rfind(prefix, 0) != 0) return std::nullopt;
+  auto colon = key.rfind(':');
+  try {
+    return static_cast<std::uint32_t>(std::stoul(key.substr(colon + 1)));
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+mail::ImapSecurity security_from(const std::string& s) {
+  if (s == "none") return mail::ImapSecurity::none;
+  if (s == "starttls") return mail::ImapSecurity::starttls;
+  return mail::ImapSecurity::tls;
+}
+
+}  // namespace
+
+mail::ImapConfig imap_config(const store::AccountRecord& a, const std::string& secret) {
+  mail::ImapConfig c;
+  c.host = a.imap_host;
+  c.port = a.imap_port;
+  c.security = security_from(a.imap_security);
+  c.user = a.username;
+  if (a.secret_kind == "xoauth2")
+    c.oauth2_token = secret;
+  else
+    c.password = secret;
+  c.verify_certificate = a.verify_certificate;
+  return c;
+}
+
+std::string imap_item_key(const std::string& account, std::uint32_t uidvalidity,
+                          std::uint32_t uid) {
+  return "imap:" + account + ":" + std::to_string(uidvalidity) + ":" + std::to_string(uid);
+}
+
+Result<std::string> ImapExecutor::execute(const store::EffectRecord& effect,
+                                          const store::StoredItem& item) {
+  auto uid = uid_of(item.item.source_key, account_);
+  if (!uid) return std::string("not from this mailbox: nothing to do there");
+  SK_ASSIGN(auto known, store::item_location(db_, client_, item.item.id));
+  store::ItemLocation where = known ? *known : store::ItemLocation{account_, kInbox, *uid};
+  if (effect.kind == EffectKind::move_to_folder && where.folder == effect.target)
+    return "already in " + effect.target;
+  if (effect.kind != EffectKind::move_to_folder && effect.kind != EffectKind::flag &&
+      effect.kind != EffectKind::label)
+    return std::string("nothing to do in the mailbox");
+  SK_TRY(session_.select(where.folder));
+  bool present = false;
+  if (where.uid != 0) {
+    SK_ASSIGN(auto uids, session_.uids_from(where.uid));
+    present = std::find(uids.begin(), uids.end(), where.uid) != uids.end();
+  }
+  if (!present) return "no longer in " + where.folder + ": left where the client filed it";
+
+  if (effect.kind == EffectKind::move_to_folder) {
+    if (effect.target != kInbox &&
+        std::find(created_.begin(), created_.end(), effect.target) == created_.end()) {
+      SK_TRY(session_.create_folder(effect.target));
+      created_.push_back(effect.target);
+    }
+    SK_ASSIGN(auto new_uid, session_.move(where.uid, effect.target));
+    SK_TRY(store::set_item_location(db_, client_, item.item.id,
+                                    {account_, effect.target, new_uid}));
+    return "moved from " + where.folder + " to " + effect.target;
+  }
+  // Labels become IMAP keywords, which must be atoms.
+  std::string flag = effect.target;
+  if (effect.kind == EffectKind::label) {
+    flag = "$";
+    for (char c : effect.target)
+      flag += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+  }
+  SK_TRY(session_.set_flag(where.uid, flag, true));
+  return "flagged " + flag;
+}
+
+MailboxWatcher::MailboxWatcher(Engine& engine, store::Db& db, const Clock& clock,
+                               store::AccountRecord account, std::string secret)
+    : engine_(engine), db_(db), clock_(clock), account_(std::move(account)),
+      secret_(std::move(secret)) {}
+
+MailboxWatcher::~MailboxWatcher() = default;
+
+Result<void> MailboxWatcher::ensure_connected() {
+  if (session_) return ok();
+  SK_ASSIGN(session_, mail::ImapSession::connect(imap_config(account_, secret_)));
+  return ok();
+}
+
+Result<std::size_t> MailboxWatcher::take_in() {
+  SK_ASSIGN(auto status, session_->select(kInbox));
+  SK_ASSIGN(auto state, store::mailbox_state(db_, account_.id, kInbox));
+  std::vector<std::uint32_t> uids;
+  std::string rename_prefix;
+  if (state && state->uidvalidity == status.uidvalidity) {
+    SK_ASSIGN(uids, session_->uids_from(state->last_uid + 1));
+    // "n:*" names the last message even when n is past it.
+    std::erase_if(uids, [&](std::uint32_t u) { return u <= state->last_uid; });
+  } else {
+    // First pass, or the server renumbered the mailbox: look back over the window and
+    // recognise messages already taken in by their bytes.
+    Timestamp since = clock_.now() - static_cast<Timestamp>(account_.first_pass_days) * 86400;
+    SK_ASSIGN(uids, session_->uids_since(since));
+    if (state) rename_prefix = "imap:" + account_.id + ":";
+  }
+  std::sort(uids.begin(), uids.end());
+  std::size_t taken = 0;
+  std::uint32_t last = state && state->uidvalidity == status.uidvalidity ? state->last_uid : 0;
+  for (std::size_t start = 0; start < uids.size(); start += kFetchBatch) {
+    std::vector<std::uint32_t> batch(uids.begin() + static_cast<std::ptrdiff_t>(start),
+                                     uids.begin() + static_cast<std::ptrdiff_t>(
+                                                        std::min(uids.size(), start + kFetchBatch)));
+    SK_ASSIGN(auto messages, session_->fetch(batch));
+    // The items and the new high-water mark are stored together: a crash repeats the
+    // batch, and the keys make the repeat add nothing.
+    SK_TRY(db_.transaction([&]() -> Result<void> {
+      for (const auto& m : messages) {
+        SK_ASSIGN(ItemId id, engine_.intake_message(account_.client,
+                                                    imap_item_key(account_.id, status.uidvalidity, m.uid),
+                                                    m.bytes, account_.address + "/INBOX",
+                                                    rename_prefix));
+        if (!id.empty()) ++taken;
+        last = std::max(last, m.uid);
+      }
+      return store::save_mailbox_state(db_, account_.id, kInbox, {status.uidvalidity, last});
+    }));
+  }
+  if (uids.empty() && (!state || state->uidvalidity != status.uidvalidity))
+    SK_TRY(store::save_mailbox_state(db_, account_.id, kInbox, {status.uidvalidity, last}));
+  return taken;
+}
+
+Result<WatchRound> MailboxWatcher::poll_once() {
+  WatchRound round;
+  auto attempt = [&]() -> Result<void> {
+    SK_TRY(ensure_connected());
+    SK_ASSIGN(round.taken_in, take_in());
+    SK_ASSIGN(auto report, engine_.triage_pending(account_.client));
+    round.decided = report.decided;
+    ImapExecutor executor(db_, *session_, account_.client, account_.id);
+    Outbox outbox(db_, clock_);
+    SK_ASSIGN(auto done, outbox.run(account_.client, executor));
+    round.effects_done = done.done;
+    round.effects_failed = done.failed;
+    return ok();
+  };
+  auto r = attempt();
+  if (!r.ok()) {
+    session_.reset();  // a broken connection is not reused
+    return r.error();
+  }
+  return round;
+}
+
+void MailboxWatcher::run(const std::atomic<bool>& stop, int idle_seconds) {
+  int backoff = 1;
+  while (!stop) {
+    auto round = poll_once();
+    if (!round.ok()) {
+      std::this_thread::sleep_for(std::chrono::seconds(backoff));
+      backoff = std::min(backoff * 2, 300);
+      continue;
+    }
+    backoff = 1;
+    auto changed = session_->wait_for_change(std::min(idle_seconds, 60));
+    if (!changed.ok()) session_.reset();
+  }
+}
+
+}  // namespace sk::engine

@@ -1,0 +1,71 @@
+#pragma once
+// Watching a client's own IMAP mailbox: new INBOX mail is taken in, decided, and the
+// decisions carried out in the mailbox itself (moves into Sidekick/ folders, flags). The
+// mail never leaves the client's server, so nothing is lost if Sidekick stops.
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "engine/engine.hpp"
+#include "engine/outbox.hpp"
+#include "mail/imap.hpp"
+#include "store/accounts.hpp"
+
+namespace sk::engine {
+
+mail::ImapConfig imap_config(const store::AccountRecord& account, const std::string& secret);
+
+// The item key of a message in a watched mailbox: account, UIDVALIDITY and UID.
+std::string imap_item_key(const std::string& account, std::uint32_t uidvalidity,
+                          std::uint32_t uid);
+
+// Carries out effects in the mailbox the item came from, following the message where it
+// was moved. Safe to repeat: a message already in its target folder is not moved again, and
+// one that is no longer where Sidekick left it was filed by the client, who wins.
+class ImapExecutor final : public EffectExecutor {
+ public:
+  ImapExecutor(store::Db& db, mail::ImapSession& session, ClientId client, std::string account_id)
+      : db_(db), session_(session), client_(std::move(client)), account_(std::move(account_id)) {}
+  Result<std::string> execute(const store::EffectRecord& effect,
+                              const store::StoredItem& item) override;
+
+ private:
+  store::Db& db_;
+  mail::ImapSession& session_;
+  ClientId client_;
+  std::string account_;
+  std::vector<std::string> created_;  // folders known to exist
+};
+
+struct WatchRound {
+  std::size_t taken_in = 0;
+  std::size_t decided = 0;
+  std::size_t effects_done = 0;
+  std::size_t effects_failed = 0;
+};
+
+class MailboxWatcher {
+ public:
+  MailboxWatcher(Engine& engine, store::Db& db, const Clock& clock,
+                 store::AccountRecord account, std::string secret);
+  ~MailboxWatcher();
+
+  // One round: connect if needed, take in new INBOX mail (the first round looks back
+  // first_pass_days), decide it, carry out due effects.
+  Result<WatchRound> poll_once();
+  // Rounds until `stop`: IDLE (or polling) between them, reconnecting with backoff.
+  void run(const std::atomic<bool>& stop, int idle_seconds = 300);
+
+ private:
+  Result<void> ensure_connected();
+  Result<std::size_t> take_in();
+
+  Engine& engine_;
+  store::Db& db_;
+  const Clock& clock_;
+  store::AccountRecord account_;
+  std::string secret_;
+  std::unique_ptr<mail::ImapSession> session_;
+};
+
+}  // namespace sk::engine
