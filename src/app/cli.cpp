@@ -3,7 +3,12 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +17,7 @@
 #include "app/demo.hpp"
 #include "app/home.hpp"
 #include "engine/engine.hpp"
+#include "engine/mailbox.hpp"
 #include "engine/training.hpp"
 #include "store/accounts.hpp"
 #include "store/repos.hpp"
@@ -155,6 +161,49 @@ Result<void> print_decisions(const Context& ctx, store::Db& db, const ClientId& 
   return ok();
 }
 
+std::atomic<bool> g_stop{false};  // set by SIGINT/SIGTERM; signals leave no other way in
+
+// One watcher thread per account, each with its own database connection (SQLite
+// connections are not shared between threads).
+Result<void> serve(const Context& ctx, Session& s, bool once) {
+  SK_ASSIGN(auto accounts, store::all_accounts(*s.db));
+  if (accounts.empty())
+    return make_error(Errc::not_found, "no mail accounts: add one with `sidekick account add`");
+  SK_ASSIGN(auto key, open_secret_key(s.home));
+  std::signal(SIGINT, [](int) { g_stop = true; });
+  std::signal(SIGTERM, [](int) { g_stop = true; });
+  std::vector<std::thread> threads;
+  std::mutex out_mutex;
+  for (const auto& a : accounts) {
+    SK_ASSIGN(auto secret, key.open(a.sealed_secret));
+    threads.emplace_back([&, a, secret] {
+      auto db = store::open_sqlite(s.home.database());
+      if (!db.ok()) return;
+      store::DbIds ids(**db);
+      engine::Engine engine(**db, ctx.clock, ids, s.engine->model());
+      engine::MailboxWatcher watcher(engine, **db, ctx.clock, a, secret);
+      if (once) {
+        auto round = watcher.poll_once();
+        std::lock_guard lock(out_mutex);
+        if (round.ok())
+          ctx.out << a.address << ": " << round->taken_in << " new, " << round->decided
+                  << " decided, " << round->effects_done << " effects done, "
+                  << round->effects_failed << " failed\n";
+        else
+          ctx.err << "sidekick: " << a.address << ": " << round.error().message << "\n";
+        return;
+      }
+      watcher.run(g_stop, 10);
+    });
+  }
+  {
+    std::lock_guard lock(out_mutex);
+    if (!once) ctx.out << "watching " << accounts.size() << " mailboxes; Ctrl-C stops\n" << std::flush;
+  }
+  for (auto& t : threads) t.join();
+  return ok();
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
@@ -270,6 +319,15 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* account_list = account_cmd->add_subcommand("list", "list the client's accounts");
   account_list->add_option("--client", client, "client")->required();
 
+  std::string account_name;
+  auto* account_test = account_cmd->add_subcommand("test", "log in and look at INBOX");
+  account_test->add_option("--client", client, "client")->required();
+  account_test->add_option("account", account_name, "account id or address")->required();
+
+  auto* serve_cmd = app.add_subcommand("serve", "watch every account's mailbox until stopped");
+  bool serve_once = false;
+  serve_cmd->add_flag("--once", serve_once, "one round over every account, then exit");
+
   auto* demo_cmd = app.add_subcommand("demo", "a demo client with a corpus sample, triaged");
   demo_cmd->add_option("--corpus", corpus, "the SpamAssassin corpus folder")->required();
   demo_cmd->add_option("--shared-data", shared, "../shared/data, for malformed samples");
@@ -354,6 +412,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       }
       if (clients.empty()) out << "no clients yet: `sidekick client add NAME`\n";
       return ok();
+    }
+    if (serve_cmd->parsed()) {
+      warn_no_model();
+      return serve(ctx, s, serve_once);
     }
     if (demo_cmd->parsed()) {
       warn_no_model();
@@ -440,6 +502,19 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       SK_TRY(store::append_audit(db, c.id, clock.now(), ctx.by, "account added", added.address,
                                  ""));
       out << "added account " << added.address << " (" << added.id << ") for " << c.slug << "\n";
+      return ok();
+    }
+    if (account_test->parsed()) {
+      SK_ASSIGN(auto a, store::get_account(db, c.id, account_name));
+      SK_ASSIGN(auto key, open_secret_key(s.home));
+      SK_ASSIGN(auto secret, key.open(a.sealed_secret));
+      SK_ASSIGN(auto session, mail::ImapSession::connect(engine::imap_config(a, secret)));
+      SK_ASSIGN(auto caps, session->capabilities());
+      SK_ASSIGN(auto inbox, session->select("INBOX"));
+      std::string idle = std::find(caps.begin(), caps.end(), "IDLE") != caps.end() ? "IDLE" : "polling";
+      out << a.address << ": logged in to " << a.imap_host << ":" << a.imap_port << "; INBOX has "
+          << inbox.exists << " messages (UIDVALIDITY " << inbox.uidvalidity << "); new mail by "
+          << idle << "\n";
       return ok();
     }
     if (account_list->parsed()) {
