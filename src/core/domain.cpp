@@ -153,6 +153,52 @@ std::string domain_of(std::string_view address) {
   return lower(address.substr(at + 1));
 }
 
+std::vector<std::string> addresses_in(std::string_view v) {
+  std::vector<std::string> out;
+  std::string entry;
+  bool quoted = false;
+  int paren = 0, angle = 0;
+  auto finish = [&] {
+    std::string_view e = entry;
+    if (auto lt = e.rfind('<'); lt != std::string_view::npos) {
+      e.remove_prefix(lt + 1);
+      e = e.substr(0, e.find('>'));
+    }
+    while (!e.empty() && (e.front() == ' ' || e.front() == '\t')) e.remove_prefix(1);
+    while (!e.empty() && (e.back() == ' ' || e.back() == '\t')) e.remove_suffix(1);
+    if (e.find('@') != std::string_view::npos) out.push_back(lower(e));
+    entry.clear();
+  };
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const char c = v[i];
+    if (quoted) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        quoted = false;
+      continue;
+    }
+    if (paren > 0) {
+      paren += c == '(' ? 1 : c == ')' ? -1 : 0;
+      continue;
+    }
+    if (c == '"')
+      quoted = true;
+    else if (c == '(')
+      ++paren;
+    else if ((c == ',' || c == ';') && angle == 0)
+      finish();
+    else {
+      if (c == '<') ++angle;
+      if (c == '>' && angle > 0) --angle;
+      entry += c;
+    }
+  }
+  finish();
+  return out;
+}
+
+// The local part, lower-cased, without a "+tag" (bounces+123@ is still bounces@).
 const std::string* Item::header(std::string_view name) const {
   for (const auto& h : headers)
     if (iequals(h.name, name)) return &h.value;

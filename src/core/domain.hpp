@@ -142,6 +142,11 @@ struct Decision {
 // Lower-case ASCII; addresses and header names compare this way.
 std::string lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
+// The addresses in an address header's decoded value (To, Cc, Reply-To...), lower-cased:
+// inside <> when there are brackets, else the entry itself; display names, quoted strings
+// and comments never count. The small reading triage and composing need, not a full
+// RFC 5322 parser (GMime does that when a message is parsed).
+std::vector<std::string> addresses_in(std::string_view header_value);
 // The part after '@', or empty.
 std::string domain_of(std::string_view address);
 

@@ -359,61 +359,6 @@ std::string_view strip_prefixes(std::string_view s, std::initializer_list<std::s
   }
 }
 
-// The addresses named in an address header's decoded value: what is inside <> or, for
-// bare entries, the word with an @.
-std::vector<std::string> addresses_in(std::string_view v) {
-  std::vector<std::string> out;
-  std::string entry;
-  int angle = 0, paren = 0;
-  bool quoted = false;
-  auto finish = [&] {
-    std::string_view e = entry;
-    std::string addr;
-    if (auto lt = e.rfind('<'); lt != std::string_view::npos) {
-      auto gt = e.find('>', lt);
-      addr = clean_address(e.substr(lt + 1, gt == std::string_view::npos ? e.npos : gt - lt - 1));
-    } else {
-      addr = clean_address(e);
-    }
-    if (addr.find('@') != std::string::npos) out.push_back(lower(addr));
-    entry.clear();
-  };
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const char c = v[i];
-    if (quoted) {
-      if (c == '\\' && i + 1 < v.size()) {
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      }
-      continue;  // a display name never holds the address
-    }
-    if (paren > 0) {
-      if (c == '(') ++paren;
-      if (c == ')') --paren;
-      continue;
-    }
-    if (c == '"') {
-      quoted = true;
-    } else if (c == '(') {
-      ++paren;
-    } else if (c == '<') {
-      ++angle;
-      entry += c;
-    } else if (c == '>') {
-      angle = angle > 0 ? angle - 1 : 0;
-      entry += c;
-    } else if ((c == ',' || c == ';') && angle == 0) {
-      finish();
-    } else if (c != ':' || angle > 0) {
-      entry += c;
-    } else {
-      entry.clear();  // "group name:" starts a group; its members follow
-    }
-  }
-  finish();
-  return out;
-}
 
 std::vector<std::string> thread_references(const Item& original) {
   std::vector<std::string> refs;
@@ -464,7 +409,9 @@ Outgoing reply_to(const Item& original, const std::string& from_name,
   Outgoing o;
   o.from_name = from_name;
   o.from_address = from_address;
-  if (const std::string* rt = original.header("reply-to")) o.to = addresses_in(*rt);
+  if (const std::string* rt = original.header("reply-to"))
+    for (const auto& a : sk::addresses_in(*rt))
+      if (std::string c = clean_address(a); c.find('@') != std::string::npos) o.to.push_back(c);
   if (o.to.empty() && !original.from_address.empty()) o.to.push_back(original.from_address);
   o.subject = "Re: " + std::string(strip_prefixes(original.subject, {"re"}));
   o.text = text;

@@ -23,54 +23,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// The addresses in an address header's decoded value: inside <> when there are brackets,
-// else the entry itself; display names and comments never count. triage may not lean on
-// mail/, so this is the small reading it needs, not a full RFC 5322 parser.
-std::vector<std::string> addresses_in(std::string_view v) {
-  std::vector<std::string> out;
-  std::string entry;
-  bool quoted = false;
-  int paren = 0, angle = 0;
-  auto finish = [&] {
-    std::string_view e = entry;
-    if (auto lt = e.rfind('<'); lt != std::string_view::npos) {
-      e.remove_prefix(lt + 1);
-      e = e.substr(0, e.find('>'));
-    }
-    e = trim(e);
-    if (e.find('@') != std::string_view::npos) out.push_back(lower(e));
-    entry.clear();
-  };
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const char c = v[i];
-    if (quoted) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        quoted = false;
-      continue;
-    }
-    if (paren > 0) {
-      paren += c == '(' ? 1 : c == ')' ? -1 : 0;
-      continue;
-    }
-    if (c == '"')
-      quoted = true;
-    else if (c == '(')
-      ++paren;
-    else if ((c == ',' || c == ';') && angle == 0)
-      finish();
-    else {
-      if (c == '<') ++angle;
-      if (c == '>' && angle > 0) --angle;
-      entry += c;
-    }
-  }
-  finish();
-  return out;
-}
-
-// The local part, lower-cased, without a "+tag" (bounces+123@ is still bounces@).
 std::string local_part(std::string_view address) {
   std::string_view a = address;
   if (auto at = a.rfind('@'); at != std::string_view::npos) a = a.substr(0, at);
