@@ -89,7 +89,8 @@ TEST_F(CliTest, ImportTriageDecisionsExplainTeachAudit) {
   auto r = run({"model", "train", "--corpus", sk::test::corpus_dir()});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string spam = sk::test::corpus_dir() + "/spam-2/00001.317e78fa8ee2f54cd4890fdc09ba8176.txt";
-  std::string ham = sk::test::corpus_dir() + "/easy-ham-2/00001.1a31cc283af0060967a233d26548a6ce.txt";
+  std::string ham =
+      sk::test::corpus_dir() + "/easy-ham-2/00001.1a31cc283af0060967a233d26548a6ce.txt";
   r = run({"import", "--client", "acme", spam, ham});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("2 new"), std::string::npos) << r.out;
@@ -105,7 +106,8 @@ TEST_F(CliTest, ImportTriageDecisionsExplainTeachAudit) {
   ASSERT_EQ(r.code, 0);
   auto rows = nlohmann::json::parse(r.out);
   ASSERT_EQ(rows.size(), 2u);
-  for (const char* key : {"id", "from", "subject", "category", "disposition", "confidence", "reasons"})
+  for (const char* key :
+       {"id", "from", "subject", "category", "disposition", "confidence", "reasons"})
     EXPECT_TRUE(rows[0].contains(key)) << key;
   EXPECT_EQ(rows[0]["category"], "spam");
   std::string id = rows[0]["id"];
@@ -137,8 +139,8 @@ TEST_F(CliTest, AccountSecretsAreSealedAtRest) {
   auto r = run({"account", "add", "--client", "acme", "owner@acme.example", "--imap-host",
                 "127.0.0.1", "--password-file", pw});
   ASSERT_EQ(r.code, 0) << r.err;
-  r = run({"account", "add", "--client", "acme", "owner@acme.example", "--imap-host",
-           "127.0.0.1", "--password-file", pw});
+  r = run({"account", "add", "--client", "acme", "owner@acme.example", "--imap-host", "127.0.0.1",
+           "--password-file", pw});
   EXPECT_EQ(r.code, 4);
   r = run({"account", "add", "--client", "acme", "x@acme.example", "--imap-host", "h"});
   EXPECT_EQ(r.code, 2);

@@ -33,11 +33,12 @@ TEST(Ids, SequentialIsDeterministic) {
 }
 
 TEST(Hash, Sha256KnownVector) {
-  EXPECT_EQ(sha256_hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-TEST(Time, FormatsUtc) { EXPECT_EQ(format_utc(0), "1970-01-01T00:00:00Z"); }
+TEST(Time, FormatsUtc) {
+  EXPECT_EQ(format_utc(0), "1970-01-01T00:00:00Z");
+}
 
 static Result<int> half(int x) {
   if (x % 2) return make_error(Errc::invalid_input, "odd");

@@ -91,8 +91,10 @@ TEST_F(EngineTest, ImportIsIdempotentForFoldersMboxAndMaildir) {
     std::ofstream(dir.path / "folder" / (name + ".eml"), std::ios::binary) << bytes;
     // Maildir and mbox hold the message without its envelope "From " line.
     std::string body = bytes.substr(bytes.find('\n') + 1);
-    std::ofstream(dir.path / "maildir" / (i % 2 ? "cur" : "new") / (name + ":2,S"), std::ios::binary)
-        << "X-Copy: maildir\n" << body;
+    std::ofstream(dir.path / "maildir" / (i % 2 ? "cur" : "new") / (name + ":2,S"),
+                  std::ios::binary)
+        << "X-Copy: maildir\n"
+        << body;
     mbox << "From someone@example.com Mon Jan  1 00:00:00 2024\nX-Copy: mbox\n" << body << "\n";
   }
   mbox.close();
@@ -175,25 +177,32 @@ TEST_F(EngineTest, RelationshipsAndRulesWorkOnRealMail) {
   }
   auto rows = db->query("SELECT id, from_address FROM items ORDER BY rowid");
   ASSERT_EQ(rows->size(), 3u);
-  ASSERT_TRUE(store::set_relationship(*db, *ids, clock, client, rows->at(0).str(1),
-                                      Relationship::vip).ok());
+  ASSERT_TRUE(
+      store::set_relationship(*db, *ids, clock, client, rows->at(0).str(1), Relationship::vip)
+          .ok());
   ASSERT_TRUE(store::set_relationship(*db, *ids, clock, client, rows->at(1).str(1),
-                                      Relationship::protected_from).ok());
-  ASSERT_TRUE(engine->import_rules(client, "[[rule]]\nname = \"lists\"\nwhen.header = { "
-                                   "\"Precedence\" = \"\" }\nthen.disposition = \"handled\"\n",
-                                   "r.toml", "va:kim").ok());
+                                      Relationship::protected_from)
+                  .ok());
+  ASSERT_TRUE(engine
+                  ->import_rules(client,
+                                 "[[rule]]\nname = \"lists\"\nwhen.header = { "
+                                 "\"Precedence\" = \"\" }\nthen.disposition = \"handled\"\n",
+                                 "r.toml", "va:kim")
+                  .ok());
   ASSERT_TRUE(engine->triage_pending(client).ok());
   EXPECT_EQ(decision_of(rows->at(0).str(0)).disposition, Disposition::to_client);
   EXPECT_EQ(decision_of(rows->at(1).str(0)).disposition, Disposition::protected_);
   // Every protected decision, and nothing else, is in the evidence log.
-  auto protected_count = db->query("SELECT COUNT(*) FROM decisions WHERE disposition = 'protected'");
+  auto protected_count =
+      db->query("SELECT COUNT(*) FROM decisions WHERE disposition = 'protected'");
   auto check = store::verify_evidence(*db, client);
   EXPECT_GE(check->entries, 1);
   EXPECT_EQ(check->entries, protected_count->at(0).i64(0));
   EXPECT_TRUE(check->intact);
   auto audit = store::list_audit(*db, client);
   bool rules_audited = false;
-  for (const auto& e : *audit) rules_audited = rules_audited || (e.action == "rules imported" && e.actor == "va:kim");
+  for (const auto& e : *audit)
+    rules_audited = rules_audited || (e.action == "rules imported" && e.actor == "va:kim");
   EXPECT_TRUE(rules_audited);
 }
 
@@ -269,7 +278,8 @@ TEST_F(EngineTest, SameInputSameDecisions) {
     for (const auto& row : *rows) {
       all += row.item + "|" + std::string(to_string(row.decision.category)) + "|" +
              std::string(to_string(row.decision.disposition)) + "|" +
-             std::to_string(row.decision.confidence) + "|" + std::to_string(row.decision.decided_at);
+             std::to_string(row.decision.confidence) + "|" +
+             std::to_string(row.decision.decided_at);
       for (const auto& r : row.decision.reasons) all += "|" + r.text;
       all += "\n";
     }
@@ -311,7 +321,8 @@ namespace {
 struct RecordingExecutor : engine::EffectExecutor {
   int failures = 0;
   std::vector<std::string> done;
-  Result<std::string> execute(const store::EffectRecord& e, const store::StoredItem& item) override {
+  Result<std::string> execute(const store::EffectRecord& e,
+                              const store::StoredItem& item) override {
     if (failures > 0) {
       --failures;
       return make_error(Errc::io, "server went away");
@@ -351,15 +362,16 @@ struct OutboxTest : ::testing::Test {
 };
 
 TEST_F(OutboxTest, CarriesOutEachEffectOnceAndAuditsIt) {
-  decide(Disposition::screened, {{EffectKind::move_to_folder, "Sidekick/Screened"},
-                                 {EffectKind::notify_va, "queue"}});
+  decide(Disposition::screened,
+         {{EffectKind::move_to_folder, "Sidekick/Screened"}, {EffectKind::notify_va, "queue"}});
   engine::Outbox outbox(*db, clock);
   RecordingExecutor exec;
   auto r = outbox.run(client, exec);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->done, 2u);
-  EXPECT_EQ(exec.done, std::vector<std::string>{"move Sidekick/Screened itm_1"});  // notify is internal
-  EXPECT_EQ(outbox.run(client, exec)->done, 0u);  // nothing twice
+  EXPECT_EQ(exec.done,
+            std::vector<std::string>{"move Sidekick/Screened itm_1"});  // notify is internal
+  EXPECT_EQ(outbox.run(client, exec)->done, 0u);                        // nothing twice
   auto audit = store::list_audit(*db, client);
   EXPECT_EQ(audit->back().action, "move");
   EXPECT_EQ(audit->back().actor, "sidekick");

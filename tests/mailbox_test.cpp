@@ -16,8 +16,10 @@ namespace {
 
 std::string message(const std::string& from, const std::string& subject, const std::string& id) {
   return "From: " + from + "\r\nTo: alice@sidekick.test\r\nSubject: " + subject +
-         "\r\nMessage-ID: <" + id + "@test>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\n"
-         "Hello Alice,\r\nsome words about " + subject + ".\r\n";
+         "\r\nMessage-ID: <" + id +
+         "@test>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\n"
+         "Hello Alice,\r\nsome words about " +
+         subject + ".\r\n";
 }
 
 struct MailboxTest : ::testing::Test {
@@ -53,9 +55,11 @@ struct MailboxTest : ::testing::Test {
 
 TEST_F(MailboxTest, NewMailIsDecidedAndFiledAndACorrectionMovesItBack) {
   ASSERT_TRUE(store::set_relationship(*db, *ids, clock, account.client, "boss@big.example",
-                                      Relationship::vip).ok());
+                                      Relationship::vip)
+                  .ok());
   ASSERT_TRUE(store::set_relationship(*db, *ids, clock, account.client, "pest@nuisance.example",
-                                      Relationship::blocked).ok());
+                                      Relationship::blocked)
+                  .ok());
   server.deliver(user, message("boss@big.example", "Quarterly plan", "m1"));
   server.deliver(user, message("stranger@new.example", "Hello there", "m2"));
   server.deliver(user, message("pest@nuisance.example", "Again", "m3"));
@@ -86,8 +90,8 @@ TEST_F(MailboxTest, NewMailIsDecidedAndFiledAndACorrectionMovesItBack) {
   // The VA lets the stranger in: the message comes back to INBOX.
   auto rows = db->query("SELECT id FROM items WHERE from_address = 'stranger@new.example'");
   ASSERT_EQ(rows->size(), 1u);
-  auto taught = engine->teach(account.client, rows->at(0).str(0), Category::personal,
-                              std::nullopt, "va:kim", "a new customer");
+  auto taught = engine->teach(account.client, rows->at(0).str(0), Category::personal, std::nullopt,
+                              "va:kim", "a new customer");
   ASSERT_TRUE(taught.ok()) << taught.error().message;
   EXPECT_EQ(taught->disposition, Disposition::to_client);
   round = watcher.poll_once();

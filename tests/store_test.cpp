@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "store/db.hpp"
 #include "store/accounts.hpp"
+#include "store/db.hpp"
 #include "store/repos.hpp"
 #include "support.hpp"
 
@@ -182,7 +182,8 @@ TEST_F(StoreTest, EvidenceChainDetectsARemovedEntry) {
 }
 
 TEST_F(StoreTest, PartiesKeepRelationshipsAndHistory) {
-  auto p = set_relationship(*db, ids, clock, client.id, "Boss@X.example", Relationship::vip, "Boss");
+  auto p =
+      set_relationship(*db, ids, clock, client.id, "Boss@X.example", Relationship::vip, "Boss");
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->relationship, Relationship::vip);
   auto found = find_party(*db, client.id, "boss@x.example");

@@ -2,30 +2,36 @@
 // Shared by the tests: where the real data is, and small builders.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 #include "core/domain.hpp"
 
 namespace sk::test {
 
 // The SpamAssassin corpus, unpacked by scripts/setup into .cache/ (never committed).
-inline std::string corpus_dir() { return std::string(SK_SOURCE_DIR) + "/.cache/package/data"; }
+inline std::string corpus_dir() {
+  return std::string(SK_SOURCE_DIR) + "/.cache/package/data";
+}
 // ../shared/data beside the checkout.
-inline std::string shared_data() { return std::string(SK_SOURCE_DIR) + "/../shared/data"; }
+inline std::string shared_data() {
+  return std::string(SK_SOURCE_DIR) + "/../shared/data";
+}
 
-inline bool have_corpus() { return std::filesystem::is_directory(corpus_dir() + "/spam-2"); }
+inline bool have_corpus() {
+  return std::filesystem::is_directory(corpus_dir() + "/spam-2");
+}
 
 // The corpus is part of the test set-up (scripts/test installs it); its absence is a set-up
 // failure to report, not a reason to pass.
-#define SK_REQUIRE_CORPUS()                                                              \
-  ASSERT_TRUE(::sk::test::have_corpus())                                              \
-      << "the SpamAssassin corpus is missing at " << ::sk::test::corpus_dir()         \
+#define SK_REQUIRE_CORPUS()                                                   \
+  ASSERT_TRUE(::sk::test::have_corpus())                                      \
+      << "the SpamAssassin corpus is missing at " << ::sk::test::corpus_dir() \
       << "; run scripts/setup (or the README's test command)"
 
-inline Item make_item(const std::string& from, const std::string& subject,
-                      const std::string& text, std::vector<Header> headers = {}) {
+inline Item make_item(const std::string& from, const std::string& subject, const std::string& text,
+                      std::vector<Header> headers = {}) {
   Item it;
   it.id = "itm_test";
   it.client = "cli_test";

@@ -18,13 +18,15 @@ const SpamModel& toy_model() {
     std::vector<LabelledFeatures> ex;
     for (int i = 0; i < 40; ++i) {
       ex.push_back({extract_features(make_item("seller" + std::to_string(i) + "@pills.example",
-                                               "CHEAP PILLS NOW", "buy cheap pills viagra now, "
-                                                                  "limited offer, click here"))
+                                               "CHEAP PILLS NOW",
+                                               "buy cheap pills viagra now, "
+                                               "limited offer, click here"))
                         .ids,
                     true});
       ex.push_back({extract_features(make_item("colleague" + std::to_string(i) + "@work.example",
-                                               "project notes", "here are the notes from the "
-                                                                "project meeting, see you"))
+                                               "project notes",
+                                               "here are the notes from the "
+                                               "project meeting, see you"))
                         .ids,
                     false});
     }
@@ -34,7 +36,8 @@ const SpamModel& toy_model() {
 }
 
 Item spammy(const std::string& from = "x@pills.example") {
-  return make_item(from, "CHEAP PILLS NOW", "buy cheap pills viagra now, limited offer, click here");
+  return make_item(from, "CHEAP PILLS NOW",
+                   "buy cheap pills viagra now, limited offer, click here");
 }
 Item hammy(const std::string& from = "pat@work.example") {
   return make_item(from, "project notes", "here are the notes from the project meeting, see you");
@@ -80,7 +83,8 @@ TEST(Triage, ModelSeparatesTheToyClasses) {
 
 TEST(Triage, VipGoesToTheClientWhateverTheWordsSay) {
   Policy policy;
-  policy.rules.push_back(rule("screen pills", {.words = {"pills"}}, {.disposition = Disposition::screened}));
+  policy.rules.push_back(
+      rule("screen pills", {.words = {"pills"}}, {.disposition = Disposition::screened}));
   Decision d = decide(spammy("boss@pills.example"), known(Relationship::vip), policy);
   EXPECT_EQ(d.disposition, Disposition::to_client);
   EXPECT_EQ(d.reasons.front().code, "relationship.vip");
@@ -110,8 +114,8 @@ TEST(Triage, FirstMatchingRuleWithADispositionWins) {
   policy.rules.push_back(rule("label only", {.words = {"notes"}}, {.labels = {"notes"}}));
   policy.rules.push_back(rule("first", {.domains = {"work.example"}},
                               {.disposition = Disposition::handled, .labels = {"work"}}));
-  policy.rules.push_back(rule("second", {.words = {"project"}},
-                              {.disposition = Disposition::to_client}));
+  policy.rules.push_back(
+      rule("second", {.words = {"project"}}, {.disposition = Disposition::to_client}));
   Decision d = decide(hammy(), known(), policy);
   EXPECT_EQ(d.disposition, Disposition::handled);
   EXPECT_EQ(d.labels, (std::vector<std::string>{"notes", "work"}));
@@ -123,8 +127,8 @@ TEST(Triage, FirstMatchingRuleWithADispositionWins) {
 
 TEST(Triage, RulesSeeTheClassifierVerdict) {
   Policy policy;
-  policy.rules.push_back(rule("spammy to VA", {.spam_score_min = 0.9},
-                              {.disposition = Disposition::awaiting_va}));
+  policy.rules.push_back(
+      rule("spammy to VA", {.spam_score_min = 0.9}, {.disposition = Disposition::awaiting_va}));
   EXPECT_EQ(decide(spammy(), known(), policy).disposition, Disposition::awaiting_va);
   EXPECT_NE(decide(hammy(), known(), policy).disposition, Disposition::awaiting_va);
 }
@@ -141,8 +145,8 @@ TEST(Triage, DisabledAndEmptyRulesNeverMatch) {
 TEST(Triage, TimeAndHeaderConditions) {
   Policy policy;
   policy.utc_offset_minutes = -5 * 60;  // 1'700'000'000 is 22:13 UTC: 17:13 local
-  policy.rules.push_back(rule("after five", {.hour_from = 17, .hour_to = 9},
-                              {.disposition = Disposition::handled}));
+  policy.rules.push_back(
+      rule("after five", {.hour_from = 17, .hour_to = 9}, {.disposition = Disposition::handled}));
   EXPECT_EQ(decide(hammy(), known(), policy).disposition, Disposition::handled);
   policy.utc_offset_minutes = -10 * 60;  // 12:13 local
   EXPECT_NE(decide(hammy(), known(), policy).disposition, Disposition::handled);
@@ -175,14 +179,15 @@ TEST(Screener, FirstTimeSendersWait) {
 
 TEST(Screener, ARuleCanLetAFirstTimeSenderThrough) {
   Policy policy;
-  policy.rules.push_back(rule("customers' domain", {.domains = {"work.example"}},
-                              {.let_through = true}));
+  policy.rules.push_back(
+      rule("customers' domain", {.domains = {"work.example"}}, {.let_through = true}));
   Decision d = decide(hammy(), Party{}, policy);
   EXPECT_NE(d.disposition, Disposition::screened);
   EXPECT_TRUE(has_reason(d, "rule"));
   // A rule that decides the disposition also beats the screener.
   Policy p2;
-  p2.rules.push_back(rule("to client", {.words = {"project"}}, {.disposition = Disposition::to_client}));
+  p2.rules.push_back(
+      rule("to client", {.words = {"project"}}, {.disposition = Disposition::to_client}));
   EXPECT_EQ(decide(hammy(), Party{}, p2).disposition, Disposition::to_client);
 }
 
@@ -237,7 +242,8 @@ TEST(Triage, IdenticalInputGivesIdenticalDecisions) {
     EXPECT_EQ(a.confidence, b.confidence);
     EXPECT_EQ(a.spam_score, b.spam_score);
     ASSERT_EQ(a.reasons.size(), b.reasons.size());
-    for (std::size_t i = 0; i < a.reasons.size(); ++i) EXPECT_EQ(a.reasons[i].text, b.reasons[i].text);
+    for (std::size_t i = 0; i < a.reasons.size(); ++i)
+      EXPECT_EQ(a.reasons[i].text, b.reasons[i].text);
   }
 }
 
@@ -287,8 +293,9 @@ TEST(Categories, HeaderEvidence) {
   invite.attachments.push_back({"invite.ics", "text/calendar", 100});
   EXPECT_EQ(cat(invite), Category::scheduling);
   EXPECT_EQ(cat(make_item("ann@acme.example", "hi", "status")), Category::team);
-  EXPECT_EQ(cat(make_item("c@x.example", "Invoice 42", "Please find the invoice, amount due "
-                                                        "by Friday; payment by card")),
+  EXPECT_EQ(cat(make_item("c@x.example", "Invoice 42",
+                          "Please find the invoice, amount due "
+                          "by Friday; payment by card")),
             Category::billing);
   EXPECT_EQ(cat(make_item("c@x.example", "help", "My order is not working and I want a refund")),
             Category::support);
@@ -299,8 +306,8 @@ TEST(Categories, HeaderEvidence) {
   std::string why;
   EXPECT_TRUE(is_bulk(bulk, &why));
   EXPECT_EQ(why, "Precedence: bulk");
-  Item auto_reply = make_item("x@y.example", "Out of office", "away",
-                              {{"Auto-Submitted", "auto-replied"}});
+  Item auto_reply =
+      make_item("x@y.example", "Out of office", "away", {{"Auto-Submitted", "auto-replied"}});
   EXPECT_TRUE(is_bulk(auto_reply));
   EXPECT_FALSE(is_bulk(make_item("x@y.example", "s", "t", {{"Auto-Submitted", "no"}})));
 }
@@ -338,8 +345,9 @@ TEST(Features, NamesExplainAndIdsAreSorted) {
 
 TEST(Features, ReceivedChainEvidence) {
   Item it = hammy();
-  it.headers.push_back({"Received", "from bettyjagessar.com (w142.z064000057.nyc-ny.dsl.cnc.net "
-                                    "[64.0.57.142]) by lugh.tuatha.org with ESMTP"});
+  it.headers.push_back({"Received",
+                        "from bettyjagessar.com (w142.z064000057.nyc-ny.dsl.cnc.net "
+                        "[64.0.57.142]) by lugh.tuatha.org with ESMTP"});
   FeatureOptions named;
   named.with_names = true;
   auto fs = extract_features(it, named);
@@ -369,7 +377,8 @@ score_below = 0.5
 disposition = "handled"
 label = ["later"]
 let_through = true
-)", "rules.toml");
+)",
+                                       "rules.toml");
   ASSERT_TRUE(rules.ok()) << rules.error().message;
   ASSERT_EQ(rules->size(), 2u);
   const Rule& r = (*rules)[1];

@@ -70,16 +70,26 @@ int main(int argc, char** argv) {
   double ham_cost = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
-    if (k == "--train") train_tsv = argv[i + 1];
-    else if (k == "--test") test_tsv = argv[i + 1];
-    else if (k == "--scores") scores_path = argv[i + 1];
-    else if (k == "--timing") timing_path = argv[i + 1];
-    else if (k == "--model") model_path = argv[i + 1];
-    else if (k == "--epochs") options.epochs = std::atoi(argv[i + 1]);
-    else if (k == "--rate") options.learning_rate = std::atof(argv[i + 1]);
-    else if (k == "--l2") options.l2 = std::atof(argv[i + 1]);
-    else if (k == "--orders") options.orders = std::atoi(argv[i + 1]);
-    else if (k == "--ham-cost") ham_cost = std::atof(argv[i + 1]);
+    if (k == "--train")
+      train_tsv = argv[i + 1];
+    else if (k == "--test")
+      test_tsv = argv[i + 1];
+    else if (k == "--scores")
+      scores_path = argv[i + 1];
+    else if (k == "--timing")
+      timing_path = argv[i + 1];
+    else if (k == "--model")
+      model_path = argv[i + 1];
+    else if (k == "--epochs")
+      options.epochs = std::atoi(argv[i + 1]);
+    else if (k == "--rate")
+      options.learning_rate = std::atof(argv[i + 1]);
+    else if (k == "--l2")
+      options.l2 = std::atof(argv[i + 1]);
+    else if (k == "--orders")
+      options.orders = std::atoi(argv[i + 1]);
+    else if (k == "--ham-cost")
+      ham_cost = std::atof(argv[i + 1]);
   }
   if (train_tsv.empty() || test_tsv.empty() || scores_path.empty()) {
     std::cerr << "usage: bench_triage --train TSV --test TSV --scores OUT [--timing OUT] "

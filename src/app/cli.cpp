@@ -7,12 +7,12 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <mutex>
-#include <thread>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "app/demo.hpp"
 #include "app/home.hpp"
@@ -30,10 +30,14 @@ using nlohmann::json;
 int exit_code(const Error& e) {
   switch (e.code) {
     case Errc::invalid_input:
-    case Errc::parse: return 2;
-    case Errc::not_found: return 3;
-    case Errc::conflict: return 4;
-    default: return 1;
+    case Errc::parse:
+      return 2;
+    case Errc::not_found:
+      return 3;
+    case Errc::conflict:
+      return 4;
+    default:
+      return 1;
   }
 }
 
@@ -120,9 +124,11 @@ Result<void> print_import(const Context& ctx, const engine::ImportReport& r) {
 
 void print_triage(const Context& ctx, const engine::TriageReport& r) {
   ctx.out << "decided " << r.decided << " items\n";
-  for (const auto& [d, n] : r.by_disposition) ctx.out << "  " << cell(std::string(label(d)), 18) << n << "\n";
+  for (const auto& [d, n] : r.by_disposition)
+    ctx.out << "  " << cell(std::string(label(d)), 18) << n << "\n";
   if (!r.by_category.empty()) ctx.out << "by category:\n";
-  for (const auto& [c, n] : r.by_category) ctx.out << "  " << cell(std::string(label(c)), 28) << n << "\n";
+  for (const auto& [c, n] : r.by_category)
+    ctx.out << "  " << cell(std::string(label(c)), 28) << n << "\n";
 }
 
 Result<void> print_decisions(const Context& ctx, store::Db& db, const ClientId& client,
@@ -132,7 +138,8 @@ Result<void> print_decisions(const Context& ctx, store::Db& db, const ClientId& 
     json a = json::array();
     for (const auto& r : rows) {
       json reasons = json::array();
-      for (const auto& x : r.decision.reasons) reasons.push_back({{"code", x.code}, {"text", x.text}});
+      for (const auto& x : r.decision.reasons)
+        reasons.push_back({{"code", x.code}, {"text", x.text}});
       a.push_back({{"id", r.item},
                    {"from", r.from},
                    {"subject", r.subject},
@@ -198,7 +205,8 @@ Result<void> serve(const Context& ctx, Session& s, bool once) {
   }
   {
     std::lock_guard lock(out_mutex);
-    if (!once) ctx.out << "watching " << accounts.size() << " mailboxes; Ctrl-C stops\n" << std::flush;
+    if (!once)
+      ctx.out << "watching " << accounts.size() << " mailboxes; Ctrl-C stops\n" << std::flush;
   }
   for (auto& t : threads) t.join();
   return ok();
@@ -208,12 +216,14 @@ Result<void> serve(const Context& ctx, Session& s, bool once) {
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
             const Clock& clock) {
-  CLI::App app{"Sidekick: a virtual assistant engine that screens, handles and drafts for busy "
-               "clients"};
+  CLI::App app{
+      "Sidekick: a virtual assistant engine that screens, handles and drafts for busy "
+      "clients"};
   app.require_subcommand(1);
   Context ctx{out, err, clock, {}, {}};
-  app.add_option("--home", ctx.home_flag, "data folder (default $SIDEKICK_HOME or "
-                                          "~/.local/share/sidekick)");
+  app.add_option("--home", ctx.home_flag,
+                 "data folder (default $SIDEKICK_HOME or "
+                 "~/.local/share/sidekick)");
   app.add_option("--by", ctx.by, "who is acting, for the audit log (default cli:$USER)");
 
   std::string client, format = "table", category, disposition, why, relationship, name, email;
@@ -226,8 +236,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* client_add = client_cmd->add_subcommand("add", "add a client");
   client_add->add_option("slug", client, "short name: a-z, 0-9, - and _")->required();
   client_add->add_option("--name", name, "display name");
-  client_add->add_option("--email", email, "the client's own address (mail from its domain is "
-                                           "team mail)");
+  client_add->add_option("--email", email,
+                         "the client's own address (mail from its domain is "
+                         "team mail)");
   auto* client_list = client_cmd->add_subcommand("list", "list clients");
 
   auto* import_cmd = app.add_subcommand("import", "import mail (mbox, Maildir, folders of .eml)");
@@ -258,8 +269,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* party_set = party_cmd->add_subcommand("set", "set a sender's relationship");
   party_set->add_option("--client", client, "client")->required();
   party_set->add_option("address", email, "address or phone number")->required();
-  party_set->add_option("--relationship", relationship,
-                        "vip, family, team, customer, vendor, unknown, blocked, protected-from")
+  party_set
+      ->add_option("--relationship", relationship,
+                   "vip, family, team, customer, vendor, unknown, blocked, protected-from")
       ->required();
   party_set->add_option("--name", name, "display name");
   auto* party_list = party_cmd->add_subcommand("list", "parties with a relationship");
@@ -345,7 +357,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   } catch (const CLI::ParseError& e) {
     err << "sidekick: " << e.what() << "\n";
     if (!app.get_subcommands().empty())
-      err << "run `sidekick " << app.get_subcommands().front()->get_name() << " --help` for usage\n";
+      err << "run `sidekick " << app.get_subcommands().front()->get_name()
+          << " --help` for usage\n";
     else
       err << "run `sidekick --help` for the commands\n";
     return 2;
@@ -356,8 +369,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (model_info->parsed()) {
       SK_ASSIGN(auto home, open_home(ctx.home_flag));
       if (!std::filesystem::exists(home.spam_model()))
-        return make_error(Errc::not_found, "no spam model at " + home.spam_model() +
-                                               "; run `sidekick model train`");
+        return make_error(Errc::not_found,
+                          "no spam model at " + home.spam_model() + "; run `sidekick model train`");
       SK_ASSIGN(auto bytes, read_file(home.spam_model()));
       SK_ASSIGN(auto model, triage::SpamModel::deserialize(bytes));
       out << "spam model " << home.spam_model() << ": trained on " << model.trained_examples()
@@ -377,9 +390,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       engine::TrainingReport report;
       SK_ASSIGN(auto model, engine::train_spam_model(set, &report));
       SK_TRY(write_file_atomically(home.spam_model(), model.serialize()));
-      out << "trained on " << report.ham << " ham and " << report.spam
-          << " spam; spam threshold " << model.threshold() << "; saved to " << home.spam_model()
-          << "\n";
+      out << "trained on " << report.ham << " ham and " << report.spam << " spam; spam threshold "
+          << model.threshold() << "; saved to " << home.spam_model() << "\n";
       return ok();
     }
 
@@ -499,8 +511,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       acct.secret_kind = xoauth2 ? "xoauth2" : "password";
       acct.verify_certificate = !no_verify;
       SK_ASSIGN(auto added, store::add_account(db, *s.ids, clock, acct));
-      SK_TRY(store::append_audit(db, c.id, clock.now(), ctx.by, "account added", added.address,
-                                 ""));
+      SK_TRY(
+          store::append_audit(db, c.id, clock.now(), ctx.by, "account added", added.address, ""));
       out << "added account " << added.address << " (" << added.id << ") for " << c.slug << "\n";
       return ok();
     }
@@ -511,7 +523,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       SK_ASSIGN(auto session, mail::ImapSession::connect(engine::imap_config(a, secret)));
       SK_ASSIGN(auto caps, session->capabilities());
       SK_ASSIGN(auto inbox, session->select("INBOX"));
-      std::string idle = std::find(caps.begin(), caps.end(), "IDLE") != caps.end() ? "IDLE" : "polling";
+      std::string idle =
+          std::find(caps.begin(), caps.end(), "IDLE") != caps.end() ? "IDLE" : "polling";
       out << a.address << ": logged in to " << a.imap_host << ":" << a.imap_port << "; INBOX has "
           << inbox.exists << " messages (UIDVALIDITY " << inbox.uidvalidity << "); new mail by "
           << idle << "\n";
@@ -520,8 +533,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (account_list->parsed()) {
       SK_ASSIGN(auto accounts, store::list_accounts(db, c.id));
       for (const auto& a : accounts)
-        out << cell(a.id, 10) << cell(a.address, 30) << "imap " << a.imap_host << ":"
-            << a.imap_port << " (" << a.imap_security << ")"
+        out << cell(a.id, 10) << cell(a.address, 30) << "imap " << a.imap_host << ":" << a.imap_port
+            << " (" << a.imap_security << ")"
             << (a.smtp_host.empty() ? std::string()
                                     : "  smtp " + a.smtp_host + ":" + std::to_string(a.smtp_port))
             << "\n";
@@ -548,7 +561,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (rules_list->parsed()) {
       SK_ASSIGN(auto policy, s.engine->load_policy(c.id));
       int n = 0;
-      for (const auto& r : policy.rules) out << ++n << ". " << r.name << (r.enabled ? "" : " (off)") << "\n";
+      for (const auto& r : policy.rules)
+        out << ++n << ". " << r.name << (r.enabled ? "" : " (off)") << "\n";
       if (n == 0) out << "no rules\n";
       return ok();
     }
@@ -562,8 +576,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (evidence_verify->parsed()) {
       SK_ASSIGN(auto check, store::verify_evidence(db, c.id));
       if (!check.intact)
-        return make_error(Errc::conflict, "evidence log for " + c.slug + " is NOT intact: " +
-                                              check.problem);
+        return make_error(Errc::conflict,
+                          "evidence log for " + c.slug + " is NOT intact: " + check.problem);
       out << "evidence log for " << c.slug << " is intact: " << check.entries << " entries\n";
       return ok();
     }

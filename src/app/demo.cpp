@@ -76,7 +76,11 @@ Result<void> run_demo(engine::Engine& engine, store::Db& db, IdSource& ids, cons
 
   // Three senders from the sample get relationships, so every path of triage shows.
   if (!existing.ok() && sample.size() >= 6) {
-    struct Pick { std::size_t index; Relationship rel; const char* why; };
+    struct Pick {
+      std::size_t index;
+      Relationship rel;
+      const char* why;
+    };
     for (const Pick& p : {Pick{0, Relationship::vip, "the client's most important contact"},
                           Pick{3, Relationship::protected_from, "a former business partner"},
                           Pick{5, Relationship::blocked, "asked to be left alone"}}) {
@@ -94,9 +98,10 @@ Result<void> run_demo(engine::Engine& engine, store::Db& db, IdSource& ids, cons
   std::vector<std::string> paths = sample;
   if (!o.shared_data.empty()) {
     // Real malformed and machine-sent mail: shows that nothing is dropped.
-    for (const char* f : {"mime/bounce.eml", "mime/arf.eml", "mime/enmime/low-quality/bad-header-start.raw",
-                          "mime/enmime/low-quality/malformed-base64-attach.raw",
-                          "mime/enmime/parts/empty-header.raw", "mime/calendar-event.eml"}) {
+    for (const char* f :
+         {"mime/bounce.eml", "mime/arf.eml", "mime/enmime/low-quality/bad-header-start.raw",
+          "mime/enmime/low-quality/malformed-base64-attach.raw",
+          "mime/enmime/parts/empty-header.raw", "mime/calendar-event.eml"}) {
       std::string p = o.shared_data + "/" + f;
       if (std::filesystem::exists(p)) paths.push_back(p);
     }

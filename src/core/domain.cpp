@@ -21,89 +21,111 @@ std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& ta
   return "?";
 }
 
-constexpr std::array<std::pair<Channel, std::string_view>, 4> kChannels{{
-    {Channel::email, "email"}, {Channel::sms, "sms"}, {Channel::voice, "voice"},
-    {Channel::web, "web"}}};
+constexpr std::array<std::pair<Channel, std::string_view>, 4> kChannels{{{Channel::email, "email"},
+                                                                         {Channel::sms, "sms"},
+                                                                         {Channel::voice, "voice"},
+                                                                         {Channel::web, "web"}}};
 
-constexpr std::array<std::pair<Relationship, std::string_view>, 8> kRelationships{{
-    {Relationship::unknown, "unknown"},
-    {Relationship::vip, "vip"},
-    {Relationship::family, "family"},
-    {Relationship::team, "team"},
-    {Relationship::customer, "customer"},
-    {Relationship::vendor, "vendor"},
-    {Relationship::blocked, "blocked"},
-    {Relationship::protected_from, "protected-from"}}};
+constexpr std::array<std::pair<Relationship, std::string_view>, 8> kRelationships{
+    {{Relationship::unknown, "unknown"},
+     {Relationship::vip, "vip"},
+     {Relationship::family, "family"},
+     {Relationship::team, "team"},
+     {Relationship::customer, "customer"},
+     {Relationship::vendor, "vendor"},
+     {Relationship::blocked, "blocked"},
+     {Relationship::protected_from, "protected-from"}}};
 
-constexpr std::array<std::pair<Category, std::string_view>, kCategoryCount> kCategories{{
-    {Category::spam, "spam"},
-    {Category::cold_outreach, "cold-outreach"},
-    {Category::newsletter, "newsletter"},
-    {Category::support, "support"},
-    {Category::scheduling, "scheduling"},
-    {Category::billing, "billing"},
-    {Category::team, "team"},
-    {Category::personal, "personal"},
-    {Category::other, "other"}}};
+constexpr std::array<std::pair<Category, std::string_view>, kCategoryCount> kCategories{
+    {{Category::spam, "spam"},
+     {Category::cold_outreach, "cold-outreach"},
+     {Category::newsletter, "newsletter"},
+     {Category::support, "support"},
+     {Category::scheduling, "scheduling"},
+     {Category::billing, "billing"},
+     {Category::team, "team"},
+     {Category::personal, "personal"},
+     {Category::other, "other"}}};
 
-constexpr std::array<std::pair<Category, std::string_view>, kCategoryCount> kCategoryLabels{{
-    {Category::spam, "spam"},
-    {Category::cold_outreach, "cold outreach / sales pitch"},
-    {Category::newsletter, "newsletter / bulk"},
-    {Category::support, "support"},
-    {Category::scheduling, "scheduling"},
-    {Category::billing, "billing / vendor"},
-    {Category::team, "team"},
-    {Category::personal, "personal"},
-    {Category::other, "other"}}};
+constexpr std::array<std::pair<Category, std::string_view>, kCategoryCount> kCategoryLabels{
+    {{Category::spam, "spam"},
+     {Category::cold_outreach, "cold outreach / sales pitch"},
+     {Category::newsletter, "newsletter / bulk"},
+     {Category::support, "support"},
+     {Category::scheduling, "scheduling"},
+     {Category::billing, "billing / vendor"},
+     {Category::team, "team"},
+     {Category::personal, "personal"},
+     {Category::other, "other"}}};
 
-constexpr std::array<std::pair<Disposition, std::string_view>, 6> kDispositions{{
-    {Disposition::to_client, "to-client"},
-    {Disposition::handled, "handled"},
-    {Disposition::awaiting_va, "awaiting-va"},
-    {Disposition::screened, "screened"},
-    {Disposition::blocked, "blocked"},
-    {Disposition::protected_, "protected"}}};
+constexpr std::array<std::pair<Disposition, std::string_view>, 6> kDispositions{
+    {{Disposition::to_client, "to-client"},
+     {Disposition::handled, "handled"},
+     {Disposition::awaiting_va, "awaiting-va"},
+     {Disposition::screened, "screened"},
+     {Disposition::blocked, "blocked"},
+     {Disposition::protected_, "protected"}}};
 
-constexpr std::array<std::pair<Disposition, std::string_view>, 6> kDispositionLabels{{
-    {Disposition::to_client, "to the client"},
-    {Disposition::handled, "handled"},
-    {Disposition::awaiting_va, "awaiting the VA"},
-    {Disposition::screened, "screened"},
-    {Disposition::blocked, "blocked"},
-    {Disposition::protected_, "protected"}}};
+constexpr std::array<std::pair<Disposition, std::string_view>, 6> kDispositionLabels{
+    {{Disposition::to_client, "to the client"},
+     {Disposition::handled, "handled"},
+     {Disposition::awaiting_va, "awaiting the VA"},
+     {Disposition::screened, "screened"},
+     {Disposition::blocked, "blocked"},
+     {Disposition::protected_, "protected"}}};
 
-constexpr std::array<std::pair<Delegation, std::string_view>, 4> kDelegations{{
-    {Delegation::auto_, "auto"},
-    {Delegation::draft, "draft"},
-    {Delegation::notify, "notify"},
-    {Delegation::silent, "silent"}}};
+constexpr std::array<std::pair<Delegation, std::string_view>, 4> kDelegations{
+    {{Delegation::auto_, "auto"},
+     {Delegation::draft, "draft"},
+     {Delegation::notify, "notify"},
+     {Delegation::silent, "silent"}}};
 
-constexpr std::array<std::pair<ParseStatus, std::string_view>, 3> kParseStatuses{{
-    {ParseStatus::ok, "ok"}, {ParseStatus::repaired, "repaired"},
-    {ParseStatus::unreadable, "unreadable"}}};
+constexpr std::array<std::pair<ParseStatus, std::string_view>, 3> kParseStatuses{
+    {{ParseStatus::ok, "ok"},
+     {ParseStatus::repaired, "repaired"},
+     {ParseStatus::unreadable, "unreadable"}}};
 
-constexpr std::array<std::pair<EffectKind, std::string_view>, 6> kEffectKinds{{
-    {EffectKind::move_to_folder, "move"},
-    {EffectKind::flag, "flag"},
-    {EffectKind::notify_va, "notify-va"},
-    {EffectKind::notify_client, "notify-client"},
-    {EffectKind::record_evidence, "record-evidence"},
-    {EffectKind::label, "label"}}};
+constexpr std::array<std::pair<EffectKind, std::string_view>, 6> kEffectKinds{
+    {{EffectKind::move_to_folder, "move"},
+     {EffectKind::flag, "flag"},
+     {EffectKind::notify_va, "notify-va"},
+     {EffectKind::notify_client, "notify-client"},
+     {EffectKind::record_evidence, "record-evidence"},
+     {EffectKind::label, "label"}}};
 
 }  // namespace
 
-std::string_view to_string(Channel c) { return name_of(kChannels, c); }
-std::string_view to_string(Relationship r) { return name_of(kRelationships, r); }
-std::string_view to_string(Category c) { return name_of(kCategories, c); }
-std::string_view to_string(Disposition d) { return name_of(kDispositions, d); }
-std::string_view to_string(Delegation d) { return name_of(kDelegations, d); }
-std::string_view to_string(ParseStatus s) { return name_of(kParseStatuses, s); }
-std::string_view to_string(EffectKind k) { return name_of(kEffectKinds, k); }
-std::string_view label(Category c) { return name_of(kCategoryLabels, c); }
-std::string_view label(Disposition d) { return name_of(kDispositionLabels, d); }
+std::string_view to_string(Channel c) {
+  return name_of(kChannels, c);
+}
+std::string_view to_string(Relationship r) {
+  return name_of(kRelationships, r);
+}
+std::string_view to_string(Category c) {
+  return name_of(kCategories, c);
+}
+std::string_view to_string(Disposition d) {
+  return name_of(kDispositions, d);
+}
+std::string_view to_string(Delegation d) {
+  return name_of(kDelegations, d);
+}
+std::string_view to_string(ParseStatus s) {
+  return name_of(kParseStatuses, s);
+}
+std::string_view to_string(EffectKind k) {
+  return name_of(kEffectKinds, k);
+}
+std::string_view label(Category c) {
+  return name_of(kCategoryLabels, c);
+}
+std::string_view label(Disposition d) {
+  return name_of(kDispositionLabels, d);
+}
 
-std::optional<Channel> channel_from(std::string_view s) { return find_name(kChannels, s); }
+std::optional<Channel> channel_from(std::string_view s) {
+  return find_name(kChannels, s);
+}
 std::optional<Relationship> relationship_from(std::string_view s) {
   if (s == "protected_from" || s == "protected") return Relationship::protected_from;
   return find_name(kRelationships, s);

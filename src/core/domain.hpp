@@ -75,17 +75,17 @@ struct Item {
   ItemId id;
   ClientId client;
   Channel channel = Channel::email;
-  std::string source_key;  // idempotency key from the source
+  std::string source_key;    // idempotency key from the source
   std::string from_address;  // lower-cased address or E.164 number
   std::string from_name;
   std::vector<std::string> to;  // addresses
   std::vector<std::string> cc;
   std::string subject;
-  std::string text;  // plain text; HTML converted
-  bool html_only = false;  // the sender sent no plain-text part
+  std::string text;                     // plain text; HTML converted
+  bool html_only = false;               // the sender sent no plain-text part
   std::vector<std::string> link_hosts;  // hosts the HTML body links to
   std::vector<std::string> html_tags;   // HTML elements the body uses
-  std::vector<Header> headers;  // in arrival order, unfolded and decoded
+  std::vector<Header> headers;          // in arrival order, unfolded and decoded
   std::vector<Attachment> attachments;
   std::string message_id;
   std::string in_reply_to;
@@ -107,14 +107,14 @@ struct Party {
   Relationship relationship = Relationship::unknown;
   std::vector<std::string> identities;  // addresses and numbers
   // Sender history, as the store counts it when the item is decided.
-  int items_seen = 0;      // earlier items from this party
-  int items_let_in = 0;    // earlier items that reached the client or were let through
-  bool let_in = false;     // the client or VA let this sender through the screener
+  int items_seen = 0;    // earlier items from this party
+  int items_let_in = 0;  // earlier items that reached the client or were let through
+  bool let_in = false;   // the client or VA let this sender through the screener
 };
 
 struct Reason {
-  std::string code;   // stable machine name: "relationship.vip", "rule", "screener.first_time"
-  std::string text;   // what a VA reads
+  std::string code;  // stable machine name: "relationship.vip", "rule", "screener.first_time"
+  std::string text;  // what a VA reads
 };
 
 enum class EffectKind { move_to_folder, flag, notify_va, notify_client, record_evidence, label };

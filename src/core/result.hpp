@@ -8,12 +8,12 @@
 namespace sk {
 
 enum class Errc {
-  invalid_input,   // the caller's input is wrong: a 4xx, exit code 2
-  not_found,       // exit code 3
-  conflict,        // already exists, or changed underneath
-  storage,         // database failure
-  io,              // file or network failure
-  parse,           // could not be read
+  invalid_input,  // the caller's input is wrong: a 4xx, exit code 2
+  not_found,      // exit code 3
+  conflict,       // already exists, or changed underneath
+  storage,        // database failure
+  io,             // file or network failure
+  parse,          // could not be read
   internal,
 };
 
@@ -22,26 +22,40 @@ struct Error {
   std::string message;
 };
 
-inline Error make_error(Errc c, std::string msg) { return Error{c, std::move(msg)}; }
+inline Error make_error(Errc c, std::string msg) {
+  return Error{c, std::move(msg)};
+}
 
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T v) : v_(std::move(v)) {}  // NOLINT: implicit by design
+  Result(T v) : v_(std::move(v)) {}      // NOLINT: implicit by design
   Result(Error e) : v_(std::move(e)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const Error& error() const { assert(!ok()); return std::get<1>(v_); }
+  const Error& error() const {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
 
  private:
   std::variant<T, Error> v_;
@@ -54,22 +68,27 @@ class [[nodiscard]] Result<void> {
   Result(Error e) : err_(std::move(e)), ok_(false) {}  // NOLINT
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error& error() const { assert(!ok_); return err_; }
+  const Error& error() const {
+    assert(!ok_);
+    return err_;
+  }
 
  private:
   Error err_;
   bool ok_ = true;
 };
 
-inline Result<void> ok() { return {}; }
+inline Result<void> ok() {
+  return {};
+}
 
 }  // namespace sk
 
 // Propagate an error from an expression returning Result<...>.
-#define SK_TRY(expr)                                  \
-  do {                                                \
-    auto sk_try_r_ = (expr);                          \
-    if (!sk_try_r_.ok()) return sk_try_r_.error();    \
+#define SK_TRY(expr)                               \
+  do {                                             \
+    auto sk_try_r_ = (expr);                       \
+    if (!sk_try_r_.ok()) return sk_try_r_.error(); \
   } while (0)
 
 #define SK_CONCAT_INNER(a, b) a##b

@@ -20,9 +20,9 @@ SecretKey SecretKey::generate() {
 
 Result<SecretKey> SecretKey::from_bytes(std::string_view bytes) {
   if (bytes.size() != crypto_secretbox_KEYBYTES)
-    return make_error(Errc::invalid_input, "the key file does not hold a " +
-                                               std::to_string(crypto_secretbox_KEYBYTES) +
-                                               "-byte key");
+    return make_error(
+        Errc::invalid_input,
+        "the key file does not hold a " + std::to_string(crypto_secretbox_KEYBYTES) + "-byte key");
   init_sodium();
   SecretKey k;
   k.bytes_ = std::string(bytes);

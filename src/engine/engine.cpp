@@ -30,8 +30,8 @@ Result<ItemId> Engine::intake_message(const ClientId& client, const std::string&
   item.id = ids_.next("itm");
   PartyId party;
   if (!item.from_address.empty()) {
-    SK_ASSIGN(party, store::ensure_party(db_, ids_, clock_, client, item.from_address,
-                                         item.from_name));
+    SK_ASSIGN(party,
+              store::ensure_party(db_, ids_, clock_, client, item.from_address, item.from_name));
   }
   SK_ASSIGN(bool inserted, store::insert_item(db_, item, party, raw, origin));
   return inserted ? item.id : ItemId{};
@@ -45,21 +45,23 @@ Result<ImportReport> Engine::import_paths(const ClientId& client,
     // interrupted import leaves whole paths, never half an item.
     SK_TRY(db_.transaction([&]() -> Result<void> {
       SK_ASSIGN(auto stats, mail::scan_mail(path, [&](mail::RawMessage&& m) -> Result<void> {
-        ++report.found;
-        // Content-addressed: the same message imported again, from anywhere, is the same item.
-        std::string key = "import:" + sha256_hex(m.bytes);
-        SK_ASSIGN(ItemId id, intake_message(client, key, m.bytes, m.origin));
-        if (id.empty()) {
-          ++report.duplicates;
-          return ok();
-        }
-        ++report.added;
-        SK_ASSIGN(auto status, db_.query("SELECT parse_status FROM items WHERE id = ?", {id}));
-        std::string s = status.at(0).str(0);
-        if (s == "unreadable") ++report.unreadable;
-        if (s == "repaired") ++report.repaired;
-        return ok();
-      }));
+                  ++report.found;
+                  // Content-addressed: the same message imported again, from anywhere, is the same
+                  // item.
+                  std::string key = "import:" + sha256_hex(m.bytes);
+                  SK_ASSIGN(ItemId id, intake_message(client, key, m.bytes, m.origin));
+                  if (id.empty()) {
+                    ++report.duplicates;
+                    return ok();
+                  }
+                  ++report.added;
+                  SK_ASSIGN(auto status,
+                            db_.query("SELECT parse_status FROM items WHERE id = ?", {id}));
+                  std::string s = status.at(0).str(0);
+                  if (s == "unreadable") ++report.unreadable;
+                  if (s == "repaired") ++report.repaired;
+                  return ok();
+                }));
       report.skipped_files += stats.skipped_files;
       return ok();
     }));
@@ -164,7 +166,7 @@ Result<Decision> Engine::teach(const ClientId& client, const ItemId& item, Categ
     // Re-run the policy with the corrected category, as if the classifier had said it.
     SK_ASSIGN(auto policy, load_policy(client));
     Delegation del = policy.delegation[static_cast<int>(category)];
-    d.disposition = (del == Delegation::notify) ? Disposition::to_client
+    d.disposition = (del == Delegation::notify)  ? Disposition::to_client
                     : (del == Delegation::draft) ? Disposition::awaiting_va
                                                  : Disposition::handled;
   }
@@ -185,9 +187,8 @@ Result<Decision> Engine::teach(const ClientId& client, const ItemId& item, Categ
                                   why.empty() ? "corrected by " + actor : why));
     triage::Lesson lesson = triage::lesson_from(stored.item, category);
     return store::add_lesson(db_, ids_, client,
-                             {item, std::string(to_string(category)), lesson.sender,
-                              lesson.list_id, lesson.subject, triage::encode_words(lesson.words),
-                              clock_.now()});
+                             {item, std::string(to_string(category)), lesson.sender, lesson.list_id,
+                              lesson.subject, triage::encode_words(lesson.words), clock_.now()});
   }));
   return d;
 }

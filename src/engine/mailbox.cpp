@@ -76,8 +76,8 @@ Result<std::string> ImapExecutor::execute(const store::EffectRecord& effect,
       created_.push_back(effect.target);
     }
     SK_ASSIGN(auto new_uid, session_.move(where.uid, effect.target));
-    SK_TRY(store::set_item_location(db_, client_, item.item.id,
-                                    {account_, effect.target, new_uid}));
+    SK_TRY(
+        store::set_item_location(db_, client_, item.item.id, {account_, effect.target, new_uid}));
     return "moved from " + where.folder + " to " + effect.target;
   }
   // Labels become IMAP keywords, which must be atoms.
@@ -93,7 +93,10 @@ Result<std::string> ImapExecutor::execute(const store::EffectRecord& effect,
 
 MailboxWatcher::MailboxWatcher(Engine& engine, store::Db& db, const Clock& clock,
                                store::AccountRecord account, std::string secret)
-    : engine_(engine), db_(db), clock_(clock), account_(std::move(account)),
+    : engine_(engine),
+      db_(db),
+      clock_(clock),
+      account_(std::move(account)),
       secret_(std::move(secret)) {}
 
 MailboxWatcher::~MailboxWatcher() = default;
@@ -124,18 +127,18 @@ Result<std::size_t> MailboxWatcher::take_in() {
   std::size_t taken = 0;
   std::uint32_t last = state && state->uidvalidity == status.uidvalidity ? state->last_uid : 0;
   for (std::size_t start = 0; start < uids.size(); start += kFetchBatch) {
-    std::vector<std::uint32_t> batch(uids.begin() + static_cast<std::ptrdiff_t>(start),
-                                     uids.begin() + static_cast<std::ptrdiff_t>(
-                                                        std::min(uids.size(), start + kFetchBatch)));
+    std::vector<std::uint32_t> batch(
+        uids.begin() + static_cast<std::ptrdiff_t>(start),
+        uids.begin() + static_cast<std::ptrdiff_t>(std::min(uids.size(), start + kFetchBatch)));
     SK_ASSIGN(auto messages, session_->fetch(batch));
     // The items and the new high-water mark are stored together: a crash repeats the
     // batch, and the keys make the repeat add nothing.
     SK_TRY(db_.transaction([&]() -> Result<void> {
       for (const auto& m : messages) {
-        SK_ASSIGN(ItemId id, engine_.intake_message(account_.client,
-                                                    imap_item_key(account_.id, status.uidvalidity, m.uid),
-                                                    m.bytes, account_.address + "/INBOX",
-                                                    rename_prefix));
+        SK_ASSIGN(ItemId id,
+                  engine_.intake_message(account_.client,
+                                         imap_item_key(account_.id, status.uidvalidity, m.uid),
+                                         m.bytes, account_.address + "/INBOX", rename_prefix));
         if (!id.empty()) ++taken;
         last = std::max(last, m.uid);
       }

@@ -16,8 +16,7 @@ namespace sk::engine {
 mail::ImapConfig imap_config(const store::AccountRecord& account, const std::string& secret);
 
 // The item key of a message in a watched mailbox: account, UIDVALIDITY and UID.
-std::string imap_item_key(const std::string& account, std::uint32_t uidvalidity,
-                          std::uint32_t uid);
+std::string imap_item_key(const std::string& account, std::uint32_t uidvalidity, std::uint32_t uid);
 
 // Carries out effects in the mailbox the item came from, following the message where it
 // was moved. Safe to repeat: a message already in its target folder is not moved again, and
@@ -46,8 +45,8 @@ struct WatchRound {
 
 class MailboxWatcher {
  public:
-  MailboxWatcher(Engine& engine, store::Db& db, const Clock& clock,
-                 store::AccountRecord account, std::string secret);
+  MailboxWatcher(Engine& engine, store::Db& db, const Clock& clock, store::AccountRecord account,
+                 std::string secret);
   ~MailboxWatcher();
 
   // One round: connect if needed, take in new INBOX mail (the first round looks back

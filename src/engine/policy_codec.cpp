@@ -1,7 +1,7 @@
 #include "engine/policy_codec.hpp"
 
-#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
+#include <nlohmann/json.hpp>
 
 namespace sk::engine {
 namespace {
@@ -32,7 +32,8 @@ json condition_json(const triage::RuleCondition& c) {
   if (c.spam_score_min) j["score_above"] = *c.spam_score_min;
   if (c.spam_score_max) j["score_below"] = *c.spam_score_max;
   if (c.hour_from || c.hour_to)
-    j["hours"] = std::to_string(c.hour_from.value_or(0)) + "-" + std::to_string(c.hour_to.value_or(24));
+    j["hours"] =
+        std::to_string(c.hour_from.value_or(0)) + "-" + std::to_string(c.hour_to.value_or(24));
   if (!c.weekdays.empty()) j["weekdays"] = c.weekdays;
   return j;
 }
@@ -68,11 +69,10 @@ Result<int> weekday_from(const std::string& where, const std::string& s) {
 Result<std::pair<int, int>> hours_from(const std::string& where, const std::string& s) {
   int a = -1, b = -1;
   char extra = 0;
-  if (std::sscanf(s.c_str(), "%d-%d%c", &a, &b, &extra) != 2 || a < 0 || a > 24 || b < 0 ||
-      b > 24)
-    return make_error(Errc::invalid_input,
-                      where + ": hours must look like \"22-6\" (from-to, local hours 0-24), not '" +
-                          s + "'");
+  if (std::sscanf(s.c_str(), "%d-%d%c", &a, &b, &extra) != 2 || a < 0 || a > 24 || b < 0 || b > 24)
+    return make_error(
+        Errc::invalid_input,
+        where + ": hours must look like \"22-6\" (from-to, local hours 0-24), not '" + s + "'");
   return std::pair{a, b};
 }
 
@@ -94,17 +94,22 @@ struct RuleReader {
           key != "weekdays")
         return make_error(Errc::invalid_input,
                           where + ": '" + key + "' must be a string or a list of strings");
-      if (key == "from") r.when.from = *list;
-      else if (key == "domain" || key == "domains") r.when.domains = *list;
-      else if (key == "words") r.when.words = *list;
-      else if (key == "subject") r.when.subject_words = *list;
+      if (key == "from")
+        r.when.from = *list;
+      else if (key == "domain" || key == "domains")
+        r.when.domains = *list;
+      else if (key == "words")
+        r.when.words = *list;
+      else if (key == "subject")
+        r.when.subject_words = *list;
       else if (key == "relationship") {
         for (const auto& s : *list) {
           auto rel = relationship_from(s);
-          if (!rel) return make_error(Errc::invalid_input, where + ": unknown relationship '" + s +
-                                                               "' (vip, family, team, customer, "
-                                                               "vendor, unknown, blocked, "
-                                                               "protected-from)");
+          if (!rel)
+            return make_error(Errc::invalid_input, where + ": unknown relationship '" + s +
+                                                       "' (vip, family, team, customer, "
+                                                       "vendor, unknown, blocked, "
+                                                       "protected-from)");
           r.when.relationships.push_back(*rel);
         }
       } else if (key == "category") {
@@ -119,7 +124,8 @@ struct RuleReader {
           return make_error(Errc::invalid_input, where + ": '" + key + "' must be a number 0..1");
         (key == "score_above" ? r.when.spam_score_min : r.when.spam_score_max) = *v;
       } else if (key == "hours") {
-        if (list->size() != 1) return make_error(Errc::invalid_input, where + ": one 'hours' range");
+        if (list->size() != 1)
+          return make_error(Errc::invalid_input, where + ": one 'hours' range");
         SK_ASSIGN(auto h, hours_from(where, list->front()));
         r.when.hour_from = h.first;
         r.when.hour_to = h.second;
@@ -132,16 +138,18 @@ struct RuleReader {
         }
       } else if (key == "header") {
         auto h = when.headers(key);
-        if (!h) return make_error(Errc::invalid_input,
-                                  where + ": 'header' must be a table of name = \"text\"");
+        if (!h)
+          return make_error(Errc::invalid_input,
+                            where + ": 'header' must be a table of name = \"text\"");
         r.when.headers = *h;
       } else {
         return make_error(Errc::invalid_input, where + ": unknown condition '" + key + "'");
       }
     }
     if (r.when.empty())
-      return make_error(Errc::invalid_input, where + ": [when] has no condition, it would match "
-                                                     "nothing");
+      return make_error(Errc::invalid_input, where +
+                                                 ": [when] has no condition, it would match "
+                                                 "nothing");
     for (const auto& key : then.keys()) {
       if (key == "let_through") {
         auto b = then.boolean(key);
@@ -150,12 +158,15 @@ struct RuleReader {
         continue;
       }
       auto list = then.strings(key);
-      if (!list.ok()) return make_error(Errc::invalid_input, where + ": '" + key + "' must be text");
+      if (!list.ok())
+        return make_error(Errc::invalid_input, where + ": '" + key + "' must be text");
       if (key == "disposition") {
         auto d = list->size() == 1 ? disposition_from(list->front()) : std::nullopt;
-        if (!d) return make_error(Errc::invalid_input,
-                                  where + ": disposition is one of to-client, handled, awaiting-va, "
-                                          "screened, blocked, protected");
+        if (!d)
+          return make_error(Errc::invalid_input,
+                            where +
+                                ": disposition is one of to-client, handled, awaiting-va, "
+                                "screened, blocked, protected");
         r.then.disposition = *d;
       } else if (key == "category") {
         auto c = list->size() == 1 ? category_from(list->front()) : std::nullopt;
@@ -187,9 +198,12 @@ struct JsonView {
     if (!v.is_array()) return make_error(Errc::invalid_input, "not strings");
     std::vector<std::string> out;
     for (const auto& e : v) {
-      if (e.is_string()) out.push_back(e.get<std::string>());
-      else if (e.is_number_integer()) out.push_back(std::string(kWeekdays[e.get<int>() % 7]));
-      else return make_error(Errc::invalid_input, "not strings");
+      if (e.is_string())
+        out.push_back(e.get<std::string>());
+      else if (e.is_number_integer())
+        out.push_back(std::string(kWeekdays[e.get<int>() % 7]));
+      else
+        return make_error(Errc::invalid_input, "not strings");
     }
     return out;
   }
@@ -233,12 +247,8 @@ struct TomlView {
     }
     return out;
   }
-  std::optional<double> number(const std::string& key) const {
-    return t.get(key)->value<double>();
-  }
-  std::optional<bool> boolean(const std::string& key) const {
-    return t.get(key)->value<bool>();
-  }
+  std::optional<double> number(const std::string& key) const { return t.get(key)->value<double>(); }
+  std::optional<bool> boolean(const std::string& key) const { return t.get(key)->value<bool>(); }
   std::optional<std::vector<triage::HeaderCondition>> headers(const std::string& key) const {
     const toml::table* h = t.get(key)->as_table();
     if (!h) return std::nullopt;
@@ -281,9 +291,9 @@ Result<std::vector<triage::Rule>> rules_from_toml(const std::string& toml_text,
     doc = toml::parse(toml_text, source_name);
   } catch (const toml::parse_error& e) {
     const auto& src = e.source();
-    return make_error(Errc::invalid_input,
-                      source_name + ":" + std::to_string(src.begin.line) + ":" +
-                          std::to_string(src.begin.column) + ": " + std::string(e.description()));
+    return make_error(Errc::invalid_input, source_name + ":" + std::to_string(src.begin.line) +
+                                               ":" + std::to_string(src.begin.column) + ": " +
+                                               std::string(e.description()));
   }
   std::vector<triage::Rule> rules;
   for (const auto& [key, node] : doc)
@@ -311,9 +321,9 @@ Result<std::vector<triage::Rule>> rules_from_toml(const std::string& toml_text,
     const toml::table* when = (*t)["when"].as_table();
     const toml::table* then = (*t)["then"].as_table();
     RuleReader reader{where};
-    SK_ASSIGN(auto rule, reader.read(TomlView{when ? *when : kEmpty}, TomlView{then ? *then : kEmpty},
-                                     *name, (*t)["enabled"].value_or(true), when != nullptr,
-                                     then != nullptr));
+    SK_ASSIGN(auto rule,
+              reader.read(TomlView{when ? *when : kEmpty}, TomlView{then ? *then : kEmpty}, *name,
+                          (*t)["enabled"].value_or(true), when != nullptr, then != nullptr));
     rules.push_back(std::move(rule));
   }
   return rules;

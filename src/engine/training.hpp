@@ -9,7 +9,7 @@
 namespace sk::engine {
 
 struct TrainingSet {
-  std::vector<std::string> ham;   // files, folders, mboxes
+  std::vector<std::string> ham;  // files, folders, mboxes
   std::vector<std::string> spam;
 };
 

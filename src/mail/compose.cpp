@@ -359,7 +359,6 @@ std::string_view strip_prefixes(std::string_view s, std::initializer_list<std::s
   }
 }
 
-
 std::vector<std::string> thread_references(const Item& original) {
   std::vector<std::string> refs;
   for (const auto& r : original.references)

@@ -61,14 +61,14 @@ Result<AccountRecord> add_account(Db& db, IdSource& ids, const Clock& clock, Acc
       "first_pass_days, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {a.id, a.client, a.address, a.username, a.sealed_secret, a.secret_kind, a.imap_host,
        std::int64_t{a.imap_port}, a.imap_security, a.smtp_host, std::int64_t{a.smtp_port},
-       a.smtp_security, std::int64_t{a.verify_certificate ? 1 : 0},
-       std::int64_t{a.first_pass_days}, a.created_at}));
+       a.smtp_security, std::int64_t{a.verify_certificate ? 1 : 0}, std::int64_t{a.first_pass_days},
+       a.created_at}));
   return a;
 }
 
 Result<std::vector<AccountRecord>> list_accounts(Db& db, const ClientId& client) {
-  SK_ASSIGN(auto rows, db.query(std::string(kCols) + "WHERE client_id = ? ORDER BY address",
-                                {client}));
+  SK_ASSIGN(auto rows,
+            db.query(std::string(kCols) + "WHERE client_id = ? ORDER BY address", {client}));
   std::vector<AccountRecord> out;
   for (const auto& r : rows) out.push_back(account_from(r));
   return out;
@@ -83,9 +83,9 @@ Result<std::vector<AccountRecord>> all_accounts(Db& db) {
 
 Result<AccountRecord> get_account(Db& db, const ClientId& client,
                                   const std::string& id_or_address) {
-  SK_ASSIGN(auto rows, db.query(std::string(kCols) +
-                                    "WHERE client_id = ? AND (id = ? OR address = ?)",
-                                {client, id_or_address, lower(id_or_address)}));
+  SK_ASSIGN(auto rows,
+            db.query(std::string(kCols) + "WHERE client_id = ? AND (id = ? OR address = ?)",
+                     {client, id_or_address, lower(id_or_address)}));
   if (rows.empty())
     return make_error(Errc::not_found, "no account '" + id_or_address + "' for this client");
   return account_from(rows[0]);

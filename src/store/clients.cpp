@@ -33,17 +33,16 @@ Result<ClientRecord> create_client(Db& db, IdSource& ids, const Clock& clock,
                                    const std::string& email) {
   if (!valid_slug(slug))
     return make_error(Errc::invalid_input,
-                      "client name '" + slug +
-                          "' must be 1-64 characters of a-z, 0-9, '-' or '_'");
+                      "client name '" + slug + "' must be 1-64 characters of a-z, 0-9, '-' or '_'");
   SK_ASSIGN(auto existing, db.query("SELECT id FROM clients WHERE slug = ?", {slug}));
   if (!existing.empty())
     return make_error(Errc::conflict, "a client named '" + slug + "' already exists");
   ClientRecord c{ids.next("cli"), slug, name.empty() ? slug : name, lower(email), "UTC", "{}",
                  clock.now()};
-  SK_TRY(db.exec(
-      "INSERT INTO clients(id, slug, name, email, timezone, policy, created_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)",
-      {c.id, c.slug, c.name, c.email, c.timezone, c.policy_json, c.created_at}));
+  SK_TRY(
+      db.exec("INSERT INTO clients(id, slug, name, email, timezone, policy, created_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?)",
+              {c.id, c.slug, c.name, c.email, c.timezone, c.policy_json, c.created_at}));
   return c;
 }
 
@@ -85,12 +84,11 @@ Result<std::optional<Party>> find_party(Db& db, const ClientId& client,
                                   {client, p.id}));
   for (const auto& r : idents) p.identities.push_back(r.str(0));
   // History is what was already decided: triage goes oldest first, so that is "before".
-  SK_ASSIGN(auto hist,
-            db.query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN d.disposition IN "
-                     "('to-client','handled') THEN 1 ELSE 0 END), 0) FROM items it "
-                     "JOIN decisions d ON d.item_id = it.id AND d.current = 1 "
-                     "WHERE it.client_id = ? AND it.party_id = ?",
-                     {client, p.id}));
+  SK_ASSIGN(auto hist, db.query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN d.disposition IN "
+                                "('to-client','handled') THEN 1 ELSE 0 END), 0) FROM items it "
+                                "JOIN decisions d ON d.item_id = it.id AND d.current = 1 "
+                                "WHERE it.client_id = ? AND it.party_id = ?",
+                                {client, p.id}));
   p.items_seen = static_cast<int>(hist[0].i64(0));
   p.items_let_in = static_cast<int>(hist[0].i64(1));
   return std::optional<Party>{std::move(p)};
@@ -121,8 +119,8 @@ Result<Party> set_relationship(Db& db, IdSource& ids, const Clock& clock, const 
   SK_TRY(db.exec("UPDATE parties SET relationship = ? WHERE id = ? AND client_id = ?",
                  {std::string(to_string(r)), id, client}));
   if (!name.empty())
-    SK_TRY(db.exec("UPDATE parties SET name = ? WHERE id = ? AND client_id = ?",
-                   {name, id, client}));
+    SK_TRY(
+        db.exec("UPDATE parties SET name = ? WHERE id = ? AND client_id = ?", {name, id, client}));
   SK_ASSIGN(auto p, find_party(db, client, identity));
   if (!p) return make_error(Errc::internal, "party for " + identity + " vanished");
   return Party(std::move(*p));

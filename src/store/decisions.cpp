@@ -48,8 +48,8 @@ std::string evidence_hash(const std::string& prev, const ClientId& client, std::
                           const std::string& payload) {
   // Length-prefixed fields, so no two different entries serialize alike.
   std::string buf;
-  for (const std::string& f : {prev, client, std::to_string(seq), item, party,
-                               std::to_string(at), payload}) {
+  for (const std::string& f :
+       {prev, client, std::to_string(seq), item, party, std::to_string(at), payload}) {
     buf += std::to_string(f.size());
     buf += ':';
     buf += f;
@@ -69,29 +69,31 @@ Result<std::string> record_decision(Db& db, IdSource& ids, const Clock& clock,
                                    "AND id = ?",
                                    {client, d.item}));
     if (owner.empty()) return make_error(Errc::not_found, "no item '" + d.item + "'");
-    SK_TRY(db.exec("UPDATE decisions SET current = 0 WHERE client_id = ? AND item_id = ? AND "
-                   "current = 1",
-                   {client, d.item}));
+    SK_TRY(
+        db.exec("UPDATE decisions SET current = 0 WHERE client_id = ? AND item_id = ? AND "
+                "current = 1",
+                {client, d.item}));
     // What the replaced decision planned and nobody has started is no longer wanted.
-    SK_TRY(db.exec("UPDATE effects SET status = 'superseded' WHERE client_id = ? AND item_id = ? "
-                   "AND status = 'planned'",
-                   {client, d.item}));
-    SK_TRY(db.exec(
-        "INSERT INTO decisions(id, client_id, item_id, category, disposition, confidence, "
-        "spam_score, labels, reasons, decided_by, decided_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {decision_id, client, d.item, std::string(to_string(d.category)),
-         std::string(to_string(d.disposition)), d.confidence, d.spam_score,
-         json(d.labels).dump(-1, ' ', false, json::error_handler_t::replace),
-         reasons_json(d.reasons), actor, d.decided_at ? d.decided_at : now}));
+    SK_TRY(
+        db.exec("UPDATE effects SET status = 'superseded' WHERE client_id = ? AND item_id = ? "
+                "AND status = 'planned'",
+                {client, d.item}));
+    SK_TRY(
+        db.exec("INSERT INTO decisions(id, client_id, item_id, category, disposition, confidence, "
+                "spam_score, labels, reasons, decided_by, decided_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                {decision_id, client, d.item, std::string(to_string(d.category)),
+                 std::string(to_string(d.disposition)), d.confidence, d.spam_score,
+                 json(d.labels).dump(-1, ' ', false, json::error_handler_t::replace),
+                 reasons_json(d.reasons), actor, d.decided_at ? d.decided_at : now}));
     for (const auto& e : d.effects) {
       std::string key = decision_id + ":" + std::string(to_string(e.kind)) + ":" + e.target;
-      SK_TRY(db.exec(
-          "INSERT INTO effects(id, client_id, decision_id, item_id, kind, target, "
-          "idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT(idempotency_key) DO NOTHING",
-          {ids.next("eff"), client, decision_id, d.item, std::string(to_string(e.kind)),
-           e.target, key, now}));
+      SK_TRY(
+          db.exec("INSERT INTO effects(id, client_id, decision_id, item_id, kind, target, "
+                  "idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                  "ON CONFLICT(idempotency_key) DO NOTHING",
+                  {ids.next("eff"), client, decision_id, d.item, std::string(to_string(e.kind)),
+                   e.target, key, now}));
     }
     if (d.disposition == Disposition::protected_) {
       json payload{{"decision", decision_id},
@@ -101,9 +103,8 @@ Result<std::string> record_decision(Db& db, IdSource& ids, const Clock& clock,
                              payload.dump(-1, ' ', false, json::error_handler_t::replace)));
     }
     std::string what = std::string(label(d.category)) + ", " + std::string(label(d.disposition));
-    return append_audit(db, client, now, actor,
-                        actor == "triage" ? "decided" : "corrected", d.item + ": " + what,
-                        audit_reason);
+    return append_audit(db, client, now, actor, actor == "triage" ? "decided" : "corrected",
+                        d.item + ": " + what, audit_reason);
   }));
   return decision_id;
 }
@@ -118,8 +119,7 @@ Result<std::optional<Decision>> current_decision(Db& db, const ClientId& client,
   return std::optional<Decision>{decision_from(rows[0], 0)};
 }
 
-Result<std::vector<Decision>> decision_history(Db& db, const ClientId& client,
-                                               const ItemId& item) {
+Result<std::vector<Decision>> decision_history(Db& db, const ClientId& client, const ItemId& item) {
   SK_ASSIGN(auto rows, db.query(std::string("SELECT ") + kDecisionCols +
                                     " FROM decisions d WHERE d.client_id = ? AND d.item_id = ? "
                                     "ORDER BY d.rowid",
@@ -180,17 +180,19 @@ Result<std::vector<EffectRecord>> due_effects(Db& db, const ClientId& client, Ti
 }
 
 Result<void> begin_effect(Db& db, const ClientId& client, const std::string& id) {
-  return db.exec("UPDATE effects SET status = 'running', attempts = attempts + 1 WHERE "
-                 "client_id = ? AND id = ?",
-                 {client, id});
+  return db.exec(
+      "UPDATE effects SET status = 'running', attempts = attempts + 1 WHERE "
+      "client_id = ? AND id = ?",
+      {client, id});
 }
 
 Result<void> finish_effect(Db& db, const ClientId& client, const std::string& id, bool done,
                            const std::string& result, Timestamp now, Timestamp retry_at) {
-  return db.exec("UPDATE effects SET status = ?, result = ?, done_at = ?, next_attempt_at = ? "
-                 "WHERE client_id = ? AND id = ?",
-                 {std::string(done ? "done" : "failed"), result,
-                  done ? Value{now} : Value{}, retry_at, client, id});
+  return db.exec(
+      "UPDATE effects SET status = ?, result = ?, done_at = ?, next_attempt_at = ? "
+      "WHERE client_id = ? AND id = ?",
+      {std::string(done ? "done" : "failed"), result, done ? Value{now} : Value{}, retry_at, client,
+       id});
 }
 
 // --- audit ---
@@ -286,8 +288,8 @@ Result<void> replace_rules(Db& db, const ClientId& client, const std::vector<std
 }
 
 Result<std::vector<std::string>> load_rules(Db& db, const ClientId& client) {
-  SK_ASSIGN(auto rows, db.query("SELECT rule FROM rules WHERE client_id = ? ORDER BY position",
-                                {client}));
+  SK_ASSIGN(auto rows,
+            db.query("SELECT rule FROM rules WHERE client_id = ? ORDER BY position", {client}));
   std::vector<std::string> out;
   for (const auto& r : rows) out.push_back(r.str(0));
   return out;

@@ -45,8 +45,8 @@ void read_body(const std::string& s, Item& it) {
   for (const auto& h : j.value("headers", json::array()))
     it.headers.push_back({h.at(0).get<std::string>(), h.at(1).get<std::string>()});
   for (const auto& a : j.value("attachments", json::array()))
-    it.attachments.push_back({a.value("filename", ""), a.value("type", ""),
-                              a.value("size", std::size_t{0})});
+    it.attachments.push_back(
+        {a.value("filename", ""), a.value("type", ""), a.value("size", std::size_t{0})});
   it.in_reply_to = j.value("in_reply_to", "");
   it.references = j.value("references", std::vector<std::string>{});
   it.defects = j.value("defects", std::vector<std::string>{});
@@ -126,11 +126,10 @@ Result<std::string> raw_message(Db& db, const ClientId& client, const ItemId& id
 }
 
 Result<std::vector<ItemId>> undecided_items(Db& db, const ClientId& client) {
-  SK_ASSIGN(auto rows,
-            db.query("SELECT it.id FROM items it WHERE it.client_id = ? AND NOT EXISTS "
-                     "(SELECT 1 FROM decisions d WHERE d.item_id = it.id) "
-                     "ORDER BY it.received_at, it.rowid",
-                     {client}));
+  SK_ASSIGN(auto rows, db.query("SELECT it.id FROM items it WHERE it.client_id = ? AND NOT EXISTS "
+                                "(SELECT 1 FROM decisions d WHERE d.item_id = it.id) "
+                                "ORDER BY it.received_at, it.rowid",
+                                {client}));
   std::vector<ItemId> out;
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(r.str(0));

@@ -180,9 +180,9 @@ ALTER TABLE effects ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0
 }  // namespace
 
 Result<int> schema_version(Db& db) {
-  SK_TRY(db.exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-      "applied_at TEXT NOT NULL)"));
+  SK_TRY(
+      db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+              "applied_at TEXT NOT NULL)"));
   SK_ASSIGN(auto rows, db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
   return static_cast<int>(rows.at(0).i64(0));
 }

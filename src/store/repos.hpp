@@ -90,8 +90,7 @@ Result<std::string> record_decision(Db& db, IdSource& ids, const Clock& clock,
                                     const std::string& actor, const std::string& audit_reason);
 Result<std::optional<Decision>> current_decision(Db& db, const ClientId& client,
                                                  const ItemId& item);
-Result<std::vector<Decision>> decision_history(Db& db, const ClientId& client,
-                                               const ItemId& item);
+Result<std::vector<Decision>> decision_history(Db& db, const ClientId& client, const ItemId& item);
 
 struct DecisionRow {
   ItemId item;

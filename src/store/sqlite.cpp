@@ -81,9 +81,9 @@ class SqliteDb final : public Db {
 
  private:
   Error fail(std::string_view sql) const {
-    return make_error(sqlite3_errcode(db_) == SQLITE_CONSTRAINT ? Errc::conflict : Errc::storage,
-                      std::string(sqlite3_errmsg(db_)) + " [" + std::string(sql.substr(0, 80)) +
-                          "]");
+    return make_error(
+        sqlite3_errcode(db_) == SQLITE_CONSTRAINT ? Errc::conflict : Errc::storage,
+        std::string(sqlite3_errmsg(db_)) + " [" + std::string(sql.substr(0, 80)) + "]");
   }
 
   // Prepared statements are kept per SQL text: the engine runs the same few dozen
@@ -100,7 +100,7 @@ class SqliteDb final : public Db {
   }
 
   Result<bool> run(std::string_view sql, const Params& params, std::vector<Row>* out) {
-    SK_ASSIGN(sqlite3_stmt* st, prepare(sql));
+    SK_ASSIGN(sqlite3_stmt * st, prepare(sql));
     if (!st) return true;  // empty statement
     struct Reset {
       sqlite3_stmt* s;
@@ -135,9 +135,15 @@ class SqliteDb final : public Db {
       row.cols.reserve(static_cast<std::size_t>(n));
       for (int c = 0; c < n; ++c) {
         switch (sqlite3_column_type(st, c)) {
-          case SQLITE_NULL: row.cols.emplace_back(std::monostate{}); break;
-          case SQLITE_INTEGER: row.cols.emplace_back(std::int64_t{sqlite3_column_int64(st, c)}); break;
-          case SQLITE_FLOAT: row.cols.emplace_back(sqlite3_column_double(st, c)); break;
+          case SQLITE_NULL:
+            row.cols.emplace_back(std::monostate{});
+            break;
+          case SQLITE_INTEGER:
+            row.cols.emplace_back(std::int64_t{sqlite3_column_int64(st, c)});
+            break;
+          case SQLITE_FLOAT:
+            row.cols.emplace_back(sqlite3_column_double(st, c));
+            break;
           default: {
             auto p = reinterpret_cast<const char*>(sqlite3_column_blob(st, c));
             int len = sqlite3_column_bytes(st, c);
@@ -159,9 +165,9 @@ class SqliteDb final : public Db {
 
 Result<std::unique_ptr<Db>> open_sqlite(const std::string& path) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
     sqlite3_close_v2(raw);

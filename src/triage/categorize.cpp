@@ -15,50 +15,78 @@ struct Cue {
 };
 
 constexpr Cue kOutreach[] = {
-    {"quick call", 2},       {"15 minutes", 1.5},    {"15-minute", 1.5},
-    {"hop on a call", 2},    {"i came across", 2},   {"i noticed your", 1.5},
-    {"reaching out", 1.5},   {"reach out", 1},       {"partnership", 1},
-    {"would love to", 1},    {"our agency", 1.5},    {"our platform", 1.5},
-    {"book a demo", 2},      {"schedule a demo", 2}, {"following up on my", 1.5},
-    {"touch base", 1},       {"help you grow", 2},   {"grow your business", 2},
-    {"increase your", 1},    {"leads", 1},           {"seo", 1.5},
-    {"lead generation", 2},  {"decision maker", 1.5}, {"are you the right person", 2},
-    {"free trial", 1},       {"case study", 1},      {"roi", 1},
-    {"web design", 1},       {"outsourcing", 1.5},   {"offshore", 1},
+    {"quick call", 2},
+    {"15 minutes", 1.5},
+    {"15-minute", 1.5},
+    {"hop on a call", 2},
+    {"i came across", 2},
+    {"i noticed your", 1.5},
+    {"reaching out", 1.5},
+    {"reach out", 1},
+    {"partnership", 1},
+    {"would love to", 1},
+    {"our agency", 1.5},
+    {"our platform", 1.5},
+    {"book a demo", 2},
+    {"schedule a demo", 2},
+    {"following up on my", 1.5},
+    {"touch base", 1},
+    {"help you grow", 2},
+    {"grow your business", 2},
+    {"increase your", 1},
+    {"leads", 1},
+    {"seo", 1.5},
+    {"lead generation", 2},
+    {"decision maker", 1.5},
+    {"are you the right person", 2},
+    {"free trial", 1},
+    {"case study", 1},
+    {"roi", 1},
+    {"web design", 1},
+    {"outsourcing", 1.5},
+    {"offshore", 1},
 };
 constexpr Cue kScheduling[] = {
-    {"meeting", 1.5},      {"schedule", 1.5},     {"reschedule", 2},   {"availability", 1.5},
-    {"available", 1},      {"calendar", 1},       {"appointment", 2},  {"book a time", 2},
-    {"free on", 1.5},      {"time to meet", 2},   {"call on", 1},      {"this week", 0.5},
-    {"next week", 0.5},    {"tomorrow at", 1.5},  {"works for you", 1.5}, {"invitation", 1},
-    {"zoom", 1},           {"google meet", 1.5},  {"lunch", 0.5},      {"monday", 0.5},
-    {"tuesday", 0.5},      {"wednesday", 0.5},    {"thursday", 0.5},   {"friday", 0.5},
+    {"meeting", 1.5},   {"schedule", 1.5},    {"reschedule", 2},      {"availability", 1.5},
+    {"available", 1},   {"calendar", 1},      {"appointment", 2},     {"book a time", 2},
+    {"free on", 1.5},   {"time to meet", 2},  {"call on", 1},         {"this week", 0.5},
+    {"next week", 0.5}, {"tomorrow at", 1.5}, {"works for you", 1.5}, {"invitation", 1},
+    {"zoom", 1},        {"google meet", 1.5}, {"lunch", 0.5},         {"monday", 0.5},
+    {"tuesday", 0.5},   {"wednesday", 0.5},   {"thursday", 0.5},      {"friday", 0.5},
 };
 constexpr Cue kBilling[] = {
-    {"invoice", 2.5},    {"receipt", 2},        {"payment", 1.5},   {"paid", 1},
-    {"amount due", 2.5}, {"billing", 2},        {"subscription", 1}, {"renewal", 1.5},
-    {"order number", 1.5},    {"statement", 1},      {"past due", 2.5},  {"overdue", 2},
-    {"purchase order", 2}, {"quote", 1},        {"remittance", 2},  {"balance", 1},
-    {"charged", 1.5},    {"credit card", 1},    {"vat", 1},         {"net 30", 2},
+    {"invoice", 2.5},      {"receipt", 2},     {"payment", 1.5},    {"paid", 1},
+    {"amount due", 2.5},   {"billing", 2},     {"subscription", 1}, {"renewal", 1.5},
+    {"order number", 1.5}, {"statement", 1},   {"past due", 2.5},   {"overdue", 2},
+    {"purchase order", 2}, {"quote", 1},       {"remittance", 2},   {"balance", 1},
+    {"charged", 1.5},      {"credit card", 1}, {"vat", 1},          {"net 30", 2},
 };
 constexpr Cue kSupport[] = {
-    {"help", 1},           {"problem", 1.5},     {"issue", 1},        {"not working", 2.5},
-    {"doesn't work", 2.5}, {"does not work", 2.5}, {"error", 1},      {"broken", 1.5},
-    {"refund", 2},         {"can't", 0.5},       {"cannot", 0.5},     {"how do i", 2},
+    {"help", 1},           {"problem", 1.5},        {"issue", 1},     {"not working", 2.5},
+    {"doesn't work", 2.5}, {"does not work", 2.5},  {"error", 1},     {"broken", 1.5},
+    {"refund", 2},         {"can't", 0.5},          {"cannot", 0.5},  {"how do i", 2},
     {"how can i", 1.5},    {"question about", 1.5}, {"my order", 2},  {"support", 1},
-    {"return", 0.5},       {"warranty", 1.5},    {"complaint", 2},    {"still waiting", 1.5},
-    {"my account", 1.5},   {"password", 1},      {"login", 1},        {"bug", 1},
+    {"return", 0.5},       {"warranty", 1.5},       {"complaint", 2}, {"still waiting", 1.5},
+    {"my account", 1.5},   {"password", 1},         {"login", 1},     {"bug", 1},
 };
 constexpr Cue kPersonal[] = {
-    {"mom", 1.5},   {"dad", 1.5},      {"love", 0.5},   {"dinner", 1},   {"birthday", 1.5},
-    {"weekend", 0.5}, {"family", 1},   {"kids", 1},     {"wedding", 1.5}, {"vacation", 1},
-    {"party", 0.5}, {"congratulations", 1}, {"miss you", 2}, {"hugs", 2},
+    {"mom", 1.5},     {"dad", 1.5},           {"love", 0.5},   {"dinner", 1},    {"birthday", 1.5},
+    {"weekend", 0.5}, {"family", 1},          {"kids", 1},     {"wedding", 1.5}, {"vacation", 1},
+    {"party", 0.5},   {"congratulations", 1}, {"miss you", 2}, {"hugs", 2},
 };
 constexpr Cue kNewsletter[] = {
-    {"unsubscribe", 2},  {"view this email in your browser", 2.5}, {"newsletter", 2},
-    {"mailing list", 1.5}, {"manage your preferences", 2},          {"update your preferences", 2},
-    {"this week's", 1},  {"digest", 1},                              {"webinar", 1},
-    {"you are receiving this", 2.5}, {"you received this", 2},       {"opt out", 1.5},
+    {"unsubscribe", 2},
+    {"view this email in your browser", 2.5},
+    {"newsletter", 2},
+    {"mailing list", 1.5},
+    {"manage your preferences", 2},
+    {"update your preferences", 2},
+    {"this week's", 1},
+    {"digest", 1},
+    {"webinar", 1},
+    {"you are receiving this", 2.5},
+    {"you received this", 2},
+    {"opt out", 1.5},
 };
 
 // One instantiation per cue table (the table is the template argument), so each table's
@@ -135,15 +163,24 @@ CategoryGuess categorize(const CategoryContext& ctx) {
 
   // Who it is from says the most.
   switch (ctx.party.relationship) {
-    case Relationship::team: add(Category::team, 6, "the sender is on the client's team"); break;
-    case Relationship::family: add(Category::personal, 6, "the sender is family"); break;
-    case Relationship::customer: add(Category::support, 2, "the sender is a customer"); break;
-    case Relationship::vendor: add(Category::billing, 3, "the sender is a vendor"); break;
-    default: break;
+    case Relationship::team:
+      add(Category::team, 6, "the sender is on the client's team");
+      break;
+    case Relationship::family:
+      add(Category::personal, 6, "the sender is family");
+      break;
+    case Relationship::customer:
+      add(Category::support, 2, "the sender is a customer");
+      break;
+    case Relationship::vendor:
+      add(Category::billing, 3, "the sender is a vendor");
+      break;
+    default:
+      break;
   }
   std::string domain = domain_of(item.from_address);
-  if (!domain.empty() && std::find(ctx.client_domains.begin(), ctx.client_domains.end(),
-                                   domain) != ctx.client_domains.end())
+  if (!domain.empty() && std::find(ctx.client_domains.begin(), ctx.client_domains.end(), domain) !=
+                             ctx.client_domains.end())
     add(Category::team, 4, "the sender writes from the client's own domain " + domain);
 
   std::string bulk_why;
@@ -184,7 +221,8 @@ CategoryGuess categorize(const CategoryContext& ctx) {
   g.category = static_cast<Category>(best);
   g.confidence = total > 0 ? score[best] / total : 0;
   auto& h = hits[best];
-  std::stable_sort(h.begin(), h.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::stable_sort(h.begin(), h.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
   for (std::size_t i = 0; i < h.size() && i < 3; ++i) g.evidence.push_back(h[i].second);
   return g;
 }

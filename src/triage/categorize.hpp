@@ -12,7 +12,7 @@ namespace sk::triage {
 
 struct CategoryGuess {
   Category category = Category::other;
-  double confidence = 0;  // share of the evidence that points to this category
+  double confidence = 0;              // share of the evidence that points to this category
   std::vector<std::string> evidence;  // in words, strongest first
 };
 

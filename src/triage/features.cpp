@@ -15,7 +15,9 @@ constexpr std::uint64_t fnv(std::uint64_t h, std::string_view s) {
   for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * kFnvPrime;
   return h;
 }
-constexpr std::uint64_t fnv(std::string_view s) { return fnv(kFnvOffset, s); }
+constexpr std::uint64_t fnv(std::string_view s) {
+  return fnv(kFnvOffset, s);
+}
 
 // Combines two hashes (a namespace and a token, or two tokens) into a well-mixed one.
 inline std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
@@ -25,11 +27,13 @@ inline std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
   return z ^ (z >> 31);
 }
 
-inline char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char lower_ascii(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 inline bool token_char(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '$' || c == '\'' || c == '-' || c == '_' || c == '.' || c == '!' || c >= 0x80;
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '$' ||
+         c == '\'' || c == '-' || c == '_' || c == '.' || c == '!' || c >= 0x80;
 }
 
 // Collects features as hashes; builds readable names only when explaining.
@@ -133,7 +137,7 @@ std::string_view bucket(std::size_t n) {
 std::string shape(std::string_view s) {
   std::string out;
   for (char c : s.substr(0, 64)) {
-    char k = (c >= '0' && c <= '9') ? '9'
+    char k = (c >= '0' && c <= '9')                               ? '9'
              : ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) ? 'a'
                                                                   : c;
     if (out.empty() || out.back() != k) out += k;
@@ -141,14 +145,16 @@ std::string shape(std::string_view s) {
   return out;
 }
 
-bool digit(char c) { return c >= '0' && c <= '9'; }
+bool digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Host names that dial-up, DSL and cable pools give their customers: "dsl", "dial", or the
 // address spelled out in digits.
 bool looks_dynamic(std::string_view host) {
-  static constexpr std::string_view kWords[] = {"dsl", "dial", "cable", "pool", "dyn", "ppp",
-                                                "dhcp", "modem", "client", "cust", "user",
-                                                "adsl", "broadband", "resident"};
+  static constexpr std::string_view kWords[] = {"dsl",  "dial", "cable",     "pool",    "dyn",
+                                                "ppp",  "dhcp", "modem",     "client",  "cust",
+                                                "user", "adsl", "broadband", "resident"};
   std::string h = lower(host);
   for (auto w : kWords)
     if (h.find(w) != std::string::npos) return true;
@@ -186,8 +192,8 @@ void received_hop(std::string_view v, std::size_t hop, Sink& sink) {
   auto by = rest.find(" by ");
   if (open != std::string_view::npos && (by == std::string_view::npos || open < by)) {
     auto close = rest.find(')', open);
-    inner = rest.substr(open + 1, close == std::string_view::npos ? std::string_view::npos
-                                                                : close - open - 1);
+    inner = rest.substr(
+        open + 1, close == std::string_view::npos ? std::string_view::npos : close - open - 1);
   }
   // inner: "rdns [ip]" or "[ip]" or "helo=... " or "user@host"
   std::string_view rdns = inner.substr(0, inner.find_first_of(" ["));
@@ -202,8 +208,10 @@ void received_hop(std::string_view v, std::size_t hop, Sink& sink) {
     emit("local");
     return;
   }
-  if (is_ip_literal(h)) emit("greets with a bare address");
-  else if (h.find('.') == std::string::npos) emit("greets with a short name");
+  if (is_ip_literal(h))
+    emit("greets with a bare address");
+  else if (h.find('.') == std::string::npos)
+    emit("greets with a short name");
   if (r.empty() || r == "unknown" || is_ip_literal(r)) {
     emit("no reverse name");
   } else {
@@ -238,7 +246,8 @@ void header_features(const Item& item, Sink& sink) {
       tokenize(v, [&](std::string_view t) { sink.add(name, t); });
     } else if (name == "message-id") {
       auto at = v.rfind('@');
-      sink.add("message-id shape", shape(v.substr(0, at == std::string_view::npos ? v.size() : at)));
+      sink.add("message-id shape",
+               shape(v.substr(0, at == std::string_view::npos ? v.size() : at)));
       if (at != std::string_view::npos) sink.add("message-id domain", lower(v.substr(at + 1)));
     } else if (name == "date") {
       // Time zone style and weekday presence differ between real mailers and spamware.
@@ -325,7 +334,8 @@ void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
     if ((c >= 'A' && c <= 'Z')) ++subj_upper;
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) ++subj_alpha;
   }
-  if (subj_alpha >= 6 && subj_upper * 10 >= subj_alpha * 7) sink.add("subject", "<mostly capitals>");
+  if (subj_alpha >= 6 && subj_upper * 10 >= subj_alpha * 7)
+    sink.add("subject", "<mostly capitals>");
   if (item.subject.empty()) sink.add("subject", "<empty>");
 
   std::string_view text = item.text;

@@ -13,8 +13,8 @@ inline constexpr unsigned kFeatureBits = 20;
 inline constexpr std::uint32_t kFeatureMask = (1u << kFeatureBits) - 1;
 
 struct FeatureSet {
-  std::vector<std::uint32_t> ids;   // unique, in the order found, each < 2^kFeatureBits
-  std::vector<std::string> names;   // parallel to ids, only when asked for (explain)
+  std::vector<std::uint32_t> ids;  // unique, in the order found, each < 2^kFeatureBits
+  std::vector<std::string> names;  // parallel to ids, only when asked for (explain)
   // The watched phrases (FeatureOptions::watch) that occur in the subject or text, unique.
   std::vector<std::uint64_t> phrases;
 };

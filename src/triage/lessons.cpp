@@ -52,15 +52,15 @@ std::optional<LessonMatch> apply_lessons(const std::vector<Lesson>& lessons, con
   // Most specific evidence first: the sender, then the list, then the words.
   for (auto it = lessons.rbegin(); it != lessons.rend(); ++it)
     if (!sender.empty() && it->sender == sender)
-      return LessonMatch{it->category, 0.95,
-                         "you taught me that mail from " + sender + " is " +
-                             std::string(label(it->category))};
+      return LessonMatch{
+          it->category, 0.95,
+          "you taught me that mail from " + sender + " is " + std::string(label(it->category))};
   if (!list.empty())
     for (auto it = lessons.rbegin(); it != lessons.rend(); ++it)
       if (it->list_id == list)
-        return LessonMatch{it->category, 0.9,
-                           "you taught me that the list " + list + " is " +
-                               std::string(label(it->category))};
+        return LessonMatch{
+            it->category, 0.9,
+            "you taught me that the list " + list + " is " + std::string(label(it->category))};
   auto words = word_features(item);
   const Lesson* best = nullptr;
   double best_sim = kSameWords;

@@ -12,9 +12,9 @@ namespace sk::triage {
 
 struct Lesson {
   Category category = Category::other;
-  std::string sender;   // lower-cased address
-  std::string list_id;  // List-Id header, if any
-  std::string subject;  // of the corrected item, for explaining
+  std::string sender;                // lower-cased address
+  std::string list_id;               // List-Id header, if any
+  std::string subject;               // of the corrected item, for explaining
   std::vector<std::uint32_t> words;  // sorted word features of the corrected item
 };
 

@@ -10,7 +10,8 @@ bool contains_word(std::string_view haystack_lower, std::string_view word_lower)
   for (std::size_t p = haystack_lower.find(word_lower); p != std::string_view::npos;
        p = haystack_lower.find(word_lower, p + 1)) {
     auto is_word = [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || static_cast<unsigned char>(c) >= 0x80;
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+             static_cast<unsigned char>(c) >= 0x80;
     };
     bool left = p == 0 || !is_word(haystack_lower[p - 1]);
     std::size_t e = p + word_lower.size();
@@ -53,9 +54,9 @@ bool rule_matches(const Rule& rule, const RuleContext& ctx, std::string* why) {
   if (!c.domains.empty()) {
     bool hit = std::any_of(c.domains.begin(), c.domains.end(), [&](const std::string& d) {
       std::string ld = lower(d);
-      return domain == ld ||
-             (domain.size() > ld.size() && domain.compare(domain.size() - ld.size(), ld.size(), ld) == 0 &&
-              domain[domain.size() - ld.size() - 1] == '.');
+      return domain == ld || (domain.size() > ld.size() &&
+                              domain.compare(domain.size() - ld.size(), ld.size(), ld) == 0 &&
+                              domain[domain.size() - ld.size() - 1] == '.');
     });
     if (!hit) return false;
     note(why, "sender's domain is " + domain);
@@ -101,8 +102,8 @@ bool rule_matches(const Rule& rule, const RuleContext& ctx, std::string* why) {
     bool in = from_h <= to_h ? (ctx.local_hour >= from_h && ctx.local_hour < to_h)
                              : (ctx.local_hour >= from_h || ctx.local_hour < to_h);
     if (!in) return false;
-    note(why, "arrived between " + std::to_string(from_h) + ":00 and " + std::to_string(to_h) +
-                  ":00");
+    note(why,
+         "arrived between " + std::to_string(from_h) + ":00 and " + std::to_string(to_h) + ":00");
   }
   if (!c.weekdays.empty()) {
     if (std::find(c.weekdays.begin(), c.weekdays.end(), ctx.local_weekday) == c.weekdays.end())

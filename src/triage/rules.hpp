@@ -19,8 +19,8 @@ struct RuleCondition {
   std::vector<std::string> from;     // addresses; "*@example.com" matches a whole domain
   std::vector<std::string> domains;  // sender domains, sub-domains included
   std::vector<Relationship> relationships;
-  std::vector<HeaderCondition> headers;  // all must hold
-  std::vector<std::string> words;        // any of them, in the subject or text
+  std::vector<HeaderCondition> headers;    // all must hold
+  std::vector<std::string> words;          // any of them, in the subject or text
   std::vector<std::string> subject_words;  // any of them, in the subject
   std::vector<Category> categories;        // the classifier's category is one of these
   std::optional<double> spam_score_min;
@@ -49,10 +49,10 @@ struct Rule {
 struct RuleContext {
   const Item& item;
   const Party& party;
-  Category category;    // the classifier's
+  Category category;  // the classifier's
   double spam_score;
-  int local_hour;       // 0..23 in the client's zone
-  int local_weekday;    // 0 = Sunday
+  int local_hour;     // 0..23 in the client's zone
+  int local_weekday;  // 0 = Sunday
 };
 
 // Whether the rule holds; `why` gets the conditions that matched, in words.

@@ -10,7 +10,9 @@ namespace {
 
 constexpr char kMagic[8] = {'S', 'K', 'S', 'P', 'A', 'M', '0', '1'};
 
-inline double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+inline double sigmoid(double z) {
+  return 1.0 / (1.0 + std::exp(-z));
+}
 
 // splitmix64: a tiny deterministic generator for shuffling.
 std::uint64_t next_random(std::uint64_t& s) {
@@ -31,7 +33,9 @@ double SpamModel::logit(const std::vector<std::uint32_t>& ids) const {
   return ids.empty() ? 0 : z / std::sqrt(static_cast<double>(ids.size()));
 }
 
-double SpamModel::score(const std::vector<std::uint32_t>& ids) const { return sigmoid(logit(ids)); }
+double SpamModel::score(const std::vector<std::uint32_t>& ids) const {
+  return sigmoid(logit(ids));
+}
 
 SpamModel SpamModel::train(const std::vector<LabelledFeatures>& examples,
                            const TrainOptions& options) {
@@ -68,7 +72,8 @@ SpamModel SpamModel::train(const std::vector<LabelledFeatures>& examples,
       for (auto id : ex.ids) {
         double g = grad * x + options.l2 * m.weights_[id];
         g2[id] += static_cast<float>(g * g);
-        m.weights_[id] -= static_cast<float>(options.learning_rate * g / (std::sqrt(g2[id]) + 1e-6));
+        m.weights_[id] -=
+            static_cast<float>(options.learning_rate * g / (std::sqrt(g2[id]) + 1e-6));
       }
     }
   }
@@ -119,7 +124,8 @@ void SpamModel::find_heavy_weight() {
     if (w > 0) positive.push_back(w);
   if (positive.empty()) return;
   auto k = positive.size() - 1 - positive.size() * 3 / 100;
-  std::nth_element(positive.begin(), positive.begin() + static_cast<std::ptrdiff_t>(k), positive.end());
+  std::nth_element(positive.begin(), positive.begin() + static_cast<std::ptrdiff_t>(k),
+                   positive.end());
   heavy_ = positive[k];
 }
 
@@ -132,7 +138,8 @@ std::vector<std::uint32_t> SpamModel::strongest(const std::vector<std::uint32_t>
     return std::abs(weights_[a]) > std::abs(weights_[b]);
   };
   if (out.size() > top) {
-    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(top), out.end(), by_pull);
+    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(top), out.end(),
+                      by_pull);
     out.resize(top);
   } else {
     std::sort(out.begin(), out.end(), by_pull);
@@ -144,8 +151,7 @@ std::vector<Contribution> SpamModel::explain(const FeatureSet& fs, std::size_t t
   std::vector<Contribution> out;
   for (std::size_t i = 0; i < fs.ids.size(); ++i) {
     double w = weights_[fs.ids[i]];
-    if (w == 0 || i >= fs.names.size() || fs.names[i].empty() ||
-        fs.names[i].rfind("bias", 0) == 0)
+    if (w == 0 || i >= fs.names.size() || fs.names[i].empty() || fs.names[i].rfind("bias", 0) == 0)
       continue;
     out.push_back({fs.names[i], w});
   }

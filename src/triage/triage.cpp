@@ -38,11 +38,11 @@ double authentication_adjustment(const Item& item, std::vector<Reason>& reasons)
   if (!ar) return 0;
   std::string v = lower(*ar);
   if (v.find("dmarc=fail") != std::string::npos || v.find("spf=fail") != std::string::npos) {
-    reasons.push_back({"auth.fail", "the sender's domain did not vouch for this message (" +
-                                        std::string(v.find("dmarc=fail") != std::string::npos
-                                                        ? "DMARC failed"
-                                                        : "SPF failed") +
-                                        ")"});
+    reasons.push_back(
+        {"auth.fail", "the sender's domain did not vouch for this message (" +
+                          std::string(v.find("dmarc=fail") != std::string::npos ? "DMARC failed"
+                                                                                : "SPF failed") +
+                          ")"});
     return 2.0;
   }
   if (v.find("dkim=pass") != std::string::npos &&
@@ -55,13 +55,18 @@ void plan_effects(Decision& d) {
   std::string folder = folder_for(d.disposition, d.category);
   if (!folder.empty()) d.effects.push_back({EffectKind::move_to_folder, folder});
   switch (d.disposition) {
-    case Disposition::to_client: d.effects.push_back({EffectKind::flag, "\\Flagged"}); break;
-    case Disposition::awaiting_va: d.effects.push_back({EffectKind::notify_va, "queue"}); break;
+    case Disposition::to_client:
+      d.effects.push_back({EffectKind::flag, "\\Flagged"});
+      break;
+    case Disposition::awaiting_va:
+      d.effects.push_back({EffectKind::notify_va, "queue"});
+      break;
     case Disposition::protected_:
       d.effects.push_back({EffectKind::record_evidence, "evidence"});
       d.effects.push_back({EffectKind::notify_va, "protection"});
       break;
-    default: break;
+    default:
+      break;
   }
   for (const auto& l : d.labels) d.effects.push_back({EffectKind::label, l});
 }
@@ -69,9 +74,12 @@ void plan_effects(Decision& d) {
 Disposition by_delegation(Delegation del) {
   switch (del) {
     case Delegation::auto_:
-    case Delegation::silent: return Disposition::handled;
-    case Delegation::draft: return Disposition::awaiting_va;
-    case Delegation::notify: return Disposition::to_client;
+    case Delegation::silent:
+      return Disposition::handled;
+    case Delegation::draft:
+      return Disposition::awaiting_va;
+    case Delegation::notify:
+      return Disposition::to_client;
   }
   return Disposition::awaiting_va;
 }
@@ -94,12 +102,17 @@ std::array<Delegation, kCategoryCount> Policy::default_delegation() {
 
 std::string folder_for(Disposition d, Category c) {
   switch (d) {
-    case Disposition::handled: return "Sidekick/Handled";
-    case Disposition::screened: return c == Category::spam ? "Sidekick/Spam" : "Sidekick/Screened";
-    case Disposition::blocked: return "Sidekick/Blocked";
-    case Disposition::protected_: return "Sidekick/Protected";
+    case Disposition::handled:
+      return "Sidekick/Handled";
+    case Disposition::screened:
+      return c == Category::spam ? "Sidekick/Spam" : "Sidekick/Screened";
+    case Disposition::blocked:
+      return "Sidekick/Blocked";
+    case Disposition::protected_:
+      return "Sidekick/Protected";
     case Disposition::to_client:
-    case Disposition::awaiting_va: return "";
+    case Disposition::awaiting_va:
+      return "";
   }
   return "";
 }
@@ -117,8 +130,9 @@ Decision triage(const TriageInput& in) {
     d.disposition = Disposition::awaiting_va;
     d.confidence = 0;
     std::string why = item.defects.empty() ? "it is not a readable message" : item.defects.front();
-    d.reasons.push_back({"unreadable", "I could not read this message (" + why +
-                                           "); it is kept exactly as it arrived for you to look at"});
+    d.reasons.push_back(
+        {"unreadable", "I could not read this message (" + why +
+                           "); it is kept exactly as it arrived for you to look at"});
     plan_effects(d);
     return d;
   }
@@ -175,7 +189,8 @@ Decision triage(const TriageInput& in) {
                            "the client is protected from " + who(item) +
                                ": kept away from them, recorded as evidence, the VA is told"});
       break;
-    default: break;
+    default:
+      break;
   }
   if (!d.reasons.empty()) {
     d.reasons.push_back(category_reason);
@@ -214,14 +229,15 @@ Decision triage(const TriageInput& in) {
   }
 
   // 3. The screener: first-time senders wait until someone lets them in.
-  bool known = party.let_in || party.items_let_in > 0 || party.relationship != Relationship::unknown;
+  bool known =
+      party.let_in || party.items_let_in > 0 || party.relationship != Relationship::unknown;
   if (policy.screener && !known && !let_through) {
     d.disposition = Disposition::screened;
-    d.reasons.push_back({"screener.first_time",
-                         d.category == Category::spam
-                             ? who(item) + " has not written before and this looks like spam"
-                             : who(item) + " has not written before: waits in the screener "
-                                           "until you let them in"});
+    d.reasons.push_back(
+        {"screener.first_time", d.category == Category::spam
+                                    ? who(item) + " has not written before and this looks like spam"
+                                    : who(item) + " has not written before: waits in the screener "
+                                                  "until you let them in"});
     d.reasons.push_back(category_reason);
     for (auto& r : auth_reasons) d.reasons.push_back(std::move(r));
     plan_effects(d);
@@ -235,13 +251,14 @@ Decision triage(const TriageInput& in) {
     d.disposition = Disposition::screened;
   } else if (d.confidence < policy.low_confidence && d.category != Category::other) {
     d.disposition = Disposition::awaiting_va;
-    d.reasons.push_back({"low_confidence", "I am not sure (" + percent(d.confidence) +
-                                               "), so a VA should look"});
+    d.reasons.push_back(
+        {"low_confidence", "I am not sure (" + percent(d.confidence) + "), so a VA should look"});
   } else {
     d.disposition = by_delegation(policy.delegation[static_cast<int>(d.category)]);
     d.reasons.push_back(
-        {"delegation", "the client's delegation for " + std::string(label(d.category)) + " is " +
-                           std::string(to_string(policy.delegation[static_cast<int>(d.category)]))});
+        {"delegation",
+         "the client's delegation for " + std::string(label(d.category)) + " is " +
+             std::string(to_string(policy.delegation[static_cast<int>(d.category)]))});
   }
   if (known && party.items_let_in > 0 && d.category != Category::spam)
     d.reasons.push_back({"history", who(item) + " has written before (" +

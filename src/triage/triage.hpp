@@ -15,11 +15,11 @@ namespace sk::triage {
 struct Policy {
   std::vector<std::string> client_addresses;  // the client's own addresses
   std::vector<std::string> client_domains;    // mail from these is the client's team
-  bool screener = true;  // first-time senders wait for the VA
+  bool screener = true;                       // first-time senders wait for the VA
   std::array<Delegation, kCategoryCount> delegation = default_delegation();
-  std::vector<Rule> rules;  // in order; the first that sets a disposition decides it
-  double spam_threshold = -1;  // < 0: the model's own
-  int utc_offset_minutes = 0;  // the client's zone, for time conditions in rules
+  std::vector<Rule> rules;       // in order; the first that sets a disposition decides it
+  double spam_threshold = -1;    // < 0: the model's own
+  int utc_offset_minutes = 0;    // the client's zone, for time conditions in rules
   double low_confidence = 0.45;  // below this a VA looks
 
   static std::array<Delegation, kCategoryCount> default_delegation();
