@@ -54,10 +54,7 @@ class Sink {
     auto id = static_cast<std::uint32_t>(mix(ns_hash, token_hash) & kFeatureMask);
     ids_.push_back(id);
     if (!naming()) return;
-    bool want = options_.with_names
-                    ? !options_.name_only || std::binary_search(options_.name_only->begin(),
-                                                                options_.name_only->end(), id)
-                    : options_.name_spam_evidence->heavy_toward_spam(id);
+    bool want = options_.with_names || options_.name_spam_evidence->heavy_toward_spam(id);
     names_.emplace_back();
     if (want) {
       names_.back().assign(ns);

@@ -35,9 +35,6 @@ class SpamModel;
 
 struct FeatureOptions {
   bool with_names = false;  // fill FeatureSet::names
-  // With names: name only these ids (sorted), leave the others' names empty. Naming every
-  // feature costs more than finding them all.
-  const std::vector<std::uint32_t>* name_only = nullptr;
   // Also name the features this model weighs heavily toward spam, whatever with_names says:
   // triage explains a spam verdict from them without a second pass over the message.
   const SpamModel* name_spam_evidence = nullptr;

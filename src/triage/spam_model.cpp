@@ -129,24 +129,6 @@ void SpamModel::find_heavy_weight() {
   heavy_ = positive[k];
 }
 
-std::vector<std::uint32_t> SpamModel::strongest(const std::vector<std::uint32_t>& ids,
-                                                std::size_t top, bool toward_spam) const {
-  std::vector<std::uint32_t> out;
-  for (auto id : ids)
-    if ((weights_[id] > 0) == toward_spam && weights_[id] != 0) out.push_back(id);
-  auto by_pull = [&](std::uint32_t a, std::uint32_t b) {
-    return std::abs(weights_[a]) > std::abs(weights_[b]);
-  };
-  if (out.size() > top) {
-    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(top), out.end(),
-                      by_pull);
-    out.resize(top);
-  } else {
-    std::sort(out.begin(), out.end(), by_pull);
-  }
-  return out;
-}
-
 std::vector<Contribution> SpamModel::explain(const FeatureSet& fs, std::size_t top) const {
   std::vector<Contribution> out;
   for (std::size_t i = 0; i < fs.ids.size(); ++i) {

@@ -48,9 +48,6 @@ class SpamModel {
   // Whether one feature alone pulls hard toward spam (worth naming to a VA).
   bool heavy_toward_spam(std::uint32_t id) const { return weights_[id] >= heavy_; }
 
-  // The ids (of `ids`) with the largest weights toward spam (or ham), strongest first.
-  std::vector<std::uint32_t> strongest(const std::vector<std::uint32_t>& ids, std::size_t top,
-                                       bool toward_spam) const;
   // The named features with the largest pull either way, strongest first.
   std::vector<Contribution> explain(const FeatureSet& fs, std::size_t top) const;
 
