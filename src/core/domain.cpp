@@ -85,13 +85,14 @@ constexpr std::array<std::pair<ParseStatus, std::string_view>, 3> kParseStatuses
      {ParseStatus::repaired, "repaired"},
      {ParseStatus::unreadable, "unreadable"}}};
 
-constexpr std::array<std::pair<EffectKind, std::string_view>, 6> kEffectKinds{
+constexpr std::array<std::pair<EffectKind, std::string_view>, 7> kEffectKinds{
     {{EffectKind::move_to_folder, "move"},
      {EffectKind::flag, "flag"},
      {EffectKind::notify_va, "notify-va"},
      {EffectKind::notify_client, "notify-client"},
      {EffectKind::record_evidence, "record-evidence"},
-     {EffectKind::label, "label"}}};
+     {EffectKind::label, "label"},
+     {EffectKind::reply, "reply"}}};
 
 }  // namespace
 

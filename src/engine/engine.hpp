@@ -60,6 +60,7 @@ class Engine {
                             const std::string& source_name, const std::string& actor);
 
   const triage::SpamModel& model() const { return model_; }
+  IdSource& ids() { return ids_; }
 
  private:
   Result<std::vector<triage::Lesson>> load_lessons(const ClientId& client);

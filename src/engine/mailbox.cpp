@@ -45,6 +45,49 @@ mail::ImapConfig imap_config(const store::AccountRecord& a, const std::string& s
   return c;
 }
 
+mail::SmtpConfig smtp_config(const store::AccountRecord& a, const std::string& secret) {
+  mail::SmtpConfig c;
+  c.host = a.smtp_host;
+  c.port = a.smtp_port;
+  c.security = a.smtp_security == "none"       ? mail::SmtpSecurity::none
+               : a.smtp_security == "starttls" ? mail::SmtpSecurity::starttls
+                                               : mail::SmtpSecurity::tls;
+  c.user = a.username;
+  if (a.secret_kind == "xoauth2")
+    c.oauth2_token = secret;
+  else
+    c.password = secret;
+  c.verify_certificate = a.verify_certificate;
+  return c;
+}
+
+Result<bool> AccountSender::already_sent(const store::OutgoingMessage& m) {
+  if (!sent_folder_ready_) {
+    SK_TRY(session_.create_folder(account_.sent_folder));
+    sent_folder_ready_ = true;
+  }
+  SK_TRY(session_.select(account_.sent_folder));
+  SK_ASSIGN(auto uids, session_.uids_with_header("Message-ID", "<" + m.message_id + ">"));
+  return !uids.empty();
+}
+
+Result<void> AccountSender::submit(const store::OutgoingMessage& m,
+                                   const std::function<bool()>& before_end) {
+  if (account_.smtp_host.empty())
+    return make_error(Errc::invalid_input,
+                      "the account " + account_.address + " has no SMTP server to send with");
+  mail::Envelope envelope{account_.address, m.to};
+  envelope.to.insert(envelope.to.end(), m.cc.begin(), m.cc.end());
+  return mail::smtp_submit(smtp_config(account_, secret_), envelope, m.raw, before_end);
+}
+
+Result<void> AccountSender::file_copy(const store::OutgoingMessage& m) {
+  SK_ASSIGN(bool there, already_sent(m));
+  if (there) return ok();
+  SK_TRY(session_.append(account_.sent_folder, m.raw, {"\\Seen"}));
+  return ok();
+}
+
 std::string imap_item_key(const std::string& account, std::uint32_t uidvalidity,
                           std::uint32_t uid) {
   return "imap:" + account + ":" + std::to_string(uidvalidity) + ":" + std::to_string(uid);
@@ -158,10 +201,16 @@ Result<WatchRound> MailboxWatcher::poll_once() {
     SK_ASSIGN(auto report, engine_.triage_pending(account_.client));
     round.decided = report.decided;
     ImapExecutor executor(db_, *session_, account_.client, account_.id);
-    Outbox outbox(db_, clock_);
+    Outbox outbox(db_, clock_, engine_.ids());
     SK_ASSIGN(auto done, outbox.run(account_.client, executor));
     round.effects_done = done.done;
     round.effects_failed = done.failed;
+    AccountSender sender(*session_, account_, secret_);
+    SK_ASSIGN(auto sent, send_due(db_, clock_, account_.client, sender));
+    round.sent = sent.sent;
+    round.send_failed = sent.failed;
+    // Watching continues on INBOX, whatever the effects and sends selected.
+    SK_TRY(session_->select(kInbox));
     return ok();
   };
   auto r = attempt();

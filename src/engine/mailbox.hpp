@@ -8,12 +8,15 @@
 
 #include "engine/engine.hpp"
 #include "engine/outbox.hpp"
+#include "engine/replies.hpp"
 #include "mail/imap.hpp"
+#include "mail/smtp.hpp"
 #include "store/accounts.hpp"
 
 namespace sk::engine {
 
 mail::ImapConfig imap_config(const store::AccountRecord& account, const std::string& secret);
+mail::SmtpConfig smtp_config(const store::AccountRecord& account, const std::string& secret);
 
 // The item key of a message in a watched mailbox: account, UIDVALIDITY and UID.
 std::string imap_item_key(const std::string& account, std::uint32_t uidvalidity, std::uint32_t uid);
@@ -36,11 +39,31 @@ class ImapExecutor final : public EffectExecutor {
   std::vector<std::string> created_;  // folders known to exist
 };
 
+// Sends through the account's submission server and keeps a copy in its Sent folder, which
+// is also where a restarted Sidekick looks to tell whether a message already went out.
+class AccountSender final : public MailSender {
+ public:
+  AccountSender(mail::ImapSession& session, store::AccountRecord account, std::string secret)
+      : session_(session), account_(std::move(account)), secret_(std::move(secret)) {}
+  Result<bool> already_sent(const store::OutgoingMessage& m) override;
+  Result<void> submit(const store::OutgoingMessage& m,
+                      const std::function<bool()>& before_end) override;
+  Result<void> file_copy(const store::OutgoingMessage& m) override;
+
+ private:
+  mail::ImapSession& session_;
+  store::AccountRecord account_;
+  std::string secret_;
+  bool sent_folder_ready_ = false;
+};
+
 struct WatchRound {
   std::size_t taken_in = 0;
   std::size_t decided = 0;
   std::size_t effects_done = 0;
   std::size_t effects_failed = 0;
+  std::size_t sent = 0;
+  std::size_t send_failed = 0;
 };
 
 class MailboxWatcher {

@@ -28,7 +28,7 @@ struct OutboxReport {
 
 class Outbox {
  public:
-  Outbox(store::Db& db, const Clock& clock) : db_(db), clock_(clock) {}
+  Outbox(store::Db& db, const Clock& clock, IdSource& ids) : db_(db), clock_(clock), ids_(ids) {}
   // Carries out up to `limit` due effects of the client, oldest first. A failure is retried
   // with a growing delay (30 s, 2 min, 8 min, ... capped at 6 h); the failure itself is not
   // an error of this call, only the store's failures are.
@@ -37,10 +37,12 @@ class Outbox {
  private:
   store::Db& db_;
   const Clock& clock_;
+  IdSource& ids_;
 };
 
 // Effects that need nothing outside Sidekick (evidence is written with the decision;
-// notifications are read from the store by the console and the digest).
+// notifications are read from the store by the console and the digest). A reply is carried
+// out inside too: it becomes an outgoing message, which send_due (replies.hpp) sends.
 bool effect_is_internal(EffectKind kind);
 
 }  // namespace sk::engine

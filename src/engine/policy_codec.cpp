@@ -44,6 +44,7 @@ json action_json(const triage::RuleAction& a) {
   if (a.category) j["category"] = to_string(*a.category);
   if (!a.labels.empty()) j["label"] = a.labels;
   if (a.let_through) j["let_through"] = true;
+  if (!a.reply.empty()) j["reply"] = a.reply;
   return j;
 }
 
@@ -174,11 +175,16 @@ struct RuleReader {
         r.then.category = *c;
       } else if (key == "label" || key == "labels") {
         r.then.labels = *list;
+      } else if (key == "reply") {
+        if (list->size() != 1 || list->front().empty())
+          return make_error(Errc::invalid_input, where + ": reply names one template");
+        r.then.reply = list->front();
       } else {
         return make_error(Errc::invalid_input, where + ": unknown action '" + key + "'");
       }
     }
-    if (!r.then.disposition && !r.then.category && r.then.labels.empty() && !r.then.let_through)
+    if (!r.then.disposition && !r.then.category && r.then.labels.empty() &&
+        !r.then.let_through && r.then.reply.empty())
       return make_error(Errc::invalid_input, where + ": [then] does nothing");
     return r;
   }

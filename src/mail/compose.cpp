@@ -376,6 +376,35 @@ std::vector<std::string> thread_references(const Item& original) {
   return refs;
 }
 
+std::string base64_lines(const std::string& in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t line = 0;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    std::uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) n |= static_cast<unsigned char>(in[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? kAlphabet[n & 63] : '=';
+    if ((line += 4) == 76) {
+      out += "\r\n";
+      line = 0;
+    }
+  }
+  if (line) out += "\r\n";
+  return out;
+}
+
+// A MIME parameter value, quoted; CR, LF and quotes cannot end it early.
+std::string param(const std::string& v) {
+  std::string out = "\"";
+  for (char c : v) out += (c == '"' || c == '\\' || c == '\r' || c == '\n') ? '_' : c;
+  return out + "\"";
+}
+
 std::string boundary_for(const Outgoing& m, const std::string& attached) {
   // Derived from the content, so rendering stays deterministic; "=_" cannot occur in
   // quoted-printable text, and the loop makes sure it does not occur in the attachment.
@@ -494,7 +523,7 @@ std::string render(const Outgoing& m) {
       "Content-Type: text/plain; charset=utf-8\r\n"
       "Content-Transfer-Encoding: " +
       body.encoding + "\r\n";
-  if (m.attached_message.empty()) {
+  if (m.attached_message.empty() && m.attachments.empty()) {
     out += text_headers + "\r\n" + body.bytes;
     return out;
   }
@@ -502,12 +531,26 @@ std::string render(const Outgoing& m) {
   const std::string b = boundary_for(m, attached);
   out += "Content-Type: multipart/mixed; boundary=\"" + b + "\"\r\n\r\n";
   out += "--" + b + "\r\n" + text_headers + "\r\n" + body.bytes;
-  out += "--" + b + "\r\n";
-  out += "Content-Type: message/rfc822\r\n";
-  out += "Content-Disposition: attachment\r\n";
-  out += std::string("Content-Transfer-Encoding: ") + (is_ascii(attached) ? "7bit" : "8bit") +
-         "\r\n\r\n";
-  out += attached;
+  if (!attached.empty()) {
+    out += "--" + b + "\r\n";
+    out += "Content-Type: message/rfc822\r\n";
+    out += "Content-Disposition: attachment\r\n";
+    out += std::string("Content-Transfer-Encoding: ") + (is_ascii(attached) ? "7bit" : "8bit") +
+           "\r\n\r\n";
+    out += attached;
+  }
+  for (const auto& a : m.attachments) {
+    std::string type = a.content_type.empty() ? "application/octet-stream" : a.content_type;
+    for (char& c : type)
+      if (c == '\r' || c == '\n') c = ' ';
+    out += "--" + b + "\r\n";
+    out += "Content-Type: " + type + "\r\n";
+    out += a.filename.empty() ? std::string("Content-Disposition: inline\r\n")
+                              : "Content-Disposition: attachment; filename=" + param(a.filename) +
+                                    "\r\n";
+    out += "Content-Transfer-Encoding: base64\r\n\r\n";
+    out += base64_lines(a.content);
+  }
   out += "--" + b + "--\r\n";
   return out;
 }

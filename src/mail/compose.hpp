@@ -10,6 +10,13 @@
 
 namespace sk::mail {
 
+// A part after the text: an invitation (text/calendar; method=REQUEST), a file.
+struct Attachment {
+  std::string content_type;
+  std::string filename;  // empty: shown inline
+  std::string content;
+};
+
 struct Outgoing {
   std::string from_name, from_address;
   std::vector<std::string> to, cc;  // bare addresses
@@ -23,6 +30,7 @@ struct Outgoing {
   std::vector<Header> extra_headers;
   // Raw RFC 822 bytes attached as message/rfc822 after the text (a forward), or empty.
   std::string attached_message;
+  std::vector<Attachment> attachments;  // base64, after the text (and a forwarded message)
 };
 
 // A reply to `original`: "Re: " + its subject (never "Re: Re:"), In-Reply-To its

@@ -22,6 +22,7 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <new>
@@ -606,6 +607,24 @@ struct ImapSession::Impl {
     return uids;
   }
 
+  Result<std::vector<std::uint32_t>> uids_with_header(const std::string& name,
+                                                      const std::string& value) {
+    SK_TRY(need_selected());
+    SK_TRY(sync());
+    // The search text goes out as an IMAP string; CR and LF cannot be part of one.
+    if (name.find_first_of("\r\n") != std::string::npos ||
+        value.find_first_of("\r\n") != std::string::npos)
+      return make_error(Errc::invalid_input, "a header search cannot contain line breaks");
+    char* n = strdup(name.c_str());
+    char* v = strdup(value.c_str());
+    mailimap_search_key* key = n && v ? mailimap_search_key_new_header(n, v) : nullptr;
+    if (!key) {
+      free(n);
+      free(v);
+    }
+    return uid_search(key);
+  }
+
   static std::string flag_name(const mailimap_flag* f) {
     switch (f->fl_type) {
       case MAILIMAP_FLAG_ANSWERED:
@@ -992,6 +1011,10 @@ Result<MailboxStatus> ImapSession::select(const std::string& folder) {
 }
 Result<std::vector<std::uint32_t>> ImapSession::uids_since(std::int64_t unix_time) {
   return guarded([&] { return impl_->uids_since(unix_time); });
+}
+Result<std::vector<std::uint32_t>> ImapSession::uids_with_header(const std::string& name,
+                                                                  const std::string& value) {
+  return guarded([&] { return impl_->uids_with_header(name, value); });
 }
 Result<std::vector<std::uint32_t>> ImapSession::uids_from(std::uint32_t first_uid) {
   return guarded([&] { return impl_->uids_from(first_uid); });

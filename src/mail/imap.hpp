@@ -49,6 +49,9 @@ class ImapSession {
   // In the selected folder, in ascending order.
   Result<std::vector<std::uint32_t>> uids_since(std::int64_t unix_time);  // SEARCH SINCE (a date)
   Result<std::vector<std::uint32_t>> uids_from(std::uint32_t first_uid);  // UID first:*
+  // SEARCH HEADER: messages whose header `name` contains `value` (a Message-ID, say).
+  Result<std::vector<std::uint32_t>> uids_with_header(const std::string& name,
+                                                      const std::string& value);
   // BODY.PEEK[] and FLAGS: never marks anything \Seen. Uids that no longer exist are left out.
   Result<std::vector<FetchedMessage>> fetch(const std::vector<std::uint32_t>& uids);
 

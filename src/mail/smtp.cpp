@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,13 +27,20 @@ void ensure_curl() {
 
 struct Upload {
   const std::string* bytes;
+  const std::function<bool()>* before_end;
   std::size_t pos = 0;
+  bool ended = false;
 };
 
 std::size_t read_body(char* buffer, std::size_t size, std::size_t count, void* user) {
   auto* up = static_cast<Upload*>(user);
   const std::size_t room = size * count;
   const std::size_t n = std::min(room, up->bytes->size() - up->pos);
+  if (n == 0 && !up->ended) {
+    up->ended = true;
+    // Every byte is handed over; curl sends the end-of-data mark after this returns.
+    if (*up->before_end && !(*up->before_end)()) return CURL_READFUNC_ABORT;
+  }
   std::memcpy(buffer, up->bytes->data() + up->pos, n);
   up->pos += n;
   return n;
@@ -105,7 +113,8 @@ std::string step_of(std::string_view curl_message) {
 }  // namespace
 
 Result<void> smtp_submit(const SmtpConfig& config, const Envelope& envelope,
-                         const std::string& message_bytes) {
+                         const std::string& message_bytes,
+                         const std::function<bool()>& before_end) {
   if (config.host.empty()) return make_error(Errc::invalid_input, "no SMTP server host is set");
   if (config.port <= 0 || config.port > 65535)
     return make_error(Errc::invalid_input,
@@ -147,7 +156,7 @@ Result<void> smtp_submit(const SmtpConfig& config, const Envelope& envelope,
     rcpt.reset(next);
   }
   const std::string from = "<" + envelope.from + ">";
-  Upload upload{&message_bytes};
+  Upload upload{&message_bytes, &before_end};
   std::vector<std::string> replies;
   char errbuf[CURL_ERROR_SIZE] = {0};
   const long timeout = config.timeout_seconds > 0 ? config.timeout_seconds : 30;
@@ -192,6 +201,8 @@ Result<void> smtp_submit(const SmtpConfig& config, const Envelope& envelope,
                            rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_ISSUER_ERROR ||
                            rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
                            rc == CURLE_SSL_INVALIDCERTSTATUS || rc == CURLE_SSL_ENGINE_INITFAILED;
+  if (rc == CURLE_ABORTED_BY_CALLBACK)
+    return make_error(Errc::io, "sending was abandoned before the server took the message");
   if (rc == CURLE_LOGIN_DENIED)
     return make_error(Errc::invalid_input, "the SMTP server " + where + " refused the login for '" +
                                                config.user + "'" +

@@ -1,5 +1,6 @@
 #pragma once
 // Mail submission over SMTP (RFC 6409) with libcurl; curl stays inside smtp.cpp.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,13 @@ struct Envelope {
 // - invalid_input: TLS failure (handshake, certificate, STARTTLS not offered), login
 //   refused, a permanent (5xx) rejection (with the server's own text), a malformed envelope,
 //   a password that would travel unencrypted — trying again changes nothing.
+//
+// `before_end`, when given, runs once after the last byte of the message is handed to the
+// connection and before the end-of-data mark that makes the server take it: the one moment
+// a caller can record "sent" so that dying afterwards cannot lead to sending it again.
+// Returning false abandons the transaction (the server then discards the message).
 Result<void> smtp_submit(const SmtpConfig& config, const Envelope& envelope,
-                         const std::string& message_bytes);
+                         const std::string& message_bytes,
+                         const std::function<bool()>& before_end = {});
 
 }  // namespace sk::mail

@@ -6,7 +6,7 @@ namespace {
 constexpr const char* kCols =
     "SELECT id, client_id, address, username, secret, secret_kind, imap_host, imap_port, "
     "imap_security, smtp_host, smtp_port, smtp_security, verify_certificate, first_pass_days, "
-    "created_at FROM accounts ";
+    "created_at, sent_folder FROM accounts ";
 
 AccountRecord account_from(const Row& r) {
   AccountRecord a;
@@ -25,6 +25,7 @@ AccountRecord account_from(const Row& r) {
   a.verify_certificate = r.i64(12) != 0;
   a.first_pass_days = static_cast<int>(r.i64(13));
   a.created_at = r.i64(14);
+  a.sent_folder = r.str(15);
   return a;
 }
 
@@ -58,11 +59,12 @@ Result<AccountRecord> add_account(Db& db, IdSource& ids, const Clock& clock, Acc
   SK_TRY(db.exec(
       "INSERT INTO accounts(id, client_id, address, username, secret, secret_kind, imap_host, "
       "imap_port, imap_security, smtp_host, smtp_port, smtp_security, verify_certificate, "
-      "first_pass_days, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "first_pass_days, created_at, sent_folder) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {a.id, a.client, a.address, a.username, a.sealed_secret, a.secret_kind, a.imap_host,
        std::int64_t{a.imap_port}, a.imap_security, a.smtp_host, std::int64_t{a.smtp_port},
        a.smtp_security, std::int64_t{a.verify_certificate ? 1 : 0}, std::int64_t{a.first_pass_days},
-       a.created_at}));
+       a.created_at, a.sent_folder.empty() ? std::string("Sent") : a.sent_folder}));
   return a;
 }
 

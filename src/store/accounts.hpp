@@ -27,6 +27,7 @@ struct AccountRecord {
   std::string smtp_security = "starttls";
   bool verify_certificate = true;
   int first_pass_days = 14;  // how far back the first pass over INBOX looks
+  std::string sent_folder = "Sent";  // where copies of what Sidekick sends are kept
   Timestamp created_at = 0;
 };
 

@@ -7,7 +7,7 @@
 namespace sk::store {
 namespace {
 
-constexpr std::array<std::string_view, 2> kMigrations{
+constexpr std::string_view kMigrations[] = {
     // 1: the engine core.
     R"sql(
 CREATE TABLE counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
@@ -175,6 +175,42 @@ CREATE INDEX items_content ON items(client_id, content_hash);
 ALTER TABLE effects ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE effects ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0
 )sql",
+    // 3: mail leaving Sidekick (drafts, replies, invitations) and the client's templates.
+    R"sql(
+CREATE TABLE outgoing (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  item_id TEXT REFERENCES items(id),
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  to_addrs TEXT NOT NULL DEFAULT '[]',
+  cc_addrs TEXT NOT NULL DEFAULT '[]',
+  subject TEXT NOT NULL DEFAULT '',
+  body TEXT NOT NULL DEFAULT '',
+  parts TEXT NOT NULL DEFAULT '[]',
+  message_id TEXT NOT NULL UNIQUE,
+  source_key TEXT UNIQUE,
+  raw BLOB,
+  reason TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  sent_at INTEGER,
+  filed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outgoing_due ON outgoing(client_id, status, next_attempt_at);
+CREATE INDEX outgoing_recipient ON outgoing(client_id, kind, to_addrs);
+CREATE TABLE templates (
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  name TEXT NOT NULL,
+  subject TEXT NOT NULL DEFAULT '',
+  body TEXT NOT NULL,
+  PRIMARY KEY (client_id, name)
+);
+ALTER TABLE accounts ADD COLUMN sent_folder TEXT NOT NULL DEFAULT 'Sent'
+)sql",
 };
 
 }  // namespace
@@ -189,7 +225,7 @@ Result<int> schema_version(Db& db) {
 
 Result<void> migrate(Db& db) {
   SK_ASSIGN(int current, schema_version(db));
-  for (int v = current + 1; v <= static_cast<int>(kMigrations.size()); ++v) {
+  for (int v = current + 1; v <= static_cast<int>(std::size(kMigrations)); ++v) {
     SK_TRY(db.transaction([&]() -> Result<void> {
       // Statements are split on ";\n" so triggers keep their inner semicolons on one line.
       std::string_view sql = kMigrations[static_cast<std::size_t>(v - 1)];

@@ -37,6 +37,7 @@ struct RuleAction {
   std::optional<Category> category;
   std::vector<std::string> labels;
   bool let_through = false;  // pass the screener (first-time senders)
+  std::string reply;         // answer with the client's template of this name (automatic reply)
 };
 
 struct Rule {

@@ -201,6 +201,7 @@ Decision triage(const TriageInput& in) {
   // 2. The client's rules, in order.
   bool let_through = false;
   bool disposition_set = false;
+  std::string reply_template;
   std::time_t local = static_cast<std::time_t>(in.now + policy.utc_offset_minutes * 60);
   std::tm tm{};
   gmtime_r(&local, &tm);
@@ -216,22 +217,35 @@ Decision triage(const TriageInput& in) {
     }
     for (const auto& l : rule.then.labels) d.labels.push_back(l);
     let_through = let_through || rule.then.let_through;
+    if (reply_template.empty()) reply_template = rule.then.reply;
     if (rule.then.disposition) {
       d.disposition = *rule.then.disposition;
       disposition_set = true;
       break;
     }
   }
+  auto plan_reply = [&](const std::string& name, std::string why) {
+    if (name.empty()) return;
+    d.effects.push_back({EffectKind::reply, name});
+    d.reasons.push_back({"reply", std::move(why)});
+  };
   if (disposition_set) {
     d.reasons.push_back(category_reason);
     plan_effects(d);
+    plan_reply(reply_template, "answered with the \"" + reply_template + "\" template");
     return d;
   }
+
+  // A confident pitch is declined for the client when they delegate pitches entirely; the
+  // screener is for people who might matter, and a pitch does not wait for a VA.
+  const Delegation pitches = policy.delegation[static_cast<int>(Category::cold_outreach)];
+  const bool decline = d.category == Category::cold_outreach && pitches == Delegation::auto_ &&
+                       d.confidence >= policy.low_confidence;
 
   // 3. The screener: first-time senders wait until someone lets them in.
   bool known =
       party.let_in || party.items_let_in > 0 || party.relationship != Relationship::unknown;
-  if (policy.screener && !known && !let_through) {
+  if (policy.screener && !known && !let_through && !decline) {
     d.disposition = Disposition::screened;
     d.reasons.push_back(
         {"screener.first_time", d.category == Category::spam
@@ -241,6 +255,7 @@ Decision triage(const TriageInput& in) {
     d.reasons.push_back(category_reason);
     for (auto& r : auth_reasons) d.reasons.push_back(std::move(r));
     plan_effects(d);
+    plan_reply(reply_template, "answered with the \"" + reply_template + "\" template");
     return d;
   }
 
@@ -264,6 +279,10 @@ Decision triage(const TriageInput& in) {
     d.reasons.push_back({"history", who(item) + " has written before (" +
                                         std::to_string(party.items_let_in) + " earlier messages)"});
   plan_effects(d);
+  if (!reply_template.empty())
+    plan_reply(reply_template, "answered with the \"" + reply_template + "\" template");
+  else if (decline && d.disposition == Disposition::handled)
+    plan_reply("decline", "a pitch: declined politely on the client's behalf");
   return d;
 }
 

@@ -1,0 +1,352 @@
+#include "engine/replies.hpp"
+
+#include <algorithm>
+
+#include "core/hash.hpp"
+#include "mail/compose.hpp"
+#include "store/accounts.hpp"
+#include "triage/autoreply.hpp"
+
+namespace sk::engine {
+namespace {
+
+struct Sender {
+  std::string name;
+  std::string address;
+  std::vector<std::string> own_addresses;  // every address of the client
+};
+
+Result<Sender> sender_of(store::Db& db, const ClientId& client) {
+  SK_ASSIGN(auto record, store::find_client(db, client));
+  SK_ASSIGN(auto accounts, store::list_accounts(db, client));
+  Sender s;
+  s.name = record.name;
+  for (const auto& a : accounts) s.own_addresses.push_back(lower(a.address));
+  if (!record.email.empty()) s.own_addresses.push_back(lower(record.email));
+  // Mail goes out through the client's mailbox, so it comes from that mailbox's address.
+  s.address = !accounts.empty() ? accounts.front().address : record.email;
+  if (s.address.empty())
+    return make_error(Errc::invalid_input, "client '" + record.slug +
+                                               "' has no address to send from: add a mail "
+                                               "account or an email");
+  return s;
+}
+
+// Globally unique without randomness: the client, the message and the moment, hashed.
+std::string message_id_for(const ClientId& client, const std::string& id, Timestamp at,
+                           const std::string& from_address) {
+  std::string domain = domain_of(from_address);
+  if (domain.empty()) domain = "sidekick.invalid";
+  return sha256_hex(client + "\n" + id + "\n" + std::to_string(at)).substr(0, 32) + "@" + domain;
+}
+
+std::string quoted(const Item& original, const std::string& text) {
+  std::string out = text;
+  if (!out.empty() && out.back() != '\n') out += '\n';
+  std::string who = original.from_name.empty() ? original.from_address : original.from_name;
+  out += "\nOn " + mail::rfc5322_date(original.sent_at ? original.sent_at : original.received_at) + ", " + who + " wrote:\n";
+  std::size_t start = 0;
+  while (start < original.text.size()) {
+    auto end = original.text.find('\n', start);
+    if (end == std::string::npos) end = original.text.size();
+    std::string line = original.text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out += line.empty() ? ">\n" : "> " + line + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+std::vector<mail::Attachment> attachments_of(const std::vector<store::OutgoingPart>& parts) {
+  std::vector<mail::Attachment> out;
+  for (const auto& p : parts) out.push_back({p.content_type, p.filename, p.content});
+  return out;
+}
+
+// Fixes the bytes: what is queued is exactly what will be sent, on every attempt.
+Result<void> render_into(store::Db& db, const ClientId& client, store::OutgoingMessage& m) {
+  SK_ASSIGN(Sender from, sender_of(db, client));
+  mail::Outgoing o;
+  if (!m.answers.empty()) {
+    SK_ASSIGN(auto original, store::get_item(db, client, m.answers));
+    o = mail::reply_to(original.item, from.name, from.address, m.body, m.message_id, m.created_at,
+                       m.kind == "auto_reply");
+  } else {
+    o.from_name = from.name;
+    o.from_address = from.address;
+    o.text = m.body;
+    o.message_id = m.message_id;
+    o.date = m.created_at;
+  }
+  if (!m.to.empty()) o.to = m.to;
+  o.cc = m.cc;
+  if (!m.subject.empty()) o.subject = m.subject;
+  o.attachments = attachments_of(m.parts);
+  if (o.to.empty()) return make_error(Errc::invalid_input, "the message has no recipient");
+  m.to = o.to;
+  m.subject = o.subject;
+  m.raw = mail::render(o);
+  return ok();
+}
+
+Result<store::OutgoingMessage> create(store::Db& db, const Clock& clock, IdSource& ids,
+                                      store::OutgoingMessage m, bool send_now,
+                                      const std::string& actor) {
+  SK_ASSIGN(Sender from, sender_of(db, m.client));
+  m.id = ids.next("out");
+  m.created_at = clock.now();
+  m.created_by = actor;
+  m.message_id = message_id_for(m.client, m.id, m.created_at, from.address);
+  for (auto& a : m.to) a = lower(a);
+  for (auto& a : m.cc) a = lower(a);
+  m.status = send_now ? store::OutgoingStatus::queued : store::OutgoingStatus::draft;
+  // A draft is rendered too, so the VA sees the recipients and subject it will have.
+  SK_TRY(render_into(db, m.client, m));
+  store::OutgoingMessage stored;
+  SK_TRY(db.transaction([&]() -> Result<void> {
+    SK_ASSIGN(stored, store::insert_outgoing(db, m));
+    if (stored.id != m.id) return ok();  // the same request came before
+    std::string what = std::string(send_now ? "queued " : "drafted ") + m.kind + " to " +
+                       (m.to.empty() ? std::string("?") : m.to.front()) + ": " + m.subject;
+    return store::append_audit(db, m.client, m.created_at, actor,
+                               send_now ? "mail queued" : "draft written", m.id + " " + what,
+                               m.reason);
+  }));
+  return stored;
+}
+
+std::string fill(std::string text, const std::vector<std::pair<std::string, std::string>>& values) {
+  for (const auto& [name, value] : values) {
+    const std::string mark = "{{" + name + "}}";
+    for (auto at = text.find(mark); at != std::string::npos;
+         at = text.find(mark, at + value.size()))
+      text.replace(at, mark.size(), value);
+  }
+  return text;
+}
+
+}  // namespace
+
+std::optional<store::Template> builtin_template(const std::string& name) {
+  if (name == "decline")
+    return store::Template{
+        "decline", "",
+        "Hello {{sender_name}},\n\n"
+        "Thank you for thinking of {{client_name}}. We are not taking on anything of this kind "
+        "at the moment, so we will pass for now.\n\n"
+        "Kind regards,\n"
+        "The office of {{client_name}}\n"};
+  if (name == "acknowledge")
+    return store::Template{"acknowledge", "",
+                           "Hello {{sender_name}},\n\n"
+                           "Thank you for your message about \"{{subject}}\". It has reached us "
+                           "and we will come back to you shortly.\n\n"
+                           "Kind regards,\n"
+                           "The office of {{client_name}}\n"};
+  return std::nullopt;
+}
+
+Result<store::OutgoingMessage> queue_reply(store::Db& db, const Clock& clock, IdSource& ids,
+                                           const ClientId& client, const ReplyRequest& request,
+                                           const std::string& actor) {
+  SK_ASSIGN(auto original, store::get_item(db, client, request.answers));
+  store::OutgoingMessage m;
+  m.client = client;
+  m.answers = request.answers;
+  m.kind = request.kind;
+  m.body = request.quote ? quoted(original.item, request.body) : request.body;
+  m.reason = request.reason;
+  m.source_key = request.source_key;
+  m.parts = request.parts;
+  return create(db, clock, ids, std::move(m), request.send_now, actor);
+}
+
+Result<store::OutgoingMessage> queue_message(store::Db& db, const Clock& clock, IdSource& ids,
+                                             const ClientId& client, const MessageRequest& request,
+                                             const std::string& actor) {
+  if (request.to.empty()) return make_error(Errc::invalid_input, "the message has no recipient");
+  for (const auto& a : request.to)
+    if (a.find('@') == std::string::npos)
+      return make_error(Errc::invalid_input, "'" + a + "' is not a mail address");
+  store::OutgoingMessage m;
+  m.client = client;
+  m.kind = request.kind;
+  m.to = request.to;
+  m.cc = request.cc;
+  m.subject = request.subject;
+  m.body = request.body;
+  m.reason = request.reason;
+  m.source_key = request.source_key;
+  m.parts = request.parts;
+  return create(db, clock, ids, std::move(m), request.send_now, actor);
+}
+
+Result<store::OutgoingMessage> approve_outgoing(store::Db& db, const Clock& clock,
+                                                const ClientId& client, const std::string& id,
+                                                const std::optional<std::string>& edited_body,
+                                                const std::string& actor) {
+  SK_ASSIGN(auto m, store::get_outgoing(db, client, id));
+  if (m.status != store::OutgoingStatus::draft)
+    return make_error(Errc::conflict, id + " is " + std::string(store::to_string(m.status)) +
+                                          ", not a draft waiting for approval");
+  if (edited_body) {
+    m.body = *edited_body;
+    SK_TRY(render_into(db, client, m));
+  }
+  m.status = store::OutgoingStatus::queued;
+  SK_TRY(db.transaction([&]() -> Result<void> {
+    SK_TRY(store::update_outgoing(db, m));
+    return store::append_audit(db, client, clock.now(), actor, "draft approved",
+                               id + " to " + (m.to.empty() ? std::string("?") : m.to.front()) +
+                                   ": " + m.subject,
+                               edited_body ? "approved with edits" : "approved as drafted");
+  }));
+  return m;
+}
+
+Result<void> discard_outgoing(store::Db& db, const Clock& clock, const ClientId& client,
+                              const std::string& id, const std::string& actor,
+                              const std::string& why) {
+  SK_ASSIGN(auto m, store::get_outgoing(db, client, id));
+  if (m.status != store::OutgoingStatus::draft && m.status != store::OutgoingStatus::failed)
+    return make_error(Errc::conflict, id + " is " + std::string(store::to_string(m.status)) +
+                                          ": only drafts and failed mail can be discarded");
+  m.status = store::OutgoingStatus::discarded;
+  return db.transaction([&]() -> Result<void> {
+    SK_TRY(store::update_outgoing(db, m));
+    return store::append_audit(db, client, clock.now(), actor, "draft discarded",
+                               id + ": " + m.subject, why);
+  });
+}
+
+Result<std::string> plan_automatic_reply(store::Db& db, const Clock& clock, IdSource& ids,
+                                         const ClientId& client, const store::EffectRecord& effect,
+                                         const store::StoredItem& stored, Timestamp period) {
+  const Item& item = stored.item;
+  SK_ASSIGN(Sender from, sender_of(db, client));
+  Timestamp last = 0;
+  if (!item.from_address.empty()) {
+    SK_ASSIGN(last, store::last_outgoing_to(db, client, "auto_reply", item.from_address));
+  }
+  // The effect planned this very reply before (a repeat after a crash): not "too recent".
+  SK_ASSIGN(auto earlier,
+            db.query("SELECT id FROM outgoing WHERE client_id = ? AND source_key = ?",
+                     {client, "effect:" + effect.id}));
+  if (!earlier.empty()) return "reply " + earlier[0].str(0) + " already planned";
+  auto check = triage::may_auto_reply(item, from.own_addresses, last, clock.now(), period);
+  if (!check.allowed) return "no automatic reply: " + check.reason;
+
+  SK_ASSIGN(auto custom, store::get_template(db, client, effect.target));
+  std::optional<store::Template> t = custom ? custom : builtin_template(effect.target);
+  if (!t)
+    return make_error(Errc::not_found, "the client has no template named '" + effect.target + "'");
+  SK_ASSIGN(auto record, store::find_client(db, client));
+  std::vector<std::pair<std::string, std::string>> values{
+      {"sender_name", item.from_name.empty() ? std::string("there") : item.from_name},
+      {"client_name", record.name},
+      {"subject", item.subject}};
+  ReplyRequest r;
+  r.answers = item.id;
+  r.kind = "auto_reply";
+  r.body = fill(t->body, values);
+  r.reason = "template \"" + t->name + "\" (" + check.reason + ")";
+  r.send_now = true;
+  r.source_key = "effect:" + effect.id;
+  SK_ASSIGN(auto m, queue_reply(db, clock, ids, client, r, "sidekick"));
+  if (!t->subject.empty()) {
+    m.subject = fill(t->subject, values);
+    SK_TRY(render_into(db, client, m));
+    SK_TRY(store::update_outgoing(db, m));
+  }
+  return "reply " + m.id + " queued to " + (m.to.empty() ? std::string("?") : m.to.front());
+}
+
+Result<SendReport> send_due(store::Db& db, const Clock& clock, const ClientId& client,
+                            MailSender& sender, int limit) {
+  SendReport report;
+  SK_ASSIGN(auto due, store::due_outgoing(db, client, clock.now(), limit));
+  for (auto m : due) {
+    const std::string to = m.to.empty() ? std::string("?") : m.to.front();
+    if (m.status == store::OutgoingStatus::sent) {
+      // Sent but not filed: only the copy in Sent is missing.
+      auto filed = sender.file_copy(m);
+      if (filed.ok()) {
+        m.filed = true;
+      } else {
+        m.next_attempt_at = clock.now() + 300;
+        m.last_error = "not filed in Sent: " + filed.error().message;
+      }
+      SK_TRY(store::update_outgoing(db, m));
+      continue;
+    }
+    const bool resumed = m.status == store::OutgoingStatus::sending;
+    m.status = store::OutgoingStatus::sending;
+    ++m.attempts;
+    SK_TRY(store::update_outgoing(db, m));
+    if (resumed) {
+      SK_ASSIGN(bool there, sender.already_sent(m));
+      if (there) {
+        m.status = store::OutgoingStatus::sent;
+        m.sent_at = clock.now();
+        m.filed = true;
+        SK_TRY(db.transaction([&]() -> Result<void> {
+          SK_TRY(store::update_outgoing(db, m));
+          return store::append_audit(db, client, m.sent_at, "sidekick", "mail sent",
+                                     m.id + " to " + to + ": " + m.subject,
+                                     "found in Sent after a restart: not sent again");
+        }));
+        ++report.found_sent;
+        continue;
+      }
+    }
+    // "sent" is written the moment every byte is with the server and before the mark that
+    // makes it take the message: dying after that cannot send it twice.
+    auto mark_sent = [&]() -> bool {
+      store::OutgoingMessage s = m;
+      s.status = store::OutgoingStatus::sent;
+      s.sent_at = clock.now();
+      return store::update_outgoing(db, s).ok();
+    };
+    auto submitted = sender.submit(m, mark_sent);
+    Timestamp now = clock.now();
+    if (submitted.ok()) {
+      m.status = store::OutgoingStatus::sent;
+      m.sent_at = now;
+      m.last_error.clear();
+      SK_TRY(db.transaction([&]() -> Result<void> {
+        SK_TRY(store::update_outgoing(db, m));
+        return store::append_audit(db, client, now, "sidekick", "mail sent",
+                                   m.id + " to " + to + ": " + m.subject, m.reason);
+      }));
+      ++report.sent;
+      auto filed = sender.file_copy(m);
+      if (filed.ok()) {
+        m.filed = true;
+      } else {
+        m.next_attempt_at = now + 300;
+        m.last_error = "not filed in Sent: " + filed.error().message;
+      }
+      SK_TRY(store::update_outgoing(db, m));
+      continue;
+    }
+    ++report.failed;
+    m.last_error = submitted.error().message;
+    if (submitted.error().code == Errc::io && m.attempts < 8) {
+      Timestamp delay = 30;
+      for (int i = 1; i < m.attempts && delay < 6 * 3600; ++i) delay *= 4;
+      m.status = store::OutgoingStatus::queued;
+      m.next_attempt_at = now + std::min<Timestamp>(delay, 6 * 3600);
+      SK_TRY(store::update_outgoing(db, m));
+    } else {
+      m.status = store::OutgoingStatus::failed;
+      SK_TRY(db.transaction([&]() -> Result<void> {
+        SK_TRY(store::update_outgoing(db, m));
+        return store::append_audit(db, client, now, "sidekick", "mail not sent",
+                                   m.id + " to " + to + ": " + m.subject, m.last_error);
+      }));
+    }
+  }
+  return report;
+}
+
+}  // namespace sk::engine
