@@ -364,7 +364,7 @@ struct OutboxTest : ::testing::Test {
 TEST_F(OutboxTest, CarriesOutEachEffectOnceAndAuditsIt) {
   decide(Disposition::screened,
          {{EffectKind::move_to_folder, "Sidekick/Screened"}, {EffectKind::notify_va, "queue"}});
-  engine::Outbox outbox(*db, clock);
+  engine::Outbox outbox(*db, clock, *ids);
   RecordingExecutor exec;
   auto r = outbox.run(client, exec);
   ASSERT_TRUE(r.ok());
@@ -379,7 +379,7 @@ TEST_F(OutboxTest, CarriesOutEachEffectOnceAndAuditsIt) {
 
 TEST_F(OutboxTest, FailuresAreRetriedLaterWithGrowingDelays) {
   decide(Disposition::handled, {{EffectKind::move_to_folder, "Sidekick/Handled"}});
-  engine::Outbox outbox(*db, clock);
+  engine::Outbox outbox(*db, clock, *ids);
   RecordingExecutor exec;
   exec.failures = 2;
   EXPECT_EQ(outbox.run(client, exec)->failed, 1u);
@@ -400,7 +400,7 @@ TEST_F(OutboxTest, AnEffectInterruptedMidwayIsCarriedOutAgain) {
   auto effects = store::effects_for_item(*db, client, item);
   // A process recorded "running" and died before recording the outcome.
   ASSERT_TRUE(store::begin_effect(*db, client, effects->at(0).id).ok());
-  engine::Outbox outbox(*db, clock);
+  engine::Outbox outbox(*db, clock, *ids);
   RecordingExecutor exec;
   EXPECT_EQ(outbox.run(client, exec)->done, 1u);
   EXPECT_EQ(exec.done.size(), 1u);
@@ -409,7 +409,7 @@ TEST_F(OutboxTest, AnEffectInterruptedMidwayIsCarriedOutAgain) {
 TEST_F(OutboxTest, ACorrectionCancelsWhatTheOldDecisionHadNotStarted) {
   decide(Disposition::screened, {{EffectKind::move_to_folder, "Sidekick/Screened"}});
   decide(Disposition::to_client, {{EffectKind::flag, "\\Flagged"}});
-  engine::Outbox outbox(*db, clock);
+  engine::Outbox outbox(*db, clock, *ids);
   RecordingExecutor exec;
   ASSERT_TRUE(outbox.run(client, exec).ok());
   EXPECT_EQ(exec.done, std::vector<std::string>{"flag \\Flagged itm_1"});

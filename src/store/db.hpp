@@ -42,7 +42,8 @@ Result<std::unique_ptr<Db>> open_sqlite(const std::string& path);
 
 // Brings the schema to the newest version; safe to call on every start.
 Result<void> migrate(Db& db);
-// The schema version the database is at.
+// The schema version the database is at, and the newest this build knows.
 Result<int> schema_version(Db& db);
+int latest_schema_version();
 
 }  // namespace sk::store

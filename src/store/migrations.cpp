@@ -215,6 +215,8 @@ ALTER TABLE accounts ADD COLUMN sent_folder TEXT NOT NULL DEFAULT 'Sent'
 
 }  // namespace
 
+int latest_schema_version() { return static_cast<int>(std::size(kMigrations)); }
+
 Result<int> schema_version(Db& db) {
   SK_TRY(
       db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
