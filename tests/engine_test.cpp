@@ -7,8 +7,11 @@
 #include "core/hash.hpp"
 #include "engine/engine.hpp"
 #include "engine/outbox.hpp"
+#include "engine/replies.hpp"
 #include "engine/training.hpp"
 #include "mail/import.hpp"
+#include "mail/message.hpp"
+#include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "support.hpp"
 
@@ -441,6 +444,193 @@ TEST(Intake, ARenumberedMailboxAddsNothingNew) {
   // Another account's message with the same bytes is its own item.
   auto other = engine.intake_message(client, "imap:acc_2:1:1", raw, "INBOX", "imap:acc_2:");
   EXPECT_FALSE(other->empty());
+}
+
+}  // namespace
+
+namespace {
+
+// Counts what would reach the submission server; `in_sent` plays the Sent folder.
+struct CountingSender : engine::MailSender {
+  store::Db* db = nullptr;
+  ClientId client;
+  std::vector<std::string> submitted;  // Message-IDs the server took
+  std::vector<std::string> in_sent;
+  std::optional<Error> refuse;
+  std::string status_before_end_mark;
+
+  Result<bool> already_sent(const store::OutgoingMessage& m) override {
+    return std::find(in_sent.begin(), in_sent.end(), m.message_id) != in_sent.end();
+  }
+  Result<void> submit(const store::OutgoingMessage& m,
+                      const std::function<bool()>& before_end) override {
+    if (refuse) return *refuse;
+    if (!before_end()) return make_error(Errc::io, "abandoned");
+    // What a process killed right now would find when it starts again.
+    status_before_end_mark =
+        std::string(store::to_string(store::get_outgoing(*db, client, m.id)->status));
+    submitted.push_back(m.message_id);
+    return ok();
+  }
+  Result<void> file_copy(const store::OutgoingMessage& m) override {
+    in_sent.push_back(m.message_id);
+    return ok();
+  }
+};
+
+struct SendingTest : ::testing::Test {
+  std::unique_ptr<store::Db> db = std::move(store::open_sqlite(":memory:")).value();
+  FixedClock clock{1'750'000'000};
+  std::unique_ptr<store::DbIds> ids;
+  ClientId client;
+  ItemId item;
+  CountingSender sender;
+
+  void SetUp() override {
+    ASSERT_TRUE(store::migrate(*db).ok());
+    ids = std::make_unique<store::DbIds>(*db);
+    client = store::create_client(*db, *ids, clock, "acme", "Acme Ltd", "owner@acme.example")->id;
+    const std::string raw =
+        "From: Dana <dana@customer.example>\r\nTo: owner@acme.example\r\nSubject: Opening "
+        "hours\r\nMessage-ID: <q1@customer.example>\r\n\r\nAre you open on Sunday?\r\n";
+    Item it = mail::parse_message(raw);
+    it.id = "itm_1";
+    it.client = client;
+    it.source_key = "test:1";
+    it.received_at = clock.now();
+    ASSERT_TRUE(store::insert_item(*db, it, "", raw, "test").ok());
+    item = it.id;
+    sender.db = db.get();
+    sender.client = client;
+  }
+};
+
+TEST_F(SendingTest, ADraftWaitsForApprovalThenGoesOutOnceThreadedAndAudited) {
+  engine::ReplyRequest r;
+  r.answers = item;
+  r.body = "We are closed on Sundays.";
+  r.quote = true;
+  r.reason = "knowledge base: opening hours";
+  auto draft = engine::queue_reply(*db, clock, *ids, client, r, "sidekick");
+  ASSERT_TRUE(draft.ok()) << draft.error().message;
+  EXPECT_EQ(draft->status, store::OutgoingStatus::draft);
+  EXPECT_EQ(draft->to, std::vector<std::string>{"dana@customer.example"});
+  EXPECT_EQ(draft->subject, "Re: Opening hours");
+  EXPECT_NE(draft->raw.find("In-Reply-To: <q1@customer.example>"), std::string::npos);
+  EXPECT_NE(draft->raw.find("> Are you open on Sunday?"), std::string::npos);  // quoted
+  ASSERT_TRUE(engine::send_due(*db, clock, client, sender).ok());
+  EXPECT_TRUE(sender.submitted.empty());  // a draft is not sent
+
+  auto approved = engine::approve_outgoing(
+      *db, clock, client, draft->id, std::string("Closed on Sundays, open Monday 9-5."), "va:kim");
+  ASSERT_TRUE(approved.ok()) << approved.error().message;
+  EXPECT_NE(approved->raw.find("Closed on Sundays, open Monday 9-5."), std::string::npos);
+  EXPECT_FALSE(
+      engine::approve_outgoing(*db, clock, client, draft->id, std::nullopt, "va:kim").ok());
+
+  auto report = engine::send_due(*db, clock, client, sender);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->sent, 1u);
+  EXPECT_EQ(sender.submitted, std::vector<std::string>{draft->message_id});
+  // "sent" was on record before the server could take the message.
+  EXPECT_EQ(sender.status_before_end_mark, "sent");
+  EXPECT_EQ(sender.in_sent.size(), 1u);
+  ASSERT_TRUE(engine::send_due(*db, clock, client, sender).ok());
+  EXPECT_EQ(sender.submitted.size(), 1u);  // never twice
+  auto m = store::get_outgoing(*db, client, draft->id);
+  EXPECT_EQ(m->status, store::OutgoingStatus::sent);
+  EXPECT_TRUE(m->filed);
+  auto audit = store::list_audit(*db, client);
+  std::vector<std::string> actions;
+  for (const auto& e : *audit) actions.push_back(e.action);
+  EXPECT_EQ(actions, (std::vector<std::string>{"draft written", "draft approved", "mail sent"}));
+}
+
+TEST_F(SendingTest, AMessageInterruptedWhileSendingIsNotSentAgainWhenSentHasIt) {
+  engine::ReplyRequest r{.answers = item, .body = "Yes.", .send_now = true};
+  auto m = engine::queue_reply(*db, clock, *ids, client, r, "va:kim");
+  ASSERT_TRUE(m.ok());
+  // A process recorded "sending", got the message out and filed, and died.
+  auto row = *m;
+  row.status = store::OutgoingStatus::sending;
+  row.attempts = 1;
+  ASSERT_TRUE(store::update_outgoing(*db, row).ok());
+  sender.in_sent.push_back(row.message_id);
+  auto report = engine::send_due(*db, clock, client, sender);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->found_sent, 1u);
+  EXPECT_TRUE(sender.submitted.empty());
+
+  // One that died before the server had it goes out on the next start.
+  auto other = engine::queue_reply(*db, clock, *ids, client, r, "va:kim");
+  row = *other;
+  row.status = store::OutgoingStatus::sending;
+  ASSERT_TRUE(store::update_outgoing(*db, row).ok());
+  ASSERT_TRUE(engine::send_due(*db, clock, client, sender).ok());
+  EXPECT_EQ(sender.submitted, std::vector<std::string>{row.message_id});
+}
+
+TEST_F(SendingTest, TemporaryFailuresAreRetriedAndPermanentOnesWaitForAVA) {
+  engine::ReplyRequest r{.answers = item, .body = "Yes.", .send_now = true};
+  auto m = engine::queue_reply(*db, clock, *ids, client, r, "va:kim");
+  sender.refuse = Error{Errc::io, "connection refused"};
+  EXPECT_EQ(engine::send_due(*db, clock, client, sender)->failed, 1u);
+  EXPECT_EQ(engine::send_due(*db, clock, client, sender)->failed, 0u);  // not due yet
+  clock.advance(31);
+  sender.refuse = Error{Errc::invalid_input, "550 mailbox unavailable"};
+  EXPECT_EQ(engine::send_due(*db, clock, client, sender)->failed, 1u);
+  auto row = store::get_outgoing(*db, client, m->id);
+  EXPECT_EQ(row->status, store::OutgoingStatus::failed);
+  EXPECT_EQ(row->last_error, "550 mailbox unavailable");
+  clock.advance(86400);
+  EXPECT_EQ(engine::send_due(*db, clock, client, sender)->failed, 0u);
+  EXPECT_TRUE(sender.submitted.empty());
+}
+
+TEST_F(SendingTest, AReplyEffectUsesTheClientsTemplateAndRespectsRfc3834) {
+  ASSERT_TRUE(store::set_template(*db, client,
+                                  {"thanks", "", "Hi {{sender_name}}, about {{subject}}: thanks!"})
+                  .ok());
+  Decision d;
+  d.item = item;
+  d.disposition = Disposition::handled;
+  d.effects = {{EffectKind::reply, "thanks"}};
+  ASSERT_TRUE(store::record_decision(*db, *ids, clock, client, d, "triage", "").ok());
+  engine::Outbox outbox(*db, clock, *ids);
+  struct Nothing : engine::EffectExecutor {
+    Result<std::string> execute(const store::EffectRecord&, const store::StoredItem&) override {
+      return std::string("ok");
+    }
+  } nothing;
+  ASSERT_TRUE(outbox.run(client, nothing).ok());
+  // A repeat of the effect (a crash before it was marked done) plans nothing new.
+  auto effects = store::effects_for_item(*db, client, item);
+  ASSERT_TRUE(store::begin_effect(*db, client, effects->at(0).id).ok());
+  ASSERT_TRUE(outbox.run(client, nothing).ok());
+  auto out = store::list_outgoing(*db, client);
+  ASSERT_EQ(out->size(), 1u);
+  EXPECT_EQ(out->at(0).kind, "auto_reply");
+  EXPECT_EQ(out->at(0).status, store::OutgoingStatus::queued);
+  EXPECT_NE(out->at(0).body.find("Hi Dana, about Opening hours: thanks!"), std::string::npos);
+  EXPECT_NE(out->at(0).raw.find("Auto-Submitted: auto-replied"), std::string::npos);
+
+  // Dana writes again the same day: no second automatic reply.
+  const std::string raw2 =
+      "From: Dana <dana@customer.example>\r\nTo: owner@acme.example\r\nSubject: And "
+      "Monday?\r\nMessage-ID: <q2@customer.example>\r\n\r\nAnd Monday?\r\n";
+  Item it = mail::parse_message(raw2);
+  it.id = "itm_2";
+  it.client = client;
+  it.source_key = "test:2";
+  ASSERT_TRUE(store::insert_item(*db, it, "", raw2, "test").ok());
+  d.item = "itm_2";
+  ASSERT_TRUE(store::record_decision(*db, *ids, clock, client, d, "triage", "").ok());
+  clock.advance(3600);
+  ASSERT_TRUE(outbox.run(client, nothing).ok());
+  EXPECT_EQ(store::list_outgoing(*db, client)->size(), 1u);
+  auto second = store::effects_for_item(*db, client, "itm_2");
+  EXPECT_NE(second->at(0).result.find("no automatic reply"), std::string::npos)
+      << second->at(0).result;
 }
 
 }  // namespace

@@ -2,11 +2,18 @@
 // client's own mailbox; a correction moves it back; nothing is taken in or decided twice.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
 #include "core/secrets.hpp"
 #include "engine/engine.hpp"
 #include "engine/mailbox.hpp"
+#include "mail/message.hpp"
 #include "mailserver.hpp"
 #include "store/accounts.hpp"
+#include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "support.hpp"
 
@@ -47,6 +54,9 @@ struct MailboxTest : ::testing::Test {
     account.imap_port = server.imap_port();
     account.imap_security = "starttls";
     account.verify_certificate = false;  // the fixture's self-signed certificate
+    account.smtp_host = "127.0.0.1";
+    account.smtp_port = server.smtp_port();
+    account.smtp_security = "starttls";
     auto added = store::add_account(*db, *ids, clock, account);
     ASSERT_TRUE(added.ok()) << added.error().message;
     account = *added;
@@ -105,6 +115,100 @@ TEST_F(MailboxTest, NewMailIsDecidedAndFiledAndACorrectionMovesItBack) {
   int moves = 0;
   for (const auto& e : *audit) moves += e.action == "move";
   EXPECT_EQ(moves, 3);
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Messages in the folder that contain `needle`, waiting up to `seconds` for Postfix to
+// deliver at least `want` of them.
+std::vector<std::string> arrived(test::MailServer& server, const std::string& user,
+                                 const std::string& needle, std::size_t want, int seconds = 20) {
+  std::vector<std::string> found;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  do {
+    found.clear();
+    for (const auto& m : server.messages(user))
+      if (m.find(needle) != std::string::npos) found.push_back(m);
+    if (found.size() >= want) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return found;
+}
+
+TEST_F(MailboxTest, AutomaticRepliesAreThreadedFiledInSentAndNeverSentTwice) {
+  // The client answers everything with an acknowledgement; RFC 3834 still decides who gets one.
+  ASSERT_TRUE(engine
+                  ->import_rules(account.client,
+                                 "[[rule]]\nname = \"acknowledge everything\"\n"
+                                 "when.header = { \"Message-ID\" = \"\" }\n"
+                                 "then.reply = \"acknowledge\"\nthen.let_through = true\n",
+                                 "rules.toml", "va:kim")
+                  .ok());
+  const std::string bob = server.user("bob").address;
+  const std::string tag = std::to_string(::getpid());
+  server.deliver(user, message("Bob <" + bob + ">", "Opening hours", "ask-" + tag));
+  // A delivery report and a mailing-list post must never be answered.
+  std::string bounce = file_text(test::shared_data() + "/mime/bounce.eml");
+  ASSERT_FALSE(bounce.empty());
+  server.deliver(user, bounce);
+  server.deliver(user, "From: Bob <" + bob +
+                           ">\r\nTo: list@sidekick.test\r\nList-Id: <team.sidekick.test>\r\n"
+                           "Subject: weekly notes\r\nMessage-ID: <list-" +
+                           tag + "@test>\r\n\r\nnotes\r\n");
+
+  engine::MailboxWatcher watcher(*engine, *db, clock, account, server.user(user).password);
+  auto round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message << "\n" << server.logs();
+  EXPECT_EQ(round->taken_in, 3u);
+  EXPECT_EQ(round->sent, 1u) << server.logs();
+  EXPECT_EQ(round->send_failed, 0u);
+
+  auto replies = arrived(server, "bob", "<ask-" + tag + "@test>", 1);
+  ASSERT_EQ(replies.size(), 1u) << server.logs();
+  const Item reply = mail::parse_message(replies[0]);
+  EXPECT_EQ(reply.subject, "Re: Opening hours");
+  EXPECT_EQ(reply.in_reply_to, "ask-" + tag + "@test");
+  EXPECT_EQ(reply.from_address, account.address);
+  ASSERT_NE(reply.header("auto-submitted"), nullptr);
+  EXPECT_EQ(*reply.header("auto-submitted"), "auto-replied");
+  EXPECT_NE(reply.text.find("Opening hours"), std::string::npos);  // the template was filled
+
+  // A copy is in the client's Sent folder, with the same Message-ID.
+  auto sent = server.messages(user, "Sent");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(mail::parse_message(sent[0]).message_id, reply.message_id);
+
+  // The bounce and the list post were not answered, and the log says why.
+  auto outgoing = store::list_outgoing(*db, account.client);
+  ASSERT_EQ(outgoing->size(), 1u);
+  EXPECT_EQ(outgoing->at(0).status, store::OutgoingStatus::sent);
+  EXPECT_TRUE(outgoing->at(0).filed);
+  auto refused = db->query(
+      "SELECT result FROM effects WHERE kind = 'reply' AND result LIKE 'no automatic reply%'");
+  EXPECT_EQ(refused->size(), 2u);
+
+  // More rounds send nothing again; a second question from Bob within the week gets no second
+  // automatic reply.
+  server.deliver(user, message("Bob <" + bob + ">", "Parking", "ask2-" + tag));
+  round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->sent, 0u);
+  EXPECT_EQ(store::list_outgoing(*db, account.client)->size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(arrived(server, "bob", "auto-replied", 1, 0).size(), 1u);
+
+  // Every send is in the audit log with its reason.
+  int sends = 0;
+  auto audit = store::list_audit(*db, account.client);
+  for (const auto& e : *audit) sends += e.action == "mail sent";
+  EXPECT_EQ(sends, 1);
 }
 
 TEST_F(MailboxTest, ABadPasswordIsAClearErrorAndNothingIsTakenIn) {

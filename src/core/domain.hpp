@@ -119,7 +119,15 @@ struct Reason {
 
 // reply: answer the item with the client's template named by the target (an automatic
 // reply, checked against RFC 3834 when it is carried out).
-enum class EffectKind { move_to_folder, flag, notify_va, notify_client, record_evidence, label, reply };
+enum class EffectKind {
+  move_to_folder,
+  flag,
+  notify_va,
+  notify_client,
+  record_evidence,
+  label,
+  reply
+};
 std::string_view to_string(EffectKind k);
 std::optional<EffectKind> effect_kind_from(std::string_view s);
 

@@ -18,11 +18,11 @@ Result<OutboxReport> Outbox::run(const ClientId& client, EffectExecutor& executo
     SK_TRY(store::begin_effect(db_, client, effect.id));
     auto stored = store::get_item(db_, client, effect.item);
     Result<std::string> outcome =
-        !stored.ok()                       ? Result<std::string>(stored.error())
-        : effect.kind == EffectKind::reply ? plan_automatic_reply(db_, clock_, ids_, client, effect,
-                                                                  *stored)
-        : effect_is_internal(effect.kind)  ? Result<std::string>(std::string("recorded"))
-                                           : executor.execute(effect, *stored);
+        !stored.ok() ? Result<std::string>(stored.error())
+        : effect.kind == EffectKind::reply
+            ? plan_automatic_reply(db_, clock_, ids_, client, effect, *stored)
+        : effect_is_internal(effect.kind) ? Result<std::string>(std::string("recorded"))
+                                          : executor.execute(effect, *stored);
     Timestamp now = clock_.now();
     if (outcome.ok()) {
       SK_TRY(db_.transaction([&]() -> Result<void> {

@@ -183,8 +183,8 @@ struct RuleReader {
         return make_error(Errc::invalid_input, where + ": unknown action '" + key + "'");
       }
     }
-    if (!r.then.disposition && !r.then.category && r.then.labels.empty() &&
-        !r.then.let_through && r.then.reply.empty())
+    if (!r.then.disposition && !r.then.category && r.then.labels.empty() && !r.then.let_through &&
+        r.then.reply.empty())
       return make_error(Errc::invalid_input, where + ": [then] does nothing");
     return r;
   }

@@ -44,7 +44,8 @@ std::string quoted(const Item& original, const std::string& text) {
   std::string out = text;
   if (!out.empty() && out.back() != '\n') out += '\n';
   std::string who = original.from_name.empty() ? original.from_address : original.from_name;
-  out += "\nOn " + mail::rfc5322_date(original.sent_at ? original.sent_at : original.received_at) + ", " + who + " wrote:\n";
+  out += "\nOn " + mail::rfc5322_date(original.sent_at ? original.sent_at : original.received_at) +
+         ", " + who + " wrote:\n";
   std::size_t start = 0;
   while (start < original.text.size()) {
     auto end = original.text.find('\n', start);
@@ -196,10 +197,10 @@ Result<store::OutgoingMessage> approve_outgoing(store::Db& db, const Clock& cloc
   m.status = store::OutgoingStatus::queued;
   SK_TRY(db.transaction([&]() -> Result<void> {
     SK_TRY(store::update_outgoing(db, m));
-    return store::append_audit(db, client, clock.now(), actor, "draft approved",
-                               id + " to " + (m.to.empty() ? std::string("?") : m.to.front()) +
-                                   ": " + m.subject,
-                               edited_body ? "approved with edits" : "approved as drafted");
+    return store::append_audit(
+        db, client, clock.now(), actor, "draft approved",
+        id + " to " + (m.to.empty() ? std::string("?") : m.to.front()) + ": " + m.subject,
+        edited_body ? "approved with edits" : "approved as drafted");
   }));
   return m;
 }
@@ -229,9 +230,8 @@ Result<std::string> plan_automatic_reply(store::Db& db, const Clock& clock, IdSo
     SK_ASSIGN(last, store::last_outgoing_to(db, client, "auto_reply", item.from_address));
   }
   // The effect planned this very reply before (a repeat after a crash): not "too recent".
-  SK_ASSIGN(auto earlier,
-            db.query("SELECT id FROM outgoing WHERE client_id = ? AND source_key = ?",
-                     {client, "effect:" + effect.id}));
+  SK_ASSIGN(auto earlier, db.query("SELECT id FROM outgoing WHERE client_id = ? AND source_key = ?",
+                                   {client, "effect:" + effect.id}));
   if (!earlier.empty()) return "reply " + earlier[0].str(0) + " already planned";
   auto check = triage::may_auto_reply(item, from.own_addresses, last, clock.now(), period);
   if (!check.allowed) return "no automatic reply: " + check.reason;

@@ -545,9 +545,9 @@ std::string render(const Outgoing& m) {
       if (c == '\r' || c == '\n') c = ' ';
     out += "--" + b + "\r\n";
     out += "Content-Type: " + type + "\r\n";
-    out += a.filename.empty() ? std::string("Content-Disposition: inline\r\n")
-                              : "Content-Disposition: attachment; filename=" + param(a.filename) +
-                                    "\r\n";
+    out += a.filename.empty()
+               ? std::string("Content-Disposition: inline\r\n")
+               : "Content-Disposition: attachment; filename=" + param(a.filename) + "\r\n";
     out += "Content-Transfer-Encoding: base64\r\n\r\n";
     out += base64_lines(a.content);
   }

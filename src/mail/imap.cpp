@@ -1013,7 +1013,7 @@ Result<std::vector<std::uint32_t>> ImapSession::uids_since(std::int64_t unix_tim
   return guarded([&] { return impl_->uids_since(unix_time); });
 }
 Result<std::vector<std::uint32_t>> ImapSession::uids_with_header(const std::string& name,
-                                                                  const std::string& value) {
+                                                                 const std::string& value) {
   return guarded([&] { return impl_->uids_with_header(name, value); });
 }
 Result<std::vector<std::uint32_t>> ImapSession::uids_from(std::uint32_t first_uid) {

@@ -8,7 +8,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 6> kStatusNames{"draft", "queued",  "sending",
+constexpr std::array<std::string_view, 6> kStatusNames{"draft", "queued", "sending",
                                                        "sent",  "failed", "discarded"};
 
 constexpr const char* kCols =
@@ -16,7 +16,9 @@ constexpr const char* kCols =
     "message_id, source_key, raw, reason, created_by, created_at, attempts, next_attempt_at, "
     "last_error, sent_at, filed FROM outgoing ";
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 std::vector<std::string> strings_from(const std::string& s) {
   std::vector<std::string> out;
@@ -30,7 +32,8 @@ std::vector<std::string> strings_from(const std::string& s) {
 std::string parts_json(const std::vector<OutgoingPart>& parts) {
   json a = json::array();
   for (const auto& p : parts)
-    a.push_back({{"content_type", p.content_type}, {"filename", p.filename}, {"content", p.content}});
+    a.push_back(
+        {{"content_type", p.content_type}, {"filename", p.filename}, {"content", p.content}});
   return dump(a);
 }
 
@@ -69,11 +72,15 @@ OutgoingMessage outgoing_from(const Row& r) {
   return m;
 }
 
-Value nullable(const std::string& s) { return s.empty() ? Value{} : Value{s}; }
+Value nullable(const std::string& s) {
+  return s.empty() ? Value{} : Value{s};
+}
 
 }  // namespace
 
-std::string_view to_string(OutgoingStatus s) { return kStatusNames.at(static_cast<std::size_t>(s)); }
+std::string_view to_string(OutgoingStatus s) {
+  return kStatusNames.at(static_cast<std::size_t>(s));
+}
 
 std::optional<OutgoingStatus> outgoing_status_from(std::string_view s) {
   for (std::size_t i = 0; i < kStatusNames.size(); ++i)
@@ -94,11 +101,27 @@ Result<OutgoingMessage> insert_outgoing(Db& db, const OutgoingMessage& m) {
       "body, parts, message_id, source_key, raw, reason, created_by, created_at, attempts, "
       "next_attempt_at, last_error, sent_at, filed) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {m.id, m.client, nullable(m.answers), m.kind, std::string(to_string(m.status)),
-       dump(json(m.to)), dump(json(m.cc)), m.subject, m.body, parts_json(m.parts), m.message_id,
-       nullable(m.source_key), nullable(m.raw), m.reason, m.created_by, m.created_at,
-       std::int64_t{m.attempts}, m.next_attempt_at, m.last_error,
-       m.sent_at ? Value{m.sent_at} : Value{}, std::int64_t{m.filed ? 1 : 0}}));
+      {m.id,
+       m.client,
+       nullable(m.answers),
+       m.kind,
+       std::string(to_string(m.status)),
+       dump(json(m.to)),
+       dump(json(m.cc)),
+       m.subject,
+       m.body,
+       parts_json(m.parts),
+       m.message_id,
+       nullable(m.source_key),
+       nullable(m.raw),
+       m.reason,
+       m.created_by,
+       m.created_at,
+       std::int64_t{m.attempts},
+       m.next_attempt_at,
+       m.last_error,
+       m.sent_at ? Value{m.sent_at} : Value{},
+       std::int64_t{m.filed ? 1 : 0}}));
   return m;
 }
 
@@ -141,14 +164,14 @@ Result<std::vector<OutgoingMessage>> due_outgoing(Db& db, const ClientId& client
 }
 
 Result<void> update_outgoing(Db& db, const OutgoingMessage& m) {
-  SK_TRY(db.exec(
-      "UPDATE outgoing SET status = ?, to_addrs = ?, cc_addrs = ?, subject = ?, body = ?, "
-      "parts = ?, raw = ?, reason = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
-      "sent_at = ?, filed = ? WHERE client_id = ? AND id = ?",
-      {std::string(to_string(m.status)), dump(json(m.to)), dump(json(m.cc)), m.subject, m.body,
-       parts_json(m.parts), nullable(m.raw), m.reason, std::int64_t{m.attempts}, m.next_attempt_at,
-       m.last_error, m.sent_at ? Value{m.sent_at} : Value{}, std::int64_t{m.filed ? 1 : 0},
-       m.client, m.id}));
+  SK_TRY(
+      db.exec("UPDATE outgoing SET status = ?, to_addrs = ?, cc_addrs = ?, subject = ?, body = ?, "
+              "parts = ?, raw = ?, reason = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
+              "sent_at = ?, filed = ? WHERE client_id = ? AND id = ?",
+              {std::string(to_string(m.status)), dump(json(m.to)), dump(json(m.cc)), m.subject,
+               m.body, parts_json(m.parts), nullable(m.raw), m.reason, std::int64_t{m.attempts},
+               m.next_attempt_at, m.last_error, m.sent_at ? Value{m.sent_at} : Value{},
+               std::int64_t{m.filed ? 1 : 0}, m.client, m.id}));
   if (db.changes() == 0) return make_error(Errc::not_found, "no outgoing message '" + m.id + "'");
   return ok();
 }
