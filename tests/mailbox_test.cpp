@@ -109,6 +109,14 @@ TEST_F(MailboxTest, NewMailIsDecidedAndFiledAndACorrectionMovesItBack) {
   EXPECT_EQ(round->effects_failed, 0u);
   EXPECT_EQ(server.messages(user, "Sidekick/Screened").size(), 0u);
   EXPECT_EQ(server.messages(user, "INBOX").size(), 2u);
+  // Back in INBOX under a new UID, it is the same item: not taken in or decided again, and
+  // Sidekick's own undo is no correction by the client.
+  round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->taken_in, 0u);
+  EXPECT_EQ(round->decided, 0u);
+  EXPECT_EQ(round->corrections, 0u);
+  EXPECT_EQ(*store::count_items(*db, account.client), 3);
 
   // Every move is in the audit log with what happened.
   auto audit = store::list_audit(*db, account.client);
@@ -209,6 +217,71 @@ TEST_F(MailboxTest, AutomaticRepliesAreThreadedFiledInSentAndNeverSentTwice) {
   auto audit = store::list_audit(*db, account.client);
   for (const auto& e : *audit) sends += e.action == "mail sent";
   EXPECT_EQ(sends, 1);
+}
+
+TEST_F(MailboxTest, MessagesTheClientMovesAreCorrections) {
+  const std::string tag = std::to_string(::getpid());
+  ASSERT_TRUE(store::set_relationship(*db, *ids, clock, account.client, "friend@old.example",
+                                      Relationship::family)
+                  .ok());
+  server.deliver(user, message("newcomer@fresh.example", "Lunch next week?", "c1-" + tag));
+  server.deliver(user, message("friend@old.example", "Cheap watches", "c2-" + tag));
+  engine::MailboxWatcher watcher(*engine, *db, clock, account, server.user(user).password);
+  auto round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  ASSERT_EQ(server.messages(user, "Sidekick/Screened").size(), 1u);
+  round = watcher.poll_once();  // Sidekick's folders are looked at from here on
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->corrections, 0u);
+
+  // The client, in their own mail program, takes the newcomer out of the screener and drops
+  // the friend's message into Sidekick/Spam.
+  mail::ImapConfig as_client = engine::imap_config(account, server.user(user).password);
+  auto mua = mail::ImapSession::connect(as_client);
+  ASSERT_TRUE(mua.ok()) << mua.error().message;
+  ASSERT_TRUE((*mua)->select("Sidekick/Screened").ok());
+  auto screened = (*mua)->uids_from(1);
+  ASSERT_EQ(screened->size(), 1u);
+  ASSERT_TRUE((*mua)->move(screened->at(0), "INBOX").ok());
+  ASSERT_TRUE((*mua)->select("INBOX").ok());
+  auto inbox = (*mua)->fetch(*(*mua)->uids_from(1));
+  std::uint32_t watches = 0;
+  for (const auto& m : *inbox)
+    if (m.bytes.find("Cheap watches") != std::string::npos) watches = m.uid;
+  ASSERT_NE(watches, 0u);
+  ASSERT_TRUE((*mua)->move(watches, "Sidekick/Spam").ok());
+
+  round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->taken_in, 0u);
+  EXPECT_EQ(round->corrections, 2u);
+  auto decision_of = [&](const std::string& from) {
+    auto rows = db->query("SELECT id FROM items WHERE from_address = ?", {from});
+    return *store::current_decision(*db, account.client, rows->at(0).str(0));
+  };
+  auto lunch = decision_of("newcomer@fresh.example");
+  EXPECT_EQ(lunch->disposition, Disposition::to_client);
+  EXPECT_EQ(lunch->decided_by, "client");
+  auto watches_decision = decision_of("friend@old.example");
+  EXPECT_EQ(watches_decision->category, Category::spam);
+  EXPECT_EQ(watches_decision->decided_by, "client");
+  // The client put them where they wanted: Sidekick moves nothing back.
+  round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->corrections, 0u);
+  EXPECT_EQ(server.messages(user, "Sidekick/Spam").size(), 1u);
+  EXPECT_EQ(server.messages(user, "Sidekick/Screened").size(), 0u);
+
+  // The corrections teach: the newcomer's next message is not screened.
+  server.deliver(user, message("newcomer@fresh.example", "Friday then", "c3-" + tag));
+  round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->decided, 1u);
+  EXPECT_EQ(server.messages(user, "Sidekick/Screened").size(), 0u);
+  auto audit = store::list_audit(*db, account.client);
+  int by_client = 0;
+  for (const auto& e : *audit) by_client += e.actor == "client" && e.action == "corrected";
+  EXPECT_EQ(by_client, 2);
 }
 
 TEST_F(MailboxTest, ABadPasswordIsAClearErrorAndNothingIsTakenIn) {

@@ -148,7 +148,7 @@ Result<Decision> Engine::triage_item(const ClientId& client, const ItemId& item)
 
 Result<Decision> Engine::teach(const ClientId& client, const ItemId& item, Category category,
                                std::optional<Disposition> disposition, const std::string& actor,
-                               const std::string& why) {
+                               const std::string& why, bool move_message) {
   SK_ASSIGN(auto stored, store::get_item(db_, client, item));
   SK_ASSIGN(auto before, store::current_decision(db_, client, item));
   Decision d;
@@ -179,9 +179,10 @@ Result<Decision> Engine::teach(const ClientId& client, const ItemId& item, Categ
       before ? triage::folder_for(before->disposition, before->category) : std::string();
   // Undo: what the old decision filed away comes back to the inbox.
   if (folder.empty() && !old_folder.empty()) folder = "INBOX";
-  if (!folder.empty() && folder != old_folder)
+  if (move_message && !folder.empty() && folder != old_folder)
     d.effects.push_back({EffectKind::move_to_folder, folder});
-  if (d.disposition == Disposition::to_client) d.effects.push_back({EffectKind::flag, "\\Flagged"});
+  if (move_message && d.disposition == Disposition::to_client)
+    d.effects.push_back({EffectKind::flag, "\\Flagged"});
   SK_TRY(db_.transaction([&]() -> Result<void> {
     SK_TRY(store::record_decision(db_, ids_, clock_, client, d, actor,
                                   why.empty() ? "corrected by " + actor : why));

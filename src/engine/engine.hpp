@@ -48,9 +48,11 @@ class Engine {
 
   // A correction: the item is of `category` (and, if given, goes to `disposition`). The
   // decision is replaced, the audit log says who and why, and the lesson applies at once.
+  // With `move_message` false nothing is planned in the mailbox: the client moved the
+  // message themselves, and where they put it is the correction.
   Result<Decision> teach(const ClientId& client, const ItemId& item, Category category,
                          std::optional<Disposition> disposition, const std::string& actor,
-                         const std::string& why);
+                         const std::string& why, bool move_message = true);
 
   // The decision history of an item, in words.
   Result<std::string> explain(const ClientId& client, const ItemId& item);

@@ -4,12 +4,27 @@
 #include <cctype>
 #include <chrono>
 #include <thread>
+#include <utility>
 
 namespace sk::engine {
 namespace {
 
 constexpr const char* kInbox = "INBOX";
 constexpr std::size_t kFetchBatch = 100;
+
+// What it means when the client drops a message into one of Sidekick's folders.
+struct FolderMeaning {
+  const char* folder;
+  Disposition disposition;
+  bool spam;
+};
+constexpr FolderMeaning kSidekickFolders[] = {
+    {"Sidekick/Spam", Disposition::screened, true},
+    {"Sidekick/Screened", Disposition::screened, false},
+    {"Sidekick/Handled", Disposition::handled, false},
+    {"Sidekick/Blocked", Disposition::blocked, false},
+    {"Sidekick/Protected", Disposition::protected_, false},
+};
 
 // "imap:ACCOUNT:UIDVALIDITY:UID" → UID, when the item came from this account.
 std::optional<std::uint32_t> uid_of(const std::string& key, const std::string& account) {
@@ -147,6 +162,15 @@ MailboxWatcher::~MailboxWatcher() = default;
 Result<void> MailboxWatcher::ensure_connected() {
   if (session_) return ok();
   SK_ASSIGN(session_, mail::ImapSession::connect(imap_config(account_, secret_)));
+  // Made up front, so the client can file into them from the start and whatever arrives
+  // there later, not put there by Sidekick, is the client's correction.
+  for (const auto& meaning : kSidekickFolders) {
+    auto made = session_->create_folder(meaning.folder);
+    if (!made.ok()) {
+      session_.reset();
+      return made.error();
+    }
+  }
   return ok();
 }
 
@@ -178,6 +202,16 @@ Result<std::size_t> MailboxWatcher::take_in() {
     // batch, and the keys make the repeat add nothing.
     SK_TRY(db_.transaction([&]() -> Result<void> {
       for (const auto& m : messages) {
+        if (rename_prefix.empty()) {
+          // Bytes Sidekick has seen from this mailbox: the message came back to INBOX.
+          SK_ASSIGN(ItemId known, store::find_item_by_content(db_, account_.client, m.bytes,
+                                                              "imap:" + account_.id + ":"));
+          if (!known.empty()) {
+            SK_TRY(back_in_inbox(known, m.uid));
+            last = std::max(last, m.uid);
+            continue;
+          }
+        }
         SK_ASSIGN(ItemId id,
                   engine_.intake_message(account_.client,
                                          imap_item_key(account_.id, status.uidvalidity, m.uid),
@@ -191,6 +225,72 @@ Result<std::size_t> MailboxWatcher::take_in() {
   if (uids.empty() && (!state || state->uidvalidity != status.uidvalidity))
     SK_TRY(store::save_mailbox_state(db_, account_.id, kInbox, {status.uidvalidity, last}));
   return taken;
+}
+
+Result<void> MailboxWatcher::back_in_inbox(const ItemId& item, std::uint32_t uid) {
+  SK_ASSIGN(auto where, store::item_location(db_, account_.client, item));
+  SK_TRY(store::set_item_location(db_, account_.client, item, {account_.id, kInbox, uid}));
+  // Sidekick's own undo put it there (the location says INBOX already).
+  if (!where || where->folder == kInbox) return ok();
+  ++corrections_;
+  SK_ASSIGN(auto before, store::current_decision(db_, account_.client, item));
+  Category category = before ? before->category : Category::other;
+  if (category == Category::spam) category = Category::other;
+  SK_TRY(engine_.teach(account_.client, item, category, Disposition::to_client, "client",
+                       "the client moved it from " + where->folder + " back to the inbox", false));
+  return ok();
+}
+
+Result<std::size_t> MailboxWatcher::notice_client_moves() {
+  std::size_t corrections = 0;
+  for (const auto& meaning : kSidekickFolders) {
+    auto status = session_->select(meaning.folder);
+    if (!status.ok()) {
+      if (status.error().code == Errc::not_found) continue;  // not made yet
+      return status.error();
+    }
+    SK_ASSIGN(auto state, store::mailbox_state(db_, account_.id, meaning.folder));
+    if (!state || state->uidvalidity != status->uidvalidity) {
+      // First look: what is there now is where it was put; only later arrivals are moves.
+      std::uint32_t top = status->uidnext > 0 ? status->uidnext - 1 : 0;
+      SK_TRY(
+          store::save_mailbox_state(db_, account_.id, meaning.folder, {status->uidvalidity, top}));
+      continue;
+    }
+    SK_ASSIGN(auto uids, session_->uids_from(state->last_uid + 1));
+    std::erase_if(uids, [&](std::uint32_t u) { return u <= state->last_uid; });
+    if (uids.empty()) continue;
+    std::vector<std::uint32_t> strangers;  // not put there by Sidekick
+    for (auto uid : uids) {
+      SK_ASSIGN(auto rows,
+                db_.query("SELECT 1 FROM item_locations WHERE account_id = ? AND "
+                          "folder = ? AND uid = ?",
+                          {account_.id, std::string(meaning.folder), std::int64_t{uid}}));
+      if (rows.empty()) strangers.push_back(uid);
+    }
+    SK_ASSIGN(auto messages, session_->fetch(strangers));
+    SK_TRY(db_.transaction([&]() -> Result<void> {
+      for (const auto& m : messages) {
+        SK_ASSIGN(ItemId item, store::find_item_by_content(db_, account_.client, m.bytes,
+                                                           "imap:" + account_.id + ":"));
+        if (item.empty()) continue;  // never seen: the client's own filing, not a correction
+        SK_ASSIGN(auto where, store::item_location(db_, account_.client, item));
+        SK_TRY(store::set_item_location(db_, account_.client, item,
+                                        {account_.id, meaning.folder, m.uid}));
+        if (where && where->folder == meaning.folder) continue;
+        SK_ASSIGN(auto before, store::current_decision(db_, account_.client, item));
+        Category category = meaning.spam ? Category::spam
+                            : before     ? before->category
+                                         : Category::other;
+        SK_TRY(engine_.teach(account_.client, item, category, meaning.disposition, "client",
+                             "the client moved it to " + std::string(meaning.folder), false));
+        ++corrections;
+      }
+      return store::save_mailbox_state(db_, account_.id, meaning.folder,
+                                       {status->uidvalidity, uids.back()});
+    }));
+  }
+  return corrections;
 }
 
 Result<WatchRound> MailboxWatcher::poll_once() {
@@ -209,6 +309,8 @@ Result<WatchRound> MailboxWatcher::poll_once() {
     SK_ASSIGN(auto sent, send_due(db_, clock_, account_.client, sender));
     round.sent = sent.sent;
     round.send_failed = sent.failed;
+    SK_ASSIGN(round.corrections, notice_client_moves());
+    round.corrections += std::exchange(corrections_, 0);
     // Watching continues on INBOX, whatever the effects and sends selected.
     SK_TRY(session_->select(kInbox));
     return ok();

@@ -64,6 +64,7 @@ struct WatchRound {
   std::size_t effects_failed = 0;
   std::size_t sent = 0;
   std::size_t send_failed = 0;
+  std::size_t corrections = 0;  // messages the client moved into or out of Sidekick's folders
 };
 
 class MailboxWatcher {
@@ -81,6 +82,11 @@ class MailboxWatcher {
  private:
   Result<void> ensure_connected();
   Result<std::size_t> take_in();
+  // A message Sidekick had filed away is back in INBOX at `uid`: when the client moved it,
+  // that is a correction ("this is for me").
+  Result<void> back_in_inbox(const ItemId& item, std::uint32_t uid);
+  // Messages the client moved into Sidekick's folders are corrections too ("this is spam").
+  Result<std::size_t> notice_client_moves();
 
   Engine& engine_;
   store::Db& db_;
@@ -88,6 +94,7 @@ class MailboxWatcher {
   store::AccountRecord account_;
   std::string secret_;
   std::unique_ptr<mail::ImapSession> session_;
+  std::size_t corrections_ = 0;  // found while taking in, reported with the round
 };
 
 }  // namespace sk::engine

@@ -104,14 +104,20 @@ Result<StoredItem> get_item(Db& db, const ClientId& client, const ItemId& id) {
   return s;
 }
 
-Result<ItemId> rekey_item(Db& db, const ClientId& client, const std::string& raw,
-                          const std::string& key_prefix, const std::string& new_key) {
+Result<ItemId> find_item_by_content(Db& db, const ClientId& client, const std::string& raw,
+                                    const std::string& key_prefix) {
   SK_ASSIGN(auto rows, db.query("SELECT id FROM items WHERE client_id = ? AND content_hash = ? "
                                 "AND substr(source_key, 1, ?) = ? ORDER BY rowid LIMIT 1",
                                 {client, sha256_hex(raw),
                                  static_cast<std::int64_t>(key_prefix.size()), key_prefix}));
   if (rows.empty()) return ItemId{};
-  ItemId id = rows[0].str(0);
+  return rows[0].str(0);
+}
+
+Result<ItemId> rekey_item(Db& db, const ClientId& client, const std::string& raw,
+                          const std::string& key_prefix, const std::string& new_key) {
+  SK_ASSIGN(ItemId id, find_item_by_content(db, client, raw, key_prefix));
+  if (id.empty()) return id;
   SK_TRY(db.exec("UPDATE items SET source_key = ? WHERE client_id = ? AND id = ?",
                  {new_key, client, id}));
   return id;

@@ -72,6 +72,10 @@ Result<StoredItem> get_item(Db& db, const ClientId& client, const ItemId& id);
 // When the client has an item with exactly these raw bytes under a key starting with
 // `key_prefix`, gives it `new_key` and returns its id (a mailbox renumbered its messages:
 // same message, new UID); else returns empty.
+// The client's item with exactly these raw bytes under a key starting with `key_prefix`
+// (the oldest), or empty.
+Result<ItemId> find_item_by_content(Db& db, const ClientId& client, const std::string& raw,
+                                    const std::string& key_prefix);
 Result<ItemId> rekey_item(Db& db, const ClientId& client, const std::string& raw,
                           const std::string& key_prefix, const std::string& new_key);
 Result<std::string> raw_message(Db& db, const ClientId& client, const ItemId& id);
