@@ -158,6 +158,31 @@ TEST_F(CliTest, AccountSecretsAreSealedAtRest) {
   EXPECT_EQ(bytes.find("correct horse"), std::string::npos);
 }
 
+TEST_F(CliTest, ClientSetChangesDelegationAndTheAutoReplyPeriodWithAnAuditEntry) {
+  ASSERT_EQ(run({"client", "add", "acme", "--email", "boss@acme.example"}).code, 0);
+  auto r = run({"client", "set", "acme", "--delegation", "support=auto", "--auto-reply-hours", "0",
+                "--screener", "off"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("support=auto"), std::string::npos);
+  r = run({"client", "set", "acme", "--delegation", "support=sometimes"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("CATEGORY=LEVEL"), std::string::npos);
+  EXPECT_EQ(run({"client", "set", "acme"}).code, 2);
+  r = run({"audit", "--client", "acme"});
+  EXPECT_NE(r.out.find("policy changed"), std::string::npos);
+  // A first-time sender now goes straight through (the screener is off).
+  r = run({"import", "--client", "acme", sk::test::shared_data() + "/mime/mixed.eml"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(run({"triage", "--client", "acme"}).code, 0);
+  r = run({"decisions", "--client", "acme"});
+  EXPECT_EQ(r.out.find("screened"), std::string::npos) << r.out;
+  r = run({"outgoing", "list", "--client", "acme"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("nothing written yet"), std::string::npos);
+  r = run({"outgoing", "approve", "--client", "acme", "out_99"});
+  EXPECT_EQ(r.code, 3);
+}
+
 TEST_F(CliTest, HelpWorks) {
   auto r = run({"--help"});
   EXPECT_EQ(r.code, 0);

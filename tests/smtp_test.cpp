@@ -726,5 +726,20 @@ TEST(SmtpLive, PostfixRefusalsAreClearErrors) {
   EXPECT_NE(r.error().message.find("TLS"), std::string::npos) << r.error().message;
 }
 
+TEST(SmtpLive, CheckLogsInWithoutSendingAndRefusesAWrongPassword) {
+  auto& server = test::MailServer::shared();
+  const auto before = server.messages("bob").size();
+  auto good = mail::smtp_check(postfix_as("alice"));
+  EXPECT_TRUE(good.ok()) << good.error().message << "\n" << server.logs();
+  auto config = postfix_as("alice");
+  config.password = "not her password";
+  auto bad = mail::smtp_check(config);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, Errc::invalid_input);
+  EXPECT_NE(bad.error().message.find("refused the login"), std::string::npos)
+      << bad.error().message;
+  EXPECT_EQ(server.messages("bob").size(), before);
+}
+
 }  // namespace
 }  // namespace sk

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -18,8 +19,12 @@
 #include "app/home.hpp"
 #include "engine/engine.hpp"
 #include "engine/mailbox.hpp"
+#include "engine/policy_codec.hpp"
+#include "engine/replies.hpp"
 #include "engine/training.hpp"
+#include "mail/smtp.hpp"
 #include "store/accounts.hpp"
+#include "store/outgoing.hpp"
 #include "store/repos.hpp"
 
 namespace sk::app {
@@ -195,7 +200,8 @@ Result<void> serve(const Context& ctx, Session& s, bool once) {
         if (round.ok())
           ctx.out << a.address << ": " << round->taken_in << " new, " << round->decided
                   << " decided, " << round->effects_done << " effects done, "
-                  << round->effects_failed << " failed\n";
+                  << round->effects_failed << " failed, " << round->sent << " sent, "
+                  << round->corrections << " corrections by the client\n";
         else
           ctx.err << "sidekick: " << a.address << ": " << round.error().message << "\n";
         return;
@@ -240,6 +246,30 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                          "the client's own address (mail from its domain is "
                          "team mail)");
   auto* client_list = client_cmd->add_subcommand("list", "list clients");
+  auto* client_set = client_cmd->add_subcommand("set", "change how much the assistant does alone");
+  std::vector<std::string> delegations;
+  int auto_reply_hours = -1;
+  std::string screener;
+  client_set->add_option("slug", client, "the client")->required();
+  client_set->add_option("--delegation", delegations,
+                         "CATEGORY=LEVEL, e.g. support=auto (auto, draft, notify, silent)");
+  client_set->add_option("--auto-reply-hours", auto_reply_hours,
+                         "one automatic reply per sender per this many hours (0: no limit)");
+  client_set->add_option("--screener", screener, "on: first-time senders wait; off: they do not");
+
+  auto* outgoing_cmd = app.add_subcommand("outgoing", "mail written on the client's behalf");
+  outgoing_cmd->require_subcommand(1);
+  auto* outgoing_list = outgoing_cmd->add_subcommand("list", "drafts, queued and sent mail");
+  outgoing_list->add_option("--client", client, "client")->required();
+  std::string outgoing_id, body_file;
+  auto* outgoing_approve = outgoing_cmd->add_subcommand("approve", "approve a draft: it is sent");
+  outgoing_approve->add_option("--client", client, "client")->required();
+  outgoing_approve->add_option("id", outgoing_id, "the draft (out_N)")->required();
+  outgoing_approve->add_option("--body-file", body_file, "send this text instead ('-': stdin)");
+  auto* outgoing_discard = outgoing_cmd->add_subcommand("discard", "throw a draft away");
+  outgoing_discard->add_option("--client", client, "client")->required();
+  outgoing_discard->add_option("id", outgoing_id, "the draft (out_N)")->required();
+  outgoing_discard->add_option("--why", why, "reason, for the audit log");
 
   auto* import_cmd = app.add_subcommand("import", "import mail (mbox, Maildir, folders of .eml)");
   import_cmd->add_option("--client", client, "client")->required();
@@ -528,6 +558,79 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       out << a.address << ": logged in to " << a.imap_host << ":" << a.imap_port << "; INBOX has "
           << inbox.exists << " messages (UIDVALIDITY " << inbox.uidvalidity << "); new mail by "
           << idle << "\n";
+      if (a.smtp_host.empty()) {
+        out << a.address << ": no SMTP server set: Sidekick cannot send from this account\n";
+        return ok();
+      }
+      SK_TRY(mail::smtp_check(engine::smtp_config(a, secret)));
+      out << a.address << ": logged in to " << a.smtp_host << ":" << a.smtp_port
+          << " for sending\n";
+      return ok();
+    }
+    if (client_set->parsed()) {
+      SK_ASSIGN(auto record, store::find_client(db, c.id));
+      // load_policy adds the client's own address; the stored policy keeps only what was set.
+      SK_ASSIGN(auto stored,
+                engine::policy_from_json(record.policy_json.empty() ? std::string("{}")
+                                                                    : record.policy_json));
+      std::string changes;
+      for (const auto& d : delegations) {
+        auto eq = d.find('=');
+        auto cat = eq == std::string::npos ? std::nullopt : category_from(d.substr(0, eq));
+        auto level = eq == std::string::npos ? std::nullopt : delegation_from(d.substr(eq + 1));
+        if (!cat || !level)
+          return make_error(
+              Errc::invalid_input,
+              "'" + d + "' is not CATEGORY=LEVEL (levels: auto, draft, notify, silent)");
+        stored.delegation[static_cast<int>(*cat)] = *level;
+        changes += (changes.empty() ? "" : ", ") + d;
+      }
+      if (auto_reply_hours >= 0) {
+        stored.auto_reply_period_hours = auto_reply_hours;
+        changes += (changes.empty() ? "" : ", ") +
+                   ("auto-reply period " + std::to_string(auto_reply_hours) + " h");
+      }
+      if (!screener.empty()) {
+        if (screener != "on" && screener != "off")
+          return make_error(Errc::invalid_input, "--screener is on or off");
+        stored.screener = screener == "on";
+        changes += (changes.empty() ? "" : ", ") + ("screener " + screener);
+      }
+      if (changes.empty()) return make_error(Errc::invalid_input, "nothing to change");
+      SK_TRY(db.transaction([&]() -> Result<void> {
+        SK_TRY(store::set_client_policy(db, c.id, engine::policy_to_json(stored)));
+        return store::append_audit(db, c.id, clock.now(), ctx.by, "policy changed", c.slug,
+                                   changes);
+      }));
+      out << c.slug << ": " << changes << "\n";
+      return ok();
+    }
+    if (outgoing_list->parsed()) {
+      SK_ASSIGN(auto all, store::list_outgoing(db, c.id));
+      for (const auto& m : all)
+        out << cell(m.id, 10) << cell(std::string(store::to_string(m.status)), 10)
+            << cell(m.kind, 12) << cell(m.to.empty() ? std::string() : m.to.front(), 30)
+            << m.subject << (m.last_error.empty() ? std::string() : "  (" + m.last_error + ")")
+            << "\n";
+      if (all.empty()) out << "nothing written yet\n";
+      return ok();
+    }
+    if (outgoing_approve->parsed()) {
+      std::optional<std::string> body;
+      if (body_file == "-") {
+        body = std::string(std::istreambuf_iterator<char>(std::cin), {});
+      } else if (!body_file.empty()) {
+        SK_ASSIGN(auto text, read_file(body_file));
+        body = text;
+      }
+      SK_ASSIGN(auto m, engine::approve_outgoing(db, clock, c.id, outgoing_id, body, ctx.by));
+      out << m.id << " approved: it goes to " << (m.to.empty() ? std::string("?") : m.to.front())
+          << " with the next round of `sidekick serve`\n";
+      return ok();
+    }
+    if (outgoing_discard->parsed()) {
+      SK_TRY(engine::discard_outgoing(db, clock, c.id, outgoing_id, ctx.by, why));
+      out << outgoing_id << " discarded\n";
       return ok();
     }
     if (account_list->parsed()) {

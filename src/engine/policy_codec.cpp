@@ -344,7 +344,8 @@ std::string policy_to_json(const triage::Policy& p) {
          {"screener", p.screener},
          {"delegation", del},
          {"utc_offset_minutes", p.utc_offset_minutes},
-         {"low_confidence", p.low_confidence}};
+         {"low_confidence", p.low_confidence},
+         {"auto_reply_period_hours", p.auto_reply_period_hours}};
   if (p.spam_threshold >= 0) j["spam_threshold"] = p.spam_threshold;
   return j.dump();
 }
@@ -360,6 +361,7 @@ Result<triage::Policy> policy_from_json(const std::string& text) {
     p.utc_offset_minutes = j.value("utc_offset_minutes", 0);
     p.low_confidence = j.value("low_confidence", p.low_confidence);
     p.spam_threshold = j.value("spam_threshold", -1.0);
+    p.auto_reply_period_hours = j.value("auto_reply_period_hours", p.auto_reply_period_hours);
     if (j.contains("delegation"))
       for (auto it = j["delegation"].begin(); it != j["delegation"].end(); ++it) {
         auto c = category_from(it.key());

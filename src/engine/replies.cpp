@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/hash.hpp"
+#include "engine/policy_codec.hpp"
 #include "mail/compose.hpp"
 #include "store/accounts.hpp"
 #include "triage/autoreply.hpp"
@@ -222,9 +223,12 @@ Result<void> discard_outgoing(store::Db& db, const Clock& clock, const ClientId&
 
 Result<std::string> plan_automatic_reply(store::Db& db, const Clock& clock, IdSource& ids,
                                          const ClientId& client, const store::EffectRecord& effect,
-                                         const store::StoredItem& stored, Timestamp period) {
+                                         const store::StoredItem& stored) {
   const Item& item = stored.item;
   SK_ASSIGN(Sender from, sender_of(db, client));
+  SK_ASSIGN(auto record, store::find_client(db, client));
+  SK_ASSIGN(auto policy, policy_from_json(record.policy_json.empty() ? "{}" : record.policy_json));
+  const Timestamp period = Timestamp{policy.auto_reply_period_hours} * 3600;
   Timestamp last = 0;
   if (!item.from_address.empty()) {
     SK_ASSIGN(last, store::last_outgoing_to(db, client, "auto_reply", item.from_address));
@@ -240,7 +244,6 @@ Result<std::string> plan_automatic_reply(store::Db& db, const Clock& clock, IdSo
   std::optional<store::Template> t = custom ? custom : builtin_template(effect.target);
   if (!t)
     return make_error(Errc::not_found, "the client has no template named '" + effect.target + "'");
-  SK_ASSIGN(auto record, store::find_client(db, client));
   std::vector<std::pair<std::string, std::string>> values{
       {"sender_name", item.from_name.empty() ? std::string("there") : item.from_name},
       {"client_name", record.name},

@@ -58,11 +58,11 @@ Result<void> discard_outgoing(store::Db& db, const Clock& clock, const ClientId&
 // Carries out a planned `reply` effect: the client's template (or the built-in one of that
 // name) becomes an automatic reply queued to send, unless RFC 3834 says no (lists, bounces,
 // automatic mail, no-reply senders, the client's own address, a sender answered
-// automatically within `period` seconds). Safe to repeat: the effect id makes it one reply.
+// automatically within the client's auto_reply_period_hours). Safe to repeat: the effect id
+// makes it one reply.
 Result<std::string> plan_automatic_reply(store::Db& db, const Clock& clock, IdSource& ids,
                                          const ClientId& client, const store::EffectRecord& effect,
-                                         const store::StoredItem& item,
-                                         Timestamp period = 7 * 86400);
+                                         const store::StoredItem& item);
 
 // The built-in texts for templates a client has not written (decline, acknowledge).
 std::optional<store::Template> builtin_template(const std::string& name);

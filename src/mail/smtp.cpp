@@ -112,23 +112,11 @@ std::string step_of(std::string_view curl_message) {
 
 }  // namespace
 
-Result<void> smtp_submit(const SmtpConfig& config, const Envelope& envelope,
-                         const std::string& message_bytes,
-                         const std::function<bool()>& before_end) {
-  if (config.host.empty()) return make_error(Errc::invalid_input, "no SMTP server host is set");
-  if (config.port <= 0 || config.port > 65535)
-    return make_error(Errc::invalid_input,
-                      "the SMTP port " + std::to_string(config.port) + " is not a port number");
-  if (!envelope.from.empty() && !valid_address(envelope.from))
-    return make_error(Errc::invalid_input,
-                      "the sender address '" + envelope.from + "' is not a valid mail address");
-  if (envelope.to.empty()) return make_error(Errc::invalid_input, "the message has no recipient");
-  for (const auto& r : envelope.to) {
-    if (!valid_address(r))
-      return make_error(Errc::invalid_input,
-                        "the recipient address '" + r + "' is not a valid mail address");
-  }
-  if (message_bytes.empty()) return make_error(Errc::invalid_input, "the message is empty");
+namespace {
+
+Result<void> transact(const SmtpConfig& config, const Envelope& envelope,
+                      const std::string& message_bytes, const std::function<bool()>& before_end,
+                      bool check_only) {
   const bool credentials = !config.password.empty() || !config.oauth2_token.empty();
   if (credentials && config.security == SmtpSecurity::none && !is_loopback(config.host))
     return make_error(Errc::invalid_input, "refusing to send the SMTP password to " + config.host +
@@ -176,12 +164,17 @@ Result<void> smtp_submit(const SmtpConfig& config, const Envelope& envelope,
   } else if (!config.password.empty()) {
     curl_easy_setopt(h, CURLOPT_PASSWORD, config.password.c_str());
   }
-  curl_easy_setopt(h, CURLOPT_MAIL_FROM, from.c_str());
-  curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt.get());
-  curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(h, CURLOPT_READFUNCTION, read_body);
-  curl_easy_setopt(h, CURLOPT_READDATA, &upload);
-  curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message_bytes.size()));
+  if (check_only) {
+    // Greeting, EHLO, STARTTLS and login are curl's connect phase: it stops right there.
+    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+  } else {
+    curl_easy_setopt(h, CURLOPT_MAIL_FROM, from.c_str());
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt.get());
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_body);
+    curl_easy_setopt(h, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message_bytes.size()));
+  }
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect_reply);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &replies);
   // A limit per answer rather than for the whole transfer: a large attachment on a slow line
@@ -245,6 +238,36 @@ Result<void> smtp_submit(const SmtpConfig& config, const Envelope& envelope,
       return make_error(Errc::io, "sending through the SMTP server " + where + " failed: " +
                                       detail + (reply.code ? " (" + reply.text + ")" : ""));
   }
+}
+
+}  // namespace
+
+Result<void> smtp_submit(const SmtpConfig& config, const Envelope& envelope,
+                         const std::string& message_bytes,
+                         const std::function<bool()>& before_end) {
+  if (config.host.empty()) return make_error(Errc::invalid_input, "no SMTP server host is set");
+  if (config.port <= 0 || config.port > 65535)
+    return make_error(Errc::invalid_input,
+                      "the SMTP port " + std::to_string(config.port) + " is not a port number");
+  if (!envelope.from.empty() && !valid_address(envelope.from))
+    return make_error(Errc::invalid_input,
+                      "the sender address '" + envelope.from + "' is not a valid mail address");
+  if (envelope.to.empty()) return make_error(Errc::invalid_input, "the message has no recipient");
+  for (const auto& r : envelope.to) {
+    if (!valid_address(r))
+      return make_error(Errc::invalid_input,
+                        "the recipient address '" + r + "' is not a valid mail address");
+  }
+  if (message_bytes.empty()) return make_error(Errc::invalid_input, "the message is empty");
+  return transact(config, envelope, message_bytes, before_end, false);
+}
+
+Result<void> smtp_check(const SmtpConfig& config) {
+  if (config.host.empty()) return make_error(Errc::invalid_input, "no SMTP server host is set");
+  if (config.port <= 0 || config.port > 65535)
+    return make_error(Errc::invalid_input,
+                      "the SMTP port " + std::to_string(config.port) + " is not a port number");
+  return transact(config, {}, std::string(), {}, true);
 }
 
 }  // namespace sk::mail

@@ -45,4 +45,8 @@ Result<void> smtp_submit(const SmtpConfig& config, const Envelope& envelope,
                          const std::string& message_bytes,
                          const std::function<bool()>& before_end = {});
 
+// Connects, greets, upgrades to TLS and logs in as smtp_submit would, and sends nothing:
+// `sidekick account test` asks this. Errors as for smtp_submit.
+Result<void> smtp_check(const SmtpConfig& config);
+
 }  // namespace sk::mail

@@ -17,10 +17,11 @@ struct Policy {
   std::vector<std::string> client_domains;    // mail from these is the client's team
   bool screener = true;                       // first-time senders wait for the VA
   std::array<Delegation, kCategoryCount> delegation = default_delegation();
-  std::vector<Rule> rules;       // in order; the first that sets a disposition decides it
-  double spam_threshold = -1;    // < 0: the model's own
-  int utc_offset_minutes = 0;    // the client's zone, for time conditions in rules
-  double low_confidence = 0.45;  // below this a VA looks
+  std::vector<Rule> rules;            // in order; the first that sets a disposition decides it
+  double spam_threshold = -1;         // < 0: the model's own
+  int utc_offset_minutes = 0;         // the client's zone, for time conditions in rules
+  double low_confidence = 0.45;       // below this a VA looks
+  int auto_reply_period_hours = 168;  // one automatic reply per sender per period (0: no limit)
 
   static std::array<Delegation, kCategoryCount> default_delegation();
 };
