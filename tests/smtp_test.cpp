@@ -741,5 +741,36 @@ TEST(SmtpLive, CheckLogsInWithoutSendingAndRefusesAWrongPassword) {
   EXPECT_EQ(server.messages("bob").size(), before);
 }
 
+TEST(SmtpLive, TheEndOfDataHookRunsOnceAndCanAbandonTheMessage) {
+  auto& server = test::MailServer::shared();
+  const auto alice = server.user("alice");
+  const auto bob = server.user("bob");
+  const std::string tag = std::to_string(::getpid());
+  auto message = [&](const std::string& id) {
+    return "From: " + alice.address + "\r\nTo: " + bob.address + "\r\nSubject: hook\r\n" +
+           "Message-ID: <" + id + "-" + tag + "@sidekick.test>\r\n\r\nbody\r\n";
+  };
+  int calls = 0;
+  auto sent = mail::smtp_submit(postfix_as("alice"), {alice.address, {bob.address}},
+                                message("kept"), [&] { return ++calls > 0; });
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ(calls, 1);
+  auto abandoned = mail::smtp_submit(postfix_as("alice"), {alice.address, {bob.address}},
+                                     message("dropped"), [] { return false; });
+  ASSERT_FALSE(abandoned.ok());
+  EXPECT_EQ(abandoned.error().code, Errc::io);
+  std::string found;
+  for (auto deadline = std::chrono::steady_clock::now() + 20s;
+       found.empty() && std::chrono::steady_clock::now() < deadline;) {
+    for (const auto& m : server.messages("bob"))
+      if (m.find("<kept-" + tag + "@sidekick.test>") != std::string::npos) found = m;
+    if (found.empty()) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_FALSE(found.empty()) << server.logs();
+  std::this_thread::sleep_for(300ms);
+  for (const auto& m : server.messages("bob"))
+    EXPECT_EQ(m.find("<dropped-" + tag + "@sidekick.test>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sk

@@ -173,7 +173,8 @@ Result<void> transact(const SmtpConfig& config, const Envelope& envelope,
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, read_body);
     curl_easy_setopt(h, CURLOPT_READDATA, &upload);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message_bytes.size()));
+    // No size is given on purpose: with one, curl stops reading at the last byte and never
+    // asks again, so the end of the message (where before_end runs) would go unnoticed.
   }
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect_reply);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &replies);
