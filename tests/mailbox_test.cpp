@@ -2,6 +2,7 @@
 // client's own mailbox; a correction moves it back; nothing is taken in or decided twice.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -282,6 +283,25 @@ TEST_F(MailboxTest, MessagesTheClientMovesAreCorrections) {
   int by_client = 0;
   for (const auto& e : *audit) by_client += e.actor == "client" && e.action == "corrected";
   EXPECT_EQ(by_client, 2);
+}
+
+TEST_F(MailboxTest, AWatcherOnIdleFilesNewMailWithinSeconds) {
+  engine::MailboxWatcher watcher(*engine, *db, clock, account, server.user(user).password);
+  ASSERT_TRUE(watcher.poll_once().ok());
+  std::atomic<bool> stop{false};
+  std::thread watching([&] { watcher.run(stop, 60); });
+  auto mua = mail::ImapSession::connect(engine::imap_config(account, server.user(user).password));
+  ASSERT_TRUE(mua.ok());
+  ASSERT_TRUE(
+      (*mua)->append("INBOX", message("someone@new.example", "Are you there?", "idle-1"), {}).ok());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server.messages(user, "Sidekick/Screened").empty() &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  stop = true;
+  watching.join();
+  // Noticed long before the 60-second idle period was over, and stopped promptly.
+  EXPECT_EQ(server.messages(user, "Sidekick/Screened").size(), 1u) << server.logs();
 }
 
 TEST_F(MailboxTest, ABadPasswordIsAClearErrorAndNothingIsTakenIn) {

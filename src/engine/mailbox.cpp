@@ -222,8 +222,13 @@ Result<std::size_t> MailboxWatcher::take_in() {
       return store::save_mailbox_state(db_, account_.id, kInbox, {status.uidvalidity, last});
     }));
   }
-  if (uids.empty() && (!state || state->uidvalidity != status.uidvalidity))
+  // Every UID below the UIDNEXT seen before the search was either found by it or is gone, so
+  // the mark may move up to there (mail that came and went must not look new forever).
+  const std::uint32_t considered = status.uidnext > 0 ? status.uidnext - 1 : 0;
+  if (considered > last || (uids.empty() && (!state || state->uidvalidity != status.uidvalidity))) {
+    last = std::max(last, considered);
     SK_TRY(store::save_mailbox_state(db_, account_.id, kInbox, {status.uidvalidity, last}));
+  }
   return taken;
 }
 
@@ -311,8 +316,13 @@ Result<WatchRound> MailboxWatcher::poll_once() {
     round.send_failed = sent.failed;
     SK_ASSIGN(round.corrections, notice_client_moves());
     round.corrections += std::exchange(corrections_, 0);
-    // Watching continues on INBOX, whatever the effects and sends selected.
-    SK_TRY(session_->select(kInbox));
+    // Watching continues on INBOX, whatever the effects, sends and checks selected. Mail
+    // that arrived during the round is already counted in this selection, so IDLE would not
+    // report it: the next round must start at once.
+    SK_ASSIGN(auto inbox, session_->select(kInbox));
+    SK_ASSIGN(auto state, store::mailbox_state(db_, account_.id, kInbox));
+    more_waiting_ =
+        state && inbox.uidvalidity == state->uidvalidity && inbox.uidnext > state->last_uid + 1;
     return ok();
   };
   auto r = attempt();
@@ -324,17 +334,27 @@ Result<WatchRound> MailboxWatcher::poll_once() {
 }
 
 void MailboxWatcher::run(const std::atomic<bool>& stop, int idle_seconds) {
+  // Waits are cut into short slices so that `stop` is noticed within about two seconds.
+  constexpr int kSlice = 2;
   int backoff = 1;
   while (!stop) {
     auto round = poll_once();
     if (!round.ok()) {
-      std::this_thread::sleep_for(std::chrono::seconds(backoff));
+      for (int waited = 0; waited < backoff && !stop; ++waited)
+        std::this_thread::sleep_for(std::chrono::seconds(1));
       backoff = std::min(backoff * 2, 300);
       continue;
     }
     backoff = 1;
-    auto changed = session_->wait_for_change(std::min(idle_seconds, 60));
-    if (!changed.ok()) session_.reset();
+    if (more_waiting_) continue;
+    for (int waited = 0; waited < std::max(idle_seconds, 1) && !stop; waited += kSlice) {
+      auto changed = session_->wait_for_change(kSlice);
+      if (!changed.ok()) {
+        session_.reset();
+        break;
+      }
+      if (*changed) break;
+    }
   }
 }
 

@@ -95,6 +95,7 @@ class MailboxWatcher {
   std::string secret_;
   std::unique_ptr<mail::ImapSession> session_;
   std::size_t corrections_ = 0;  // found while taking in, reported with the round
+  bool more_waiting_ = false;    // INBOX got mail while the last round was busy
 };
 
 }  // namespace sk::engine
