@@ -117,10 +117,6 @@ int latency(test::MailServer& server, const fs::path& work, int n) {
       std::cerr << "APPEND: " << appended.error().message << "\n";
       return 1;
     }
-    if (i == 0) {
-      auto st = (*sender)->select("INBOX");
-      std::cerr << "uid " << *appended << " exists " << (st.ok() ? st->exists : 999) << "\n";
-    }
     while (files_in(screened) < static_cast<std::size_t>(i + 1)) {
       if (ms_since(t0) > 30000) {
         std::cerr << "message " << i << " was not filed within 30 s\n";
@@ -154,8 +150,9 @@ void fill_inbox(test::MailServer& server, const std::string& corpus, int n) {
     for (const auto& e : fs::directory_iterator(fs::path(corpus) / group))
       if (e.path().extension() == ".txt") sources.push_back(e.path());
   std::sort(sources.begin(), sources.end());
-  const fs::path cur = fs::path(server.dir()) / "mail" / "carol" / "cur";
-  fs::create_directories(cur);
+  const fs::path box = fs::path(server.dir()) / "mail" / "carol";
+  const fs::path cur = box / "cur";
+  for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(box / sub);
   struct passwd* mail_user = ::getpwnam("mail");
   for (int i = 0; i < n; ++i) {
     std::string body = read_file(sources[static_cast<std::size_t>(i) % sources.size()]);
@@ -164,8 +161,8 @@ void fill_inbox(test::MailServer& server, const std::string& corpus, int n) {
     if (mail_user) (void)::chown(file.c_str(), mail_user->pw_uid, mail_user->pw_gid);
   }
   if (mail_user) {
-    for (const auto& e :
-         fs::recursive_directory_iterator(fs::path(server.dir()) / "mail" / "carol"))
+    (void)::chown(box.c_str(), mail_user->pw_uid, mail_user->pw_gid);
+    for (const auto& e : fs::recursive_directory_iterator(box))
       (void)::chown(e.path().c_str(), mail_user->pw_uid, mail_user->pw_gid);
   }
 }
@@ -175,8 +172,11 @@ double run_mbsync(test::MailServer& server, const fs::path& work, int round) {
   fs::remove_all(local);
   fs::create_directories(local);
   const fs::path conf = work / "mbsyncrc";
-  std::ofstream(conf) << "IMAPAccount bench\nHost 127.0.0.1\nPort " << server.imap_port()
-                      << "\nUser carol\nPass " << server.user("carol").password
+  // FSync off: mbsync would otherwise fsync every message it stores, and Sidekick's fetch
+  // stores nothing; the comparison is about talking to the server.
+  std::ofstream(conf) << "FSync no\n\nIMAPAccount bench\nHost 127.0.0.1\nPort "
+                      << server.imap_port() << "\nUser carol\nPass "
+                      << server.user("carol").password
                       << "\nSSLType None\nAuthMechs LOGIN\n\n"
                          "IMAPStore remote\nAccount bench\n\n"
                          "MaildirStore local\nPath "
@@ -203,10 +203,14 @@ double sidekick_fetch(test::MailServer& server, const store::AccountRecord& acco
   auto t0 = Wall::now();
   auto session =
       mail::ImapSession::connect(engine::imap_config(account, server.user("carol").password));
-  if (!session.ok()) return -1;
-  if (!(*session)->select("INBOX").ok()) return -1;
+  auto fail = [](const Error& e) {
+    std::cerr << "sidekick fetch: " << e.message << "\n";
+    return -1.0;
+  };
+  if (!session.ok()) return fail(session.error());
+  if (auto st = (*session)->select("INBOX"); !st.ok()) return fail(st.error());
   auto uids = (*session)->uids_since(std::time(nullptr) - 30 * 86400);
-  if (!uids.ok()) return -1;
+  if (!uids.ok()) return fail(uids.error());
   std::size_t got = 0;
   *bytes = 0;
   for (std::size_t start = 0; start < uids->size(); start += 100) {
@@ -214,7 +218,7 @@ double sidekick_fetch(test::MailServer& server, const store::AccountRecord& acco
         uids->begin() + static_cast<std::ptrdiff_t>(start),
         uids->begin() + static_cast<std::ptrdiff_t>(std::min(uids->size(), start + 100)));
     auto messages = (*session)->fetch(batch);
-    if (!messages.ok()) return -1;
+    if (!messages.ok()) return fail(messages.error());
     got += messages->size();
     for (const auto& m : *messages) *bytes += m.bytes.size();
   }
@@ -231,7 +235,14 @@ int first_pass(test::MailServer& server, const fs::path& work, const std::string
     // Dovecot builds its index on the first look; neither side should pay for that alone.
     auto warm =
         mail::ImapSession::connect(engine::imap_config(s.account, server.user("carol").password));
-    if (!warm.ok() || !(*warm)->select("INBOX").ok()) return 1;
+    if (!warm.ok()) {
+      std::cerr << "connect: " << warm.error().message << "\n";
+      return 1;
+    }
+    if (auto st = (*warm)->select("INBOX"); !st.ok()) {
+      std::cerr << "select: " << st.error().message << "\n" << server.logs();
+      return 1;
+    }
   }
   double best_mbsync = 1e18, best_fetch = 1e18;
   std::size_t bytes = 0;
@@ -252,7 +263,7 @@ int first_pass(test::MailServer& server, const fs::path& work, const std::string
   auto round = watcher.poll_once();
   double ms = ms_since(t0);
   if (!round.ok()) {
-    std::cerr << "first pass: " << round.error().message << "\n";
+    std::cerr << "first pass: " << round.error().message << "\n" << server.logs();
     return 1;
   }
   std::printf(

@@ -119,11 +119,10 @@ Result<std::string> ImapExecutor::execute(const store::EffectRecord& effect,
   if (effect.kind != EffectKind::move_to_folder && effect.kind != EffectKind::flag &&
       effect.kind != EffectKind::label)
     return std::string("nothing to do in the mailbox");
-  SK_TRY(session_.select(where.folder));
+  SK_TRY(session_.ensure_selected(where.folder));
   bool present = false;
   if (where.uid != 0) {
-    SK_ASSIGN(auto uids, session_.uids_from(where.uid));
-    present = std::find(uids.begin(), uids.end(), where.uid) != uids.end();
+    SK_ASSIGN(present, session_.has_uid(where.uid));
   }
   if (!present) return "no longer in " + where.folder + ": left where the client filed it";
 

@@ -607,6 +607,23 @@ struct ImapSession::Impl {
     return uids;
   }
 
+  Result<void> ensure_selected(const std::string& folder) {
+    if (!selected.empty() && selected == folder && imap->imap_state == MAILIMAP_STATE_SELECTED)
+      return ok();
+    SK_TRY(select(folder));
+    return ok();
+  }
+
+  Result<bool> has_uid(std::uint32_t uid) {
+    SK_TRY(need_selected());
+    mailimap_set* set = mailimap_set_new_single(uid);
+    if (!set) return make_error(Errc::internal, "out of memory");
+    mailimap_search_key* key = mailimap_search_key_new_uid(set);
+    if (!key) mailimap_set_free(set);
+    SK_ASSIGN(auto uids, uid_search(key));
+    return std::find(uids.begin(), uids.end(), uid) != uids.end();
+  }
+
   Result<std::vector<std::uint32_t>> uids_with_header(const std::string& name,
                                                       const std::string& value) {
     SK_TRY(need_selected());
@@ -1011,6 +1028,12 @@ Result<MailboxStatus> ImapSession::select(const std::string& folder) {
 }
 Result<std::vector<std::uint32_t>> ImapSession::uids_since(std::int64_t unix_time) {
   return guarded([&] { return impl_->uids_since(unix_time); });
+}
+Result<void> ImapSession::ensure_selected(const std::string& folder) {
+  return guarded([&] { return impl_->ensure_selected(folder); });
+}
+Result<bool> ImapSession::has_uid(std::uint32_t uid) {
+  return guarded([&] { return impl_->has_uid(uid); });
 }
 Result<std::vector<std::uint32_t>> ImapSession::uids_with_header(const std::string& name,
                                                                  const std::string& value) {

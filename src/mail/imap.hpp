@@ -45,6 +45,11 @@ class ImapSession {
 
   Result<std::vector<std::string>> capabilities();
   Result<MailboxStatus> select(const std::string& folder);
+  // Selects the folder unless it is the one selected already (a SELECT of a large mailbox
+  // costs the server a resync; one per effect adds up).
+  Result<void> ensure_selected(const std::string& folder);
+  // Whether a message with this UID is in the selected folder (UID SEARCH UID n).
+  Result<bool> has_uid(std::uint32_t uid);
 
   // In the selected folder, in ascending order.
   Result<std::vector<std::uint32_t>> uids_since(std::int64_t unix_time);  // SEARCH SINCE (a date)
