@@ -46,33 +46,36 @@ mail::ImapSecurity security_from(const std::string& s) {
 
 }  // namespace
 
-mail::ImapConfig imap_config(const store::AccountRecord& a, const std::string& secret) {
-  mail::ImapConfig c;
-  c.host = a.imap_host;
-  c.port = a.imap_port;
-  c.security = security_from(a.imap_security);
+namespace {
+
+// The login part is the same for IMAP and SMTP: the account's user, its password or token,
+// and whether certificates are checked.
+template <class Config>
+Config login_config(const store::AccountRecord& a, const std::string& secret) {
+  Config c;
   c.user = a.username;
-  if (a.secret_kind == "xoauth2")
-    c.oauth2_token = secret;
-  else
-    c.password = secret;
+  (a.secret_kind == "xoauth2" ? c.oauth2_token : c.password) = secret;
   c.verify_certificate = a.verify_certificate;
   return c;
 }
 
+}  // namespace
+
+mail::ImapConfig imap_config(const store::AccountRecord& a, const std::string& secret) {
+  auto c = login_config<mail::ImapConfig>(a, secret);
+  c.host = a.imap_host;
+  c.port = a.imap_port;
+  c.security = security_from(a.imap_security);
+  return c;
+}
+
 mail::SmtpConfig smtp_config(const store::AccountRecord& a, const std::string& secret) {
-  mail::SmtpConfig c;
+  auto c = login_config<mail::SmtpConfig>(a, secret);
   c.host = a.smtp_host;
   c.port = a.smtp_port;
   c.security = a.smtp_security == "none"       ? mail::SmtpSecurity::none
                : a.smtp_security == "starttls" ? mail::SmtpSecurity::starttls
                                                : mail::SmtpSecurity::tls;
-  c.user = a.username;
-  if (a.secret_kind == "xoauth2")
-    c.oauth2_token = secret;
-  else
-    c.password = secret;
-  c.verify_certificate = a.verify_certificate;
   return c;
 }
 
