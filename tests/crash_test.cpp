@@ -34,7 +34,7 @@ constexpr int kMessages = 300;
 
 // `sidekick --home HOME serve` as a child process.
 pid_t start_serve(const std::string& home, const std::string& log) {
-  std::vector<std::string> args{SK_SIDEKICK_BIN, "--home", home, "serve"};
+  std::vector<std::string> args{SK_SIDEKICK_BIN, "--home", home, "serve", "--no-console"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

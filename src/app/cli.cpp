@@ -26,6 +26,10 @@
 #include "store/accounts.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
+#include "store/users.hpp"
+#include "web/auth.hpp"
+#include "web/console.hpp"
+#include "web/server.hpp"
 
 namespace sk::app {
 namespace {
@@ -175,13 +179,43 @@ Result<void> print_decisions(const Context& ctx, store::Db& db, const ClientId& 
 
 std::atomic<bool> g_stop{false};  // set by SIGINT/SIGTERM; signals leave no other way in
 
+struct ServeOptions {
+  bool once = false;
+  bool console = true;
+  std::string listen = "127.0.0.1";
+  int port = 8080;
+  bool secure_cookies = false;
+};
+
 // One watcher thread per account, each with its own database connection (SQLite
-// connections are not shared between threads).
-Result<void> serve(const Context& ctx, Session& s, bool once) {
+// connections are not shared between threads), and the web console on its own threads.
+Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
+  const bool once = so.once;
   SK_ASSIGN(auto accounts, store::all_accounts(*s.db));
-  if (accounts.empty())
+  if (accounts.empty() && (once || !so.console))
     return make_error(Errc::not_found, "no mail accounts: add one with `sidekick account add`");
   SK_ASSIGN(auto key, open_secret_key(s.home));
+  std::unique_ptr<web::Console> console;
+  std::unique_ptr<web::Server> server;
+  if (!once && so.console) {
+    if (so.port < 0 || so.port > 65535)
+      return make_error(Errc::invalid_input, "--port must be 0-65535");
+    web::ConsoleOptions co;
+    co.auth.secure_cookies = so.secure_cookies;
+    std::string path = s.home.database();
+    console = std::make_unique<web::Console>([path] { return store::open_sqlite(path); }, ctx.clock,
+                                             s.engine->model(), co);
+    web::ServerOptions wo;
+    wo.address = so.listen;
+    wo.port = static_cast<std::uint16_t>(so.port);
+    auto* c = console.get();
+    SK_ASSIGN(server, web::Server::start(wo, [c](const web::Request& r) { return c->handle(r); }));
+    console->set_stopping(&server->stopping());
+    ctx.out << "console: http://"
+            << (so.listen.find(':') != std::string::npos ? "[" + so.listen + "]" : so.listen) << ":"
+            << server->port() << "/\n"
+            << std::flush;
+  }
   std::signal(SIGINT, [](int) { g_stop = true; });
   std::signal(SIGTERM, [](int) { g_stop = true; });
   std::vector<std::thread> threads;
@@ -215,6 +249,39 @@ Result<void> serve(const Context& ctx, Session& s, bool once) {
       ctx.out << "watching " << accounts.size() << " mailboxes; Ctrl-C stops\n" << std::flush;
   }
   for (auto& t : threads) t.join();
+  if (server) {
+    while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    server->stop();
+  }
+  return ok();
+}
+
+// The demo's people: a VA assigned to the demo client and the client's own user. Their
+// passwords are new on every run and shown only here.
+Result<void> demo_users(const Context& ctx, Session& s, const store::ClientRecord& client) {
+  struct Who {
+    const char* name;
+    store::Role role;
+  };
+  ctx.out << "\nsign in as:\n";
+  for (const Who& w : {Who{"demo-va", store::Role::va}, Who{"demo-client", store::Role::client},
+                       Who{"demo-admin", store::Role::admin}}) {
+    std::string password = random_token().substr(0, 16);
+    SK_ASSIGN(auto hash, hash_password(password));
+    auto existing = store::find_user(*s.db, w.name);
+    std::string id;
+    if (existing.ok()) {
+      SK_TRY(store::set_password_hash(*s.db, existing->id, hash));
+      id = existing->id;
+    } else {
+      SK_ASSIGN(auto u, store::create_user(*s.db, *s.ids, ctx.clock, w.name, w.role,
+                                           w.role == store::Role::client ? client.id : "", hash));
+      id = u.id;
+    }
+    if (w.role == store::Role::va) SK_TRY(store::assign(*s.db, id, client.id));
+    ctx.out << "  " << cell(w.name, 12) << " password " << password << "  ("
+            << store::to_string(w.role) << ")\n";
+  }
   return ok();
 }
 
@@ -366,9 +433,46 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   account_test->add_option("--client", client, "client")->required();
   account_test->add_option("account", account_name, "account id or address")->required();
 
-  auto* serve_cmd = app.add_subcommand("serve", "watch every account's mailbox until stopped");
-  bool serve_once = false;
-  serve_cmd->add_flag("--once", serve_once, "one round over every account, then exit");
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "the web console, and a watcher on every account's mailbox, until stopped");
+  ServeOptions serve_opts;
+  bool serve_demo = false, no_console = false;
+  serve_cmd->add_flag("--once", serve_opts.once,
+                      "one round over every account, then exit (no console)");
+  serve_cmd->add_option("--listen", serve_opts.listen, "address to listen on (default 127.0.0.1)");
+  serve_cmd->add_option("--port", serve_opts.port, "port (default 8080; 0 picks a free one)");
+  serve_cmd->add_flag("--secure-cookies", serve_opts.secure_cookies,
+                      "mark cookies Secure (the console is reached over TLS, e.g. via a proxy)");
+  serve_cmd->add_flag("--no-console", no_console, "only watch mailboxes");
+  serve_cmd->add_flag("--demo", serve_demo,
+                      "first set up the demo client (sample mail, triaged) and demo users");
+  serve_cmd->add_option("--corpus", corpus, "with --demo: the SpamAssassin corpus folder");
+  serve_cmd->add_option("--shared-data", shared, "with --demo: ../shared/data");
+  serve_cmd->add_option("--sample", sample, "with --demo: messages to import");
+
+  auto* user_cmd = app.add_subcommand("user", "console users: admins, VAs, client users");
+  user_cmd->require_subcommand(1);
+  auto* user_add = user_cmd->add_subcommand("add", "add a user; prints a new password once");
+  std::string user_name, role_name, password_file;
+  user_add->add_option("name", user_name, "sign-in name")->required();
+  user_add->add_option("--role", role_name, "admin, va or client")
+      ->required()
+      ->check(CLI::IsMember({"admin", "va", "client"}));
+  user_add->add_option("--client", client, "the client a client user belongs to");
+  user_add->add_option("--password-file", password_file,
+                       "file holding the password ('-': standard input); default: a new one");
+  auto* user_assign = user_cmd->add_subcommand("assign", "let a VA work for a client");
+  bool unassign = false;
+  user_assign->add_option("name", user_name, "the VA")->required();
+  user_assign->add_option("--client", client, "client")->required();
+  user_assign->add_flag("--remove", unassign, "take the client away instead");
+  auto* user_list = user_cmd->add_subcommand("list", "list users and their clients");
+  auto* token_cmd = app.add_subcommand("token", "API tokens for integrations");
+  token_cmd->require_subcommand(1);
+  auto* token_create = token_cmd->add_subcommand("create", "a new bearer token, printed once");
+  std::string token_label;
+  token_create->add_option("--user", user_name, "whose rights the token has")->required();
+  token_create->add_option("--name", token_label, "what it is for");
 
   auto* demo_cmd = app.add_subcommand("demo", "a demo client with a corpus sample, triaged");
   demo_cmd->add_option("--corpus", corpus, "the SpamAssassin corpus folder")->required();
@@ -456,8 +560,98 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return ok();
     }
     if (serve_cmd->parsed()) {
+      serve_opts.console = !no_console;
+      if (serve_demo) {
+        if (corpus.empty())
+          return make_error(Errc::invalid_input,
+                            "--demo needs --corpus DIR (the SpamAssassin corpus)");
+        if (!s.model_loaded) {
+          out << "no spam model yet: training one on the corpus's standard split\n" << std::flush;
+          SK_ASSIGN(auto split, engine::spamassassin_training_split(corpus));
+          SK_ASSIGN(auto model, engine::train_spam_model({split.ham, split.spam}, nullptr));
+          SK_TRY(write_file_atomically(s.home.spam_model(), model.serialize()));
+          s.engine = std::make_unique<engine::Engine>(db, clock, *s.ids, std::move(model));
+          s.model_loaded = true;
+        }
+        SK_TRY(
+            run_demo(*s.engine, db, *s.ids, clock, s.home, {corpus, shared, sample, ctx.by}, out));
+        SK_ASSIGN(auto demo, store::find_client(db, "demo"));
+        SK_TRY(demo_users(ctx, s, demo));
+      }
       warn_no_model();
-      return serve(ctx, s, serve_once);
+      return serve(ctx, s, serve_opts);
+    }
+    if (user_add->parsed()) {
+      auto role = store::role_from(role_name);
+      std::string client_id;
+      if (!client.empty()) {
+        SK_ASSIGN(auto c, store::find_client(db, client));
+        client_id = c.id;
+      }
+      std::string password;
+      bool generated = false;
+      if (password_file == "-") {
+        std::getline(std::cin, password);
+      } else if (!password_file.empty()) {
+        SK_ASSIGN(password, read_file(password_file));
+      } else {
+        password = random_token().substr(0, 16);
+        generated = true;
+      }
+      while (!password.empty() && (password.back() == '\n' || password.back() == '\r'))
+        password.pop_back();
+      if (password.size() < 8)
+        return make_error(Errc::invalid_input, "the password needs at least 8 characters");
+      SK_ASSIGN(auto hash, hash_password(password));
+      SK_ASSIGN(auto u, store::create_user(db, *s.ids, clock, user_name, *role, client_id, hash));
+      if (!client_id.empty())
+        SK_TRY(store::append_audit(db, client_id, clock.now(), ctx.by, "user added", u.name,
+                                   "role " + role_name));
+      out << "added " << role_name << " " << u.name << " (" << u.id << ")";
+      if (generated) out << "; password: " << password << " (shown once)";
+      out << "\n";
+      return ok();
+    }
+    if (user_assign->parsed()) {
+      SK_ASSIGN(auto u, store::find_user(db, user_name));
+      if (u.role != store::Role::va)
+        return make_error(Errc::invalid_input,
+                          u.name + " is " + std::string(store::to_string(u.role)) +
+                              ": only VAs are assigned (admins see every client; a client user "
+                              "belongs to one)");
+      SK_ASSIGN(auto c, store::find_client(db, client));
+      if (unassign) {
+        SK_TRY(store::unassign(db, u.id, c.id));
+      } else {
+        SK_TRY(store::assign(db, u.id, c.id));
+      }
+      SK_TRY(store::append_audit(db, c.id, clock.now(), ctx.by,
+                                 unassign ? "unassigned" : "assigned", u.name, ""));
+      out << u.name << (unassign ? " no longer works for " : " now works for ") << c.slug << "\n";
+      return ok();
+    }
+    if (user_list->parsed()) {
+      SK_ASSIGN(auto users, store::list_users(db));
+      for (const auto& u : users) {
+        SK_ASSIGN(auto clients, store::clients_of_user(db, u));
+        std::string names;
+        for (const auto& id : clients) {
+          SK_ASSIGN(auto c, store::find_client(db, id));
+          names += (names.empty() ? "" : ", ") + c.slug;
+        }
+        out << cell(u.name, 20) << cell(std::string(store::to_string(u.role)), 8)
+            << (u.role == store::Role::admin ? "all clients" : names) << "\n";
+      }
+      if (users.empty()) out << "no users yet: `sidekick user add NAME --role va`\n";
+      return ok();
+    }
+    if (token_create->parsed()) {
+      SK_ASSIGN(auto u, store::find_user(db, user_name));
+      SK_ASSIGN(auto token, web::create_api_token(db, *s.ids, clock, u, token_label));
+      out << token << "\n";
+      err << "sidekick: a bearer token with " << u.name
+          << "'s rights; it is shown only now (only its hash is kept)\n";
+      return ok();
     }
     if (demo_cmd->parsed()) {
       warn_no_model();

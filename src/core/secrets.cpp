@@ -54,3 +54,38 @@ Result<std::string> SecretKey::open(std::string_view sealed) const {
 }
 
 }  // namespace sk
+
+namespace sk {
+
+Result<std::string> hash_password(std::string_view password) {
+  init_sodium();
+  if (password.empty()) return make_error(Errc::invalid_input, "the password is empty");
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    return make_error(Errc::internal, "out of memory while hashing a password");
+  return std::string(out);
+}
+
+bool verify_password(std::string_view encoded, std::string_view password) {
+  init_sodium();
+  if (encoded.empty() || encoded.size() >= crypto_pwhash_STRBYTES) return false;
+  std::string z(encoded);  // NUL-terminated copy
+  return crypto_pwhash_str_verify(z.c_str(), password.data(), password.size()) == 0;
+}
+
+std::string random_token() {
+  init_sodium();
+  unsigned char bytes[32];
+  randombytes_buf(bytes, sizeof bytes);
+  char out[64];
+  sodium_bin2base64(out, sizeof out, bytes, sizeof bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace sk

@@ -26,3 +26,18 @@ class SecretKey {
 };
 
 }  // namespace sk
+
+namespace sk {
+
+// Passwords: argon2id (libsodium crypto_pwhash_str, interactive limits), the encoded string
+// carries its own salt and parameters.
+Result<std::string> hash_password(std::string_view password);
+bool verify_password(std::string_view encoded, std::string_view password);
+
+// A random token for sessions, CSRF and API access: 32 bytes as 43 URL-safe characters.
+std::string random_token();
+
+// Equal without leaking where two strings differ through timing.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+}  // namespace sk

@@ -194,6 +194,43 @@ Result<Decision> Engine::teach(const ClientId& client, const ItemId& item, Categ
   return d;
 }
 
+Result<Decision> Engine::confirm(const ClientId& client, const ItemId& item,
+                                 const std::string& actor, const std::string& why) {
+  SK_TRY(store::get_item(db_, client, item));  // not_found for another client's item
+  SK_ASSIGN(auto before, store::current_decision(db_, client, item));
+  if (!before) return make_error(Errc::conflict, item + " is not decided yet");
+  Decision d = *before;
+  d.effects.clear();  // what the old decision planned is already planned
+  d.confidence = 1;
+  d.decided_by = actor;
+  d.decided_at = clock_.now();
+  d.reasons.push_back({"confirmed", actor + " confirmed this decision" +
+                                        (why.empty() ? std::string() : ": " + why)});
+  SK_TRY(store::record_decision(db_, ids_, clock_, client, d, actor,
+                                why.empty() ? "confirmed by " + actor : why));
+  return d;
+}
+
+Result<Decision> Engine::let_in(const ClientId& client, const ItemId& item,
+                                const std::string& actor, const std::string& why) {
+  SK_ASSIGN(auto stored, store::get_item(db_, client, item));
+  SK_ASSIGN(auto before, store::current_decision(db_, client, item));
+  if (stored.party.empty())
+    return make_error(Errc::invalid_input, item + " has no sender to let through");
+  Category category = before ? before->category : Category::other;
+  if (category == Category::spam || category == Category::cold_outreach) category = Category::other;
+  Decision d;
+  SK_TRY(db_.transaction([&]() -> Result<void> {
+    SK_TRY(store::set_let_in(db_, client, stored.party, true));
+    SK_TRY(store::append_audit(db_, client, clock_.now(), actor, "let in", stored.item.from_address,
+                               why.empty() ? "let through the screener" : why));
+    SK_ASSIGN(d, teach(client, item, category, Disposition::to_client, actor,
+                       why.empty() ? "let through the screener" : why));
+    return ok();
+  }));
+  return d;
+}
+
 Result<std::string> Engine::explain(const ClientId& client, const ItemId& item) {
   SK_ASSIGN(auto stored, store::get_item(db_, client, item));
   SK_ASSIGN(auto history, store::decision_history(db_, client, item));

@@ -54,6 +54,14 @@ class Engine {
                          std::optional<Disposition> disposition, const std::string& actor,
                          const std::string& why, bool move_message = true);
 
+  // A person looked and agrees: the current decision is recorded again as theirs (so the
+  // item leaves the VA's queue), with no new effects.
+  Result<Decision> confirm(const ClientId& client, const ItemId& item, const std::string& actor,
+                           const std::string& why);
+  // Lets the item's sender through the screener for good and sends this item to the client.
+  Result<Decision> let_in(const ClientId& client, const ItemId& item, const std::string& actor,
+                          const std::string& why);
+
   // The decision history of an item, in words.
   Result<std::string> explain(const ClientId& client, const ItemId& item);
 

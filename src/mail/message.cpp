@@ -1228,4 +1228,53 @@ Item parse_message(std::string_view raw) {
   return item;
 }
 
+namespace {
+// The first text/html part that is not an attachment, depth-first.
+GMimePart* find_html(GMimeObject* obj, int depth) {
+  if (!obj || depth > kMaxDepth) return nullptr;
+  if (GMIME_IS_MULTIPART(obj)) {
+    GMimeMultipart* mp = GMIME_MULTIPART(obj);
+    for (int i = 0, n = g_mime_multipart_get_count(mp); i < n; ++i)
+      if (GMimePart* p = find_html(g_mime_multipart_get_part(mp, i), depth + 1)) return p;
+    return nullptr;
+  }
+  if (GMIME_IS_PART(obj)) {
+    GMimeContentType* ct = g_mime_object_get_content_type(obj);
+    GMimeContentDisposition* d = g_mime_object_get_content_disposition(obj);
+    if (ct && g_mime_content_type_is_type(ct, "text", "html") &&
+        !(d && g_mime_content_disposition_is_attachment(d)))
+      return GMIME_PART(obj);
+  }
+  return nullptr;
+}
+}  // namespace
+
+std::string html_part(std::string_view raw) {
+  ensure_gmime();
+  std::string_view msg = raw;
+  if (msg.substr(0, 5) == "From ") {
+    const std::size_t nl = msg.find('\n');
+    msg = nl == std::string_view::npos ? std::string_view() : msg.substr(nl + 1);
+  }
+  if (msg.empty()) return {};
+  std::unique_ptr<GMimeParserOptions, OptionsFree> options(g_mime_parser_options_new());
+  GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(msg.data(), msg.size()));
+  GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+  g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
+  GPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.get(), options.get()));
+  if (!message) return {};
+  GMimePart* part = find_html(g_mime_message_get_mime_part(message.get()), 0);
+  if (!part) return {};
+  GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
+  if (!wrapper) return {};
+  Decoded decoded = decoded_content(wrapper);
+  std::string_view bytes = decoded.bytes.substr(0, kMaxPartBytes);
+  GMimeContentType* ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+  std::string label =
+      std::string(sv(ct ? g_mime_content_type_get_parameter(ct, "charset") : nullptr));
+  if (trim(label).empty()) label = html_meta_charset(bytes);
+  std::vector<std::string> defects;
+  return to_utf8(bytes, label, "the HTML part", defects);
+}
+
 }  // namespace sk::mail

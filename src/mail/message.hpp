@@ -27,4 +27,8 @@ struct HtmlMarkup {
 // elements become line breaks. With `markup`, also collects link hosts and element names.
 std::string html_to_text(std::string_view html, HtmlMarkup* markup = nullptr);
 
+// The message's HTML body (the first text/html part that is not an attachment) as UTF-8,
+// unsanitized; empty when there is none. For showing the message, after sanitizing.
+std::string html_part(std::string_view raw);
+
 }  // namespace sk::mail

@@ -2,6 +2,7 @@
 
 #include "core/hash.hpp"
 #include "store/repos.hpp"
+#include "store/users.hpp"
 
 namespace sk::store {
 namespace {
@@ -313,6 +314,54 @@ Result<std::vector<LessonRecord>> load_lessons(Db& db, const ClientId& client) {
   for (const auto& r : rows)
     out.push_back({r.str(0), r.str(1), r.str(2), r.str(3), r.str(4), r.str(5), r.i64(6)});
   return out;
+}
+
+}  // namespace sk::store
+
+namespace sk::store {
+namespace {
+std::vector<QueueRow> queue_from(const std::vector<Row>& rows) {
+  std::vector<QueueRow> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows)
+    out.push_back({r.str(0), r.str(1), r.str(2), r.str(3), r.str(4), r.i64(5),
+                   parse_status_from(r.str(6)).value_or(ParseStatus::ok), decision_from(r, 7)});
+  return out;
+}
+constexpr const char* kQueueCols =
+    "SELECT it.client_id, it.id, it.from_address, it.from_name, it.subject, it.received_at, "
+    "it.parse_status, ";
+}  // namespace
+
+Result<std::vector<QueueRow>> queue_rows(Db& db, const ClientId& client, double low_confidence) {
+  SK_ASSIGN(auto rows,
+            db.query(std::string(kQueueCols) + kDecisionCols +
+                         " FROM items it JOIN decisions d ON d.item_id = it.id AND d.current = 1 "
+                         "WHERE it.client_id = ? AND d.decided_by = 'triage' AND "
+                         "(d.disposition IN ('awaiting-va', 'protected') OR "
+                         "(d.disposition = 'screened' AND d.category <> 'spam') OR "
+                         "d.confidence < ?) ORDER BY it.received_at, it.rowid",
+                     {client, low_confidence}));
+  return queue_from(rows);
+}
+
+Result<std::vector<QueueRow>> rows_since(Db& db, const ClientId& client, Timestamp since) {
+  SK_ASSIGN(auto rows, db.query(std::string(kQueueCols) + kDecisionCols +
+                                    " FROM items it JOIN decisions d ON d.item_id = it.id AND "
+                                    "d.current = 1 WHERE it.client_id = ? AND it.received_at >= ? "
+                                    "ORDER BY it.received_at DESC, it.rowid DESC",
+                                {client, since}));
+  return queue_from(rows);
+}
+
+Result<std::int64_t> decision_watermark(Db& db, const std::vector<ClientId>& clients) {
+  std::int64_t best = 0;
+  for (const auto& c : clients) {
+    SK_ASSIGN(auto rows,
+              db.query("SELECT COALESCE(MAX(rowid), 0) FROM decisions WHERE client_id = ?", {c}));
+    if (!rows.empty()) best = std::max(best, rows[0].i64(0));
+  }
+  return best;
 }
 
 }  // namespace sk::store

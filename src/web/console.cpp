@@ -1,0 +1,773 @@
+#include "web/console.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "engine/engine.hpp"
+#include "mail/message.hpp"
+#include "store/repos.hpp"
+#include "web/render.hpp"
+#include "web/sanitize.hpp"
+
+namespace sk::web {
+namespace {
+
+using nlohmann::json;
+
+// Every response carries these; the console has no inline script or style, so the policy
+// can be strict. Message bodies are shown in sandboxed srcdoc iframes, which inherit it.
+constexpr const char* kCsp =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+struct Workspace {
+  std::unique_ptr<store::Db> db;
+  std::unique_ptr<store::DbIds> ids;
+  std::unique_ptr<engine::Engine> engine;
+};
+
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Response json_error(int status, const std::string& message) {
+  return Response::json(status, dump(json{{"error", message}}));
+}
+
+int status_of(const Error& e) {
+  switch (e.code) {
+    case Errc::invalid_input:
+    case Errc::parse:
+      return 400;
+    case Errc::not_found:
+      return 404;
+    case Errc::conflict:
+      return 409;
+    default:
+      return 500;
+  }
+}
+
+Response error_response(const Call& call, const Error& e) {
+  int status = status_of(e);
+  if (call.wants_html())
+    return Response::html(status, "<p class=\"error\">" + html_escape(e.message) + "</p>");
+  return json_error(status, e.message);
+}
+
+// The fields a call sends, from a JSON body or a form.
+std::map<std::string, std::string> fields(const Request& req) {
+  std::map<std::string, std::string> out;
+  if (req.header("content-type").find("application/json") != std::string::npos) {
+    json j = json::parse(req.body, nullptr, false);
+    if (j.is_object())
+      for (auto it = j.begin(); it != j.end(); ++it)
+        if (it.value().is_string()) out[it.key()] = it.value().get<std::string>();
+    return out;
+  }
+  return req.form();
+}
+
+std::string field(const std::map<std::string, std::string>& f, const std::string& k) {
+  auto it = f.find(k);
+  return it == f.end() ? std::string() : it->second;
+}
+
+// Urgency classes of the queue, most urgent first.
+struct Why {
+  int rank;
+  const char* kind;
+  const char* label;
+};
+Why why_waiting(const store::QueueRow& r, double low_confidence) {
+  const auto d = r.decision.disposition;
+  if (d == Disposition::protected_) return {0, "escalation", "escalation: protected-from sender"};
+  if (r.parse_status == ParseStatus::unreadable) return {1, "unreadable", "unreadable message"};
+  if (d == Disposition::awaiting_va) return {2, "awaiting", "needs an answer"};
+  if (r.decision.confidence < low_confidence && d != Disposition::screened)
+    return {3, "low-confidence", "low-confidence decision"};
+  return {4, "screened", "first-time sender, screened"};
+}
+
+std::string pct(double p) {
+  return std::to_string(static_cast<int>(p * 100 + 0.5)) + "%";
+}
+
+json reasons_json(const std::vector<Reason>& rs) {
+  json a = json::array();
+  for (const auto& r : rs) a.push_back({{"code", r.code}, {"text", r.text}});
+  return a;
+}
+
+json decision_json(const Decision& d) {
+  return {{"category", to_string(d.category)},
+          {"category_label", label(d.category)},
+          {"disposition", to_string(d.disposition)},
+          {"disposition_label", label(d.disposition)},
+          {"confidence", d.confidence},
+          {"confidence_pct", pct(d.confidence)},
+          {"spam_score", d.spam_score},
+          {"decided_by", d.decided_by},
+          {"decided_at", format_utc(d.decided_at)},
+          {"reasons", reasons_json(d.reasons)}};
+}
+
+}  // namespace
+
+struct Console::Impl {
+  OpenDb open_db;
+  const Clock& clock;
+  triage::SpamModel model;
+  ConsoleOptions options;
+  Router router;
+  const std::atomic<bool>* stopping = nullptr;
+  std::mutex pool_mutex;
+  std::vector<std::unique_ptr<Workspace>> pool;
+  std::map<ClientId, store::ClientRecord> client_cache;
+  std::mutex client_mutex;
+
+  Impl(OpenDb o, const Clock& c, const triage::SpamModel& m, ConsoleOptions opt)
+      : open_db(std::move(o)), clock(c), model(m), options(opt) {}
+
+  // A workspace for one call; returned to the pool after.
+  struct Lease {
+    Impl* impl;
+    std::unique_ptr<Workspace> ws;
+    Lease(Impl* i, std::unique_ptr<Workspace> w) : impl(i), ws(std::move(w)) {}
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (!ws) return;
+      std::lock_guard lock(impl->pool_mutex);
+      if (impl->pool.size() < impl->options.pool_size) impl->pool.push_back(std::move(ws));
+    }
+  };
+  Result<Lease> lease() {
+    {
+      std::lock_guard lock(pool_mutex);
+      if (!pool.empty()) {
+        auto ws = std::move(pool.back());
+        pool.pop_back();
+        return Lease{this, std::move(ws)};
+      }
+    }
+    auto ws = std::make_unique<Workspace>();
+    SK_ASSIGN(ws->db, open_db());
+    ws->ids = std::make_unique<store::DbIds>(*ws->db);
+    ws->engine = std::make_unique<engine::Engine>(*ws->db, clock, *ws->ids, model);
+    return Lease{this, std::move(ws)};
+  }
+
+  Result<store::ClientRecord> client_record(store::Db& db, const ClientId& id) {
+    {
+      std::lock_guard lock(client_mutex);
+      auto it = client_cache.find(id);
+      if (it != client_cache.end()) return it->second;
+    }
+    SK_ASSIGN(auto c, store::find_client(db, id));
+    if (c.id != id) return make_error(Errc::not_found, "no client '" + id + "'");
+    std::lock_guard lock(client_mutex);
+    client_cache[id] = c;
+    return c;
+  }
+
+  void secure(Response& r, bool authenticated) {
+    r.set("Content-Security-Policy", kCsp);
+    r.set("X-Content-Type-Options", "nosniff");
+    // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form
+    // posts, and the origin check of sign-in and CSRF needs the real one.
+    r.set("Referrer-Policy", "same-origin");
+    r.set("X-Frame-Options", "DENY");
+    r.set("Cross-Origin-Opener-Policy", "same-origin");
+    if (authenticated) r.set("Cache-Control", "no-store");
+  }
+
+  Response handle(const Request& req);
+  void add_routes();
+
+  // --- view models (the API returns them; the pages render them) ---
+  Result<json> page_base(Call& call, const std::string& title);
+  Result<json> queue_json(Call& call);
+  Result<json> item_json(Call& call);
+  Result<json> digest_json(Call& call);
+  Result<json> next_after(Call& call, const ItemId& done);
+  Response action_done(Call& call, const std::string& message, const ItemId& item);
+};
+
+Result<json> Console::Impl::page_base(Call& call, const std::string& title) {
+  json clients = json::array();
+  for (const auto& id : call.access.clients) {
+    SK_ASSIGN(auto c, client_record(call.db, id));
+    clients.push_back({{"id", c.id}, {"slug", c.slug}, {"name", c.name}});
+  }
+  const auto role = call.access.user.role;
+  return json{{"title", title},
+              {"signed_in", true},
+              {"user", call.access.user.name},
+              {"role", store::to_string(role)},
+              {"is_staff", role != store::Role::client},
+              {"is_admin", role == store::Role::admin},
+              {"csrf", call.access.csrf},
+              {"clients", clients}};
+}
+
+Result<json> Console::Impl::queue_json(Call& call) {
+  const double low = triage::Policy{}.low_confidence;
+  struct Entry {
+    Why why;
+    store::QueueRow row;
+  };
+  std::vector<Entry> entries;
+  for (const auto& c : call.access.clients) {
+    SK_ASSIGN(auto rows, store::queue_rows(call.db, c, low));
+    for (auto& r : rows) entries.push_back({why_waiting(r, low), std::move(r)});
+  }
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    if (a.why.rank != b.why.rank) return a.why.rank < b.why.rank;
+    return a.row.received_at < b.row.received_at;
+  });
+  json items = json::array();
+  for (const auto& e : entries) {
+    SK_ASSIGN(auto c, client_record(call.db, e.row.client));
+    items.push_back({{"client", e.row.client},
+                     {"client_name", c.name},
+                     {"client_slug", c.slug},
+                     {"item", e.row.item},
+                     {"from", e.row.from},
+                     {"from_name", e.row.from_name},
+                     {"subject", e.row.subject.empty() ? "(no subject)" : e.row.subject},
+                     {"received_at", format_utc(e.row.received_at)},
+                     {"kind", e.why.kind},
+                     {"why", e.why.label},
+                     {"urgency", e.why.rank},
+                     {"can_let_in", e.why.rank == 4},
+                     {"url", "/c/" + e.row.client + "/items/" + e.row.item},
+                     {"api", "/api/clients/" + e.row.client + "/items/" + e.row.item},
+                     {"decision", decision_json(e.row.decision)}});
+  }
+  return json{{"count", items.size()}, {"items", items}};
+}
+
+Result<json> Console::Impl::item_json(Call& call) {
+  const ClientId& client = call.client();
+  const ItemId& id = call.param("item");
+  SK_ASSIGN(auto stored, store::get_item(call.db, client, id));
+  SK_ASSIGN(auto current, store::current_decision(call.db, client, id));
+  SK_ASSIGN(auto history, store::decision_history(call.db, client, id));
+  SK_ASSIGN(auto c, client_record(call.db, client));
+  const Item& it = stored.item;
+  json j{{"client", client},
+         {"client_name", c.name},
+         {"item", id},
+         {"from", it.from_address},
+         {"from_name", it.from_name},
+         {"subject", it.subject.empty() ? "(no subject)" : it.subject},
+         {"received_at", format_utc(it.received_at)},
+         {"readable", to_string(it.parse_status)},
+         {"defects", it.defects},
+         {"has_defects", !it.defects.empty()},
+         {"text", it.text},
+         {"url", "/c/" + client + "/items/" + id},
+         {"api", "/api/clients/" + client + "/items/" + id}};
+  if (current) j["decision"] = decision_json(*current);
+  json h = json::array();
+  for (const auto& d : history) h.push_back(decision_json(d));
+  j["history"] = h;
+  SK_ASSIGN(auto raw, store::raw_message(call.db, client, id));
+  std::string html = mail::html_part(raw);
+  if (!html.empty()) {
+    SanitizeReport rep;
+    std::string body = sanitize_html(html, &rep);
+    j["html_document"] = message_document(body);
+    j["has_html"] = true;
+    j["blocked_images"] = rep.blocked_images;
+    j["dropped_links"] = rep.dropped_links;
+  } else {
+    j["has_html"] = false;
+  }
+  json cats = json::array();
+  for (int i = 0; i < kCategoryCount; ++i) {
+    auto cat = static_cast<Category>(i);
+    cats.push_back({{"value", to_string(cat)},
+                    {"label", label(cat)},
+                    {"selected", current && current->category == cat}});
+  }
+  j["categories"] = cats;
+  json rels = json::array();
+  for (auto r : {Relationship::unknown, Relationship::vip, Relationship::family, Relationship::team,
+                 Relationship::customer, Relationship::vendor, Relationship::blocked,
+                 Relationship::protected_from})
+    rels.push_back({{"value", to_string(r)}});
+  j["relationships"] = rels;
+  return j;
+}
+
+Result<json> Console::Impl::digest_json(Call& call) {
+  const ClientId& client = call.client();
+  SK_ASSIGN(auto c, client_record(call.db, client));
+  const Timestamp since = clock.now() - 86400;
+  SK_ASSIGN(auto rows, store::rows_since(call.db, client, since));
+  json needs = json::array(), screened = json::array();
+  std::map<Category, int> by_category;
+  int handled = 0, blocked = 0, waiting = 0;
+  for (const auto& r : rows) {
+    const auto d = r.decision.disposition;
+    ++by_category[r.decision.category];
+    json row{{"item", r.item},
+             {"from", r.from},
+             {"from_name", r.from_name},
+             {"subject", r.subject.empty() ? "(no subject)" : r.subject},
+             {"category_label", label(r.decision.category)},
+             {"api", "/api/clients/" + client + "/items/" + r.item}};
+    if (d == Disposition::to_client)
+      needs.push_back(row);
+    else if (d == Disposition::screened && r.decision.category != Category::spam)
+      screened.push_back(row);
+    if (d == Disposition::handled) ++handled;
+    if (d == Disposition::blocked || d == Disposition::protected_ ||
+        (d == Disposition::screened && r.decision.category == Category::spam))
+      ++blocked;
+    if (d == Disposition::awaiting_va) ++waiting;
+  }
+  json cats = json::array();
+  for (const auto& [cat, n] : by_category)
+    cats.push_back({{"category", to_string(cat)}, {"label", label(cat)}, {"count", n}});
+  return json{{"client", client},     {"client_name", c.name}, {"since", format_utc(since)},
+              {"total", rows.size()}, {"needs_you", needs},    {"needs_you_count", needs.size()},
+              {"handled", handled},   {"kept_away", blocked},  {"with_va", waiting},
+              {"screened", screened}, {"by_category", cats}};
+}
+
+// Where the VA goes after finishing an item: the next one in the queue.
+Result<json> Console::Impl::next_after(Call& call, const ItemId& done) {
+  SK_ASSIGN(auto q, queue_json(call));
+  for (const auto& i : q["items"])
+    if (i["item"] != done) return json{{"next", i["url"]}};
+  return json{{"next", "/queue"}};
+}
+
+Response Console::Impl::action_done(Call& call, const std::string& message, const ItemId& item) {
+  auto next = next_after(call, item);
+  json j{{"ok", true}, {"message", message}, {"item", item}};
+  if (next.ok()) j["next"] = (*next)["next"];
+  Response r = Response::json(200, dump(j));
+  if (!call.request.header("hx-request").empty()) {
+    r = Response::html(200, "<p class=\"done\">" + html_escape(message) + "</p>");
+    // The queue page swaps the row away; an item page moves on to the next item.
+    r.set("HX-Trigger", "queue-changed");
+    if (call.request.header("x-sk-then") == "next" && j.contains("next"))
+      r.set("X-Sk-Next", j["next"].get<std::string>());
+  }
+  return r;
+}
+
+Response Console::Impl::handle(const Request& req) {
+  bool path_known = false;
+  auto m = router.match(req.method, req.path, &path_known);
+  Response res;
+  bool authed = false;
+  [&] {
+    if (!m) {
+      res = path_known ? json_error(405, "method not allowed") : json_error(404, "not found");
+      return;
+    }
+    const Route& route = *m->route;
+    auto lease_r = lease();
+    if (!lease_r.ok()) {
+      res = json_error(503, "store unavailable: " + lease_r.error().message);
+      return;
+    }
+    Workspace& ws = *lease_r->ws;
+    Access access;
+    if (!route.roles.anyone || !req.header("authorization").empty() ||
+        !req.cookie("sk_session").empty()) {
+      auto a = authenticate(*ws.db, clock, req);
+      if (!a.ok()) {
+        res = json_error(503, a.error().message);
+        return;
+      }
+      access = std::move(*a);
+    }
+    authed = access.signed_in;
+    const bool api = req.path.rfind("/api/", 0) == 0 || req.path == "/events";
+    if (!route.roles.anyone) {
+      if (!access.signed_in) {
+        res = api ? json_error(401, "sign in first (session cookie or Bearer token)")
+                  : Response::redirect("/login");
+        return;
+      }
+      if (!route.roles.allows(access.user.role)) {
+        res = json_error(
+            403, "a " + std::string(store::to_string(access.user.role)) + " may not do this");
+        return;
+      }
+      // Someone else's client is answered as if it did not exist.
+      if (route.takes_client() && !access.may_see(m->param("client"))) {
+        res = json_error(404, "no such client");
+        return;
+      }
+    }
+    if (req.method != "GET" && req.method != "HEAD" && access.signed_in && !csrf_ok(req, access)) {
+      res = json_error(403, "missing or wrong CSRF token");
+      return;
+    }
+    Call call{req, *m, access, *ws.db, *ws.ids, *ws.engine, clock};
+    res = route.handler(call);
+  }();
+  secure(res, authed);
+  return res;
+}
+
+void Console::Impl::add_routes() {
+  auto page = [this](std::string tmpl, std::string title,
+                     std::function<Result<json>(Call&)> build) -> RouteHandler {
+    return [this, tmpl, title, build](Call& call) -> Response {
+      auto data = build(call);
+      if (!data.ok()) return error_response(call, data.error());
+      auto base = page_base(call, title);
+      if (!base.ok()) return error_response(call, base.error());
+      json d = *base;
+      d["page"] = *data;
+      return Response::html(200, render_page(tmpl, d));
+    };
+  };
+  auto api = [](std::function<Result<json>(Call&)> build) -> RouteHandler {
+    return [build](Call& call) -> Response {
+      auto data = build(call);
+      if (!data.ok()) return error_response(call, data.error());
+      return Response::json(200, dump(*data));
+    };
+  };
+  const Roles staff = Roles::staff(), signed_in = Roles::signed_in(), admins = Roles::admins(),
+              anyone = Roles::everyone();
+
+  // --- public ---
+  router.add({"GET", "/static/{name}", anyone,
+              [](Call& call) {
+                std::string name = call.param("name");
+                std::string_view a = asset("static/" + name);
+                if (a.empty()) return json_error(404, "no such file");
+                Response r;
+                r.body = std::string(a);
+                r.set("Content-Type", name.ends_with(".css")  ? "text/css; charset=utf-8"
+                                      : name.ends_with(".js") ? "text/javascript; charset=utf-8"
+                                                              : "application/octet-stream");
+                r.set("Cache-Control", "max-age=3600");
+                return r;
+              },
+              "static files: CSS, the console's script, htmx"});
+  router.add({"GET", "/api/openapi.yaml", anyone,
+              [](Call&) {
+                Response r = Response::text(200, std::string(asset("openapi.yaml")));
+                r.set("Content-Type", "application/yaml");
+                return r;
+              },
+              "this API's OpenAPI description"});
+  router.add({"GET", "/login", anyone,
+              [](Call& call) {
+                json d{{"title", "Sign in"},
+                       {"page",
+                        {{"failed", call.request.query.count("failed") > 0},
+                         {"throttled", call.request.query.count("throttled") > 0}}}};
+                return Response::html(200, render_page("login", d));
+              },
+              "the sign-in page"});
+  router.add({"POST", "/login", anyone,
+              [this](Call& call) {
+                // Browsers say where a form came from; another site's form is refused.
+                std::string origin = call.request.header("origin");
+                std::string host = call.request.header("host");
+                if (!origin.empty() && origin != "http://" + host && origin != "https://" + host)
+                  return json_error(403, "cross-site sign-in refused");
+                auto f = fields(call.request);
+                auto r = login(call.db, clock, options.auth, field(f, "name"), field(f, "password"),
+                               call.request.remote);
+                const bool html =
+                    call.request.header("content-type").find("json") == std::string::npos;
+                if (!r.ok()) return error_response(call, r.error());
+                if (r->throttled)
+                  return html ? Response::redirect("/login?throttled=1")
+                              : json_error(429, "too many failed sign-ins; wait 15 minutes");
+                if (!r->ok)
+                  return html ? Response::redirect("/login?failed=1")
+                              : json_error(401, "wrong name or password");
+                std::string home = r->user.role == store::Role::client
+                                       ? "/c/" + r->user.client + "/digest"
+                                       : "/queue";
+                Response res = html ? Response::redirect(home)
+                                    : Response::json(200, dump(json{{"ok", true}, {"home", home}}));
+                res.set("Set-Cookie", r->cookie);
+                return res;
+              },
+              "sign in with name and password; sets the session cookie"});
+
+  // --- signed in ---
+  router.add({"GET", "/", signed_in,
+              [](Call& call) {
+                if (call.access.user.role == store::Role::client)
+                  return Response::redirect("/c/" + call.access.user.client + "/digest");
+                return Response::redirect("/queue");
+              },
+              "home: the queue, or a client's digest"});
+  router.add({"POST", "/logout", signed_in,
+              [this](Call& call) {
+                auto c = logout(call.db, call.access, options.auth);
+                if (!c.ok()) return error_response(call, c.error());
+                Response r = Response::redirect("/login");
+                r.set("Set-Cookie", *c);
+                return r;
+              },
+              "sign out"});
+  router.add({"GET", "/api/me", signed_in, api([this](Call& call) -> Result<json> {
+                SK_ASSIGN(auto base, page_base(call, ""));
+                base.erase("title");
+                return base;
+              }),
+              "who is signed in, and the clients they may see"});
+  router.add(
+      {"GET", "/events", signed_in,
+       [this](Call& call) {
+         Response r;
+         r.set("Content-Type", "text/event-stream");
+         r.set("Cache-Control", "no-store");
+         std::vector<ClientId> clients = call.access.clients;
+         r.stream = [this, clients](const StreamWriter& write) {
+           if (!write("retry: 2000\n\n")) return;
+           std::int64_t seen = -1;
+           int idle = 0;
+           while (!(stopping && *stopping)) {
+             std::int64_t mark = seen;
+             {
+               auto l = lease();
+               if (l.ok()) {
+                 auto w = store::decision_watermark(*l->ws->db, clients);
+                 if (w.ok()) mark = *w;
+               }
+             }
+             if (mark != seen) {
+               if (!write("event: changed\ndata: {\"watermark\":" + std::to_string(mark) + "}\n\n"))
+                 return;
+               seen = mark;
+               idle = 0;
+             } else if (++idle * options.events_poll_ms >= 15000) {
+               if (!write(": ping\n\n")) return;
+               idle = 0;
+             } else if (!write("")) {
+               return;
+             }
+             std::this_thread::sleep_for(std::chrono::milliseconds(options.events_poll_ms));
+           }
+         };
+         return r;
+       },
+       "server-sent events: `changed` whenever a decision is recorded for a visible client"});
+
+  // --- the VA's queue ---
+  router.add({"GET", "/queue", staff,
+              page("queue", "Queue", [this](Call& c) { return queue_json(c); }),
+              "the VA's queue page"});
+  router.add({"GET", "/queue/rows", staff,
+              [this](Call& call) {
+                auto q = queue_json(call);
+                if (!q.ok()) return error_response(call, q.error());
+                return Response::html(200, render_fragment("queue_rows", json{{"page", *q}}));
+              },
+              "the queue's rows (htmx fragment)"});
+  router.add({"GET", "/api/queue", staff, api([this](Call& c) { return queue_json(c); }),
+              "items waiting for a person across the caller's clients, most urgent first"});
+  router.add({"GET", "/api/clients", signed_in, api([this](Call& call) -> Result<json> {
+                SK_ASSIGN(auto base, page_base(call, ""));
+                return json{{"clients", base["clients"]}};
+              }),
+              "the clients the caller may see"});
+
+  // --- items ---
+  router.add({"GET", "/c/{client}/items/{item}", staff,
+              page("item", "Item", [this](Call& c) { return item_json(c); }), "an item"});
+  router.add({"GET", "/api/clients/{client}/items/{item}", staff,
+              api([this](Call& c) { return item_json(c); }),
+              "an item: message, sanitized HTML, decision and its history"});
+  router.add({"POST", "/api/clients/{client}/items/{item}/confirm", staff,
+              [this](Call& call) {
+                auto f = fields(call.request);
+                auto d = call.engine.confirm(call.client(), call.param("item"), call.actor(),
+                                             field(f, "why"));
+                if (!d.ok()) return error_response(call, d.error());
+                return action_done(call, "confirmed: " + std::string(label(d->disposition)),
+                                   call.param("item"));
+              },
+              "approve the decision as it stands"});
+  router.add({"POST", "/api/clients/{client}/items/{item}/correct", staff,
+              [this](Call& call) {
+                auto f = fields(call.request);
+                auto cat = category_from(field(f, "category"));
+                if (!cat) return json_error(400, "unknown category '" + field(f, "category") + "'");
+                std::optional<Disposition> disp;
+                if (!field(f, "disposition").empty()) {
+                  disp = disposition_from(field(f, "disposition"));
+                  if (!disp)
+                    return json_error(400, "unknown disposition '" + field(f, "disposition") + "'");
+                }
+                auto d = call.engine.teach(call.client(), call.param("item"), *cat, disp,
+                                           call.actor(), field(f, "why"));
+                if (!d.ok()) return error_response(call, d.error());
+                return action_done(call,
+                                   "corrected to " + std::string(label(d->category)) + ", " +
+                                       std::string(label(d->disposition)),
+                                   call.param("item"));
+              },
+              "correct the decision (teaches the engine)"});
+  router.add({"POST", "/api/clients/{client}/items/{item}/let-in", signed_in,
+              [this](Call& call) {
+                auto f = fields(call.request);
+                auto d = call.engine.let_in(call.client(), call.param("item"), call.actor(),
+                                            field(f, "why"));
+                if (!d.ok()) return error_response(call, d.error());
+                return action_done(call, "let through: the sender now reaches the client",
+                                   call.param("item"));
+              },
+              "let the item's sender through the screener"});
+
+  // --- a client's pages ---
+  router.add({"GET", "/c/{client}/digest", signed_in,
+              page("digest", "Digest", [this](Call& c) { return digest_json(c); }),
+              "the client's digest for the last day"});
+  router.add({"GET", "/api/clients/{client}/digest", signed_in,
+              api([this](Call& c) { return digest_json(c); }),
+              "what needs the client, what was handled, counts by category"});
+  auto contacts = [this](Call& call) -> Result<json> {
+    SK_ASSIGN(auto parties, store::list_parties(call.db, call.client()));
+    SK_ASSIGN(auto c, client_record(call.db, call.client()));
+    json a = json::array();
+    for (const auto& p : parties)
+      a.push_back({{"id", p.id},
+                   {"name", p.name},
+                   {"relationship", to_string(p.relationship)},
+                   {"identities", p.identities},
+                   {"let_in", p.let_in}});
+    json rels = json::array();
+    for (auto r : {Relationship::vip, Relationship::family, Relationship::team,
+                   Relationship::customer, Relationship::vendor, Relationship::blocked,
+                   Relationship::protected_from, Relationship::unknown})
+      rels.push_back({{"value", to_string(r)}});
+    return json{{"client", call.client()},
+                {"client_name", c.name},
+                {"parties", a},
+                {"relationships", rels}};
+  };
+  router.add({"GET", "/c/{client}/contacts", staff, page("contacts", "Contacts", contacts),
+              "contacts and relationships"});
+  router.add({"GET", "/api/clients/{client}/parties", staff, api(contacts),
+              "contacts with a relationship"});
+  router.add({"POST", "/api/clients/{client}/parties", staff,
+              [this](Call& call) {
+                auto f = fields(call.request);
+                auto rel = relationship_from(field(f, "relationship"));
+                if (!rel)
+                  return json_error(400, "unknown relationship '" + field(f, "relationship") + "'");
+                std::string address = lower(field(f, "address"));
+                auto p = store::set_relationship(call.db, call.ids, clock, call.client(), address,
+                                                 *rel, field(f, "name"));
+                if (!p.ok()) return error_response(call, p.error());
+                auto a = store::append_audit(
+                    call.db, call.client(), clock.now(), call.actor(), "relationship set",
+                    address + " is " + std::string(to_string(*rel)), field(f, "why"));
+                if (!a.ok()) return error_response(call, a.error());
+                std::string msg = address + " is now " + std::string(to_string(*rel));
+                if (!call.request.header("hx-request").empty()) {
+                  Response r =
+                      Response::html(200, "<p class=\"done\">" + html_escape(msg) + "</p>");
+                  r.set("HX-Trigger", "queue-changed");
+                  return r;
+                }
+                return Response::json(200, dump(json{{"ok", true}, {"message", msg}}));
+              },
+              "set a sender's relationship"});
+  auto audit = [this](Call& call) -> Result<json> {
+    SK_ASSIGN(auto entries, store::list_audit(call.db, call.client(), 200));
+    SK_ASSIGN(auto c, client_record(call.db, call.client()));
+    json a = json::array();
+    for (const auto& e : entries)
+      a.push_back({{"seq", e.seq},
+                   {"at", format_utc(e.at)},
+                   {"actor", e.actor},
+                   {"action", e.action},
+                   {"subject", e.subject},
+                   {"reason", e.reason}});
+    return json{{"client", call.client()}, {"client_name", c.name}, {"entries", a}};
+  };
+  router.add(
+      {"GET", "/c/{client}/audit", signed_in, page("audit", "Audit log", audit), "the audit log"});
+  router.add({"GET", "/api/clients/{client}/audit", signed_in, api(audit),
+              "what was done on the client's behalf, newest first"});
+
+  // --- admin ---
+  auto admin = [](Call& call) -> Result<json> {
+    SK_ASSIGN(auto clients, store::list_clients(call.db));
+    SK_ASSIGN(auto users, store::list_users(call.db));
+    json cs = json::array(), us = json::array();
+    for (const auto& c : clients) {
+      SK_ASSIGN(auto n, store::count_items(call.db, c.id));
+      cs.push_back({{"id", c.id}, {"slug", c.slug}, {"name", c.name}, {"items", n}});
+    }
+    for (const auto& u : users) {
+      SK_ASSIGN(auto mine, store::clients_of_user(call.db, u));
+      us.push_back(
+          {{"id", u.id}, {"name", u.name}, {"role", store::to_string(u.role)}, {"clients", mine}});
+    }
+    return json{{"clients", cs}, {"users", us}};
+  };
+  router.add(
+      {"GET", "/admin", admins, page("admin", "Agency", admin), "clients, users and assignments"});
+  router.add({"GET", "/api/admin", admins, api(admin), "clients, users and assignments"});
+  router.add({"POST", "/api/admin/assignments", admins,
+              [](Call& call) {
+                auto f = fields(call.request);
+                auto u = store::find_user(call.db, field(f, "user"));
+                if (!u.ok()) return error_response(call, u.error());
+                auto c = store::find_client(call.db, field(f, "client"));
+                if (!c.ok()) return error_response(call, c.error());
+                if (u->role != store::Role::va)
+                  return json_error(400, "only VAs are assigned to clients");
+                auto r = field(f, "remove") == "1" ? store::unassign(call.db, u->id, c->id)
+                                                   : store::assign(call.db, u->id, c->id);
+                if (!r.ok()) return error_response(call, r.error());
+                auto a = store::append_audit(call.db, c->id, call.clock.now(), call.actor(),
+                                             field(f, "remove") == "1" ? "unassigned" : "assigned",
+                                             u->name, "");
+                if (!a.ok()) return error_response(call, a.error());
+                if (!call.request.header("hx-request").empty()) {
+                  Response res = Response::html(200, "<p class=\"done\">saved</p>");
+                  res.set("HX-Refresh", "true");
+                  return res;
+                }
+                return Response::json(200, dump(json{{"ok", true}}));
+              },
+              "assign a VA to a client (or remove with remove=1)"});
+}
+
+Console::Console(OpenDb open_db, const Clock& clock, const triage::SpamModel& model,
+                 ConsoleOptions options)
+    : impl_(std::make_unique<Impl>(std::move(open_db), clock, model, options)) {
+  impl_->add_routes();
+}
+
+Console::~Console() = default;
+
+Router& Console::router() {
+  return impl_->router;
+}
+
+Response Console::handle(const Request& req) {
+  return impl_->handle(req);
+}
+
+void Console::set_stopping(const std::atomic<bool>* stopping) {
+  impl_->stopping = stopping;
+}
+
+}  // namespace sk::web

@@ -1,0 +1,43 @@
+#pragma once
+// The console: every route of the web interface (pages, JSON API, server-sent events) on one
+// Router, with authentication, authorization by client and security headers applied around
+// each handler in one place.
+#include <atomic>
+#include <functional>
+#include <memory>
+
+#include "core/clock.hpp"
+#include "store/db.hpp"
+#include "triage/spam_model.hpp"
+#include "web/auth.hpp"
+#include "web/router.hpp"
+
+namespace sk::web {
+
+struct ConsoleOptions {
+  AuthOptions auth;
+  std::size_t pool_size = 8;  // open store connections kept for requests
+  int events_poll_ms = 1000;  // how often an event stream looks for new decisions
+};
+
+class Console {
+ public:
+  using OpenDb = std::function<Result<std::unique_ptr<store::Db>>()>;
+  Console(OpenDb open_db, const Clock& clock, const triage::SpamModel& model,
+          ConsoleOptions options = {});
+  ~Console();
+  Console(const Console&) = delete;
+  Console& operator=(const Console&) = delete;
+
+  // Routes can be added (before serving starts) by other modules, e.g. a public booking page.
+  Router& router();
+  Response handle(const Request& req);
+  // Streams end when this becomes true (the server's stopping flag).
+  void set_stopping(const std::atomic<bool>* stopping);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sk::web

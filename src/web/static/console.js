@@ -1,0 +1,87 @@
+// The console's keyboard and live updates. No inline script anywhere: the CSP allows only
+// files from the console itself.
+(function () {
+  "use strict";
+  const csrf = document.body.dataset.csrf || "";
+  let sel = 0;
+
+  function rows() {
+    return Array.from(document.querySelectorAll("#queue tr.row"));
+  }
+  function mark() {
+    const r = rows();
+    if (!r.length) return;
+    sel = Math.max(0, Math.min(sel, r.length - 1));
+    r.forEach((x, i) => x.classList.toggle("selected", i === sel));
+    r[sel].scrollIntoView({ block: "nearest" });
+    const count = document.getElementById("count");
+    if (count) count.textContent = String(r.length);
+  }
+  async function post(url) {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" },
+      body: "{}",
+    });
+    return res.ok;
+  }
+  function refresh() {
+    document.body.dispatchEvent(new CustomEvent("queue-changed", { bubbles: true }));
+  }
+
+  document.addEventListener("htmx:afterSwap", mark);
+  // After an action on an item page the server names the next item; go there.
+  document.addEventListener("htmx:afterRequest", (e) => {
+    const xhr = e.detail && e.detail.xhr;
+    if (!xhr || !document.getElementById("item")) return;
+    const next = xhr.getResponseHeader("X-Sk-Next");
+    if (next && e.detail.successful) setTimeout(() => { location.href = next; }, 400);
+  });
+
+  document.addEventListener("keydown", async (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target.closest && e.target.closest("input, textarea, select")) {
+      if (e.key === "Escape") e.target.blur();
+      return;
+    }
+    const queue = document.getElementById("queue");
+    const item = document.getElementById("item");
+    if (queue) {
+      const r = rows()[sel];
+      switch (e.key) {
+        case "j": sel++; mark(); break;
+        case "k": sel--; mark(); break;
+        case "o": case "Enter": if (r) location.href = r.dataset.url; break;
+        case "a": if (r && (await post(r.dataset.api + "/confirm"))) refresh(); break;
+        case "l": if (r && (await post(r.dataset.api + "/let-in"))) refresh(); break;
+        case "c": case "e": if (r) location.href = r.dataset.url + "#correct"; break;
+        case "r": refresh(); break;
+        default: return;
+      }
+      e.preventDefault();
+    } else if (item) {
+      switch (e.key) {
+        case "a": document.getElementById("approve").click(); break;
+        case "l": document.getElementById("let-in").click(); break;
+        case "c": case "e": document.getElementById("category").focus(); break;
+        case "u": case "Escape": location.href = "/queue"; break;
+        default: return;
+      }
+      e.preventDefault();
+    }
+  });
+
+  if (document.getElementById("queue") && window.EventSource) {
+    const events = new EventSource("/events");
+    let first = true;
+    events.addEventListener("changed", () => {
+      if (first) { first = false; return; }
+      refresh();
+    });
+  }
+  if (location.hash === "#correct") {
+    const c = document.getElementById("category");
+    if (c) c.focus();
+  }
+  mark();
+})();

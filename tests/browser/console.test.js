@@ -1,0 +1,171 @@
+// Browser tests of the console in Debian's chromium, driven by playwright-core. Started by
+// browser_test.cpp, which runs the server and checks afterwards what this script reports.
+"use strict";
+const { chromium } = require(process.env.SK_PLAYWRIGHT);
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+
+const base = process.env.SK_BASE;
+const out = process.env.SK_ARTIFACTS;
+const world = JSON.parse(process.env.SK_WORLD);
+const report = {};
+
+// Chromium as a test peer: no sandbox (root in CI), no background traffic, a fresh profile.
+async function browserContext() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sk-chromium-"));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1200, height: 900 },
+  });
+  const close = context.close.bind(context);
+  context.close = async () => {
+    await close();
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+  };
+  return context;
+}
+
+// Every console message that says a policy refused something: our own pages must cause none.
+function watchPolicy(page, into) {
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy|Refused to/.test(m.text())) into.push(m.text());
+  });
+}
+
+async function signIn(page, name, password) {
+  await page.goto(base + "/login");
+  await page.fill("#name", name);
+  await page.fill("#password", password);
+  page.on("response", (r) => { if (process.env.SK_DEBUG) console.log("RESP", r.status(), r.url(), JSON.stringify(r.headers())); });
+  page.on("request", (r) => { if (process.env.SK_DEBUG) console.log("REQ", r.method(), r.url(), JSON.stringify(r.headers())); });
+  await Promise.all([page.waitForNavigation(), page.click("#sign-in")]);
+}
+
+async function vaWorksTheQueue() {
+  const context = await browserContext();
+  const page = context.pages()[0] || (await context.newPage());
+  const violations = [];
+  watchPolicy(page, violations);
+  await signIn(page, "va", world.passwords.va);
+  assert.match(page.url(), /\/queue$/);
+  const rows = page.locator("#queue tr.row");
+  await rows.first().waitFor();
+  const ids = await rows.evaluateAll((rs) => rs.map((r) => r.dataset.item));
+  assert.ok(ids.length >= 3, "the queue shows the waiting items: " + ids);
+  assert.ok(!ids.some((i) => world.foreign_items.includes(i)), "no item of another client");
+  await page.screenshot({ path: path.join(out, "va-queue.png"), fullPage: true });
+
+  // j j k: the second row is selected.
+  await page.keyboard.press("j");
+  await page.keyboard.press("j");
+  await page.keyboard.press("k");
+  assert.equal(await page.locator("#queue tr.row.selected").getAttribute("data-item"), ids[1]);
+
+  // a: approve it; the row leaves the queue and the selection moves on.
+  await page.keyboard.press("a");
+  await page.locator(`#queue tr[data-item="${ids[1]}"]`).waitFor({ state: "detached" });
+  report.approved = ids[1];
+  const selected = await page.locator("#queue tr.row.selected").getAttribute("data-item");
+  assert.equal(selected, ids[2]);
+
+  // o: open it; c: correct it, teaching the engine; then on to the next item.
+  await Promise.all([page.waitForNavigation(), page.keyboard.press("o")]);
+  assert.ok(page.url().endsWith("/items/" + selected), page.url());
+  await page.keyboard.press("c");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "category");
+  await page.selectOption("#category", "support");
+  await page.selectOption("#disposition", "to-client");
+  await page.focus("#why");
+  await page.keyboard.type("a customer asking about an order");
+  const before = page.url();
+  await page.keyboard.press("Enter");
+  await page.locator("#result .done").waitFor();
+  assert.match(await page.locator("#result").innerText(), /corrected to support/);
+  await page.screenshot({ path: path.join(out, "va-corrected.png"), fullPage: true });
+  await page.waitForURL((u) => u.toString() !== before, { timeout: 5000 });
+  report.corrected = selected;
+
+  // The hostile message: shown, but nothing in it runs or loads.
+  const response = await page.goto(base + world.hostile_url);
+  const csp = response.headers()["content-security-policy"];
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.match(csp, /script-src 'self'/);
+  assert.equal(response.headers()["x-content-type-options"], "nosniff");
+  await page.waitForTimeout(800);
+  const frame = page.frames().find((f) => f !== page.mainFrame());
+  assert.ok(frame, "the message is in an iframe");
+  const inside = await frame.evaluate(() => ({
+    text: document.body.innerText,
+    scripts: document.querySelectorAll("script").length,
+    handlers: Array.from(document.querySelectorAll("*")).filter((e) =>
+      Array.from(e.attributes).some((a) => a.name.startsWith("on") || a.name === "style")).length,
+    links: Array.from(document.querySelectorAll("a")).map((a) => a.getAttribute("href")),
+    title: document.title,
+  }));
+  assert.match(inside.text, /Please pay the invoice/);
+  assert.match(inside.text, /cell/, "text after the dropped elements is kept");
+  assert.equal(inside.scripts, 0);
+  assert.equal(inside.handlers, 0);
+  assert.deepEqual(inside.links.filter((h) => h), ["https://example.com/pay"]);
+  // The stripped links are inert text now; clicking them does nothing.
+  await frame.click("text=click me");
+  await frame.click("text=or me");
+  await page.waitForTimeout(500);
+  assert.notEqual(await page.title(), "pwned");
+  await page.screenshot({ path: path.join(out, "va-hostile-message.png"), fullPage: true });
+
+  // frame-ancestors: another page cannot frame the console.
+  const framer = await context.newPage();
+  await framer.setContent(`<iframe id="f" src="${base}/login"></iframe>`);
+  await framer.waitForTimeout(800);
+  const framed = framer.frames().find((f) => f !== framer.mainFrame());
+  let framedText = "";
+  try { framedText = await framed.evaluate(() => document.body.innerText); } catch (e) { framedText = ""; }
+  assert.ok(!/Sign in/.test(framedText), "the console must not render inside another page");
+  await framer.close();
+
+  assert.deepEqual(violations, [], "the console's own pages break no policy");
+  await context.close();
+}
+
+async function clientSeesOnlyTheirDigest() {
+  const context = await browserContext();
+  const page = context.pages()[0] || (await context.newPage());
+  const violations = [];
+  watchPolicy(page, violations);
+  await signIn(page, "acme-owner", world.passwords["acme-owner"]);
+  assert.ok(page.url().endsWith(`/c/${world.acme}/digest`), page.url());
+  const text = await page.locator("main").innerText();
+  assert.match(text, /Acme Widgets/);
+  assert.match(text, /Contract renewal/, "the VIP's mail needs the client");
+  assert.doesNotMatch(await page.content(), /Globex/);
+  await page.screenshot({ path: path.join(out, "client-digest.png"), fullPage: true });
+  // One click lets a screened sender in.
+  const first = page.locator("#screened li[data-item]").first();
+  const item = await first.getAttribute("data-item");
+  await first.locator("button.let-in").click();
+  await page.locator("#screened .done").first().waitFor();
+  report.let_in = item;
+  // Another client's digest does not exist for this user, and the queue is not theirs.
+  const foreign = await page.goto(base + `/c/${world.globex}/digest`);
+  assert.equal(foreign.status(), 404);
+  const queue = await page.goto(base + "/queue");
+  assert.equal(queue.status(), 403);
+  assert.deepEqual(violations, []);
+  await context.close();
+}
+
+(async () => {
+  fs.mkdirSync(out, { recursive: true });
+  await vaWorksTheQueue();
+  await clientSeesOnlyTheirDigest();
+  console.log("RESULT " + JSON.stringify(report));
+})().catch((e) => {
+  console.error(e && e.stack ? e.stack : e);
+  process.exit(1);
+});

@@ -1,0 +1,145 @@
+// The console in a real browser (Debian's chromium through playwright-core): a VA works the
+// queue by keyboard, a client reads only their own digest, and hostile mail neither runs nor
+// loads anything. A loopback listener stands where the hostile mail points; it must hear
+// nothing. Screenshots go to build/test-artifacts/browser.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "store/repos.hpp"
+#include "web/server.hpp"
+#include "web_world.hpp"
+
+using namespace sk;
+
+namespace {
+
+// Counts every connection made to it, and what was asked.
+class Trap {
+ public:
+  Trap() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 16);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) continue;
+        char buf[512];
+        timeval tv{0, 200'000};
+        ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        std::lock_guard lock(mutex_);
+        heard_.emplace_back(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+        ::close(c);
+      }
+    });
+  }
+  ~Trap() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  int port() const { return port_; }
+  std::vector<std::string> heard() {
+    std::lock_guard lock(mutex_);
+    return heard_;
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mutex_;
+  std::vector<std::string> heard_;
+};
+
+std::string run_node(const std::string& cmd, int* code) {
+  std::string out;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return "cannot start node";
+  std::array<char, 4096> buf;
+  while (std::fgets(buf.data(), buf.size(), p)) out += buf.data();
+  int status = ::pclose(p);
+  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
+  const std::string playwright =
+      std::string(SK_SOURCE_DIR) + "/.cache/web/node_modules/playwright-core";
+  ASSERT_TRUE(std::filesystem::exists(playwright)) << "run scripts/setup: " << playwright;
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium")) << "run scripts/setup (chromium)";
+  Trap trap;
+  test::WebWorld world(trap.port());
+  auto console = world.console();
+  auto* c = console.get();
+  auto server = web::Server::start({}, [c](const web::Request& r) { return c->handle(r); });
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  c->set_stopping(&(*server)->stopping());
+
+  nlohmann::json w{{"passwords", world.passwords},
+                   {"acme", world.acme.id},
+                   {"globex", world.globex.id},
+                   {"foreign_items", {world.items["globex1"], world.items["globex2"]}},
+                   {"hostile_url", "/c/" + world.acme.id + "/items/" + world.items["hostile"]}};
+  const std::string artifacts = std::string(SK_BINARY_DIR) + "/test-artifacts/browser";
+  ::setenv("SK_PLAYWRIGHT", playwright.c_str(), 1);
+  ::setenv("SK_BASE", ("http://127.0.0.1:" + std::to_string((*server)->port())).c_str(), 1);
+  ::setenv("SK_ARTIFACTS", artifacts.c_str(), 1);
+  ::setenv("SK_WORLD", w.dump().c_str(), 1);
+  int code = -1;
+  std::string out =
+      run_node("node " + std::string(SK_SOURCE_DIR) + "/tests/browser/console.test.js", &code);
+  (*server)->stop();
+  ASSERT_EQ(code, 0) << out;
+
+  auto at = out.find("RESULT ");
+  ASSERT_NE(at, std::string::npos) << out;
+  auto report = nlohmann::json::parse(out.substr(at + 7, out.find('\n', at) - at - 7));
+  // What the browser did is in the store: the approval, the correction (with its lesson),
+  // the sender let in, each by the person who did it.
+  auto approved = store::current_decision(*world.db, world.acme.id, report["approved"]).value();
+  ASSERT_TRUE(approved);
+  EXPECT_EQ(approved->decided_by, "va");
+  auto corrected = store::current_decision(*world.db, world.acme.id, report["corrected"]).value();
+  ASSERT_TRUE(corrected);
+  EXPECT_EQ(corrected->category, Category::support);
+  EXPECT_EQ(corrected->disposition, Disposition::to_client);
+  EXPECT_EQ(store::load_lessons(*world.db, world.acme.id).value().size(), 2u);  // + let in
+  auto let_in = store::current_decision(*world.db, world.acme.id, report["let_in"]).value();
+  ASSERT_TRUE(let_in);
+  EXPECT_EQ(let_in->decided_by, "acme-owner");
+
+  // Nothing in the hostile message reached the network.
+  auto heard = trap.heard();
+  std::string what;
+  for (const auto& h : heard) what += h.substr(0, h.find('\n')) + "\n";
+  EXPECT_TRUE(heard.empty()) << "the hostile message reached the trap:\n" << what;
+  for (const char* shot :
+       {"va-queue.png", "va-corrected.png", "va-hostile-message.png", "client-digest.png"})
+    EXPECT_GT(std::filesystem::file_size(artifacts + "/" + shot), 1000u) << shot;
+}
+
+}  // namespace

@@ -1,0 +1,144 @@
+#include "web_world.hpp"
+
+#include "core/secrets.hpp"
+#include "store/repos.hpp"
+#include "web/auth.hpp"
+
+namespace sk::test {
+namespace {
+
+std::string plain(const std::string& from, const std::string& subject, const std::string& body,
+                  int n) {
+  return "From: " + from + "\r\nTo: owner@acme.example\r\nSubject: " + subject +
+         "\r\nDate: Mon, 16 Jun 2025 10:0" + std::to_string(n % 10) +
+         ":00 +0000\r\nMessage-ID: <m" + std::to_string(n) + "@test.example>\r\n\r\n" + body +
+         "\r\n";
+}
+
+}  // namespace
+
+std::string hostile_message(int trap) {
+  const std::string t = "http://127.0.0.1:" + std::to_string(trap);
+  return "From: Mallory <mallory@evil.example>\r\nTo: owner@acme.example\r\n"
+         "Subject: <img src=" +
+         t +
+         "/subject onerror=alert(1)> Invoice overdue\r\n"
+         "Date: Mon, 16 Jun 2025 11:00:00 +0000\r\nMessage-ID: <hostile@evil.example>\r\n"
+         "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+         "<html><head><link rel=stylesheet href=\"" +
+         t +
+         "/link.css\">"
+         "<meta http-equiv=\"refresh\" content=\"0;url=" +
+         t +
+         "/refresh\">"
+         "<style>@import url(" +
+         t + "/import.css); body{background:url(" + t +
+         "/bg.png)} input[value^=a]{background:url(" + t +
+         "/exfil-a)}</style>"
+         "<script>fetch('" +
+         t +
+         "/script');document.title='pwned'</script></head>"
+         "<body onload=\"fetch('" +
+         t +
+         "/onload')\">"
+         "<p id=hello>Please pay the invoice.</p>"
+         "<img src=\"" +
+         t +
+         "/tracker.gif\" alt=\"logo\" width=1 height=1>"
+         "<img src=x onerror=\"fetch('" +
+         t +
+         "/onerror')\">"
+         "<a id=jslink href=\"javascript:fetch('" +
+         t +
+         "/jslink')\">click me</a> "
+         "<a id=jslink2 href=\"jav&#x09;ascript:fetch('" +
+         t +
+         "/jslink2')\">or me</a> "
+         "<a id=good href=\"https://example.com/pay\">pay here</a>"
+         "<div style=\"background-image:url(" +
+         t +
+         "/style-attr)\">styled</div>"
+         "<iframe src=\"" +
+         t + "/iframe\"></iframe><object data=\"" + t +
+         "/object\"></object>"
+         "<embed src=\"" +
+         t + "/embed\"><video poster=\"" + t +
+         "/poster\"></video>"
+         "<svg><image href=\"" +
+         t + "/svg\"></image><script>fetch('" + t +
+         "/svg-script')</script></svg>"
+         "<form action=\"" +
+         t +
+         "/form\"><input name=q value=abc><button>go</button></form>"
+         "<table background=\"" +
+         t +
+         "/table-bg\"><tr><td>cell</td></tr></table>"
+         "</body></html>\r\n";
+}
+
+WebWorld::WebWorld(int trap) : trap_port(trap) {
+  db_path = dir.str() + "/sidekick.db";
+  db = store::open_sqlite(db_path).value();
+  EXPECT_TRUE(store::migrate(*db).ok());
+  ids = std::make_unique<store::DbIds>(*db);
+  engine = std::make_unique<engine::Engine>(*db, clock, *ids, triage::SpamModel{});
+  acme =
+      store::create_client(*db, *ids, clock, "acme", "Acme Widgets", "owner@acme.example").value();
+  globex =
+      store::create_client(*db, *ids, clock, "globex", "Globex Corp", "ceo@globex.example").value();
+  EXPECT_TRUE(store::set_relationship(*db, *ids, clock, acme.id, "vip@bigcustomer.example",
+                                      Relationship::vip)
+                  .ok());
+  add_mail(acme, "vip", plain("VIP <vip@bigcustomer.example>", "Contract renewal", "Call me.", 1));
+  add_mail(acme, "first",
+           plain("Ann <ann@newcustomer.example>", "Question about pricing",
+                 "How much for 100 widgets?", 2));
+  add_mail(acme, "second",
+           plain("Bob <bob@prospect.example>", "Partnership", "Can we talk next week?", 3));
+  add_mail(acme, "third",
+           plain("Cid <cid@someone.example>", "Hello again", "Following up on my note.", 4));
+  add_mail(acme, "hostile", hostile_message(trap_port));
+  add_mail(
+      globex, "globex1",
+      plain("Gail <gail@globex-partner.example>", "Globex secret plan", "Only for Globex.", 5));
+  add_mail(globex, "globex2",
+           plain("Hal <hal@other.example>", "Globex budget", "Numbers inside.", 6));
+  EXPECT_TRUE(engine->triage_pending(acme.id).ok());
+  EXPECT_TRUE(engine->triage_pending(globex.id).ok());
+
+  struct U {
+    const char* name;
+    store::Role role;
+    std::string client;
+  };
+  for (const U& u : {U{"admin", store::Role::admin, ""}, U{"va", store::Role::va, ""},
+                     U{"acme-owner", store::Role::client, acme.id},
+                     U{"globex-owner", store::Role::client, globex.id}}) {
+    std::string pw = std::string("pw-") + u.name + "-" + random_token().substr(0, 8);
+    auto rec =
+        store::create_user(*db, *ids, clock, u.name, u.role, u.client, hash_password(pw).value())
+            .value();
+    passwords[u.name] = pw;
+    tokens[u.name] = web::create_api_token(*db, *ids, clock, rec, "test").value();
+    if (u.role == store::Role::va) {
+      EXPECT_TRUE(store::assign(*db, rec.id, acme.id).ok());
+    }
+  }
+}
+
+std::string WebWorld::add_mail(const store::ClientRecord& c, const std::string& label,
+                               const std::string& raw) {
+  auto id = engine->intake_message(c.id, "test:" + label, raw, "test");
+  EXPECT_TRUE(id.ok()) << (id.ok() ? "" : id.error().message);
+  items[label] = id.ok() ? *id : "";
+  return items[label];
+}
+
+std::unique_ptr<web::Console> WebWorld::console(web::ConsoleOptions options) const {
+  std::string path = db_path;
+  options.events_poll_ms = 100;
+  return std::make_unique<web::Console>([path] { return store::open_sqlite(path); }, clock,
+                                        triage::SpamModel{}, options);
+}
+
+}  // namespace sk::test
