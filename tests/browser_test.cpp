@@ -18,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "web/server.hpp"
 #include "web_world.hpp"
@@ -101,6 +102,7 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
 
   nlohmann::json w{{"passwords", world.passwords},
                    {"acme", world.acme.id},
+                   {"draft", world.drafts["acme"]},
                    {"globex", world.globex.id},
                    {"foreign_items", {world.items["globex1"], world.items["globex2"]}},
                    {"hostile_url", "/c/" + world.acme.id + "/items/" + world.items["hostile"]}};
@@ -131,6 +133,11 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
   auto let_in = store::current_decision(*world.db, world.acme.id, report["let_in"]).value();
   ASSERT_TRUE(let_in);
   EXPECT_EQ(let_in->decided_by, "acme-owner");
+
+  auto draft = store::get_outgoing(*world.db, world.acme.id, report["draft"]).value();
+  EXPECT_EQ(draft.status, store::OutgoingStatus::queued);
+  EXPECT_NE(draft.body.find("Tuesday at 10?\nBest regards, Vera (assistant)"), std::string::npos)
+      << draft.body;
 
   // Nothing in the hostile message reached the network.
   auto heard = trap.heard();

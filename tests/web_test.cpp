@@ -15,6 +15,7 @@
 
 #include "app/cli.hpp"
 #include "core/secrets.hpp"
+#include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "web/sanitize.hpp"
 #include "web/server.hpp"
@@ -243,14 +244,16 @@ TEST_F(ConsoleTest, AuthorizationMatrixRefusesForeignClientsOnEveryRoute) {
     std::string user;
     ClientId foreign;
     ItemId foreign_item;
+    std::string foreign_draft;
   };
   // The VA and acme's owner do not see globex; globex's owner does not see acme. For the
   // admin, who sees every client, the foreign case is an item of one client asked for under
   // another client.
-  std::vector<Role> roles{{"va", world->globex.id, world->items["globex1"]},
-                          {"acme-owner", world->globex.id, world->items["globex1"]},
-                          {"globex-owner", world->acme.id, world->items["first"]},
-                          {"admin", world->globex.id, world->items["first"]}};
+  std::vector<Role> roles{
+      {"va", world->globex.id, world->items["globex1"], world->drafts["globex"]},
+      {"acme-owner", world->globex.id, world->items["globex1"], world->drafts["globex"]},
+      {"globex-owner", world->acme.id, world->items["first"], world->drafts["acme"]},
+      {"admin", world->globex.id, world->items["first"], world->drafts["acme"]}};
   int client_routes = 0, checked = 0;
   for (const auto& route : routes) {
     if (!route.takes_client()) continue;
@@ -263,7 +266,11 @@ TEST_F(ConsoleTest, AuthorizationMatrixRefusesForeignClientsOnEveryRoute) {
       };
       put("client", role.foreign);
       put("item", role.foreign_item);
-      if (role.user == "admin" && !route.takes_item()) continue;  // admins see every client
+      put("draft", role.foreign_draft);
+      // Admins see every client: for them only an id under the wrong client is foreign.
+      if (role.user == "admin" && path.find(world->items["first"]) == std::string::npos &&
+          path.find(world->drafts["acme"]) == std::string::npos)
+        continue;
       ASSERT_EQ(path.find('{'), std::string::npos) << "unfilled parameter in " << route.pattern;
       auto r = call(route.method, path, role.user,
                     "{\"category\":\"spam\",\"relationship\":\"vip\",\"address\":\"x@y.example\"}");
@@ -275,11 +282,11 @@ TEST_F(ConsoleTest, AuthorizationMatrixRefusesForeignClientsOnEveryRoute) {
     }
     // Anonymous callers get nothing either.
     std::string path = route.pattern;
-    for (const char* k : {"{client}", "{item}"}) {
+    for (auto [k, v] : {std::pair<std::string, std::string>{"{client}", world->acme.id},
+                        {"{item}", world->items["first"]},
+                        {"{draft}", world->drafts["acme"]}}) {
       auto at = path.find(k);
-      if (at != std::string::npos)
-        path.replace(at, std::string(k).size(),
-                     std::string(k) == "{client}" ? world->acme.id : world->items["first"]);
+      if (at != std::string::npos) path.replace(at, k.size(), v);
     }
     auto anon = call(route.method, path);
     EXPECT_TRUE(anon.status == 401 || anon.status == 303) << route.pattern << ": " << anon.status;
@@ -312,6 +319,8 @@ TEST_F(ConsoleTest, AuthorizationMatrixRefusesForeignClientsOnEveryRoute) {
     path.replace(path.find("{client}"), 8, world->acme.id);
     if (auto at = path.find("{item}"); at != std::string::npos)
       path.replace(at, 6, world->items["third"]);
+    if (auto at = path.find("{draft}"); at != std::string::npos)
+      path.replace(at, 7, world->drafts["acme"]);
     auto r = call("GET", path, route.roles.client ? "acme-owner" : "va");
     EXPECT_EQ(r.status, 200) << path << ": " << r.body.substr(0, 200);
   }
@@ -345,6 +354,9 @@ TEST_F(ConsoleTest, QueueHoldsWhatWaitsMostUrgentFirst) {
     ids.insert(i["item"]);
   }
   EXPECT_TRUE(ids.count(world->items["hostile"]));
+  // The draft waits first: nothing here is an escalation or unreadable.
+  EXPECT_EQ(q["items"][0]["item"], world->drafts["acme"]);
+  EXPECT_EQ(q["items"][0]["kind"], "draft");
   EXPECT_FALSE(ids.count(world->items["vip"]));  // went straight to the client
   // The admin's queue spans both clients.
   auto all = json::parse(call("GET", "/api/queue", "admin").body);
@@ -382,6 +394,22 @@ TEST_F(ConsoleTest, ActionsDecideTeachAndAudit) {
   EXPECT_NE(audit.find("let in"), std::string::npos);
   EXPECT_NE(audit.find("a customer"), std::string::npos);
 
+  // A draft: approved with the VA's edit, queued to send, audited; only once.
+  const std::string draft = "/api/clients/" + world->acme.id + "/drafts/" + world->drafts["acme"];
+  auto shown = json::parse(call("GET", draft, "va").body);
+  EXPECT_EQ(shown["status"], "draft");
+  EXPECT_EQ(shown["answers"]["item"], world->items["second"]);
+  auto approved = call("POST", draft + "/approve", "va",
+                       "{\"body\":\"Tuesday at 11 suits better.\\r\\nBest, the VA\"}");
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  auto sent = store::get_outgoing(*world->db, world->acme.id, world->drafts["acme"]).value();
+  EXPECT_EQ(sent.status, store::OutgoingStatus::queued);
+  EXPECT_EQ(sent.body, "Tuesday at 11 suits better.\nBest, the VA");
+  EXPECT_EQ(call("POST", draft + "/approve", "va", "{}").status, 409);
+  EXPECT_NE(call("GET", "/api/clients/" + world->acme.id + "/audit", "va")
+                .body.find("approved with edits"),
+            std::string::npos);
+
   auto rel = call("POST", "/api/clients/" + world->acme.id + "/parties", "va",
                   "{\"address\":\"Bob@Prospect.example\",\"relationship\":\"customer\"}");
   EXPECT_EQ(rel.status, 200) << rel.body;
@@ -391,6 +419,53 @@ TEST_F(ConsoleTest, ActionsDecideTeachAndAudit) {
                  "{\"address\":\"x@y.example\",\"relationship\":\"frenemy\"}")
                 .status,
             400);
+}
+
+TEST_F(ConsoleTest, PolicyDelegationRulesAndTemplates) {
+  const std::string c = "/api/clients/" + world->acme.id;
+  auto set =
+      call("POST", c + "/delegation", "va", "{\"category\":\"billing\",\"level\":\"silent\"}");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(
+      call("POST", c + "/delegation", "va", "{\"category\":\"billing\",\"level\":\"loud\"}").status,
+      400);
+  auto policy = world->engine->load_policy(world->acme.id).value();
+  EXPECT_EQ(policy.delegation[static_cast<int>(Category::billing)], Delegation::silent);
+
+  const std::string pricing =
+      R"({"name":"Pricing questions","when":{"subject":["pricing"]},"then":{"disposition":"to-client"}})";
+  const std::string partners =
+      R"({"name":"Partners","when":{"subject":["partnership"]},"then":{"category":"personal"}})";
+  // Tested first: it matches Ann's question and nothing else, and changes nothing.
+  auto tested = call("POST", c + "/rules/test", "va", json{{"rule", pricing}}.dump());
+  ASSERT_EQ(tested.status, 200) << tested.body;
+  auto t = json::parse(tested.body);
+  EXPECT_EQ(t["matched"], 1);
+  EXPECT_EQ(t["matches"][0]["item"], world->items["first"]);
+  EXPECT_GE(t["tested"].get<int>(), 5);
+  EXPECT_EQ(call("POST", c + "/rules/test", "va", json{{"rule", "{not json"}}.dump()).status, 400);
+  ASSERT_EQ(call("POST", c + "/rules/save", "va", json{{"rule", pricing}}.dump()).status, 200);
+  ASSERT_EQ(call("POST", c + "/rules/save", "va", json{{"rule", partners}}.dump()).status, 200);
+  ASSERT_EQ(call("POST", c + "/rules/move", "va", "{\"from\":\"1\",\"to\":\"0\"}").status, 200);
+  EXPECT_EQ(call("POST", c + "/rules/move", "va", "{\"from\":\"5\",\"to\":\"0\"}").status, 400);
+  auto rules = world->engine->load_policy(world->acme.id).value().rules;
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].name, "Partners");
+  EXPECT_EQ(rules[1].name, "Pricing questions");
+
+  ASSERT_EQ(call("POST", c + "/templates", "va",
+                 "{\"name\":\"decline\",\"body\":\"Thank you, but not at this time.\"}")
+                .status,
+            200);
+  auto view = json::parse(call("GET", c + "/policy", "va").body);
+  EXPECT_EQ(view["templates"][0]["name"], "decline");
+  EXPECT_EQ(view["rules"][0]["name"], "Partners");
+  auto page = call("GET", "/c/" + world->acme.id + "/policy", "va");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Pricing questions"), std::string::npos);
+  auto audit = call("GET", c + "/audit", "va").body;
+  for (const char* what : {"policy changed", "rule added", "rule moved", "template saved"})
+    EXPECT_NE(audit.find(what), std::string::npos) << what;
 }
 
 TEST_F(ConsoleTest, HostileMailIsShownOnlySanitizedInASandbox) {

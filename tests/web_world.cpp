@@ -1,6 +1,7 @@
 #include "web_world.hpp"
 
 #include "core/secrets.hpp"
+#include "engine/replies.hpp"
 #include "store/repos.hpp"
 #include "web/auth.hpp"
 
@@ -105,6 +106,17 @@ WebWorld::WebWorld(int trap) : trap_port(trap) {
            plain("Hal <hal@other.example>", "Globex budget", "Numbers inside.", 6));
   EXPECT_TRUE(engine->triage_pending(acme.id).ok());
   EXPECT_TRUE(engine->triage_pending(globex.id).ok());
+
+  for (const auto& [c, item] :
+       {std::pair{acme, items["second"]}, std::pair{globex, items["globex2"]}}) {
+    engine::ReplyRequest req;
+    req.answers = item;
+    req.body = "Thank you for your note. Next week works; Tuesday at 10?";
+    req.reason = "a meeting request; the client prefers mornings";
+    auto d = engine::queue_reply(*db, clock, *ids, c.id, req, "triage");
+    EXPECT_TRUE(d.ok()) << (d.ok() ? "" : d.error().message);
+    drafts[c.slug] = d.ok() ? d->id : "";
+  }
 
   struct U {
     const char* name;

@@ -23,6 +23,7 @@ struct WebWorld {
   std::unique_ptr<engine::Engine> engine;
   store::ClientRecord acme, globex;
   std::map<std::string, std::string> items;      // label -> item id
+  std::map<std::string, std::string> drafts;     // client slug -> a draft reply waiting
   std::map<std::string, std::string> passwords;  // user -> password
   std::map<std::string, std::string> tokens;     // user -> bearer token
   int trap_port = 0;  // hostile mail points here; 0: a port nothing listens on

@@ -8,7 +8,10 @@
 #include <thread>
 
 #include "engine/engine.hpp"
+#include "engine/policy_codec.hpp"
+#include "engine/replies.hpp"
 #include "mail/message.hpp"
+#include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "web/render.hpp"
 #include "web/sanitize.hpp"
@@ -87,11 +90,13 @@ Why why_waiting(const store::QueueRow& r, double low_confidence) {
   const auto d = r.decision.disposition;
   if (d == Disposition::protected_) return {0, "escalation", "escalation: protected-from sender"};
   if (r.parse_status == ParseStatus::unreadable) return {1, "unreadable", "unreadable message"};
-  if (d == Disposition::awaiting_va) return {2, "awaiting", "needs an answer"};
+  if (d == Disposition::awaiting_va) return {3, "awaiting", "needs an answer"};
   if (r.decision.confidence < low_confidence && d != Disposition::screened)
-    return {3, "low-confidence", "low-confidence decision"};
-  return {4, "screened", "first-time sender, screened"};
+    return {4, "low-confidence", "low-confidence decision"};
+  return {5, "screened", "first-time sender, screened"};
 }
+constexpr Why kDraft{2, "draft", "draft to approve"};
+constexpr int kScreenedRank = 5;
 
 std::string pct(double p) {
   return std::to_string(static_cast<int>(p * 100 + 0.5)) + "%";
@@ -193,6 +198,9 @@ struct Console::Impl {
   Result<json> page_base(Call& call, const std::string& title);
   Result<json> queue_json(Call& call);
   Result<json> item_json(Call& call);
+  Result<json> draft_json(Call& call);
+  Result<json> policy_json(Call& call);
+  void add_policy_routes(const Roles& staff);
   Result<json> digest_json(Call& call);
   Result<json> next_after(Call& call, const ItemId& done);
   Response action_done(Call& call, const std::string& message, const ItemId& item);
@@ -230,26 +238,101 @@ Result<json> Console::Impl::queue_json(Call& call) {
     if (a.why.rank != b.why.rank) return a.why.rank < b.why.rank;
     return a.row.received_at < b.row.received_at;
   });
-  json items = json::array();
-  for (const auto& e : entries) {
-    SK_ASSIGN(auto c, client_record(call.db, e.row.client));
-    items.push_back({{"client", e.row.client},
-                     {"client_name", c.name},
-                     {"client_slug", c.slug},
-                     {"item", e.row.item},
-                     {"from", e.row.from},
-                     {"from_name", e.row.from_name},
-                     {"subject", e.row.subject.empty() ? "(no subject)" : e.row.subject},
-                     {"received_at", format_utc(e.row.received_at)},
-                     {"kind", e.why.kind},
-                     {"why", e.why.label},
-                     {"urgency", e.why.rank},
-                     {"can_let_in", e.why.rank == 4},
-                     {"url", "/c/" + e.row.client + "/items/" + e.row.item},
-                     {"api", "/api/clients/" + e.row.client + "/items/" + e.row.item},
-                     {"decision", decision_json(e.row.decision)}});
+  std::vector<store::OutgoingMessage> drafts;
+  for (const auto& c : call.access.clients) {
+    SK_ASSIGN(auto ds, store::list_outgoing(call.db, c, store::OutgoingStatus::draft));
+    for (auto& d : ds) drafts.push_back(std::move(d));
   }
+  std::sort(drafts.begin(), drafts.end(),
+            [](const auto& a, const auto& b) { return a.created_at < b.created_at; });
+  json items = json::array();
+  auto add_drafts = [&]() -> Result<void> {
+    for (const auto& m : drafts) {
+      SK_ASSIGN(auto c, client_record(call.db, m.client));
+      std::string api = "/api/clients/" + m.client + "/drafts/" + m.id;
+      items.push_back({{"client", m.client},
+                       {"client_name", c.name},
+                       {"client_slug", c.slug},
+                       {"item", m.id},
+                       {"answers", m.answers},
+                       {"from", "to " + (m.to.empty() ? std::string("?") : m.to.front())},
+                       {"from_name", ""},
+                       {"subject", m.subject.empty() ? "(no subject)" : m.subject},
+                       {"received_at", format_utc(m.created_at)},
+                       {"kind", kDraft.kind},
+                       {"why", kDraft.label},
+                       {"urgency", kDraft.rank},
+                       {"can_let_in", false},
+                       {"approve", api + "/approve"},
+                       {"url", "/c/" + m.client + "/drafts/" + m.id},
+                       {"api", api},
+                       {"draft", {{"kind", m.kind}, {"reason", m.reason}}}});
+    }
+    drafts.clear();
+    return ok();
+  };
+  for (const auto& e : entries) {
+    if (e.why.rank > kDraft.rank && !drafts.empty()) SK_TRY(add_drafts());
+    SK_ASSIGN(auto c, client_record(call.db, e.row.client));
+    items.push_back(
+        {{"client", e.row.client},
+         {"client_name", c.name},
+         {"client_slug", c.slug},
+         {"item", e.row.item},
+         {"from", e.row.from},
+         {"from_name", e.row.from_name},
+         {"subject", e.row.subject.empty() ? "(no subject)" : e.row.subject},
+         {"received_at", format_utc(e.row.received_at)},
+         {"kind", e.why.kind},
+         {"why", e.why.label},
+         {"urgency", e.why.rank},
+         {"can_let_in", e.why.rank == kScreenedRank},
+         {"approve", "/api/clients/" + e.row.client + "/items/" + e.row.item + "/confirm"},
+         {"url", "/c/" + e.row.client + "/items/" + e.row.item},
+         {"api", "/api/clients/" + e.row.client + "/items/" + e.row.item},
+         {"decision", decision_json(e.row.decision)}});
+  }
+  SK_TRY(add_drafts());
   return json{{"count", items.size()}, {"items", items}};
+}
+
+Result<json> Console::Impl::draft_json(Call& call) {
+  const ClientId& client = call.client();
+  SK_ASSIGN(auto m, store::get_outgoing(call.db, client, call.param("draft")));
+  SK_ASSIGN(auto c, client_record(call.db, client));
+  std::string to, cc;
+  for (const auto& a : m.to) to += (to.empty() ? "" : ", ") + a;
+  for (const auto& a : m.cc) cc += (cc.empty() ? "" : ", ") + a;
+  json j{{"client", client},
+         {"client_name", c.name},
+         {"draft", m.id},
+         {"kind", m.kind},
+         {"status", store::to_string(m.status)},
+         {"is_draft", m.status == store::OutgoingStatus::draft},
+         {"to", m.to},
+         {"to_line", to},
+         {"cc_line", cc},
+         {"has_cc", !cc.empty()},
+         {"has_reason", !m.reason.empty()},
+         {"subject", m.subject},
+         {"body", m.body},
+         {"reason", m.reason},
+         {"created_by", m.created_by},
+         {"created_at", format_utc(m.created_at)},
+         {"message_id", m.message_id},
+         {"api", "/api/clients/" + client + "/drafts/" + m.id},
+         {"url", "/c/" + client + "/drafts/" + m.id}};
+  if (!m.answers.empty()) {
+    auto original = store::get_item(call.db, client, m.answers);
+    if (original.ok()) {
+      j["answers"] = {{"item", m.answers},
+                      {"subject", original->item.subject},
+                      {"from", original->item.from_address},
+                      {"text", original->item.text.substr(0, 4000)},
+                      {"url", "/c/" + client + "/items/" + m.answers}};
+    }
+  }
+  return j;
 }
 
 Result<json> Console::Impl::item_json(Call& call) {
@@ -632,6 +715,52 @@ void Console::Impl::add_routes() {
               },
               "let the item's sender through the screener"});
 
+  add_policy_routes(staff);
+
+  // --- drafts ---
+  router.add({"GET", "/c/{client}/drafts/{draft}", staff,
+              page("draft", "Draft", [this](Call& c) { return draft_json(c); }),
+              "a draft reply, to approve, edit or discard"});
+  router.add({"GET", "/api/clients/{client}/drafts/{draft}", staff,
+              api([this](Call& c) { return draft_json(c); }),
+              "a draft (or sent) message and the item it answers"});
+  router.add({"POST", "/api/clients/{client}/drafts/{draft}/approve", staff,
+              [this](Call& call) {
+                auto f = fields(call.request);
+                std::optional<std::string> edited;
+                auto body = f.find("body");
+                if (body != f.end()) {
+                  auto current = store::get_outgoing(call.db, call.client(), call.param("draft"));
+                  if (!current.ok()) return error_response(call, current.error());
+                  // Browsers send textareas with CRLF line breaks.
+                  std::string text;
+                  for (std::size_t i = 0; i < body->second.size(); ++i)
+                    if (!(body->second[i] == '\r' && i + 1 < body->second.size() &&
+                          body->second[i + 1] == '\n'))
+                      text += body->second[i];
+                  if (text != current->body) edited = text;
+                }
+                auto m = engine::approve_outgoing(call.db, clock, call.client(),
+                                                  call.param("draft"), edited, call.actor());
+                if (!m.ok()) return error_response(call, m.error());
+                return action_done(call,
+                                   std::string(edited ? "approved with your edits" : "approved") +
+                                       ": queued to send to " +
+                                       (m->to.empty() ? std::string("?") : m->to.front()),
+                                   call.param("draft"));
+              },
+              "approve a draft (with an edited `body` if given): it is queued to send"});
+  router.add({"POST", "/api/clients/{client}/drafts/{draft}/discard", staff,
+              [this](Call& call) {
+                auto f = fields(call.request);
+                auto r =
+                    engine::discard_outgoing(call.db, clock, call.client(), call.param("draft"),
+                                             call.actor(), field(f, "why"));
+                if (!r.ok()) return error_response(call, r.error());
+                return action_done(call, "discarded", call.param("draft"));
+              },
+              "throw a draft away"});
+
   // --- a client's pages ---
   router.add({"GET", "/c/{client}/digest", signed_in,
               page("digest", "Digest", [this](Call& c) { return digest_json(c); }),
@@ -748,6 +877,203 @@ void Console::Impl::add_routes() {
                 return Response::json(200, dump(json{{"ok", true}}));
               },
               "assign a VA to a client (or remove with remove=1)"});
+}
+
+Result<json> Console::Impl::policy_json(Call& call) {
+  // Read fresh, not from the cache: this page changes the policy.
+  SK_ASSIGN(auto c, store::find_client(call.db, call.client()));
+  SK_ASSIGN(auto policy, engine::policy_from_json(c.policy_json));
+  json dels = json::array();
+  for (int i = 0; i < kCategoryCount; ++i) {
+    json levels = json::array();
+    for (auto d : {Delegation::auto_, Delegation::draft, Delegation::notify, Delegation::silent})
+      levels.push_back({{"value", to_string(d)}, {"selected", policy.delegation[i] == d}});
+    dels.push_back({{"category", to_string(static_cast<Category>(i))},
+                    {"label", label(static_cast<Category>(i))},
+                    {"levels", levels}});
+  }
+  SK_ASSIGN(auto rules, store::load_rules(call.db, call.client()));
+  json rs = json::array();
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    auto r = engine::rule_from_json(rules[i]);
+    rs.push_back({{"index", i},
+                  {"number", i + 1},
+                  {"name", r.ok() ? r->name : "(unreadable)"},
+                  {"enabled", r.ok() && r->enabled},
+                  {"json", rules[i]},
+                  {"first", i == 0},
+                  {"up", i == 0 ? 0 : i - 1},
+                  {"last", i + 1 == rules.size()}});
+  }
+  SK_ASSIGN(auto templates, store::list_templates(call.db, call.client()));
+  json ts = json::array();
+  for (const auto& t : templates)
+    ts.push_back({{"name", t.name}, {"subject", t.subject}, {"body", t.body}});
+  return json{{"client", call.client()}, {"client_name", c.name}, {"screener", policy.screener},
+              {"delegation", dels},      {"rules", rs},           {"templates", ts}};
+}
+
+void Console::Impl::add_policy_routes(const Roles& staff) {
+  auto done = [](Call& call, const std::string& message, json extra = json::object()) {
+    if (!call.request.header("hx-request").empty()) {
+      Response r = Response::html(200, "<p class=\"done\">" + html_escape(message) + "</p>");
+      r.set("HX-Trigger", "policy-changed");
+      return r;
+    }
+    extra["ok"] = true;
+    extra["message"] = message;
+    return Response::json(200, dump(extra));
+  };
+  router.add({"GET", "/c/{client}/policy", staff,
+              [this](Call& call) {
+                auto data = policy_json(call);
+                if (!data.ok()) return error_response(call, data.error());
+                auto base = page_base(call, "Policy");
+                if (!base.ok()) return error_response(call, base.error());
+                json d = *base;
+                d["page"] = *data;
+                return Response::html(200, render_page("policy", d));
+              },
+              "delegation levels, rules and templates"});
+  router.add({"GET", "/api/clients/{client}/policy", staff,
+              [this](Call& call) {
+                auto data = policy_json(call);
+                if (!data.ok()) return error_response(call, data.error());
+                return Response::json(200, dump(*data));
+              },
+              "delegation per category, the rules in order, the templates"});
+  router.add({"POST", "/api/clients/{client}/delegation", staff,
+              [this, done](Call& call) {
+                auto f = fields(call.request);
+                auto cat = category_from(field(f, "category"));
+                auto level = delegation_from(field(f, "level"));
+                if (!cat || !level)
+                  return json_error(400,
+                                    "give a category and a level (auto, draft, notify, silent)");
+                auto r = call.db.transaction([&]() -> Result<void> {
+                  SK_ASSIGN(auto c, store::find_client(call.db, call.client()));
+                  SK_ASSIGN(auto policy, engine::policy_from_json(c.policy_json));
+                  policy.delegation[static_cast<int>(*cat)] = *level;
+                  SK_TRY(store::set_client_policy(call.db, c.id, engine::policy_to_json(policy)));
+                  return store::append_audit(
+                      call.db, c.id, clock.now(), call.actor(), "policy changed", c.slug,
+                      std::string(to_string(*cat)) + "=" + std::string(to_string(*level)));
+                });
+                if (!r.ok()) return error_response(call, r.error());
+                return done(call, std::string(label(*cat)) + ": " + std::string(to_string(*level)));
+              },
+              "set the delegation level of one category"});
+  router.add({"POST", "/api/clients/{client}/rules/move", staff,
+              [this, done](Call& call) {
+                auto f = fields(call.request);
+                int from = -1, to = -1;
+                try {
+                  from = std::stoi(field(f, "from"));
+                  to = std::stoi(field(f, "to"));
+                } catch (const std::exception&) {
+                  return json_error(400, "give `from` and `to` as rule positions (0-based)");
+                }
+                auto r = call.db.transaction([&]() -> Result<void> {
+                  SK_ASSIGN(auto rules, store::load_rules(call.db, call.client()));
+                  const int n = static_cast<int>(rules.size());
+                  if (from < 0 || from >= n || to < 0 || to >= n)
+                    return make_error(Errc::invalid_input, "no rule at that position");
+                  std::string moved = rules[static_cast<std::size_t>(from)];
+                  rules.erase(rules.begin() + from);
+                  rules.insert(rules.begin() + to, moved);
+                  SK_TRY(store::replace_rules(call.db, call.client(), rules));
+                  auto rule = engine::rule_from_json(moved);
+                  return store::append_audit(
+                      call.db, call.client(), clock.now(), call.actor(), "rule moved",
+                      rule.ok() ? rule->name : moved,
+                      "from " + std::to_string(from + 1) + " to " + std::to_string(to + 1));
+                });
+                if (!r.ok()) return error_response(call, r.error());
+                return done(call, "moved rule " + std::to_string(from + 1) + " to " +
+                                      std::to_string(to + 1));
+              },
+              "reorder the rules: the first that decides wins"});
+  router.add(
+      {"POST", "/api/clients/{client}/rules/test", staff,
+       [this](Call& call) {
+         auto f = fields(call.request);
+         auto rule = engine::rule_from_json(field(f, "rule"));
+         if (!rule.ok()) return json_error(400, "the rule is not valid: " + rule.error().message);
+         auto policy = call.engine.load_policy(call.client());
+         if (!policy.ok()) return error_response(call, policy.error());
+         auto rows = store::list_decisions(call.db, call.client());
+         if (!rows.ok()) return error_response(call, rows.error());
+         json matches = json::array();
+         int tested = 0;
+         // The newest 200 items, as triage saw them (its category and spam score).
+         for (auto it = rows->rbegin(); it != rows->rend() && tested < 200; ++it, ++tested) {
+           auto stored = store::get_item(call.db, call.client(), it->item);
+           if (!stored.ok()) continue;
+           auto party = store::find_party(call.db, call.client(), stored->item.from_address);
+           Party p = party.ok() && *party ? **party : Party{};
+           Timestamp local = stored->item.received_at + policy->utc_offset_minutes * 60;
+           int hour = static_cast<int>(((local % 86400) + 86400) % 86400 / 3600);
+           int weekday = static_cast<int>(((local / 86400 + 4) % 7 + 7) % 7);
+           triage::RuleContext ctx{
+               stored->item, p, it->decision.category, it->decision.spam_score, hour, weekday};
+           std::string why;
+           if (triage::rule_matches(*rule, ctx, &why))
+             matches.push_back(
+                 {{"item", it->item}, {"from", it->from}, {"subject", it->subject}, {"why", why}});
+         }
+         json j{{"tested", tested}, {"matched", matches.size()}, {"matches", matches}};
+         if (!call.request.header("hx-request").empty())
+           return Response::html(200, render_fragment("rule_test", json{{"page", j}}));
+         return Response::json(200, dump(j));
+       },
+       "test a rule (JSON) against the newest 200 items, changing nothing"});
+  router.add(
+      {"POST", "/api/clients/{client}/rules/save", staff,
+       [this, done](Call& call) {
+         auto f = fields(call.request);
+         auto rule = engine::rule_from_json(field(f, "rule"));
+         if (!rule.ok()) return json_error(400, "the rule is not valid: " + rule.error().message);
+         int index = -1;
+         if (!field(f, "index").empty()) {
+           try {
+             index = std::stoi(field(f, "index"));
+           } catch (const std::exception&) {
+             return json_error(400, "`index` is a rule position (0-based), or absent to add");
+           }
+         }
+         auto r = call.db.transaction([&]() -> Result<void> {
+           SK_ASSIGN(auto rules, store::load_rules(call.db, call.client()));
+           std::string text = engine::rule_to_json(*rule);
+           if (index < 0) {
+             rules.push_back(text);
+           } else if (index < static_cast<int>(rules.size())) {
+             rules[static_cast<std::size_t>(index)] = text;
+           } else {
+             return make_error(Errc::invalid_input, "no rule at that position");
+           }
+           SK_TRY(store::replace_rules(call.db, call.client(), rules));
+           return store::append_audit(call.db, call.client(), clock.now(), call.actor(),
+                                      index < 0 ? "rule added" : "rule changed", rule->name, "");
+         });
+         if (!r.ok()) return error_response(call, r.error());
+         return done(call, "saved rule '" + rule->name + "'");
+       },
+       "add a rule (no index) or replace the rule at `index`"});
+  router.add({"POST", "/api/clients/{client}/templates", staff,
+              [this, done](Call& call) {
+                auto f = fields(call.request);
+                store::Template t{field(f, "name"), field(f, "subject"), field(f, "body")};
+                if (t.name.empty() || t.body.empty())
+                  return json_error(400, "a template needs a name and a body");
+                auto r = call.db.transaction([&]() -> Result<void> {
+                  SK_TRY(store::set_template(call.db, call.client(), t));
+                  return store::append_audit(call.db, call.client(), clock.now(), call.actor(),
+                                             "template saved", t.name, "");
+                });
+                if (!r.ok()) return error_response(call, r.error());
+                return done(call, "saved template '" + t.name + "'");
+              },
+              "add or replace a reply template"});
 }
 
 Console::Console(OpenDb open_db, const Clock& clock, const triage::SpamModel& model,

@@ -41,8 +41,6 @@ async function signIn(page, name, password) {
   await page.goto(base + "/login");
   await page.fill("#name", name);
   await page.fill("#password", password);
-  page.on("response", (r) => { if (process.env.SK_DEBUG) console.log("RESP", r.status(), r.url(), JSON.stringify(r.headers())); });
-  page.on("request", (r) => { if (process.env.SK_DEBUG) console.log("REQ", r.method(), r.url(), JSON.stringify(r.headers())); });
   await Promise.all([page.waitForNavigation(), page.click("#sign-in")]);
 }
 
@@ -56,7 +54,8 @@ async function vaWorksTheQueue() {
   const rows = page.locator("#queue tr.row");
   await rows.first().waitFor();
   const ids = await rows.evaluateAll((rs) => rs.map((r) => r.dataset.item));
-  assert.ok(ids.length >= 3, "the queue shows the waiting items: " + ids);
+  assert.ok(ids.length >= 4, "the queue shows the waiting items: " + ids);
+  assert.equal(ids[0], world.draft, "the draft waits first");
   assert.ok(!ids.some((i) => world.foreign_items.includes(i)), "no item of another client");
   await page.screenshot({ path: path.join(out, "va-queue.png"), fullPage: true });
 
@@ -89,6 +88,20 @@ async function vaWorksTheQueue() {
   await page.screenshot({ path: path.join(out, "va-corrected.png"), fullPage: true });
   await page.waitForURL((u) => u.toString() !== before, { timeout: 5000 });
   report.corrected = selected;
+
+  // The next item is the draft: e edits it, Escape leaves the text, a approves and sends.
+  assert.ok(page.url().endsWith("/drafts/" + world.draft), page.url());
+  await page.locator("#draft-body").waitFor();
+  await page.keyboard.press("e");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "draft-body");
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type("\nBest regards, Vera (assistant)");
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("a");
+  await page.locator("#result .done").waitFor();
+  assert.match(await page.locator("#result").innerText(), /approved with your edits/);
+  await page.screenshot({ path: path.join(out, "va-draft-approved.png"), fullPage: true });
+  report.draft = world.draft;
 
   // The hostile message: shown, but nothing in it runs or loads.
   const response = await page.goto(base + world.hostile_url);

@@ -25,6 +25,15 @@
     });
     return res.ok;
   }
+  function click(id) {
+    const b = document.getElementById(id);
+    if (b) b.click();
+  }
+  // The field a VA edits on this page: the draft's text, or the correction's category.
+  function focus() {
+    const f = document.getElementById("draft-body") || document.getElementById("category");
+    if (f) f.focus();
+  }
   function refresh() {
     document.body.dispatchEvent(new CustomEvent("queue-changed", { bubbles: true }));
   }
@@ -33,7 +42,7 @@
   // After an action on an item page the server names the next item; go there.
   document.addEventListener("htmx:afterRequest", (e) => {
     const xhr = e.detail && e.detail.xhr;
-    if (!xhr || !document.getElementById("item")) return;
+    if (!xhr || !(document.getElementById("item") || document.getElementById("draft"))) return;
     const next = xhr.getResponseHeader("X-Sk-Next");
     if (next && e.detail.successful) setTimeout(() => { location.href = next; }, 400);
   });
@@ -45,25 +54,28 @@
       return;
     }
     const queue = document.getElementById("queue");
-    const item = document.getElementById("item");
+    const item = document.getElementById("item") || document.getElementById("draft");
     if (queue) {
       const r = rows()[sel];
       switch (e.key) {
         case "j": sel++; mark(); break;
         case "k": sel--; mark(); break;
         case "o": case "Enter": if (r) location.href = r.dataset.url; break;
-        case "a": if (r && (await post(r.dataset.api + "/confirm"))) refresh(); break;
-        case "l": if (r && (await post(r.dataset.api + "/let-in"))) refresh(); break;
-        case "c": case "e": if (r) location.href = r.dataset.url + "#correct"; break;
+        case "a": if (r && (await post(r.dataset.approve))) refresh(); break;
+        case "l":
+          if (r && r.dataset.kind !== "draft" && (await post(r.dataset.api + "/let-in"))) refresh();
+          break;
+        case "c": case "e": if (r) location.href = r.dataset.url + "#edit"; break;
         case "r": refresh(); break;
         default: return;
       }
       e.preventDefault();
     } else if (item) {
       switch (e.key) {
-        case "a": document.getElementById("approve").click(); break;
-        case "l": document.getElementById("let-in").click(); break;
-        case "c": case "e": document.getElementById("category").focus(); break;
+        case "a": click("approve"); break;
+        case "l": click("let-in"); break;
+        case "d": click("discard"); break;
+        case "c": case "e": focus(); break;
         case "u": case "Escape": location.href = "/queue"; break;
         default: return;
       }
@@ -79,9 +91,6 @@
       refresh();
     });
   }
-  if (location.hash === "#correct") {
-    const c = document.getElementById("category");
-    if (c) c.focus();
-  }
+  if (location.hash === "#edit") focus();
   mark();
 })();
