@@ -17,6 +17,7 @@
 
 #include "app/demo.hpp"
 #include "app/home.hpp"
+#include "app/support_cli.hpp"
 #include "engine/engine.hpp"
 #include "engine/mailbox.hpp"
 #include "engine/policy_codec.hpp"
@@ -479,6 +480,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   demo_cmd->add_option("--shared-data", shared, "../shared/data, for malformed samples");
   demo_cmd->add_option("--sample", sample, "messages to import from the test split");
 
+  auto support_cmds = add_support_commands(app);
+
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     app.parse(reversed);
@@ -657,6 +660,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       warn_no_model();
       return run_demo(*s.engine, db, *s.ids, clock, s.home, {corpus, shared, sample, ctx.by}, out);
     }
+
+    SK_ASSIGN(bool support_done, run_support_commands(*support_cmds, {db, clock, out, ctx.by}));
+    if (support_done) return ok();
 
     SK_ASSIGN(auto c, resolve_client());
     if (import_cmd->parsed()) {

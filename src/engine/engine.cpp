@@ -5,13 +5,20 @@
 
 #include "core/hash.hpp"
 #include "engine/policy_codec.hpp"
+#include "engine/support.hpp"
 #include "mail/import.hpp"
 #include "mail/message.hpp"
 
 namespace sk::engine {
 
 Engine::Engine(store::Db& db, const Clock& clock, IdSource& ids, triage::SpamModel model)
-    : db_(db), clock_(clock), ids_(ids), model_(std::move(model)) {}
+    : db_(db),
+      clock_(clock),
+      ids_(ids),
+      model_(std::move(model)),
+      support_(std::make_unique<SupportDesk>(db, clock, ids)) {}
+
+Engine::~Engine() = default;
 
 Result<ItemId> Engine::intake_message(const ClientId& client, const std::string& source_key,
                                       const std::string& raw, const std::string& origin,
@@ -106,6 +113,8 @@ std::string decision_summary(const Decision& d) {
 
 Result<TriageReport> Engine::triage_pending(const ClientId& client) {
   SK_ASSIGN(auto pending, store::undecided_items(db_, client));
+  // Answers sent since the last round move their conversations along first.
+  SK_TRY(refresh_conversations(db_, client, clock_.now()));
   TriageReport report;
   SK_ASSIGN(auto policy, load_policy(client));
   SK_ASSIGN(auto lessons, load_lessons(client));
@@ -136,14 +145,22 @@ Result<Decision> Engine::decide_and_record(const ClientId& client, const ItemId&
     if (found) party = std::move(*found);
   }
   Decision d = triage::triage({stored.item, party, policy, model_, lessons, clock_.now()});
+  SK_TRY(support_->amend(client, stored, party, policy, d));
   SK_TRY(store::record_decision(db_, ids_, clock_, client, d, "triage", decision_summary(d)));
+  SK_TRY(support_->carry_out(client, stored, d));
   return d;
 }
 
 Result<Decision> Engine::triage_item(const ClientId& client, const ItemId& item) {
   SK_ASSIGN(auto policy, load_policy(client));
   SK_ASSIGN(auto lessons, load_lessons(client));
-  return decide_and_record(client, item, policy, lessons);
+  Decision d;
+  // The decision, its effects and what answering it queued are one transaction.
+  SK_TRY(db_.transaction([&]() -> Result<void> {
+    SK_ASSIGN(d, decide_and_record(client, item, policy, lessons));
+    return ok();
+  }));
+  return d;
 }
 
 Result<Decision> Engine::teach(const ClientId& client, const ItemId& item, Category category,
@@ -273,6 +290,20 @@ Result<std::string> Engine::explain(const ClientId& client, const ItemId& item) 
         std::snprintf(w, sizeof w, "%+.2f", c.weight);
         out += "    " + std::string(w) + "  " + c.feature + "\n";
       }
+    }
+  }
+  SK_ASSIGN(auto answer, support::get_answer(db_, client, item));
+  if (answer) {
+    out += "\nCustomer support: " + answer->action + " (" + answer->code + ")\n";
+    out += "  " + answer->reason + "\n";
+    if (!answer->conversation.empty()) out += "  conversation " + answer->conversation + "\n";
+    if (!answer->outgoing_id.empty()) out += "  reply " + answer->outgoing_id + "\n";
+    if (!answer->suggestions.empty()) out += "  suggestions from the knowledge base:\n";
+    int n = 0;
+    for (const auto& s : answer->suggestions) {
+      char conf[16];
+      std::snprintf(conf, sizeof conf, "%3.0f%%", s.confidence * 100);
+      out += "    " + std::to_string(++n) + ". " + conf + "  " + s.key + ": " + s.question + "\n";
     }
   }
   SK_ASSIGN(auto effects, store::effects_for_item(db_, client, item));

@@ -2,6 +2,7 @@
 // The engine's one path: intake (items into the store), triage (decide what is undecided),
 // corrections (teach) and explanations. Commands and the web console both call this.
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,8 @@
 #include "triage/triage.hpp"
 
 namespace sk::engine {
+
+class SupportDesk;
 
 struct ImportReport {
   std::size_t found = 0;       // messages found at the paths
@@ -32,6 +35,7 @@ class Engine {
  public:
   // `model` may be empty (untrained): then nothing is called spam by the classifier.
   Engine(store::Db& db, const Clock& clock, IdSource& ids, triage::SpamModel model);
+  ~Engine();
 
   Result<ImportReport> import_paths(const ClientId& client, const std::vector<std::string>& paths);
   // Intake of one message from any source; `source_key` makes it idempotent.
@@ -82,6 +86,8 @@ class Engine {
   const Clock& clock_;
   IdSource& ids_;
   triage::SpamModel model_;
+  // Answers support items from the client's knowledge base (its matcher is cached).
+  std::unique_ptr<SupportDesk> support_;
 };
 
 }  // namespace sk::engine

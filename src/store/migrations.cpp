@@ -247,6 +247,65 @@ CREATE TABLE login_failures (
 );
 CREATE INDEX login_failures_key ON login_failures(key, at)
 )sql",
+    // 5: customer support: knowledge base, settings, conversations, what each item got.
+    R"sql(
+CREATE TABLE kb_entries (
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  position INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  question TEXT NOT NULL,
+  variants TEXT NOT NULL DEFAULT '[]',
+  answer TEXT NOT NULL,
+  tags TEXT NOT NULL DEFAULT '[]',
+  private INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (client_id, key)
+);
+CREATE TABLE support_settings (
+  client_id TEXT PRIMARY KEY REFERENCES clients(id),
+  threshold REAL NOT NULL DEFAULT 0.8,
+  signature TEXT NOT NULL DEFAULT '',
+  tone TEXT NOT NULL DEFAULT 'friendly',
+  revision INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE support_conversations (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  customer TEXT NOT NULL,
+  subject TEXT NOT NULL DEFAULT '',
+  subject_key TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  opened_at INTEGER NOT NULL,
+  first_response_at INTEGER NOT NULL DEFAULT 0,
+  solved_at INTEGER NOT NULL DEFAULT 0,
+  last_customer_at INTEGER NOT NULL DEFAULT 0,
+  last_reply_at INTEGER NOT NULL DEFAULT 0,
+  reopened INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX support_conversations_customer ON support_conversations(client_id, customer, subject_key);
+CREATE TABLE support_messages (
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  conversation_id TEXT NOT NULL REFERENCES support_conversations(id),
+  message_id TEXT NOT NULL,
+  item_id TEXT NOT NULL DEFAULT '',
+  outgoing_id TEXT NOT NULL DEFAULT '',
+  from_customer INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  UNIQUE (client_id, message_id, item_id, outgoing_id)
+);
+CREATE INDEX support_messages_id ON support_messages(client_id, message_id);
+CREATE TABLE support_answers (
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  item_id TEXT NOT NULL REFERENCES items(id),
+  conversation_id TEXT NOT NULL DEFAULT '',
+  action TEXT NOT NULL,
+  code TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  outgoing_id TEXT NOT NULL DEFAULT '',
+  suggestions TEXT NOT NULL DEFAULT '[]',
+  at INTEGER NOT NULL,
+  PRIMARY KEY (client_id, item_id)
+)
+)sql",
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "support/kb.hpp"
 
+#include "support/answer.hpp"
+
 #include <toml++/toml.h>
 
 #include <cmath>
@@ -44,6 +46,10 @@ Result<void> check(const std::vector<Entry>& entries, const std::vector<int>& li
     if (trim(e.question).empty())
       return make_error(Errc::invalid_input, where + ": question is empty");
     if (trim(e.answer).empty()) return make_error(Errc::invalid_input, where + ": answer is empty");
+    if (std::string bad = unknown_placeholder(e.answer); !bad.empty())
+      return make_error(Errc::invalid_input,
+                        where + ": answer uses " + bad +
+                            " (placeholders: {{first_name}}, {{name}}, {{email}}, {{question}})");
   }
   return ok();
 }
