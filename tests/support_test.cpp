@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <iostream>
 #include <sstream>
 
 #include "engine/engine.hpp"
@@ -90,7 +89,6 @@ struct SupportTest : ::testing::Test {
     EXPECT_TRUE(id.ok());
     auto report = engine->triage_pending(client);
     EXPECT_TRUE(report.ok()) << report.error().message;
-    if (getenv("SK_DEBUG") && id.ok()) std::cerr << *engine->explain(client, *id);
     return id.ok() ? *id : ItemId{};
   }
 
