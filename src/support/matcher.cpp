@@ -58,25 +58,6 @@ RawFeatures raw_features(std::string_view text) {
   return r;
 }
 
-// Words that say nothing about what is asked: sharing only these is sharing nothing.
-bool is_stopword(std::string_view w) {
-  static const std::unordered_set<std::string_view> kStop = {
-      "a",      "about",  "after", "again",  "all",    "am",     "an",    "and",   "any",   "are",
-      "as",     "at",     "be",    "been",   "before", "but",    "by",    "can",   "could", "did",
-      "do",     "does",   "doing", "for",    "from",   "get",    "go",    "got",   "had",   "has",
-      "have",   "having", "he",    "hello",  "her",    "here",   "hi",    "him",   "his",   "how",
-      "i",      "id",     "if",    "im",     "in",     "into",   "is",    "it",    "its",   "ive",
-      "just",   "know",   "let",   "look",   "ok",     "okay",   "also",  "ask",   "say",   "see",
-      "still",  "tell",   "well",  "like",   "may",    "me",     "might", "more",  "most",  "much",
-      "must",   "my",     "need",  "no",     "not",    "now",    "of",    "on",    "one",   "or",
-      "other",  "our",    "out",   "please", "pleas",  "should", "so",    "some",  "than",  "thank",
-      "thanks", "that",   "the",   "their",  "them",   "then",   "there", "these", "they",  "thing",
-      "think",  "this",   "those", "to",     "too",    "up",     "us",    "very",  "wa",    "want",
-      "was",    "way",    "we",    "were",   "what",   "when",   "where", "which", "while", "who",
-      "whi",    "why",    "will",  "with",   "would",  "yes",    "you",   "your",  "yours"};
-  return w.size() < 2 || kStop.count(w) > 0;
-}
-
 struct SparseVec {
   std::vector<std::uint32_t> idx;
   std::vector<float> val;

@@ -13,6 +13,9 @@ namespace sk::support {
 // a word, so other languages still match themselves.
 std::vector<std::string> words(std::string_view text);
 
+// A (stemmed) word that says nothing about what is asked ("the", "how", "please").
+bool is_stopword(std::string_view stemmed_word);
+
 // The English (Porter2) stem of a lower-case word.
 std::string stem(const std::string& word);
 

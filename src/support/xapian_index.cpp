@@ -46,8 +46,14 @@ std::vector<std::pair<std::size_t, double>> Bm25Index::search(std::string_view q
                                                               std::size_t depth) const {
   std::vector<std::pair<std::size_t, double>> out;
   try {
-    std::vector<std::string> terms;
-    for (const auto& w : words(query)) terms.push_back(stem(w));
+    std::vector<std::string> terms, content;
+    for (const auto& w : words(query)) {
+      terms.push_back(stem(w));
+      if (!is_stopword(terms.back())) content.push_back(terms.back());
+    }
+    // Words in every other question weigh almost nothing in BM25 but cost the most to
+    // rank (their posting lists are the longest): leave them out when there is more.
+    if (!content.empty()) terms = std::move(content);
     if (terms.empty() || impl_->group_of.empty()) return out;
     Xapian::Query q(Xapian::Query::OP_OR, terms.begin(), terms.end());
     Xapian::Enquire enquire(impl_->db);
