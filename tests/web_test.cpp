@@ -4,11 +4,18 @@
 #include <nlohmann/json.hpp>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -645,6 +652,84 @@ TEST(WebCli, UsersAssignmentsAndTokens) {
   EXPECT_NE(res.body.find("\"va\""), std::string::npos);
   r.headers = {{"authorization", "Bearer sk_wrong"}};
   EXPECT_EQ(console.handle(r).status, 401);
+}
+
+// `sidekick serve --demo`, the README's main command, as a user runs it: it prints the demo
+// users' passwords and the console's address, the console answers, SIGTERM stops it.
+TEST(WebCli, ServeDemoPrintsPasswordsOnceAndServesTheConsole) {
+  SK_REQUIRE_CORPUS();
+  test::TempDir home;
+  FixedClock clock{1'750'000'000};
+  // A small model is enough here; the demo trains a full one only when there is none.
+  std::vector<std::string> args{"--home", home.str(), "model", "train"};
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(test::corpus_dir() + "/easy-ham-1"))
+    if (e.path().extension() == ".txt" && n++ < 30) args.insert(args.end(), {"--ham", e.path()});
+  n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(test::corpus_dir() + "/spam-1"))
+    if (e.path().extension() == ".txt" && n++ < 30) args.insert(args.end(), {"--spam", e.path()});
+  std::ostringstream out, err;
+  ASSERT_EQ(app::run_cli(args, out, err, clock), 0) << err.str();
+
+  const std::string log = home.str() + "/serve.log";
+  std::vector<std::string> cmd{
+      SK_SIDEKICK_BIN,    "--home",   home.str(), "serve",  "--demo", "--corpus",
+      test::corpus_dir(), "--sample", "20",       "--port", "0"};
+  std::vector<char*> argv;
+  for (auto& a : cmd) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+
+  std::string text;
+  std::smatch port_m;
+  const std::regex port_re("console: http://127\\.0\\.0\\.1:([0-9]+)/");
+  for (int i = 0; i < 600 && !std::regex_search(text, port_m, port_re); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::ifstream f(log);
+    text.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  ASSERT_TRUE(std::regex_search(text, port_m, port_re)) << text;
+  const int port = std::stoi(port_m[1]);
+  std::map<std::string, std::string> pw;
+  const std::regex pw_re("(demo-[a-z]+) +password ([A-Za-z0-9_-]{16})");
+  for (std::sregex_iterator it(text.begin(), text.end(), pw_re), end; it != end; ++it)
+    pw[(*it)[1]] = (*it)[2];
+  ASSERT_EQ(pw.size(), 3u) << text;
+
+  auto login = [&](const std::string& who) {
+    std::string body = "{\"name\":\"" + who + "\",\"password\":\"" + pw[who] + "\"}";
+    return http_exchange(port,
+                         "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                         "\r\nConnection: close\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n" + body);
+  };
+  std::string va = login("demo-va");
+  ASSERT_EQ(va.rfind("HTTP/1.1 200", 0), 0u) << va;
+  std::smatch cookie;
+  ASSERT_TRUE(std::regex_search(va, cookie, std::regex("sk_session=([A-Za-z0-9_-]+)")));
+  std::string queue = http_exchange(
+      port, "GET /api/queue HTTP/1.1\r\nHost: x\r\nCookie: sk_session=" + std::string(cookie[1]) +
+                "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(queue.rfind("HTTP/1.1 200", 0), 0u) << queue;
+  EXPECT_NE(queue.find("\"items\":[{"), std::string::npos) << queue.substr(0, 300);
+  std::string client = login("demo-client");
+  EXPECT_NE(client.find("/digest"), std::string::npos) << client;
+
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 100 && ::waitpid(pid, &status, WNOHANG) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  if (!WIFEXITED(status)) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
 }
 
 }  // namespace

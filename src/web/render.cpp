@@ -2,8 +2,10 @@
 
 #include <kainjow/mustache.hpp>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 namespace sk::web {
 namespace {
@@ -48,13 +50,48 @@ void add_partials(mu::data& d) {
           })));
 }
 
-std::string render_one(std::string_view name, const mu::data& d) {
-  std::string_view text = asset(std::string("templates/") + std::string(name) + ".mustache");
-  if (text.empty()) return "<p>missing template " + std::string(name) + "</p>";
-  mu::mustache tmpl{std::string(text)};
-  if (!tmpl.is_valid())
-    return "<p>bad template " + std::string(name) + ": " + tmpl.error_message() + "</p>";
-  return tmpl.render(d);
+// Parsed templates, kept for the next render: parsing costs more than rendering. A parsed
+// template keeps state while it renders, so each render borrows one of its own.
+class Parsed {
+ public:
+  std::unique_ptr<mu::mustache> take(const std::string& name) {
+    {
+      std::lock_guard lock(mutex_);
+      auto& free = free_[name];
+      if (!free.empty()) {
+        auto t = std::move(free.back());
+        free.pop_back();
+        return t;
+      }
+    }
+    std::string_view text = asset("templates/" + name + ".mustache");
+    if (text.empty()) return nullptr;
+    return std::make_unique<mu::mustache>(std::string(text));
+  }
+  void give_back(const std::string& name, std::unique_ptr<mu::mustache> t) {
+    std::lock_guard lock(mutex_);
+    auto& free = free_[name];
+    if (free.size() < 16) free.push_back(std::move(t));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::vector<std::unique_ptr<mu::mustache>>> free_;
+};
+
+Parsed& parsed() {
+  static Parsed p;  // a cache of compiled-in templates: no state anyone can observe
+  return p;
+}
+
+std::string render_one(std::string_view name_view, const mu::data& d) {
+  const std::string name(name_view);
+  auto tmpl = parsed().take(name);
+  if (!tmpl) return "<p>missing template " + name + "</p>";
+  if (!tmpl->is_valid()) return "<p>bad template " + name + ": " + tmpl->error_message() + "</p>";
+  std::string out = tmpl->render(d);
+  parsed().give_back(name, std::move(tmpl));
+  return out;
 }
 
 }  // namespace
