@@ -546,6 +546,25 @@ TEST_F(SendingTest, ADraftWaitsForApprovalThenGoesOutOnceThreadedAndAudited) {
   EXPECT_EQ(actions, (std::vector<std::string>{"draft written", "draft approved", "mail sent"}));
 }
 
+TEST_F(SendingTest, AForwardCarriesTheOriginalToItsRecipients) {
+  engine::ReplyRequest r;
+  r.answers = item;
+  r.kind = "forward";
+  r.body = "Could you take this one?";
+  r.send_now = true;
+  EXPECT_FALSE(engine::queue_reply(*db, clock, *ids, client, r, "va:kim").ok());  // to whom?
+  r.to = {"Helper@Acme.example"};
+  auto m = engine::queue_reply(*db, clock, *ids, client, r, "va:kim");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->to, std::vector<std::string>{"helper@acme.example"});
+  EXPECT_EQ(m->subject, "Fwd: Opening hours");
+  EXPECT_NE(m->raw.find("Content-Type: message/rfc822"), std::string::npos);
+  EXPECT_NE(m->raw.find("Are you open on Sunday?"), std::string::npos);
+  EXPECT_NE(m->raw.find("References: <q1@customer.example>"), std::string::npos);
+  ASSERT_TRUE(engine::send_due(*db, clock, client, sender).ok());
+  EXPECT_EQ(sender.submitted, std::vector<std::string>{m->message_id});
+}
+
 TEST_F(SendingTest, AMessageInterruptedWhileSendingIsNotSentAgainWhenSentHasIt) {
   engine::ReplyRequest r{.answers = item, .body = "Yes.", .send_now = true};
   auto m = engine::queue_reply(*db, clock, *ids, client, r, "va:kim");

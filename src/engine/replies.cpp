@@ -69,7 +69,12 @@ std::vector<mail::Attachment> attachments_of(const std::vector<store::OutgoingPa
 Result<void> render_into(store::Db& db, const ClientId& client, store::OutgoingMessage& m) {
   SK_ASSIGN(Sender from, sender_of(db, client));
   mail::Outgoing o;
-  if (!m.answers.empty()) {
+  if (!m.answers.empty() && m.kind == "forward") {
+    SK_ASSIGN(auto original, store::get_item(db, client, m.answers));
+    SK_ASSIGN(auto raw, store::raw_message(db, client, m.answers));
+    o = mail::forward_of(original.item, raw, from.name, from.address, m.to, m.body, m.message_id,
+                         m.created_at);
+  } else if (!m.answers.empty()) {
     SK_ASSIGN(auto original, store::get_item(db, client, m.answers));
     o = mail::reply_to(original.item, from.name, from.address, m.body, m.message_id, m.created_at,
                        m.kind == "auto_reply");
@@ -156,6 +161,11 @@ Result<store::OutgoingMessage> queue_reply(store::Db& db, const Clock& clock, Id
   m.client = client;
   m.answers = request.answers;
   m.kind = request.kind;
+  if (m.kind == "forward") {
+    if (request.to.empty())
+      return make_error(Errc::invalid_input, "a forward needs someone to go to");
+    m.to = request.to;
+  }
   m.body = request.quote ? quoted(original.item, request.body) : request.body;
   m.reason = request.reason;
   m.source_key = request.source_key;

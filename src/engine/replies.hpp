@@ -18,10 +18,11 @@ namespace sk::engine {
 
 struct ReplyRequest {
   ItemId answers;
-  std::string body;            // the text; the original is quoted below it when `quote` is set
-  std::string kind = "reply";  // reply, auto_reply
-  std::string reason;          // for the audit log and the VA
-  bool send_now = false;       // false: a draft that waits for a VA
+  std::string body;             // the text; the original is quoted below it when `quote` is set
+  std::string kind = "reply";   // reply, auto_reply, forward
+  std::vector<std::string> to;  // a forward's recipients (a reply goes to the sender)
+  std::string reason;           // for the audit log and the VA
+  bool send_now = false;        // false: a draft that waits for a VA
   bool quote = false;
   std::string source_key;  // makes the request idempotent (see store::OutgoingMessage)
   std::vector<store::OutgoingPart> parts;
