@@ -1,0 +1,41 @@
+#pragma once
+// Civil (wall-clock) dates and times with no zone attached: what a calendar shows. Recurrence
+// rules are expanded on these; a Zone turns them into instants.
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sk::calendar {
+
+// Days since 1970-01-01 for a proleptic Gregorian date.
+std::int64_t days_from_civil(int y, int m, int d);
+struct Ymd {
+  int y = 1970, m = 1, d = 1;
+};
+Ymd civil_from_days(std::int64_t days);
+// 0 = Monday ... 6 = Sunday (ISO).
+int weekday_of(std::int64_t days);
+int days_in_month(int y, int m);
+bool is_leap(int y);
+
+struct CivilTime {
+  int year = 1970, month = 1, day = 1;
+  int hour = 0, minute = 0, second = 0;
+  bool date_only = false;  // a DATE value (all-day)
+  bool utc = false;        // written with a trailing Z
+
+  std::int64_t days() const { return days_from_civil(year, month, day); }
+  // Seconds since 1970-01-01T00:00:00 on the same wall clock (not an instant unless utc).
+  std::int64_t seconds() const { return days() * 86400 + hour * 3600 + minute * 60 + second; }
+  static CivilTime from_seconds(std::int64_t s, bool utc = false);
+  auto operator<=>(const CivilTime& o) const { return seconds() <=> o.seconds(); }
+  bool operator==(const CivilTime& o) const { return seconds() == o.seconds(); }
+};
+
+// "19970902T090000", "19970902T090000Z" or "19970902".
+std::optional<CivilTime> parse_civil(std::string_view s);
+std::string format_civil(const CivilTime& t);
+
+}  // namespace sk::calendar
