@@ -200,8 +200,7 @@ int main(int argc, char** argv) {
   std::printf("calendar: %zu events (%zu recurring), horizon %d days, %zu free slots\n",
               events.size(), prepared.recurring_count(), a.horizon_days, fast_slots.size());
   std::printf("same slots as baseline: %s\n", fast_slots == base_slots ? "yes" : "NO");
-  std::printf("%-34s %8s %8s %8s %8s %6s\n", "", "p50 ms", "p99 ms", "cpu p50", "cpu p99",
-              "runs");
+  std::printf("%-34s %8s %8s %8s %8s %6s\n", "", "p50 ms", "p99 ms", "cpu p50", "cpu p99", "runs");
   auto row = [](const char* name, const Stats& w, const Stats& c, int n) {
     std::printf("%-34s %8.3f %8.3f %8.3f %8.3f %6d\n", name, w.p50, w.p99, c.p50, c.p99, n);
   };

@@ -325,7 +325,19 @@ void RecurIterator::fill_period() {
     first = last = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
   }
 
+  // Most rules (weekly on some days) need only the weekday; the civil date is costlier.
+  const bool needs_ymd =
+      !r.by_month.empty() || !r.by_week_no.empty() || !r.by_year_day.empty() ||
+      !r.by_month_day.empty() ||
+      std::any_of(r.by_day.begin(), r.by_day.end(), [](const WeekdayNum& w) { return w.n != 0; });
   auto day_ok = [&](std::int64_t day) {
+    if (!needs_ymd) {
+      if (r.by_day.empty()) return true;
+      const int wd = weekday_of(day);
+      for (const auto& w : r.by_day)
+        if (w.weekday == wd) return true;
+      return false;
+    }
     Ymd ymd = civil_from_days(day);
     if (!r.by_month.empty() && !contains(r.by_month, ymd.m)) return false;
     if (!r.by_week_no.empty()) {

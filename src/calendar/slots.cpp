@@ -13,6 +13,7 @@ Timestamp BusyCalendar::instant(const CivilTime& t, const Zone& z) const {
 
 Zone BusyCalendar::zone_for(const Component& e) const {
   if (e.tzid.empty()) return home_;
+  if (e.tzid == home_.name()) return home_;
   auto z = Zone::find(e.tzid);
   // A custom VTIMEZONE we cannot name: the client's own zone is the best reading.
   return z ? *z : home_;
@@ -62,11 +63,18 @@ Result<void> BusyCalendar::add_component(const Component& e, std::vector<std::in
       CivilTime u = z.to_local(rule.until->seconds());
       rule.until = u;
     }
-    SK_TRY(RecurIterator::make(rule, s));  // reject what cannot be expanded now, not later
+    SK_ASSIGN(auto it, RecurIterator::make(rule, s));  // reject bad rules now, not later
+    std::optional<std::int64_t> last;
+    if (rule.until) {
+      last = rule.until->seconds();
+    } else if (rule.count) {
+      while (auto t = it.next()) last = t->seconds();
+      if (!last) last = s.seconds();
+    }
     for (const auto& x : e.exdates)
       skip.push_back(x.utc && !s.utc ? z.to_local(x.seconds()).seconds() : x.seconds());
     std::sort(skip.begin(), skip.end());
-    recurring_.push_back(Recurring{std::move(rule), s, z, duration, std::move(skip)});
+    recurring_.push_back(Recurring{std::move(rule), s, z, duration, std::move(skip), last});
   }
   for (const auto& r : e.rdates) add(span(r));
   return ok();
@@ -112,11 +120,13 @@ std::vector<Interval> BusyCalendar::busy_between(Timestamp from, Timestamp to) c
   for (auto it = lo; it != singles_.end() && it->start < to; ++it)
     if (it->end > from) out.push_back(*it);
   for (const auto& r : recurring_) {
-    auto it = RecurIterator::make(r.rule, r.start);
-    if (!it) continue;
     // Instances are on the event's wall clock; a day either side covers any offset.
     const std::int64_t local_from = from - r.duration - 2 * 86400;
     const std::int64_t local_to = to + 2 * 86400;
+    if (r.last && *r.last < local_from) continue;
+    if (r.start.seconds() >= local_to) continue;
+    auto it = RecurIterator::make(r.rule, r.start);
+    if (!it) continue;
     it->skip_to(CivilTime::from_seconds(local_from));
     while (auto t = it->next()) {
       const std::int64_t cs = t->seconds();

@@ -47,6 +47,9 @@ class BusyCalendar {
     Zone zone;
     long duration = 0;
     std::vector<std::int64_t> skip;  // civil seconds of EXDATEs / overridden instances
+    // Civil seconds of the last instance when the rule ends (COUNT or UNTIL), so a series
+    // that ended before the window costs nothing.
+    std::optional<std::int64_t> last;
   };
   Result<void> add_component(const Component& e, std::vector<std::int64_t> skip);
   Zone zone_for(const Component& e) const;

@@ -102,6 +102,7 @@ Timestamp Zone::to_utc(const CivilTime& local) const {
   // Changes are far more than a day apart: the offsets a day before and after bracket it.
   const int before = offset_at(l - 86400);
   const int after = offset_at(l + 86400);
+  if (before == after) return l - before;  // no change within a day: the usual case
   const Timestamp u1 = l - before, u2 = l - after;
   const bool ok1 = offset_at(u1) == before, ok2 = offset_at(u2) == after;
   if (ok1 && ok2) return std::min(u1, u2);
