@@ -426,6 +426,10 @@ struct DstCase {
   const char* friday_9am_utc;      // Friday 09:00 local before the change
 };
 
+void PrintTo(const DstCase& c, std::ostream* os) {
+  *os << c.zone << " " << c.change_day;
+}
+
 class DstSlots : public ::testing::TestWithParam<DstCase> {};
 
 TEST_P(DstSlots, OpenHoursFollowTheWallClock) {
