@@ -190,3 +190,78 @@ TEST_F(CliTest, HelpWorks) {
 }
 
 }  // namespace
+
+namespace {
+
+struct CliCalendarTest : ::testing::Test {
+  sk::test::TempDir home;
+  // Monday 2026-06-01 07:00Z = 08:00 in London
+  FixedClock clock{1'780'297'200};
+
+  CliRun run(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--home", home.str(), "--by", "va:test"});
+    std::ostringstream out, err;
+    int code = app::run_cli(args, out, err, clock);
+    return {code, out.str(), err.str()};
+  }
+  std::string write(const std::string& name, const std::string& text) {
+    auto p = home.path / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+};
+
+TEST_F(CliCalendarTest, AvailabilityImportSlotsAndBookings) {
+  ASSERT_EQ(run({"client", "add", "acme", "--email", "ann@acme.example"}).code, 0);
+  auto r = run({"slots", "--client", "acme", "--type", "intro"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("no availability"), std::string::npos) << r.err;
+  r = run(
+      {"calendar", "availability", "--client", "acme",
+       write(
+           "a.json",
+           R"({"zone":"Europe/London","weekly":{"mon":["09:00-12:00"],"tue":["09:00-12:00"]}})")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run({"calendar", "type", "--client", "acme",
+           write("t.json", R"({"slug":"intro","name":"Intro call","duration_min":60})")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run({"calendar", "import", "--client", "acme",
+           write("busy.ics",
+                 "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:a@x\r\n"
+                 "DTSTART;TZID=Europe/London:20260601T100000\r\n"
+                 "DTEND;TZID=Europe/London:20260601T110000\r\nRRULE:FREQ=DAILY\r\nEND:VEVENT\r\n"
+                 "END:VCALENDAR\r\n")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("imported 1 events"), std::string::npos);
+  r = run(
+      {"slots", "--client", "acme", "--type", "intro", "--days", "2", "--zone", "Asia/Kolkata"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Mon and Tue 09:00 and 11:00 London (10:00 is busy every day), shown in Kolkata.
+  EXPECT_NE(r.out.find("Mon 1 Jun 2026 13:30 (UTC+05:30)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Mon 1 Jun 2026 15:30 (UTC+05:30)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("14:30"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("4 free times"), std::string::npos) << r.out;
+  r = run({"booking", "create", "--client", "acme", "--type", "intro", "--start",
+           "2026-06-02T09:00", "--guest-email", "gus@example.org", "--guest-name", "Gus"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("confirmed 2026-06-02T08:00:00Z"), std::string::npos) << r.out;
+  r = run({"booking", "create", "--client", "acme", "--type", "intro", "--start",
+           "2026-06-02T09:00", "--guest-email", "other@example.org"});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_NE(r.err.find("no longer free"), std::string::npos) << r.err;
+  r = run({"booking", "reschedule", "--client", "acme", "bkg_1", "--start", "2026-06-02T10:00Z"});
+  ASSERT_EQ(r.code, 0) << r.err;  // 11:00 London
+  r = run({"booking", "cancel", "--client", "acme", "bkg_1", "--why", "guest asked"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run({"booking", "list", "--client", "acme"});
+  EXPECT_NE(r.out.find("cancelled"), std::string::npos) << r.out;
+  r = run({"outgoing", "list", "--client", "acme"});
+  EXPECT_NE(r.out.find("Cancelled: Intro call"), std::string::npos) << r.out;
+  r = run({"audit", "--client", "acme"});
+  EXPECT_NE(r.out.find("booking moved"), std::string::npos) << r.out;
+  r = run({"booking", "create", "--client", "acme", "--type", "intro", "--start", "tomorrow",
+           "--guest-email", "gus@example.org"});
+  EXPECT_EQ(r.code, 2);
+}
+
+}  // namespace

@@ -22,6 +22,7 @@
 #include "engine/mailbox.hpp"
 #include "engine/policy_codec.hpp"
 #include "engine/replies.hpp"
+#include "engine/scheduling.hpp"
 #include "engine/training.hpp"
 #include "mail/smtp.hpp"
 #include "store/accounts.hpp"
@@ -31,6 +32,7 @@
 #include "web/auth.hpp"
 #include "web/console.hpp"
 #include "web/server.hpp"
+#include "store/scheduling.hpp"
 
 namespace sk::app {
 namespace {
@@ -475,6 +477,55 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   token_create->add_option("--user", user_name, "whose rights the token has")->required();
   token_create->add_option("--name", token_label, "what it is for");
 
+  // Scheduling.
+  std::string cal_file, booking_type, zone_name, booking_id, start_text, guest_email, guest_name,
+      guest_zone;
+  int days = 7;
+  auto* calendar_cmd = app.add_subcommand("calendar", "the client's availability and busy time");
+  calendar_cmd->require_subcommand(1);
+  auto* cal_avail = calendar_cmd->add_subcommand(
+      "availability", "set availability from a JSON file (without FILE: show it)");
+  cal_avail->add_option("--client", client, "client")->required();
+  cal_avail->add_option("file", cal_file, "availability JSON");
+  auto* cal_type = calendar_cmd->add_subcommand("type", "add or replace a booking type (JSON)");
+  cal_type->add_option("--client", client, "client")->required();
+  cal_type->add_option("file", cal_file, "booking type JSON")->required();
+  auto* cal_import = calendar_cmd->add_subcommand("import", "import an .ics file as busy time");
+  cal_import->add_option("--client", client, "client")->required();
+  cal_import->add_option("file", cal_file, "iCalendar file")->required();
+  auto* slots_cmd = app.add_subcommand("slots", "free times for a booking type");
+  slots_cmd->add_option("--client", client, "client")->required();
+  slots_cmd->add_option("--type", booking_type, "booking type")->required();
+  slots_cmd->add_option("--zone", zone_name, "show times in this zone (default: the client's)");
+  slots_cmd->add_option("--days", days, "how many days ahead (default 7)");
+  auto* booking_cmd = app.add_subcommand("booking", "book, move, cancel, confirm, list");
+  booking_cmd->require_subcommand(1);
+  auto* booking_create = booking_cmd->add_subcommand("create", "book a free time");
+  booking_create->add_option("--client", client, "client")->required();
+  booking_create->add_option("--type", booking_type, "booking type")->required();
+  booking_create
+      ->add_option("--start", start_text,
+                   "YYYY-MM-DDTHH:MM (in --zone, default the client's) or ...Z")
+      ->required();
+  booking_create->add_option("--zone", zone_name, "zone of --start");
+  booking_create->add_option("--guest-email", guest_email, "the guest's address")->required();
+  booking_create->add_option("--guest-name", guest_name, "the guest's name");
+  booking_create->add_option("--guest-zone", guest_zone, "where the guest reads times");
+  auto* booking_move = booking_cmd->add_subcommand("reschedule", "move a booking");
+  booking_move->add_option("--client", client, "client")->required();
+  booking_move->add_option("id", booking_id, "booking (bkg_N)")->required();
+  booking_move->add_option("--start", start_text, "the new start")->required();
+  booking_move->add_option("--zone", zone_name, "zone of --start");
+  auto* booking_cancel = booking_cmd->add_subcommand("cancel", "cancel a booking");
+  booking_cancel->add_option("--client", client, "client")->required();
+  booking_cancel->add_option("id", booking_id, "booking (bkg_N)")->required();
+  booking_cancel->add_option("--why", why, "reason, for the audit log and the guest");
+  auto* booking_confirm = booking_cmd->add_subcommand("confirm", "confirm a pending booking");
+  booking_confirm->add_option("--client", client, "client")->required();
+  booking_confirm->add_option("id", booking_id, "booking (bkg_N)")->required();
+  auto* booking_list = booking_cmd->add_subcommand("list", "the client's bookings");
+  booking_list->add_option("--client", client, "client")->required();
+
   auto* demo_cmd = app.add_subcommand("demo", "a demo client with a corpus sample, triaged");
   demo_cmd->add_option("--corpus", corpus, "the SpamAssassin corpus folder")->required();
   demo_cmd->add_option("--shared-data", shared, "../shared/data, for malformed samples");
@@ -803,6 +854,100 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                                    changes);
       }));
       out << c.slug << ": " << changes << "\n";
+      return ok();
+    }
+    if (cal_avail->parsed()) {
+      if (cal_file.empty()) {
+        SK_ASSIGN(auto a, engine::load_availability(db, c.id));
+        out << calendar::to_json(a) << "\n";
+        return ok();
+      }
+      SK_ASSIGN(auto text, read_file(cal_file));
+      SK_ASSIGN(auto a, calendar::availability_from_json(text));
+      SK_TRY(db.transaction([&]() -> Result<void> {
+        SK_TRY(store::set_availability(db, c.id, calendar::to_json(a), clock.now()));
+        return store::append_audit(db, c.id, clock.now(), ctx.by, "availability set", a.zone,
+                                   cal_file);
+      }));
+      out << "availability set (" << a.zone << ")\n";
+      return ok();
+    }
+    if (cal_type->parsed()) {
+      SK_ASSIGN(auto text, read_file(cal_file));
+      SK_ASSIGN(auto t, calendar::booking_type_from_json(text));
+      if (t.slug.empty()) return make_error(Errc::invalid_input, "the booking type needs a slug");
+      SK_TRY(db.transaction([&]() -> Result<void> {
+        SK_TRY(store::put_booking_type(db, c.id, t.slug, calendar::to_json(t)));
+        return store::append_audit(db, c.id, clock.now(), ctx.by, "booking type set", t.slug,
+                                   t.name);
+      }));
+      out << "booking type " << t.slug << " (" << t.duration_min << " min)\n";
+      return ok();
+    }
+    if (cal_import->parsed()) {
+      SK_ASSIGN(auto text, read_file(cal_file));
+      const std::string name = std::filesystem::path(cal_file).filename().string();
+      SK_ASSIGN(int n, engine::import_calendar(db, clock, c.id, name, text, ctx.by));
+      out << "imported " << n << " events from " << name << " as busy time\n";
+      return ok();
+    }
+    auto client_zone = [&]() -> Result<calendar::Zone> {
+      if (!zone_name.empty()) return calendar::Zone::find(zone_name);
+      SK_ASSIGN(auto a, engine::load_availability(db, c.id));
+      return calendar::Zone::find(a.zone);
+    };
+    auto parse_start = [&]() -> Result<Timestamp> {
+      std::string t;
+      for (char ch : start_text)
+        if (ch != '-' && ch != ':') t += ch;
+      if (t.size() == 13 || (t.size() == 14 && t.back() == 'Z')) t.insert(13, "00");
+      auto civil = calendar::parse_civil(t);
+      if (!civil || civil->date_only)
+        return make_error(Errc::invalid_input,
+                          "--start: expected YYYY-MM-DDTHH:MM, got '" + start_text + "'");
+      if (civil->utc) return civil->seconds();
+      SK_ASSIGN(auto z, client_zone());
+      return z.to_utc(*civil);
+    };
+    if (slots_cmd->parsed()) {
+      SK_ASSIGN(auto z, client_zone());
+      SK_ASSIGN(auto slots, engine::find_slots(db, clock, c.id, booking_type, days));
+      for (const auto& sl : slots) out << calendar::describe(sl.start, z) << "\n";
+      out << slots.size() << " free times in the next " << days << " days\n";
+      return ok();
+    }
+    if (booking_create->parsed()) {
+      SK_ASSIGN(Timestamp start, parse_start());
+      engine::Guest g{guest_name, guest_email, guest_zone, "{}"};
+      SK_ASSIGN(auto b, engine::create_booking(db, clock, *s.ids, c.id, booking_type, start, g,
+                                               "cli", ctx.by));
+      out << b.id << " " << store::to_string(b.status) << " " << format_utc(b.starts_at) << "\n";
+      return ok();
+    }
+    if (booking_move->parsed()) {
+      SK_ASSIGN(Timestamp start, parse_start());
+      SK_ASSIGN(auto b,
+                engine::reschedule_booking(db, clock, *s.ids, c.id, booking_id, start, ctx.by));
+      out << b.id << " moved to " << format_utc(b.starts_at) << "\n";
+      return ok();
+    }
+    if (booking_cancel->parsed()) {
+      SK_ASSIGN(auto b, engine::cancel_booking(db, clock, *s.ids, c.id, booking_id, ctx.by,
+                                               why.empty() ? "cancelled" : why));
+      out << b.id << " cancelled\n";
+      return ok();
+    }
+    if (booking_confirm->parsed()) {
+      SK_ASSIGN(auto b, engine::confirm_booking(db, clock, *s.ids, c.id, booking_id, ctx.by));
+      out << b.id << " confirmed\n";
+      return ok();
+    }
+    if (booking_list->parsed()) {
+      SK_ASSIGN(auto all, store::list_bookings(db, c.id));
+      for (const auto& b : all)
+        out << cell(b.id, 10) << cell(std::string(store::to_string(b.status)), 11)
+            << cell(format_utc(b.starts_at), 22) << cell(b.type_slug, 12) << b.guest_email << "\n";
+      if (all.empty()) out << "no bookings yet\n";
       return ok();
     }
     if (outgoing_list->parsed()) {

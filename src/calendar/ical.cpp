@@ -186,6 +186,22 @@ Result<Calendar> parse_ics(std::string_view text) {
     cal = icalcomponent_get_first_component(cal, ICAL_VCALENDAR_COMPONENT);
   if (!cal || icalcomponent_isa(cal) != ICAL_VCALENDAR_COMPONENT)
     return make_error(Errc::parse, "iCalendar has no VCALENDAR");
+  // libical keeps going past bad lines and leaves X-LIC-ERROR properties where they were.
+  // A calendar that lost a rule or a time would give wrong busy time, so that is refused;
+  // a lost LOCATION or the like is not worth refusing a real file for.
+  for (icalcomponent* c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT); c;
+       c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
+    for (icalproperty* e = icalcomponent_get_first_property(c, ICAL_XLICERROR_PROPERTY); e;
+         e = icalcomponent_get_next_property(c, ICAL_XLICERROR_PROPERTY)) {
+      const std::string why = str(icalproperty_get_xlicerror(e));
+      for (const char* key :
+           {"RRULE", "DTSTART", "DTEND", "DURATION", "EXDATE", "RDATE", "RECURRENCE-ID", "FREQ"}) {
+        if (why.find(key) != std::string::npos)
+          return make_error(Errc::parse,
+                            "iCalendar error in " + text_prop(c, ICAL_UID_PROPERTY) + ": " + why);
+      }
+    }
+  }
   Calendar out;
   if (icalproperty* p = icalcomponent_get_first_property(cal, ICAL_METHOD_PROPERTY))
     out.method = str(icalproperty_method_to_string(icalproperty_get_method(p)));

@@ -306,6 +306,56 @@ CREATE TABLE support_answers (
   PRIMARY KEY (client_id, item_id)
 )
 )sql",
+    // 6: scheduling: availability, booking types, bookings, imported calendars, reminders.
+    R"sql(
+CREATE TABLE calendar_settings (
+  client_id TEXT PRIMARY KEY REFERENCES clients(id),
+  availability TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE booking_types (
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  slug TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  PRIMARY KEY (client_id, slug)
+);
+CREATE TABLE bookings (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  type_slug TEXT NOT NULL,
+  starts_at INTEGER NOT NULL,
+  ends_at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  guest_name TEXT NOT NULL DEFAULT '',
+  guest_email TEXT NOT NULL DEFAULT '',
+  guest_zone TEXT NOT NULL DEFAULT '',
+  answers TEXT NOT NULL DEFAULT '{}',
+  uid TEXT NOT NULL,
+  sequence INTEGER NOT NULL DEFAULT 0,
+  guest_partstat TEXT NOT NULL DEFAULT 'NEEDS-ACTION',
+  source TEXT NOT NULL DEFAULT '',
+  caldav_href TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (client_id, uid)
+);
+CREATE INDEX bookings_time ON bookings(client_id, starts_at);
+CREATE TABLE calendar_imports (
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  name TEXT NOT NULL,
+  ics TEXT NOT NULL,
+  imported_at INTEGER NOT NULL,
+  PRIMARY KEY (client_id, name)
+);
+CREATE TABLE reminders (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  booking_id TEXT NOT NULL REFERENCES bookings(id),
+  due_at INTEGER NOT NULL,
+  status TEXT NOT NULL DEFAULT 'planned'
+);
+CREATE INDEX reminders_due ON reminders(client_id, status, due_at)
+)sql",
 };
 
 }  // namespace

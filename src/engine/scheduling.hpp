@@ -1,0 +1,76 @@
+#pragma once
+// Bookings on a client's behalf: free slots from their availability and busy time (imported
+// calendars, their own bookings), booking, rescheduling and cancelling with iTIP invitations
+// (METHOD:REQUEST / CANCEL) to the guest and the client, replies that update a booking, and
+// reminders before the meeting. Every change is audited.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "calendar/availability.hpp"
+#include "calendar/slots.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "store/db.hpp"
+#include "store/scheduling.hpp"
+
+namespace sk::engine {
+
+struct Guest {
+  std::string name;
+  std::string email;
+  std::string zone;  // where the guest reads times; empty: the client's zone
+  std::string answers_json = "{}";
+};
+
+// Imports (or replaces, under the same name) an iCalendar file as busy time. Returns how
+// many events it holds. A file that cannot be read is refused whole.
+Result<int> import_calendar(store::Db& db, const Clock& clock, const ClientId& client,
+                            const std::string& name, const std::string& ics,
+                            const std::string& actor);
+
+// The client's availability and one booking type, checked.
+Result<calendar::Availability> load_availability(store::Db& db, const ClientId& client);
+Result<calendar::BookingType> load_booking_type(store::Db& db, const ClientId& client,
+                                                const std::string& slug);
+
+// Free start times for a booking type, from now. `ignore_booking` leaves one booking out of
+// the busy time (the one being moved).
+Result<std::vector<calendar::Slot>> find_slots(store::Db& db, const Clock& clock,
+                                               const ClientId& client, const std::string& type,
+                                               int days = 0,
+                                               const std::string& ignore_booking = "");
+
+// Books `start` if it is still free. A type the VA must confirm makes a pending booking (no
+// invitation yet); otherwise it is confirmed and invitations go to the guest and the client.
+Result<store::Booking> create_booking(store::Db& db, const Clock& clock, IdSource& ids,
+                                      const ClientId& client, const std::string& type,
+                                      Timestamp start, const Guest& guest,
+                                      const std::string& source, const std::string& actor);
+Result<store::Booking> confirm_booking(store::Db& db, const Clock& clock, IdSource& ids,
+                                       const ClientId& client, const std::string& id,
+                                       const std::string& actor);
+Result<store::Booking> cancel_booking(store::Db& db, const Clock& clock, IdSource& ids,
+                                      const ClientId& client, const std::string& id,
+                                      const std::string& actor, const std::string& why);
+Result<store::Booking> reschedule_booking(store::Db& db, const Clock& clock, IdSource& ids,
+                                          const ClientId& client, const std::string& id,
+                                          Timestamp new_start, const std::string& actor);
+
+// A METHOD:REPLY from the guest: ACCEPTED / TENTATIVE keep the booking, DECLINED cancels
+// it (and tells the client). Returns the booking it answered, or nothing for an unknown UID.
+Result<std::optional<store::Booking>> apply_itip_reply(store::Db& db, const Clock& clock,
+                                                       IdSource& ids, const ClientId& client,
+                                                       const std::string& ics,
+                                                       const std::string& actor);
+
+// Queues the reminders whose time has come (a day and an hour before each meeting).
+Result<int> send_due_reminders(store::Db& db, const Clock& clock, IdSource& ids,
+                               const ClientId& client);
+
+// The iCalendar object for a booking: METHOD REQUEST or CANCEL, the client as organizer.
+std::string booking_ics(const store::Booking& b, const calendar::BookingType& type,
+                        const std::string& client_name, const std::string& client_email,
+                        const std::string& method, Timestamp now);
+
+}  // namespace sk::engine

@@ -1,0 +1,218 @@
+// Bookings through the engine: slots from stored availability and imported calendars,
+// create / confirm / reschedule / cancel with iTIP invitations in the outgoing mail, replies,
+// reminders, and the audit trail.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "calendar/ical.hpp"
+#include "engine/scheduling.hpp"
+#include "store/outgoing.hpp"
+#include "store/repos.hpp"
+#include "store/scheduling.hpp"
+
+using namespace sk;
+
+namespace {
+
+Timestamp at(const char* civil_utc) {
+  return calendar::parse_civil(civil_utc)->seconds();
+}
+
+struct SchedulingTest : ::testing::Test {
+  std::unique_ptr<store::Db> db;
+  // Monday 2026-06-01 08:00 in London (07:00Z)
+  FixedClock clock{at("20260601T070000")};
+  SequentialIds ids;
+  store::ClientRecord client;
+
+  void SetUp() override {
+    db = std::move(store::open_sqlite(":memory:")).value();
+    ASSERT_TRUE(store::migrate(*db).ok());
+    client = *store::create_client(*db, ids, clock, "acme", "Ann Owner", "ann@acme.example");
+    ASSERT_TRUE(store::set_availability(*db, client.id,
+                                        R"({"zone":"Europe/London",
+              "weekly":{"mon":["09:00-12:00"],"tue":["09:00-12:00"],"wed":["09:00-12:00"],
+                        "thu":["09:00-12:00"],"fri":["09:00-12:00"]},
+              "buffer_after_min":0,"horizon_days":14})",
+                                        clock.now())
+                    .ok());
+    ASSERT_TRUE(store::put_booking_type(*db, client.id, "intro",
+                                        R"({"slug":"intro","name":"Intro call","duration_min":60,
+              "location":{"kind":"video","value":"https://meet.example/ann"},
+              "questions":["What would you like to discuss?"]})")
+                    .ok());
+    ASSERT_TRUE(store::put_booking_type(*db, client.id, "consult",
+                                        R"({"slug":"consult","name":"Consultation",
+              "duration_min":60,"va_confirms":true})")
+                    .ok());
+  }
+
+  std::vector<store::OutgoingMessage> invitations() {
+    auto all = store::list_outgoing(*db, client.id);
+    EXPECT_TRUE(all.ok());
+    std::vector<store::OutgoingMessage> out;
+    for (auto& m : *all)
+      if (m.kind == "invitation") out.push_back(m);
+    return out;
+  }
+  std::string ics_of(const store::OutgoingMessage& m) {
+    for (const auto& p : m.parts)
+      if (p.content_type.find("text/calendar") == 0) return p.content;
+    return "";
+  }
+};
+
+TEST_F(SchedulingTest, SlotsComeFromAvailabilityAndImportedBusyTime) {
+  auto before = engine::find_slots(*db, clock, client.id, "intro", 1);
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  EXPECT_EQ(before->size(), 3u);  // 09, 10, 11 on Monday
+  const char* ics =
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:a@x\r\n"
+      "DTSTART;TZID=Europe/London:20260525T100000\r\nDTEND;TZID=Europe/London:20260525T110000\r\n"
+      "RRULE:FREQ=WEEKLY;BYDAY=MO\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  auto n = engine::import_calendar(*db, clock, client.id, "work.ics", ics, "cli:test");
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 1);
+  auto after = *engine::find_slots(*db, clock, client.id, "intro", 1);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].start, at("20260601T080000"));
+  EXPECT_EQ(after[1].start, at("20260601T100000"));
+  // A broken file is refused whole and the old import stays.
+  auto bad =
+      engine::import_calendar(*db, clock, client.id, "work.ics",
+                              "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:b\r\nRRULE:FREQ=NEVER\r\n"
+                              "DTSTART:20260601T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                              "cli:test");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(engine::find_slots(*db, clock, client.id, "intro", 1)->size(), 2u);
+  EXPECT_FALSE(engine::find_slots(*db, clock, client.id, "nope", 1).ok());
+}
+
+TEST_F(SchedulingTest, BookingSendsInvitationsAndTakesTheTime) {
+  engine::Guest g{"Gus Guest", "gus@example.org", "America/Toronto", R"({"topic":"pricing"})"};
+  auto b = engine::create_booking(*db, clock, ids, client.id, "intro", at("20260602T080000"), g,
+                                  "page", "guest");
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(b->status, store::BookingStatus::confirmed);
+  auto inv = invitations();
+  ASSERT_EQ(inv.size(), 2u);  // the guest's and the client's
+  std::set<std::string> to;
+  for (const auto& m : inv) {
+    to.insert(m.to.at(0));
+    EXPECT_EQ(m.status, store::OutgoingStatus::queued);
+    auto cal = calendar::parse_ics(ics_of(m));
+    ASSERT_TRUE(cal.ok());
+    EXPECT_EQ(cal->method, "REQUEST");
+    EXPECT_EQ(cal->components.at(0).uid, b->uid);
+    EXPECT_EQ(calendar::format_civil(*cal->components.at(0).start), "20260602T080000Z");
+    EXPECT_EQ(cal->components.at(0).organizer, "ann@acme.example");
+  }
+  EXPECT_EQ(to, (std::set<std::string>{"gus@example.org", "ann@acme.example"}));
+  // The guest reads their own time: 04:00 in Toronto.
+  for (const auto& m : inv) {
+    if (m.to[0] == "gus@example.org") {
+      EXPECT_NE(m.subject.find("04:00"), std::string::npos) << m.subject;
+    }
+  }
+  // The time is gone for the next guest.
+  auto again = engine::create_booking(*db, clock, ids, client.id, "intro", at("20260602T080000"),
+                                      {"Other", "o@example.org", "", "{}"}, "page", "guest");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, Errc::conflict);
+  // Reminders a day and an hour before, sent when due.
+  clock.set(at("20260601T080001"));
+  EXPECT_EQ(*engine::send_due_reminders(*db, clock, ids, client.id), 1);
+  clock.set(at("20260602T070001"));
+  EXPECT_EQ(*engine::send_due_reminders(*db, clock, ids, client.id), 1);
+  EXPECT_EQ(*engine::send_due_reminders(*db, clock, ids, client.id), 0);
+  auto audit = *store::list_audit(*db, client.id);
+  bool audited = false;
+  for (const auto& e : audit)
+    audited |= e.action == "booking confirmed" && e.subject.find(b->id) == 0;
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(SchedulingTest, RescheduleAndCancelRaiseTheSequence) {
+  auto b = *engine::create_booking(*db, clock, ids, client.id, "intro", at("20260602T080000"),
+                                   {"Gus", "gus@example.org", "", "{}"}, "cli", "cli:test");
+  auto moved = engine::reschedule_booking(*db, clock, ids, client.id, b.id, at("20260603T090000"),
+                                          "cli:test");
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  EXPECT_EQ(moved->sequence, 1);
+  // Moving onto taken or closed time is refused.
+  EXPECT_FALSE(engine::reschedule_booking(*db, clock, ids, client.id, b.id, at("20260603T130000"),
+                                          "cli:test")
+                   .ok());
+  auto cancelled =
+      engine::cancel_booking(*db, clock, ids, client.id, b.id, "cli:test", "client ill");
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->sequence, 2);
+  auto inv = invitations();
+  ASSERT_EQ(inv.size(), 6u);
+  int cancels = 0, updates = 0;
+  for (const auto& m : inv) {
+    auto cal = *calendar::parse_ics(ics_of(m));
+    if (cal.method == "CANCEL") {
+      ++cancels;
+      EXPECT_EQ(cal.components[0].sequence, 2);
+    }
+    if (cal.method == "REQUEST" && cal.components[0].sequence == 1) ++updates;
+  }
+  EXPECT_EQ(cancels, 2);
+  EXPECT_EQ(updates, 2);
+  // The time is free again.
+  auto slots = *engine::find_slots(*db, clock, client.id, "intro", 3);
+  bool free_again = false;
+  for (const auto& s : slots) free_again |= s.start == at("20260603T090000");
+  EXPECT_TRUE(free_again);
+  EXPECT_FALSE(engine::cancel_booking(*db, clock, ids, client.id, b.id, "cli:test", "twice").ok());
+}
+
+TEST_F(SchedulingTest, VaConfirmsBeforeInvitationsGoOut) {
+  auto b = *engine::create_booking(*db, clock, ids, client.id, "consult", at("20260602T080000"),
+                                   {"Gus", "gus@example.org", "", "{}"}, "page", "guest");
+  EXPECT_EQ(b.status, store::BookingStatus::pending);
+  EXPECT_TRUE(invitations().empty());
+  auto c = engine::confirm_booking(*db, clock, ids, client.id, b.id, "va:mia");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->status, store::BookingStatus::confirmed);
+  EXPECT_EQ(invitations().size(), 2u);
+  EXPECT_FALSE(engine::confirm_booking(*db, clock, ids, client.id, b.id, "va:mia").ok());
+}
+
+TEST_F(SchedulingTest, RepliesUpdateTheBooking) {
+  auto b = *engine::create_booking(*db, clock, ids, client.id, "intro", at("20260602T080000"),
+                                   {"Gus", "Gus@Example.org", "", "{}"}, "page", "guest");
+  auto reply = [&](const std::string& partstat, int seq) {
+    return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:" +
+           b.uid + "\r\nSEQUENCE:" + std::to_string(seq) +
+           "\r\nDTSTAMP:20260601T080000Z\r\nORGANIZER:mailto:ann@acme.example\r\n"
+           "ATTENDEE;PARTSTAT=" +
+           partstat + ":mailto:gus@example.org\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  };
+  auto acc = engine::apply_itip_reply(*db, clock, ids, client.id, reply("ACCEPTED", 0), "mail");
+  ASSERT_TRUE(acc.ok()) << acc.error().message;
+  ASSERT_TRUE(acc->has_value());
+  EXPECT_EQ((*acc)->guest_partstat, "ACCEPTED");
+  EXPECT_EQ((*acc)->status, store::BookingStatus::confirmed);
+  auto dec = engine::apply_itip_reply(*db, clock, ids, client.id, reply("DECLINED", 0), "mail");
+  ASSERT_TRUE(dec.ok());
+  EXPECT_EQ((*dec)->status, store::BookingStatus::declined);
+  auto stored = *store::get_booking(*db, client.id, b.id);
+  EXPECT_EQ(stored.guest_partstat, "DECLINED");
+  // The client hears of it with a CANCEL for their calendar.
+  int cancels = 0;
+  for (const auto& m : invitations())
+    if (calendar::parse_ics(ics_of(m))->method == "CANCEL") ++cancels;
+  EXPECT_EQ(cancels, 1);
+  // Not a reply, or a stranger's UID.
+  EXPECT_FALSE(engine::apply_itip_reply(*db, clock, ids, client.id, "junk", "mail").ok());
+  auto other = reply("ACCEPTED", 0);
+  other.replace(other.find(b.uid), b.uid.size(), "unknown@else");
+  auto none = engine::apply_itip_reply(*db, clock, ids, client.id, other, "mail");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
+}  // namespace
