@@ -216,3 +216,108 @@ TEST_F(SchedulingTest, RepliesUpdateTheBooking) {
 }
 
 }  // namespace
+
+#include "engine/booking_links.hpp"
+#include "engine/policy_codec.hpp"
+
+namespace {
+
+const std::string kKey(32, 'k');
+
+TEST_F(SchedulingTest, SignedLinksExpireAndCannotBeAltered) {
+  engine::LinkClaims c{client.id, "book", "intro", at("20260602T080000"), at("20260602T080000")};
+  auto token = engine::sign_link(kKey, c);
+  auto ok = engine::verify_link(kKey, token, clock.now());
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->subject, "intro");
+  EXPECT_EQ(ok->start, c.start);
+  EXPECT_FALSE(engine::verify_link(std::string(32, 'x'), token, clock.now()).ok());
+  auto altered = token;
+  altered[3] = altered[3] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(engine::verify_link(kKey, altered, clock.now()).ok());
+  auto late = engine::verify_link(kKey, token, at("20260602T080001"));
+  ASSERT_FALSE(late.ok());
+  EXPECT_NE(late.error().message.find("expired"), std::string::npos);
+  EXPECT_FALSE(engine::verify_link(kKey, "garbage", clock.now()).ok());
+}
+
+TEST_F(SchedulingTest, BookingPageInTheVisitorsZoneWithLimits) {
+  auto slots = engine::page_slots(*db, clock, kKey, client.id, "intro", "Asia/Kolkata", 1);
+  ASSERT_TRUE(slots.ok()) << slots.error().message;
+  ASSERT_EQ(slots->size(), 3u);
+  EXPECT_EQ((*slots)[0].label, "Mon 1 Jun 2026 13:30 (UTC+05:30)");  // 09:00 London
+  engine::PageLimits limits;
+  limits.per_email = engine::AbuseLimiter(1, 86400);
+  auto b =
+      engine::page_confirm(*db, clock, ids, kKey, (*slots)[0].token,
+                           {"Gus", "gus@example.org", "Asia/Kolkata", "{}"}, "10.0.0.1", limits);
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  // The same address again is over its limit, whatever the time asked for.
+  auto again = engine::page_confirm(*db, clock, ids, kKey, (*slots)[1].token,
+                                    {"Gus", "GUS@example.org", "", "{}"}, "10.0.0.2", limits);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("too many"), std::string::npos);
+  // The guest's own link moves and cancels; a booking link does not.
+  auto manage = engine::manage_token(kKey, *b);
+  EXPECT_FALSE(engine::page_cancel(*db, clock, ids, kKey, (*slots)[1].token).ok());
+  auto moved = engine::page_reschedule(*db, clock, ids, kKey, manage, at("20260601T100000"));
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  auto cancelled = engine::page_cancel(*db, clock, ids, kKey, manage);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.error().message;
+  EXPECT_EQ(cancelled->status, store::BookingStatus::cancelled);
+}
+
+TEST_F(SchedulingTest, SchedulingRequestGetsThreeTimesAsLinks) {
+  Item it;
+  it.id = "itm_1";
+  it.client = client.id;
+  it.source_key = "test:1";
+  it.from_address = "gus@example.org";
+  it.subject = "Could we find a time to talk?";
+  it.text = "Are you free next week for a call?";
+  it.received_at = clock.now();
+  auto party = *store::ensure_party(*db, ids, clock, client.id, it.from_address, "Gus");
+  ASSERT_TRUE(store::insert_item(*db, it, party,
+                                 "From: gus@example.org\r\nTo: ann@acme.example\r\nSubject: Could "
+                                 "we find a time to talk?\r\nMessage-ID: <q1@example.org>\r\n\r\n"
+                                 "Are you free next week for a call?\r\n",
+                                 "test")
+                  .ok());
+  // Delegation for scheduling: draft (the default) leaves it for the VA.
+  auto m = engine::propose_times(*db, clock, ids, kKey, client.id, "itm_1", "intro",
+                                 "https://book.example");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->status, store::OutgoingStatus::draft);
+  std::size_t links = 0, pos = 0;
+  while ((pos = m->body.find("https://book.example/book/confirm?t=", pos)) != std::string::npos) {
+    ++links;
+    auto end = m->body.find('\n', pos);
+    auto token = m->body.substr(pos + 36, end - pos - 36);
+    auto claims = engine::verify_link(kKey, token, clock.now());
+    ASSERT_TRUE(claims.ok()) << token;
+    EXPECT_EQ(claims->action, "book");
+    pos = end;
+  }
+  EXPECT_EQ(links, 3u);
+  EXPECT_NE(m->body.find("Mon 1 Jun"), std::string::npos);
+  EXPECT_NE(m->body.find("Tue 2 Jun"), std::string::npos);
+  EXPECT_NE(m->body.find("Wed 3 Jun"), std::string::npos);
+  EXPECT_NE(m->body.find("https://book.example/book/acme/intro"), std::string::npos);
+  // With scheduling delegated (auto), the reply is queued to send.
+  auto policy = *engine::policy_from_json(client.policy_json);
+  policy.delegation[static_cast<std::size_t>(Category::scheduling)] = Delegation::auto_;
+  ASSERT_TRUE(store::set_client_policy(*db, client.id, engine::policy_to_json(policy)).ok());
+  it.id = "itm_2";
+  it.source_key = "test:2";
+  ASSERT_TRUE(store::insert_item(*db, it, party,
+                                 "From: gus@example.org\r\nSubject: again\r\nMessage-ID: "
+                                 "<q2@example.org>\r\n\r\nhi\r\n",
+                                 "test")
+                  .ok());
+  auto sent = engine::propose_times(*db, clock, ids, kKey, client.id, "itm_2", "intro",
+                                    "https://book.example");
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ(sent->status, store::OutgoingStatus::queued);
+}
+
+}  // namespace

@@ -112,11 +112,17 @@ std::string booking_ics(const store::Booking& b, const calendar::BookingType& ty
   e.summary = (type.name.empty() ? type.slug : type.name) + " (" + b.guest_name + ")";
   e.location = location_text(type.location);
   e.status = method == "CANCEL" ? "CANCELLED" : "CONFIRMED";
+  if (method.empty()) e.attendees.clear();
   e.organizer = client_email;
   e.organizer_name = client_name;
-  e.attendees.push_back({b.guest_email, b.guest_name, "REQ-PARTICIPANT",
-                         method == "CANCEL" ? "" : b.guest_partstat, method == "REQUEST", "", ""});
-  if (method == "REQUEST") e.alarms.push_back("-PT15M");
+  if (!method.empty())
+    e.attendees.push_back({b.guest_email, b.guest_name, "REQ-PARTICIPANT",
+                           method == "CANCEL" ? "" : b.guest_partstat, method == "REQUEST", "",
+                           ""});
+  if (method == "REQUEST" || method.empty()) e.alarms.push_back("-PT15M");
+  if (method.empty())
+    e.attendees.push_back(
+        {b.guest_email, b.guest_name, "REQ-PARTICIPANT", b.guest_partstat, false, "", ""});
   cal.components.push_back(std::move(e));
   return calendar::write_ics(cal);
 }
@@ -371,6 +377,58 @@ Result<int> send_due_reminders(store::Db& db, const Clock& clock, IdSource& ids,
     }));
   }
   return sent;
+}
+
+Result<int> import_caldav_busy(store::Db& db, const Clock& clock, const ClientId& client,
+                               calendar::CaldavClient& caldav, const std::string& url,
+                               const std::string& actor) {
+  SK_ASSIGN(auto a, load_availability(db, client));
+  const Timestamp now = clock.now();
+  SK_ASSIGN(
+      auto objects,
+      caldav.events_between(now - 86400, now + static_cast<Timestamp>(a.horizon_days + 2) * 86400));
+  std::string all;
+  for (const auto& o : objects) all += o.ics + "\r\n";
+  // Our own bookings are already busy time; reading them back would count them twice.
+  SK_ASSIGN(auto own, store::list_bookings(db, client));
+  std::string kept;
+  for (const auto& one : calendar::split_calendars(all)) {
+    bool mine = false;
+    for (const auto& b : own) mine |= one.find("UID:" + b.uid) != std::string::npos;
+    if (!mine) kept += one;
+  }
+  if (kept.empty())
+    kept = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Sidekick//EN\r\nEND:VCALENDAR\r\n";
+  return import_calendar(db, clock, client, "caldav:" + url, kept, actor);
+}
+
+Result<std::string> push_booking_to_caldav(store::Db& db, const Clock& clock,
+                                           const ClientId& client, const std::string& booking_id,
+                                           calendar::CaldavClient& caldav,
+                                           const std::string& actor) {
+  SK_ASSIGN(auto b, store::get_booking(db, client, booking_id));
+  SK_ASSIGN(auto t, load_booking_type(db, client, b.type_slug));
+  SK_ASSIGN(auto c, client_record(db, client));
+  const bool gone =
+      b.status == store::BookingStatus::cancelled || b.status == store::BookingStatus::declined;
+  std::string href;
+  if (gone) {
+    if (b.caldav_href.empty()) return std::string();
+    auto r = caldav.remove(b.id);
+    if (!r && r.error().code != Errc::not_found) return r.error();
+  } else {
+    SK_ASSIGN(href, caldav.put(b.id, booking_ics(b, t, c.name, c.email, "", clock.now()),
+                               b.caldav_href.empty()));
+  }
+  b.caldav_href = href;
+  SK_TRY(db.transaction([&]() -> Result<void> {
+    SK_TRY(store::update_booking(db, b));
+    return store::append_audit(
+        db, client, clock.now(), actor,
+        gone ? "booking removed from calendar" : "booking written to calendar", b.id,
+        gone ? "cancelled" : href);
+  }));
+  return href;
 }
 
 }  // namespace sk::engine

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "calendar/availability.hpp"
+#include "calendar/caldav.hpp"
 #include "calendar/slots.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
@@ -68,7 +69,21 @@ Result<std::optional<store::Booking>> apply_itip_reply(store::Db& db, const Cloc
 Result<int> send_due_reminders(store::Db& db, const Clock& clock, IdSource& ids,
                                const ClientId& client);
 
-// The iCalendar object for a booking: METHOD REQUEST or CANCEL, the client as organizer.
+// Reads the client's CalDAV calendar over the booking horizon and keeps it as busy time
+// (an import named after the calendar's URL, replaced by the next read). Returns the events.
+Result<int> import_caldav_busy(store::Db& db, const Clock& clock, const ClientId& client,
+                               calendar::CaldavClient& caldav, const std::string& url,
+                               const std::string& actor);
+// Writes a booking into the client's CalDAV calendar: created once (If-None-Match), replaced
+// after a move, removed when cancelled or declined. Returns the object's URL (empty once
+// removed).
+Result<std::string> push_booking_to_caldav(store::Db& db, const Clock& clock,
+                                           const ClientId& client, const std::string& booking_id,
+                                           calendar::CaldavClient& caldav,
+                                           const std::string& actor);
+
+// The iCalendar object for a booking: METHOD REQUEST or CANCEL, the client as organizer;
+// an empty method gives the stored form (no METHOD) a calendar server keeps.
 std::string booking_ics(const store::Booking& b, const calendar::BookingType& type,
                         const std::string& client_name, const std::string& client_email,
                         const std::string& method, Timestamp now);
