@@ -28,11 +28,11 @@
 #include "store/accounts.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
+#include "store/scheduling.hpp"
 #include "store/users.hpp"
 #include "web/auth.hpp"
 #include "web/console.hpp"
 #include "web/server.hpp"
-#include "store/scheduling.hpp"
 
 namespace sk::app {
 namespace {
