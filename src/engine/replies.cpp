@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/hash.hpp"
+#include "core/placeholders.hpp"
 #include "engine/policy_codec.hpp"
 #include "mail/compose.hpp"
 #include "store/accounts.hpp"
@@ -120,16 +121,6 @@ Result<store::OutgoingMessage> create(store::Db& db, const Clock& clock, IdSourc
                                m.reason);
   }));
   return stored;
-}
-
-std::string fill(std::string text, const std::vector<std::pair<std::string, std::string>>& values) {
-  for (const auto& [name, value] : values) {
-    const std::string mark = "{{" + name + "}}";
-    for (auto at = text.find(mark); at != std::string::npos;
-         at = text.find(mark, at + value.size()))
-      text.replace(at, mark.size(), value);
-  }
-  return text;
 }
 
 }  // namespace
@@ -261,13 +252,13 @@ Result<std::string> plan_automatic_reply(store::Db& db, const Clock& clock, IdSo
   ReplyRequest r;
   r.answers = item.id;
   r.kind = "auto_reply";
-  r.body = fill(t->body, values);
+  r.body = fill_placeholders(t->body, values);
   r.reason = "template \"" + t->name + "\" (" + check.reason + ")";
   r.send_now = true;
   r.source_key = "effect:" + effect.id;
   SK_ASSIGN(auto m, queue_reply(db, clock, ids, client, r, "sidekick"));
   if (!t->subject.empty()) {
-    m.subject = fill(t->subject, values);
+    m.subject = fill_placeholders(t->subject, values);
     SK_TRY(render_into(db, client, m));
     SK_TRY(store::update_outgoing(db, m));
   }

@@ -1,5 +1,7 @@
 #include "support/answer.hpp"
 
+#include "core/placeholders.hpp"
+
 namespace sk::support {
 namespace {
 
@@ -12,16 +14,6 @@ std::string first_name_of(const std::string& name) {
   n = n.substr(b);
   auto end = n.find_first_of(" \t\"'");
   return end == std::string::npos ? n : n.substr(0, end);
-}
-
-std::string fill(std::string text, const std::vector<std::pair<std::string, std::string>>& values) {
-  for (const auto& [name, value] : values) {
-    const std::string mark = "{{" + name + "}}";
-    for (auto at = text.find(mark); at != std::string::npos;
-         at = text.find(mark, at + value.size()))
-      text.replace(at, mark.size(), value);
-  }
-  return text;
 }
 
 }  // namespace
@@ -46,10 +38,11 @@ std::string unknown_placeholder(const std::string& answer) {
 std::string compose_answer(const Entry& entry, const Settings& settings, const Customer& customer,
                            const std::string& question) {
   std::string first = first_name_of(customer.name);
-  std::string body = fill(entry.answer, {{"first_name", first.empty() ? "there" : first},
-                                         {"name", customer.name.empty() ? "there" : customer.name},
-                                         {"email", customer.email},
-                                         {"question", question}});
+  std::string body =
+      fill_placeholders(entry.answer, {{"first_name", first.empty() ? "there" : first},
+                                       {"name", customer.name.empty() ? "there" : customer.name},
+                                       {"email", customer.email},
+                                       {"question", question}});
   while (!body.empty() && (body.back() == '\n' || body.back() == ' ')) body.pop_back();
   std::string greeting, closing;
   if (settings.tone == "formal") {
