@@ -126,29 +126,6 @@ TEST_F(MailboxTest, NewMailIsDecidedAndFiledAndACorrectionMovesItBack) {
   EXPECT_EQ(moves, 3);
 }
 
-std::string file_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Messages in the folder that contain `needle`, waiting up to `seconds` for Postfix to
-// deliver at least `want` of them.
-std::vector<std::string> arrived(test::MailServer& server, const std::string& user,
-                                 const std::string& needle, std::size_t want, int seconds = 20) {
-  std::vector<std::string> found;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  do {
-    found.clear();
-    for (const auto& m : server.messages(user))
-      if (m.find(needle) != std::string::npos) found.push_back(m);
-    if (found.size() >= want) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return found;
-}
-
 TEST_F(MailboxTest, AutomaticRepliesAreThreadedFiledInSentAndNeverSentTwice) {
   // The client answers everything with an acknowledgement; RFC 3834 still decides who gets one.
   ASSERT_TRUE(engine
@@ -162,7 +139,7 @@ TEST_F(MailboxTest, AutomaticRepliesAreThreadedFiledInSentAndNeverSentTwice) {
   const std::string tag = std::to_string(::getpid());
   server.deliver(user, message("Bob <" + bob + ">", "Opening hours", "ask-" + tag));
   // A delivery report and a mailing-list post must never be answered.
-  std::string bounce = file_text(test::shared_data() + "/mime/bounce.eml");
+  std::string bounce = test::file_text(test::shared_data() + "/mime/bounce.eml");
   ASSERT_FALSE(bounce.empty());
   server.deliver(user, bounce);
   server.deliver(user, "From: Bob <" + bob +
@@ -177,7 +154,7 @@ TEST_F(MailboxTest, AutomaticRepliesAreThreadedFiledInSentAndNeverSentTwice) {
   EXPECT_EQ(round->sent, 1u) << server.logs();
   EXPECT_EQ(round->send_failed, 0u);
 
-  auto replies = arrived(server, "bob", "<ask-" + tag + "@test>", 1);
+  auto replies = server.wait_for("bob", "<ask-" + tag + "@test>", 1);
   ASSERT_EQ(replies.size(), 1u) << server.logs();
   const Item reply = mail::parse_message(replies[0]);
   EXPECT_EQ(reply.subject, "Re: Opening hours");
@@ -211,7 +188,7 @@ TEST_F(MailboxTest, AutomaticRepliesAreThreadedFiledInSentAndNeverSentTwice) {
   EXPECT_EQ(round->sent, 0u);
   EXPECT_EQ(store::list_outgoing(*db, account.client)->size(), 1u);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  EXPECT_EQ(arrived(server, "bob", "auto-replied", 1, 0).size(), 1u);
+  EXPECT_EQ(server.wait_for("bob", "auto-replied", 1, 0).size(), 1u);
 
   // Every send is in the audit log with its reason.
   int sends = 0;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace sk::test {
 namespace {
@@ -141,6 +143,20 @@ void MailServer::deliver(const std::string& user, const std::string& raw) {
   int status = ::pclose(p);
   if (written != raw.size() || status != 0)
     throw std::runtime_error("mailserver: delivery to " + user + " failed: " + read_all(log));
+}
+
+std::vector<std::string> MailServer::wait_for(const std::string& user, const std::string& needle,
+                                              std::size_t want, int seconds) const {
+  std::vector<std::string> found;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  do {
+    found.clear();
+    for (const auto& m : messages(user))
+      if (m.find(needle) != std::string::npos) found.push_back(m);
+    if (found.size() >= want) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return found;
 }
 
 std::vector<std::string> MailServer::messages(const std::string& user,

@@ -11,6 +11,7 @@
 // The servers need root (CI runs tests as root). When they cannot start, every call of
 // shared() throws std::runtime_error with the servers' logs: the test fails, it is never
 // skipped.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,10 @@ class MailServer {
   // name (delivery order). Dovecot stores them with CRLF line ends, as IMAP serves them.
   std::vector<std::string> messages(const std::string& user,
                                     const std::string& folder = "INBOX") const;
+  // The INBOX messages that contain `needle`, waiting up to `seconds` for Postfix to deliver
+  // at least `want` of them (0 seconds: look once).
+  std::vector<std::string> wait_for(const std::string& user, const std::string& needle,
+                                    std::size_t want, int seconds = 20) const;
 
   const std::string& dir() const { return dir_; }
   std::string logs() const;  // the servers' recent log lines, for failure messages

@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "core/domain.hpp"
@@ -11,6 +13,14 @@
 namespace sk::test {
 
 // The SpamAssassin corpus, unpacked by scripts/setup into .cache/ (never committed).
+// A whole file, byte for byte (empty when it cannot be read).
+inline std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 inline std::string corpus_dir() {
   return std::string(SK_SOURCE_DIR) + "/.cache/package/data";
 }

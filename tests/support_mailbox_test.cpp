@@ -24,28 +24,6 @@ using namespace sk;
 
 namespace {
 
-std::string file_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Messages in the user's INBOX containing `needle`, waiting for Postfix to deliver `want`.
-std::vector<std::string> arrived(test::MailServer& server, const std::string& user,
-                                 const std::string& needle, std::size_t want, int seconds = 20) {
-  std::vector<std::string> found;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  do {
-    found.clear();
-    for (const auto& m : server.messages(user))
-      if (m.find(needle) != std::string::npos) found.push_back(m);
-    if (found.size() >= want) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return found;
-}
-
 TEST(SupportMailbox, TheAnswerArrivesThreadedInTheCustomersMailbox) {
   test::MailServer& server = test::MailServer::shared();
   auto db = std::move(store::open_sqlite(":memory:")).value();
@@ -79,7 +57,7 @@ TEST(SupportMailbox, TheAnswerArrivesThreadedInTheCustomersMailbox) {
   account = *added;
 
   auto kb = support::kb_from_toml(
-      file_text(std::string(SK_SOURCE_DIR) + "/examples/support-kb.toml"), "support-kb.toml");
+      test::file_text(std::string(SK_SOURCE_DIR) + "/examples/support-kb.toml"), "support-kb.toml");
   ASSERT_TRUE(kb.ok()) << kb.error().message;
   ASSERT_TRUE(support::replace_entries(*db, cid, kb->entries).ok());
   ASSERT_TRUE(support::save_settings(*db, cid, {*kb->threshold, *kb->signature, *kb->tone}).ok());
@@ -111,7 +89,7 @@ TEST(SupportMailbox, TheAnswerArrivesThreadedInTheCustomersMailbox) {
   }
   EXPECT_EQ(round->send_failed, 0u);
 
-  auto replies = arrived(server, bob.name, "<" + question_id + ">", 1);
+  auto replies = server.wait_for(bob.name, "<" + question_id + ">", 1);
   ASSERT_EQ(replies.size(), 1u) << server.logs();
   const Item reply = mail::parse_message(replies[0]);
   EXPECT_EQ(reply.subject, "Re: Glaze question");
