@@ -2,7 +2,9 @@
 
 #include "store/accounts.hpp"
 #include "store/db.hpp"
+#include "store/outgoing.hpp"
 #include "store/repos.hpp"
+#include "store/users.hpp"
 #include "support.hpp"
 
 using namespace sk;
@@ -137,6 +139,44 @@ TEST_F(StoreTest, DecisionReplacesTheCurrentOneAndIsAudited) {
   auto effects = effects_for_item(*db, client.id, id);
   ASSERT_EQ(effects->size(), 2u);  // one per decision, each with its own key
   EXPECT_NE((*effects)[0].idempotency_key, (*effects)[1].idempotency_key);
+}
+
+TEST_F(StoreTest, RevisionGrowsWithWhatTheQueueShows) {
+  auto rev = [&] { return revision(*db, {client.id}).value(); };
+  const auto start = rev();
+  Decision d;
+  d.item = add_item("a@x.example", "k1");
+  d.category = Category::newsletter;
+  d.disposition = Disposition::handled;
+  ASSERT_TRUE(record_decision(*db, ids, clock, client.id, d, "triage", "first").ok());
+  const auto decided = rev();
+  EXPECT_GT(decided, start);
+
+  OutgoingMessage m;
+  m.id = "out_1";
+  m.client = client.id;
+  m.kind = "reply";
+  m.message_id = "m1@acme.example";
+  m.created_by = "va";
+  ASSERT_TRUE(insert_outgoing(*db, m).ok());
+  const auto drafted = rev();
+  EXPECT_GT(drafted, decided);
+  m.subject = "edited";
+  ASSERT_TRUE(update_outgoing(*db, m).ok());
+  EXPECT_GT(rev(), drafted);
+  m.status = OutgoingStatus::queued;
+  ASSERT_TRUE(update_outgoing(*db, m).ok());
+  const auto queued = rev();
+  // Send attempts are not the queue's business: they leave it as it was.
+  m.attempts = 1;
+  m.status = OutgoingStatus::sending;
+  ASSERT_TRUE(update_outgoing(*db, m).ok());
+  EXPECT_EQ(rev(), queued);
+
+  // Revisions add up over a caller's clients, and another client's changes do not count.
+  auto other = create_client(*db, ids, clock, "globex", "Globex", "o@globex.example").value();
+  EXPECT_EQ(revision(*db, {client.id, other.id}).value(), queued);
+  EXPECT_EQ(revision(*db, {}).value(), 0);
 }
 
 TEST_F(StoreTest, ADecisionAndItsEffectsAreOneTransaction) {

@@ -21,8 +21,10 @@
 
 #include "app/cli.hpp"
 #include "core/secrets.hpp"
+#include "engine/replies.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
+#include "web/queue_cache.hpp"
 #include "web/sanitize.hpp"
 #include "web/server.hpp"
 #include "web_world.hpp"
@@ -369,6 +371,55 @@ TEST_F(ConsoleTest, QueueHoldsWhatWaitsMostUrgentFirst) {
   std::set<std::string> clients;
   for (const auto& i : all["items"]) clients.insert(i["client"]);
   EXPECT_EQ(clients.size(), 2u);
+}
+
+// The queue is kept between calls; drafts made and dropped through another connection (the
+// watcher, the CLI) must show at once, in the API and on the page.
+TEST_F(ConsoleTest, KeptQueueFollowsChangesMadeElsewhere) {
+  auto before = call("GET", "/api/queue", "va").body;
+  EXPECT_EQ(call("GET", "/api/queue", "va").body, before);
+  engine::ReplyRequest req;
+  req.answers = world->items["first"];
+  req.body = "A second thought.";
+  req.reason = "kept-queue test";
+  auto d = engine::queue_reply(*world->db, world->clock, *world->ids, world->acme.id, req, "va");
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_NE(call("GET", "/api/queue", "va").body.find(d->id), std::string::npos);
+  EXPECT_NE(call("GET", "/queue", "va").body.find(d->id), std::string::npos);
+  EXPECT_NE(call("GET", "/queue/rows", "va").body.find(d->id), std::string::npos);
+  EXPECT_NE(call("GET", "/api/queue", "admin").body.find(d->id), std::string::npos);
+  ASSERT_TRUE(engine::discard_outgoing(*world->db, world->clock, world->acme.id, d->id, "va",
+                                       "kept-queue test")
+                  .ok());
+  EXPECT_EQ(call("GET", "/api/queue", "va").body.find(d->id), std::string::npos);
+  EXPECT_EQ(call("GET", "/queue", "va").body.find(d->id), std::string::npos);
+  EXPECT_EQ(call("GET", "/api/queue", "admin").body.find(d->id), std::string::npos);
+}
+
+TEST(QueueCache, KeepsPerClientSetAndRevision) {
+  web::QueueCache cache(2);
+  auto snap = [](std::int64_t rev, std::string body) {
+    auto s = std::make_shared<web::QueueSnapshot>();
+    s->revision = rev;
+    s->json = std::move(body);
+    return s;
+  };
+  const std::vector<ClientId> a{"cli_1"}, ab{"cli_1", "cli_2"}, b{"cli_2"};
+  EXPECT_EQ(cache.find(a, 1), nullptr);
+  cache.keep(a, snap(1, "a1"));
+  ASSERT_NE(cache.find(a, 1), nullptr);
+  EXPECT_EQ(cache.find(a, 1)->json, "a1");
+  EXPECT_EQ(cache.find(a, 2), nullptr);   // the store moved on
+  EXPECT_EQ(cache.find(ab, 1), nullptr);  // another caller's clients
+  cache.keep(a, snap(3, "a3"));
+  cache.keep(a, snap(2, "a2"));  // built by a slower request: the newer one stays
+  EXPECT_EQ(cache.find(a, 3)->json, "a3");
+  cache.keep(ab, snap(1, "ab1"));
+  ASSERT_NE(cache.find(a, 3), nullptr);  // a was used last: ab is forgotten first
+  cache.keep(b, snap(1, "b1"));
+  EXPECT_EQ(cache.find(ab, 1), nullptr);
+  EXPECT_NE(cache.find(a, 3), nullptr);
+  EXPECT_NE(cache.find(b, 1), nullptr);
 }
 
 TEST_F(ConsoleTest, ActionsDecideTeachAndAudit) {

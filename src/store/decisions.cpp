@@ -354,14 +354,14 @@ Result<std::vector<QueueRow>> rows_since(Db& db, const ClientId& client, Timesta
   return queue_from(rows);
 }
 
-Result<std::int64_t> decision_watermark(Db& db, const std::vector<ClientId>& clients) {
-  std::int64_t best = 0;
-  for (const auto& c : clients) {
-    SK_ASSIGN(auto rows,
-              db.query("SELECT COALESCE(MAX(rowid), 0) FROM decisions WHERE client_id = ?", {c}));
-    if (!rows.empty()) best = std::max(best, rows[0].i64(0));
-  }
-  return best;
+Result<std::int64_t> revision(Db& db, const std::vector<ClientId>& clients) {
+  if (clients.empty()) return std::int64_t{0};
+  std::string sql = "SELECT COALESCE(SUM(n), 0) FROM client_revisions WHERE client_id IN (?";
+  for (std::size_t i = 1; i < clients.size(); ++i) sql += ", ?";
+  sql += ")";
+  std::vector<Value> args(clients.begin(), clients.end());
+  SK_ASSIGN(auto rows, db.query(sql, args));
+  return rows.at(0).i64(0);
 }
 
 }  // namespace sk::store

@@ -356,6 +356,21 @@ CREATE TABLE reminders (
 );
 CREATE INDEX reminders_due ON reminders(client_id, status, due_at)
 )sql",
+    // 7: a revision per client that grows with every change a VA's views show (decisions,
+    // drafts, the client's name), kept by triggers so that changes from any process count.
+    // Views cache what they built until it moves on.
+    R"sql(
+CREATE TABLE client_revisions (
+  client_id TEXT PRIMARY KEY,
+  n INTEGER NOT NULL
+);
+CREATE TRIGGER revise_on_decision AFTER INSERT ON decisions BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER revise_on_decision_change AFTER UPDATE ON decisions BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER revise_on_draft AFTER INSERT ON outgoing WHEN NEW.status = 'draft' BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER revise_on_draft_change AFTER UPDATE ON outgoing WHEN OLD.status = 'draft' OR NEW.status = 'draft' BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER revise_on_draft_removed AFTER DELETE ON outgoing WHEN OLD.status = 'draft' BEGIN INSERT INTO client_revisions VALUES (OLD.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER revise_on_client_change AFTER UPDATE ON clients BEGIN INSERT INTO client_revisions VALUES (NEW.id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END
+)sql",
 };
 
 }  // namespace

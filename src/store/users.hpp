@@ -82,9 +82,10 @@ struct QueueRow {
 // and awaiting the VA, screened (but not as spam), protected, or decided with confidence below
 // `low_confidence`.
 Result<std::vector<QueueRow>> queue_rows(Db& db, const ClientId& client, double low_confidence);
-// The newest decision's row number across these clients: it changes whenever anything is
-// decided, so live views know when to refresh, whichever process decided it.
-Result<std::int64_t> decision_watermark(Db& db, const std::vector<ClientId>& clients);
+// How far these clients' data has changed: grows with every decision, every change to a draft
+// and to the client records, whichever process made it. Live views refresh and cached views
+// rebuild when it moves.
+Result<std::int64_t> revision(Db& db, const std::vector<ClientId>& clients);
 // Decisions of items received since `since`.
 Result<std::vector<QueueRow>> rows_since(Db& db, const ClientId& client, Timestamp since);
 

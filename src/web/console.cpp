@@ -13,6 +13,7 @@
 #include "mail/message.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
+#include "web/queue_cache.hpp"
 #include "web/render.hpp"
 #include "web/sanitize.hpp"
 
@@ -134,6 +135,7 @@ struct Console::Impl {
   std::vector<std::unique_ptr<Workspace>> pool;
   std::map<ClientId, store::ClientRecord> client_cache;
   std::mutex client_mutex;
+  QueueCache queue_cache;
 
   Impl(OpenDb o, const Clock& c, const triage::SpamModel& m, ConsoleOptions opt)
       : open_db(std::move(o)), clock(c), model(m), options(opt) {}
@@ -197,6 +199,7 @@ struct Console::Impl {
   // --- view models (the API returns them; the pages render them) ---
   Result<json> page_base(Call& call, const std::string& title);
   Result<json> queue_json(Call& call);
+  Result<std::shared_ptr<const QueueSnapshot>> queue_snapshot(Call& call);
   Result<json> item_json(Call& call);
   Result<json> draft_json(Call& call);
   Result<json> policy_json(Call& call);
@@ -294,6 +297,20 @@ Result<json> Console::Impl::queue_json(Call& call) {
   }
   SK_TRY(add_drafts());
   return json{{"count", items.size()}, {"items", items}};
+}
+
+Result<std::shared_ptr<const QueueSnapshot>> Console::Impl::queue_snapshot(Call& call) {
+  // The revision is read before the queue: a change in between makes the next call rebuild.
+  SK_ASSIGN(auto revision, store::revision(call.db, call.access.clients));
+  if (auto kept = queue_cache.find(call.access.clients, revision)) return kept;
+  SK_ASSIGN(auto q, queue_json(call));
+  auto snapshot = std::make_shared<QueueSnapshot>();
+  snapshot->revision = revision;
+  snapshot->count = q["items"].size();
+  snapshot->json = dump(q);
+  snapshot->rows_html = render_fragment("queue_rows", json{{"page", q}});
+  queue_cache.keep(call.access.clients, snapshot);
+  return std::shared_ptr<const QueueSnapshot>(std::move(snapshot));
 }
 
 Result<json> Console::Impl::draft_json(Call& call) {
@@ -627,12 +644,12 @@ void Console::Impl::add_routes() {
              {
                auto l = lease();
                if (l.ok()) {
-                 auto w = store::decision_watermark(*l->ws->db, clients);
+                 auto w = store::revision(*l->ws->db, clients);
                  if (w.ok()) mark = *w;
                }
              }
              if (mark != seen) {
-               if (!write("event: changed\ndata: {\"watermark\":" + std::to_string(mark) + "}\n\n"))
+               if (!write("event: changed\ndata: {\"revision\":" + std::to_string(mark) + "}\n\n"))
                  return;
                seen = mark;
                idle = 0;
@@ -647,20 +664,29 @@ void Console::Impl::add_routes() {
          };
          return r;
        },
-       "server-sent events: `changed` whenever a decision is recorded for a visible client"});
+       "server-sent events: `changed` whenever a decision or a draft of a visible client changes"});
 
   // --- the VA's queue ---
   router.add({"GET", "/queue", staff,
-              page("queue", "Queue", [this](Call& c) { return queue_json(c); }),
+              page("queue", "Queue",
+                   [this](Call& c) -> Result<json> {
+                     SK_ASSIGN(auto q, queue_snapshot(c));
+                     return json{{"count", q->count}, {"rows_html", q->rows_html}};
+                   }),
               "the VA's queue page"});
   router.add({"GET", "/queue/rows", staff,
               [this](Call& call) {
-                auto q = queue_json(call);
+                auto q = queue_snapshot(call);
                 if (!q.ok()) return error_response(call, q.error());
-                return Response::html(200, render_fragment("queue_rows", json{{"page", *q}}));
+                return Response::html(200, (*q)->rows_html);
               },
               "the queue's rows (htmx fragment)"});
-  router.add({"GET", "/api/queue", staff, api([this](Call& c) { return queue_json(c); }),
+  router.add({"GET", "/api/queue", staff,
+              [this](Call& call) {
+                auto q = queue_snapshot(call);
+                if (!q.ok()) return error_response(call, q.error());
+                return Response::json(200, (*q)->json);
+              },
               "items waiting for a person across the caller's clients, most urgent first"});
   router.add({"GET", "/api/clients", signed_in, api([this](Call& call) -> Result<json> {
                 SK_ASSIGN(auto base, page_base(call, ""));

@@ -42,14 +42,6 @@ mu::data to_data(const nlohmann::json& j) {
   }
 }
 
-// Templates other templates include ({{> name}}).
-void add_partials(mu::data& d) {
-  for (const char* name : {"queue_rows"})
-    d.set(name, mu::data(mu::partial([name] {
-            return std::string(asset(std::string("templates/") + name + ".mustache"));
-          })));
-}
-
 // Parsed templates, kept for the next render: parsing costs more than rendering. A parsed
 // template keeps state while it renders, so each render borrows one of its own.
 class Parsed {
@@ -98,13 +90,11 @@ std::string render_one(std::string_view name_view, const mu::data& d) {
 
 std::string render_fragment(std::string_view name, const nlohmann::json& data) {
   mu::data d = to_data(data);
-  add_partials(d);
   return render_one(name, d);
 }
 
 std::string render_page(std::string_view name, const nlohmann::json& data) {
   mu::data d = to_data(data);
-  add_partials(d);
   std::string body = render_one(name, d);
   d.set("body", body);
   return render_one("layout", d);

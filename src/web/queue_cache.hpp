@@ -1,0 +1,46 @@
+#pragma once
+// The VA's queue is read far more often than it changes (every open tab refreshes it, and
+// integrations poll the API), and building it reads and formats every waiting item. What was
+// built for a set of clients is kept, as the API's JSON and as the page's rows, until the
+// store's revision for those clients moves on.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/domain.hpp"
+
+namespace sk::web {
+
+struct QueueSnapshot {
+  std::int64_t revision = 0;
+  std::size_t count = 0;
+  std::string json;       // the body of GET /api/queue
+  std::string rows_html;  // the rows of the queue page's table
+};
+
+class QueueCache {
+ public:
+  explicit QueueCache(std::size_t capacity = 64) : capacity_(capacity) {}
+  // What was built for exactly these clients at `revision`, or null.
+  std::shared_ptr<const QueueSnapshot> find(const std::vector<ClientId>& clients,
+                                            std::int64_t revision);
+  // Keeps a snapshot unless one built at a later revision is already kept; past `capacity`
+  // client sets, the one used longest ago is forgotten.
+  void keep(const std::vector<ClientId>& clients, std::shared_ptr<const QueueSnapshot> snapshot);
+
+ private:
+  struct Kept {
+    std::shared_ptr<const QueueSnapshot> snapshot;
+    std::uint64_t used = 0;
+  };
+  std::size_t capacity_;
+  std::mutex mutex_;
+  std::uint64_t tick_ = 0;
+  std::map<std::vector<ClientId>, Kept> kept_;
+};
+
+}  // namespace sk::web
