@@ -13,6 +13,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
@@ -51,7 +52,7 @@ class Trap {
         ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         ssize_t n = ::recv(c, buf, sizeof buf, 0);
         std::lock_guard lock(mutex_);
-        heard_.emplace_back(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+        heard_.push_back({now_ms(), std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0)});
         ::close(c);
       }
     });
@@ -62,9 +63,18 @@ class Trap {
     ::close(fd_);
   }
   int port() const { return port_; }
-  std::vector<std::string> heard() {
+  struct Heard {
+    std::int64_t at_ms;  // Unix time, as the browser script's Date.now()
+    std::string request;
+  };
+  std::vector<Heard> heard() {
     std::lock_guard lock(mutex_);
     return heard_;
+  }
+  static std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
   }
 
  private:
@@ -73,7 +83,7 @@ class Trap {
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::mutex mutex_;
-  std::vector<std::string> heard_;
+  std::vector<Heard> heard_;
 };
 
 std::string run_node(const std::string& cmd, int* code) {
@@ -139,13 +149,26 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
   EXPECT_NE(draft.body.find("Tuesday at 10?\nBest regards, Vera (assistant)"), std::string::npos)
       << draft.body;
 
-  // Nothing in the hostile message reached the network.
-  auto heard = trap.heard();
-  std::string what;
-  for (const auto& h : heard) what += h.substr(0, h.find('\n')) + "\n";
-  EXPECT_TRUE(heard.empty()) << "the hostile message reached the trap:\n" << what;
-  for (const char* shot :
-       {"va-queue.png", "va-corrected.png", "va-hostile-message.png", "client-digest.png"})
+  // Nothing in the hostile message reached the network until the VA asked for its images;
+  // then only its photo did.
+  const std::int64_t asked = report["images_shown_at"];
+  std::string before, after;
+  int photos = 0;
+  for (const auto& h : trap.heard()) {
+    std::string line = h.request.substr(0, h.request.find('\n')) + "\n";
+    if (h.at_ms < asked) {
+      before += line;
+    } else if (line.rfind("GET /photo.png ", 0) == 0) {
+      ++photos;
+    } else {
+      after += line;
+    }
+  }
+  EXPECT_TRUE(before.empty()) << "the hostile message reached the trap:\n" << before;
+  EXPECT_TRUE(after.empty()) << "more than the photo loaded:\n" << after;
+  EXPECT_GE(photos, 1);
+  for (const char* shot : {"va-queue.png", "va-corrected.png", "va-hostile-message.png",
+                           "va-images-shown.png", "client-digest.png"})
     EXPECT_GT(std::filesystem::file_size(artifacts + "/" + shot), 1000u) << shot;
 }
 

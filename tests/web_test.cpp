@@ -92,6 +92,33 @@ TEST(Sanitize, BlocksImagesAndStyleAttributes) {
   EXPECT_EQ(rep.blocked_images, 1);
 }
 
+TEST(Sanitize, ShowsRemoteImagesOnlyWhenAskedNeverTrackersOrHandlers) {
+  const std::string html =
+      "<img src=\"https://cdn.example/logo.png\" alt=\"Logo\" width=\"200\" height=\"50\" "
+      "onerror=\"alert(1)\" style=\"x:url(http://e/s)\" srcset=\"https://e/2x.png 2x\">"
+      "<img src=\"http://t.example/open.gif\" width=\"1\" height=\"1\">"
+      "<img src=\"javascript:alert(1)\"><img src=\"cid:part1\"><img "
+      "src=\"h&#x09;ttps://e/tab.png\">";
+  web::SanitizeReport hidden;
+  std::string blocked = web::sanitize_html(html, &hidden);
+  EXPECT_EQ(blocked.find("<img"), std::string::npos) << blocked;
+  EXPECT_EQ(hidden.blocked_images, 5);
+  web::SanitizeReport rep;
+  std::string out = web::sanitize_html(html, &rep, {.show_images = true});
+  EXPECT_NE(out.find("<img src=\"https://cdn.example/logo.png\" alt=\"Logo\" "
+                     "referrerpolicy=\"no-referrer\" loading=\"lazy\" width=\"200\" "
+                     "height=\"50\">"),
+            std::string::npos)
+      << out;
+  for (const char* bad : {"open.gif", "onerror", "style", "srcset", "2x.png", "javascript"})
+    EXPECT_EQ(out.find(bad), std::string::npos) << bad << " in " << out;
+  EXPECT_EQ(rep.shown_images, 2);  // the tab inside the scheme is read as a browser reads it
+  EXPECT_EQ(rep.blocked_trackers, 1);
+  EXPECT_EQ(rep.blocked_images, 2);  // javascript: and cid: (inline parts are not served yet)
+  EXPECT_NE(web::message_document(out, true).find("img-src data: http: https:"), std::string::npos);
+  EXPECT_EQ(web::message_document(out).find("http:"), std::string::npos);
+}
+
 TEST(Sanitize, BrokenMarkupStaysContained) {
   std::string out = web::sanitize_html("<div><b>open <i>never closed <scr<script>ipt>x</p>< 3 >");
   EXPECT_EQ(out.find("<scr"), std::string::npos) << out;
@@ -545,7 +572,41 @@ TEST_F(ConsoleTest, HostileMailIsShownOnlySanitizedInASandbox) {
     EXPECT_EQ(doc.find(bad), std::string::npos) << bad;
   EXPECT_NE(doc.find("Please pay the invoice."), std::string::npos);
   EXPECT_NE(doc.find("href=\"https://example.com/pay\""), std::string::npos);
-  EXPECT_EQ(api["blocked_images"], 2);
+  EXPECT_EQ(api["blocked_images"], 3);
+  EXPECT_EQ(api["images_shown"], false);
+  EXPECT_EQ(page.body.find("http: https:"), std::string::npos);
+  EXPECT_NE(page.body.find("?images=shown"), std::string::npos);
+}
+
+TEST_F(ConsoleTest, ImagesAreShownOnlyWhenAskedAndTrackersNever) {
+  const std::string item = world->items["hostile"];
+  auto shown = call("GET", "/c/" + world->acme.id + "/items/" + item + "?images=shown", "va", "",
+                    {{"accept", "text/html"}});
+  ASSERT_EQ(shown.status, 200);
+  // The frame inherits the page's policy: it has to allow the images too, and nothing else.
+  const std::string csp = header(shown, "Content-Security-Policy");
+  EXPECT_NE(csp.find("img-src 'self' data: http: https:"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+  auto api = json::parse(
+      call("GET", "/api/clients/" + world->acme.id + "/items/" + item + "?images=shown", "va")
+          .body);
+  std::string doc = api["html_document"];
+  EXPECT_NE(doc.find("/photo.png\" alt=\"team photo\" referrerpolicy=\"no-referrer\""),
+            std::string::npos)
+      << doc;
+  EXPECT_NE(doc.find("img-src data: http: https:"), std::string::npos);
+  for (const char* bad : {"tracker.gif", "onload", "onerror", "srcset", "photo-2x", "javascript",
+                          "url(", "<script", "<link"})
+    EXPECT_EQ(doc.find(bad), std::string::npos) << bad;
+  EXPECT_EQ(api["shown_images"], 1);
+  EXPECT_EQ(api["blocked_trackers"], 1);
+  auto audit = call("GET", "/api/clients/" + world->acme.id + "/audit", "va").body;
+  EXPECT_NE(audit.find("images shown"), std::string::npos);
+  // Anything but the exact ask keeps them blocked.
+  auto other = call("GET", "/c/" + world->acme.id + "/items/" + item + "?images=yes", "va", "",
+                    {{"accept", "text/html"}});
+  EXPECT_EQ(header(other, "Content-Security-Policy").find("http:"), std::string::npos);
 }
 
 TEST_F(ConsoleTest, EveryResponseCarriesSecurityHeaders) {

@@ -46,6 +46,10 @@ std::string hostile_message(int trap) {
          "<img src=\"" +
          t +
          "/tracker.gif\" alt=\"logo\" width=1 height=1>"
+         "<img src=\"" +
+         t + "/photo.png\" alt=\"team photo\" width=120 height=40 onload=\"fetch('" + t +
+         "/photo-onload')\" srcset=\"" + t +
+         "/photo-2x.png 2x\">"
          "<img src=x onerror=\"fetch('" +
          t +
          "/onerror')\">"

@@ -27,6 +27,11 @@ using nlohmann::json;
 constexpr const char* kCsp =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+// The same for a message whose reader asked to see its images: the frame inherits the page's
+// policy, so the page has to allow them too.
+constexpr const char* kCspWithImages =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 struct Workspace {
   std::unique_ptr<store::Db> db;
@@ -122,6 +127,12 @@ json decision_json(const Decision& d) {
           {"reasons", reasons_json(d.reasons)}};
 }
 
+// The reader asked to see this message's remote images (blocked by default).
+bool shows_images(const Call& call) {
+  auto it = call.request.query.find("images");
+  return it != call.request.query.end() && it->second == "shown";
+}
+
 }  // namespace
 
 struct Console::Impl {
@@ -183,7 +194,11 @@ struct Console::Impl {
   }
 
   void secure(Response& r, bool authenticated) {
-    r.set("Content-Security-Policy", kCsp);
+    // A page that shows a message's images set the only other policy there is.
+    bool images = std::any_of(r.headers.begin(), r.headers.end(), [](const auto& h) {
+      return h.first == "Content-Security-Policy" && h.second == kCspWithImages;
+    });
+    r.set("Content-Security-Policy", images ? kCspWithImages : kCsp);
     r.set("X-Content-Type-Options", "nosniff");
     // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form
     // posts, and the origin check of sign-in and CSRF needs the real one.
@@ -381,10 +396,21 @@ Result<json> Console::Impl::item_json(Call& call) {
   std::string html = mail::html_part(raw);
   if (!html.empty()) {
     SanitizeReport rep;
-    std::string body = sanitize_html(html, &rep);
-    j["html_document"] = message_document(body);
+    SanitizeOptions options;
+    options.show_images = shows_images(call);
+    std::string body = sanitize_html(html, &rep, options);
+    if (options.show_images && rep.shown_images > 0) {
+      // Loading them tells the sender the message was opened: a thing done for the client.
+      SK_TRY(store::append_audit(call.db, client, call.clock.now(), call.actor(), "images shown",
+                                 id, std::to_string(rep.shown_images) + " remote images loaded"));
+    }
+    j["html_document"] = message_document(body, options.show_images);
     j["has_html"] = true;
+    j["images_shown"] = options.show_images;
     j["blocked_images"] = rep.blocked_images;
+    j["has_blocked_images"] = rep.blocked_images > 0;
+    j["shown_images"] = rep.shown_images;
+    j["blocked_trackers"] = rep.blocked_trackers;
     j["dropped_links"] = rep.dropped_links;
   } else {
     j["has_html"] = false;
@@ -695,11 +721,18 @@ void Console::Impl::add_routes() {
               "the clients the caller may see"});
 
   // --- items ---
-  router.add({"GET", "/c/{client}/items/{item}", staff,
-              page("item", "Item", [this](Call& c) { return item_json(c); }), "an item"});
+  router.add(
+      {"GET", "/c/{client}/items/{item}", staff,
+       [item_page = page("item", "Item", [this](Call& c) { return item_json(c); })](Call& call) {
+         Response r = item_page(call);
+         if (shows_images(call)) r.set("Content-Security-Policy", kCspWithImages);
+         return r;
+       },
+       "an item (`?images=shown` loads the message's remote images)"});
   router.add({"GET", "/api/clients/{client}/items/{item}", staff,
               api([this](Call& c) { return item_json(c); }),
-              "an item: message, sanitized HTML, decision and its history"});
+              "an item: message, sanitized HTML, decision and its history (`?images=shown` keeps "
+              "the message's remote images)"});
   router.add({"POST", "/api/clients/{client}/items/{item}/confirm", staff,
               [this](Call& call) {
                 auto f = fields(call.request);

@@ -49,21 +49,38 @@ struct Attr {
   std::string value;
 };
 
-// A link target a reader may follow: http, https or mailto, read the way a browser would
-// (control characters and spaces inside the scheme are ignored by browsers, so they make the
-// link suspect rather than harmless).
-bool safe_href(std::string_view v) {
+// The start of a URL the way a browser reads its scheme: control characters and spaces inside
+// it are ignored by browsers, so they make a link suspect rather than harmless.
+std::string url_head(std::string_view v) {
   std::string s;
   for (char c : v) {
     if (static_cast<unsigned char>(c) <= 0x20) continue;
     s += low(c);
+    if (s.size() == 8) break;
   }
+  return s;
+}
+
+// A link target a reader may follow: http, https or mailto.
+bool safe_href(std::string_view v) {
+  const std::string s = url_head(v);
   return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0 || s.rfind("mailto:", 0) == 0;
+}
+
+// An image a reader may ask to load: http or https, read like a link.
+bool remote_image(std::string_view v) {
+  const std::string s = url_head(v);
+  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
 }
 
 bool digits(std::string_view v) {
   return !v.empty() && v.size() < 4 &&
          std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A width or height that only a tracking pixel has.
+bool tiny(std::string_view v) {
+  return digits(v) && std::stoi(std::string(v)) <= 2;
 }
 
 // Decodes the few entities a URL needs to be judged (&amp; and numeric ones); anything odd
@@ -110,7 +127,8 @@ std::string decode_attr(std::string_view v) {
 
 class Sanitizer {
  public:
-  Sanitizer(std::string_view in, SanitizeReport& rep) : in_(in), rep_(rep) {}
+  Sanitizer(std::string_view in, SanitizeReport& rep, SanitizeOptions options)
+      : in_(in), rep_(rep), options_(options) {}
 
   std::string run() {
     while (i_ < in_.size()) {
@@ -201,10 +219,27 @@ class Sanitizer {
       return;
     }
     if (name == "img") {
-      ++rep_.blocked_images;
-      std::string alt;
-      for (const auto& a : attrs)
+      std::string alt, src, width, height;
+      for (const auto& a : attrs) {
         if (a.name == "alt") alt = a.value;
+        if (a.name == "src") src = decode_attr(a.value);
+        if (a.name == "width") width = a.value;
+        if (a.name == "height") height = a.value;
+      }
+      if (options_.show_images && remote_image(src)) {
+        if (tiny(width) || tiny(height)) {
+          ++rep_.blocked_trackers;
+          return;
+        }
+        ++rep_.shown_images;
+        out_ += "<img src=\"" + html_escape(src) + "\" alt=\"" + html_escape(decode_attr(alt)) +
+                "\" referrerpolicy=\"no-referrer\" loading=\"lazy\"";
+        if (digits(width)) out_ += " width=\"" + width + "\"";
+        if (digits(height)) out_ += " height=\"" + height + "\"";
+        out_ += ">";
+        return;
+      }
+      ++rep_.blocked_images;
       out_ += "<span class=\"blocked\">[image blocked" +
               (alt.empty() ? std::string() : ": " + html_escape(decode_attr(alt))) + "]</span>";
       return;
@@ -286,6 +321,7 @@ class Sanitizer {
 
   std::string_view in_;
   SanitizeReport& rep_;
+  SanitizeOptions options_;
   std::size_t i_ = 0;
   std::string out_;
   std::vector<std::string> open_;
@@ -293,15 +329,18 @@ class Sanitizer {
 
 }  // namespace
 
-std::string sanitize_html(std::string_view html, SanitizeReport* report) {
+std::string sanitize_html(std::string_view html, SanitizeReport* report, SanitizeOptions options) {
   SanitizeReport local;
-  return Sanitizer(html, report ? *report : local).run();
+  return Sanitizer(html, report ? *report : local, options).run();
 }
 
-std::string message_document(std::string_view body) {
-  return "<!doctype html><html><head><meta charset=\"utf-8\">"
-         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-         "style-src 'unsafe-inline'; img-src data:; form-action 'none'\">"
+std::string message_document(std::string_view body, bool remote_images) {
+  return std::string(
+             "<!doctype html><html><head><meta charset=\"utf-8\">"
+             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
+             "'none'; style-src 'unsafe-inline'; img-src data:") +
+         (remote_images ? " http: https:" : "") +
+         "; form-action 'none'\">"
          "<meta name=\"referrer\" content=\"no-referrer\">"
          "</head><body>" +
          std::string(body) + "</body></html>";

@@ -143,6 +143,19 @@ async function vaWorksTheQueue() {
   await framer.close();
 
   assert.deepEqual(violations, [], "the console's own pages break no policy");
+
+  // Asked for, the message's images load (the trap hears when); its tracking pixel never.
+  await page.goto(base + world.hostile_url);
+  report.images_shown_at = Date.now();
+  await page.click("#show-images");
+  await page.locator("#hide-images").waitFor();
+  await page.waitForTimeout(800);
+  const shown = page.frames().find((f) => f !== page.mainFrame());
+  const images = await shown.evaluate(() =>
+    Array.from(document.querySelectorAll("img")).map((i) => i.getAttribute("src")));
+  assert.equal(images.length, 1, "only the photo: " + images);
+  assert.match(images[0], /\/photo\.png$/);
+  await page.screenshot({ path: path.join(out, "va-images-shown.png"), fullPage: true });
   await context.close();
 }
 
