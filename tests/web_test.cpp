@@ -375,6 +375,67 @@ TEST_F(ConsoleTest, RolesAreRefusedWhatIsNotTheirs) {
   EXPECT_EQ(me["clients"][0]["id"], world->acme.id);
 }
 
+TEST_F(ConsoleTest, AdminAddsUsersResetsPasswordsAndRevokesTokens) {
+  const std::string add = "/api/admin/users";
+  EXPECT_EQ(call("POST", add, "va", "{\"name\":\"x-va\",\"role\":\"va\"}").status, 403);
+  EXPECT_EQ(call("POST", add, "admin", "{\"name\":\"x-va\",\"role\":\"boss\"}").status, 400);
+  EXPECT_EQ(
+      call("POST", add, "admin", "{\"name\":\"x-owner\",\"role\":\"client\",\"client\":\"nobody\"}")
+          .status,
+      404);
+  auto added = call(
+      "POST", add, "admin",
+      "{\"name\":\"acme-helper\",\"role\":\"client\",\"client\":\"" + world->acme.slug + "\"}");
+  ASSERT_EQ(added.status, 201) << added.body;
+  const std::string first = json::parse(added.body)["password"];
+  EXPECT_GE(first.size(), 16u);
+  auto again = call("POST", add, "admin", "{\"name\":\"acme-helper\",\"role\":\"va\"}");
+  EXPECT_GE(again.status, 400) << again.body;
+  EXPECT_LT(again.status, 500) << again.body;
+
+  // The new user signs in; a reset ends that session and only the new password works.
+  auto signed_in =
+      call("POST", "/login", "", "{\"name\":\"acme-helper\",\"password\":\"" + first + "\"}");
+  ASSERT_EQ(signed_in.status, 200) << signed_in.body;
+  std::string set = header(signed_in, "Set-Cookie");
+  const std::string cookie = set.substr(0, set.find(';'));
+  EXPECT_EQ(call("GET", "/api/me", "", "", {{"cookie", cookie}}).status, 200);
+  auto user = store::find_user(*world->db, "acme-helper").value();
+  EXPECT_EQ(call("POST", "/api/admin/users/" + user.id + "/password", "va", "{}").status, 403);
+  auto reset = call("POST", "/api/admin/users/" + user.id + "/password", "admin", "{}");
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  const std::string second = json::parse(reset.body)["password"];
+  EXPECT_NE(second, first);
+  EXPECT_EQ(call("GET", "/api/me", "", "", {{"cookie", cookie}}).status, 401);
+  user = store::find_user(*world->db, "acme-helper").value();
+  EXPECT_FALSE(verify_password(user.password_hash, first));
+  EXPECT_TRUE(verify_password(user.password_hash, second));
+  EXPECT_EQ(call("POST", "/api/admin/users/nobody/password", "admin", "{}").status, 404);
+
+  // A token stops working the moment it is revoked.
+  auto token = web::create_api_token(*world->db, *world->ids, world->clock, user, "zapier").value();
+  web::Request r;
+  r.method = "GET";
+  r.target = r.path = "/api/me";
+  r.remote = "127.0.0.1";
+  r.headers = {{"host", "127.0.0.1:1"}, {"authorization", "Bearer " + token}};
+  EXPECT_EQ(console->handle(r).status, 200);
+  auto listed = json::parse(call("GET", "/api/admin", "admin").body);
+  std::string id;
+  for (const auto& t : listed["tokens"])
+    if (t["name"] == "zapier" && t["user"] == "acme-helper") id = t["id"];
+  ASSERT_FALSE(id.empty()) << listed["tokens"].dump();
+  EXPECT_EQ(listed.dump().find(token), std::string::npos);  // never the secret
+  EXPECT_EQ(call("POST", "/api/admin/tokens/" + id + "/revoke", "va", "{}").status, 403);
+  EXPECT_EQ(call("POST", "/api/admin/tokens/" + id + "/revoke", "admin", "{}").status, 200);
+  EXPECT_EQ(console->handle(r).status, 401);
+  EXPECT_EQ(call("POST", "/api/admin/tokens/" + id + "/revoke", "admin", "{}").status, 404);
+
+  auto audit = call("GET", "/api/clients/" + world->acme.id + "/audit", "admin").body;
+  for (const char* what : {"user added", "password reset", "token revoked"})
+    EXPECT_NE(audit.find(what), std::string::npos) << what;
+}
+
 TEST_F(ConsoleTest, QueueHoldsWhatWaitsMostUrgentFirst) {
   auto r = call("GET", "/api/queue", "va");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -763,6 +824,24 @@ TEST(WebCli, UsersAssignmentsAndTokens) {
   EXPECT_NE(res.body.find("\"va\""), std::string::npos);
   r.headers = {{"authorization", "Bearer sk_wrong"}};
   EXPECT_EQ(console.handle(r).status, 401);
+
+  // The admin at 3 a.m.: a leaked token revoked, a locked-out VA given a new password.
+  auto tokens = std::get<1>(run({"token", "list"}));
+  EXPECT_NE(tokens.find("zapier"), std::string::npos) << tokens;
+  EXPECT_EQ(tokens.find(token.substr(0, token.size() - 1)), std::string::npos);
+  const std::string id = tokens.substr(0, tokens.find(' '));
+  EXPECT_EQ(std::get<0>(run({"token", "revoke", id})), 0);
+  r.headers = {{"authorization", "Bearer " + token.substr(0, token.size() - 1)}};
+  EXPECT_EQ(console.handle(r).status, 401);
+  EXPECT_EQ(std::get<0>(run({"token", "revoke", id})), 3);
+  auto [pcode, pout, perr] = run({"user", "password", "vera"});
+  ASSERT_EQ(pcode, 0) << perr;
+  const std::string password = pout.substr(pout.find(": ") + 2, 16);
+  EXPECT_TRUE(verify_password(store::find_user(*db, "vera")->password_hash, password)) << pout;
+  EXPECT_EQ(std::get<0>(run({"user", "password", "nobody"})), 3);
+  auto audit = std::get<1>(run({"audit", "--client", "acme"}));
+  EXPECT_NE(audit.find("password reset"), std::string::npos) << audit;
+  EXPECT_NE(audit.find("token revoked"), std::string::npos) << audit;
 }
 
 // `sidekick serve --demo`, the README's main command, as a user runs it: it prints the demo

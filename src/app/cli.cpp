@@ -470,12 +470,19 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   user_assign->add_option("--client", client, "client")->required();
   user_assign->add_flag("--remove", unassign, "take the client away instead");
   auto* user_list = user_cmd->add_subcommand("list", "list users and their clients");
+  auto* user_password = user_cmd->add_subcommand(
+      "password", "a new password, printed once; the user is signed out everywhere");
+  user_password->add_option("name", user_name, "the user")->required();
   auto* token_cmd = app.add_subcommand("token", "API tokens for integrations");
   token_cmd->require_subcommand(1);
   auto* token_create = token_cmd->add_subcommand("create", "a new bearer token, printed once");
   std::string token_label;
   token_create->add_option("--user", user_name, "whose rights the token has")->required();
   token_create->add_option("--name", token_label, "what it is for");
+  auto* token_list = token_cmd->add_subcommand("list", "every token: id, user, name, created");
+  std::string token_id;
+  auto* token_revoke = token_cmd->add_subcommand("revoke", "stop a token working, at once");
+  token_revoke->add_option("id", token_id, "the token's id (tok_N, from `token list`)")->required();
 
   // Scheduling.
   std::string cal_file, booking_type, zone_name, booking_id, start_text, guest_email, guest_name,
@@ -705,6 +712,39 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       out << token << "\n";
       err << "sidekick: a bearer token with " << u.name
           << "'s rights; it is shown only now (only its hash is kept)\n";
+      return ok();
+    }
+    if (user_password->parsed()) {
+      SK_ASSIGN(auto u, store::find_user(db, user_name));
+      SK_ASSIGN(auto password, web::reset_password(db, u));
+      SK_TRY(
+          web::audit_user_change(db, clock, ctx.by, u, "password reset", "signed out everywhere"));
+      out << "new password for " << u.name << ": " << password << " (shown once)\n";
+      return ok();
+    }
+    if (token_list->parsed()) {
+      SK_ASSIGN(auto tokens, store::list_api_tokens(db));
+      SK_ASSIGN(auto users, store::list_users(db));
+      for (const auto& t : tokens) {
+        std::string owner = t.user_id;
+        for (const auto& u : users)
+          if (u.id == t.user_id) owner = u.name;
+        out << cell(t.id, 10) << cell(owner, 20) << cell(t.name, 24) << format_utc(t.created_at)
+            << "\n";
+      }
+      if (tokens.empty()) out << "no tokens: `sidekick token create --user NAME`\n";
+      return ok();
+    }
+    if (token_revoke->parsed()) {
+      SK_ASSIGN(auto tokens, store::list_api_tokens(db));
+      auto t = std::find_if(tokens.begin(), tokens.end(),
+                            [&](const auto& t) { return t.id == token_id; });
+      if (t == tokens.end()) return make_error(Errc::not_found, "no token '" + token_id + "'");
+      SK_ASSIGN(bool revoked, store::revoke_api_token(db, t->id));
+      (void)revoked;  // it was listed a moment ago
+      if (auto u = store::find_user(db, t->user_id); u.ok())
+        SK_TRY(web::audit_user_change(db, clock, ctx.by, *u, "token revoked", t->name));
+      out << "revoked " << token_id << "\n";
       return ok();
     }
     if (demo_cmd->parsed()) {

@@ -137,6 +137,12 @@ Result<void> delete_session(Db& db, const std::string& token_hash) {
   return db.exec("DELETE FROM sessions WHERE token_hash = ?", {token_hash});
 }
 
+Result<int> end_sessions(Db& db, const std::string& user_id) {
+  SK_ASSIGN(auto rows, db.query("SELECT COUNT(*) FROM sessions WHERE user_id = ?", {user_id}));
+  SK_TRY(db.exec("DELETE FROM sessions WHERE user_id = ?", {user_id}));
+  return static_cast<int>(rows.at(0).i64(0));
+}
+
 Result<ApiTokenRecord> create_api_token(Db& db, IdSource& ids, const Clock& clock,
                                         const std::string& user_id, const std::string& token_hash,
                                         const std::string& name) {
@@ -154,6 +160,21 @@ Result<std::optional<ApiTokenRecord>> find_api_token(Db& db, const std::string& 
   if (rows.empty()) return std::optional<ApiTokenRecord>{};
   return std::optional<ApiTokenRecord>{
       ApiTokenRecord{rows[0].str(0), rows[0].str(1), rows[0].str(2), rows[0].i64(3)}};
+}
+
+Result<std::vector<ApiTokenRecord>> list_api_tokens(Db& db) {
+  SK_ASSIGN(auto rows, db.query("SELECT id, user_id, name, created_at FROM api_tokens ORDER BY "
+                                "created_at, rowid"));
+  std::vector<ApiTokenRecord> out;
+  for (const auto& r : rows) out.push_back({r.str(0), r.str(1), r.str(2), r.i64(3)});
+  return out;
+}
+
+Result<bool> revoke_api_token(Db& db, const std::string& id) {
+  SK_ASSIGN(auto rows, db.query("SELECT 1 FROM api_tokens WHERE id = ?", {id}));
+  if (rows.empty()) return false;
+  SK_TRY(db.exec("DELETE FROM api_tokens WHERE id = ?", {id}));
+  return true;
 }
 
 Result<void> record_login_failure(Db& db, const std::string& key, Timestamp at) {

@@ -50,6 +50,8 @@ Result<void> create_session(Db& db, const std::string& token_hash, const std::st
 Result<std::optional<SessionRecord>> find_session(Db& db, const std::string& token_hash,
                                                   Timestamp now);
 Result<void> delete_session(Db& db, const std::string& token_hash);
+// Signs the user out everywhere; how many sessions ended.
+Result<int> end_sessions(Db& db, const std::string& user_id);
 
 struct ApiTokenRecord {
   std::string id;
@@ -61,6 +63,10 @@ Result<ApiTokenRecord> create_api_token(Db& db, IdSource& ids, const Clock& cloc
                                         const std::string& user_id, const std::string& token_hash,
                                         const std::string& name);
 Result<std::optional<ApiTokenRecord>> find_api_token(Db& db, const std::string& token_hash);
+// Every token (never their secrets), oldest first.
+Result<std::vector<ApiTokenRecord>> list_api_tokens(Db& db);
+// False when there is no such token.
+Result<bool> revoke_api_token(Db& db, const std::string& id);
 
 // Failed logins, by key (a user name, an address); old ones are forgotten.
 Result<void> record_login_failure(Db& db, const std::string& key, Timestamp at);

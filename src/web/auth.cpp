@@ -2,6 +2,7 @@
 
 #include "core/hash.hpp"
 #include "core/secrets.hpp"
+#include "store/repos.hpp"
 
 namespace sk::web {
 namespace {
@@ -42,6 +43,28 @@ Result<Access> authenticate(store::Db& db, const Clock& clock, const Request& re
   a->csrf = session->csrf;
   a->session_hash = hash;
   return a;
+}
+
+Result<std::string> reset_password(store::Db& db, const store::UserRecord& user) {
+  std::string password = random_token().substr(0, 16);
+  SK_ASSIGN(auto hash, hash_password(password));
+  SK_TRY(db.transaction([&]() -> Result<void> {
+    SK_TRY(store::set_password_hash(db, user.id, hash));
+    SK_ASSIGN(int ended, store::end_sessions(db, user.id));
+    (void)ended;
+    return store::clear_login_failures(db, "user:" + user.name);
+  }));
+  return password;
+}
+
+Result<void> audit_user_change(store::Db& db, const Clock& clock, const std::string& actor,
+                               const store::UserRecord& user, const std::string& action,
+                               const std::string& why) {
+  if (user.role == store::Role::admin) return ok();
+  SK_ASSIGN(auto clients, store::clients_of_user(db, user));
+  for (const auto& c : clients)
+    SK_TRY(store::append_audit(db, c, clock.now(), actor, action, user.name, why));
+  return ok();
 }
 
 Result<LoginResult> login(store::Db& db, const Clock& clock, const AuthOptions& o,

@@ -40,6 +40,16 @@ Result<std::string> logout(store::Db& db, const Access& access, const AuthOption
 // same origin. API tokens are not sent by browsers on their own, so they need neither.
 bool csrf_ok(const Request& req, const Access& access);
 
+// A new random password for the user, to be shown once: every session of theirs ends and
+// their failed sign-ins are forgotten (an admin resets a password for someone locked out).
+Result<std::string> reset_password(store::Db& db, const store::UserRecord& user);
+
+// A change to a user (added, password reset, token revoked) in the audit log of every client
+// they work for; an admin's account concerns no one client and is not logged per client.
+Result<void> audit_user_change(store::Db& db, const Clock& clock, const std::string& actor,
+                               const store::UserRecord& user, const std::string& action,
+                               const std::string& why);
+
 // A new API token for the user: the secret is returned once, only its hash is kept.
 Result<std::string> create_api_token(store::Db& db, IdSource& ids, const Clock& clock,
                                      const store::UserRecord& user, const std::string& name);

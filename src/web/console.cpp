@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/secrets.hpp"
 #include "engine/engine.hpp"
 #include "engine/policy_codec.hpp"
 #include "engine/replies.hpp"
@@ -907,7 +908,18 @@ void Console::Impl::add_routes() {
       us.push_back(
           {{"id", u.id}, {"name", u.name}, {"role", store::to_string(u.role)}, {"clients", mine}});
     }
-    return json{{"clients", cs}, {"users", us}};
+    SK_ASSIGN(auto tokens, store::list_api_tokens(call.db));
+    json ts = json::array();
+    for (const auto& t : tokens) {
+      std::string owner = t.user_id;
+      for (const auto& u : users)
+        if (u.id == t.user_id) owner = u.name;
+      ts.push_back({{"id", t.id},
+                    {"name", t.name.empty() ? "(unnamed)" : t.name},
+                    {"user", owner},
+                    {"created_at", format_utc(t.created_at)}});
+    }
+    return json{{"clients", cs}, {"users", us}, {"tokens", ts}};
   };
   router.add(
       {"GET", "/admin", admins, page("admin", "Agency", admin), "clients, users and assignments"});
@@ -936,6 +948,78 @@ void Console::Impl::add_routes() {
                 return Response::json(200, dump(json{{"ok", true}}));
               },
               "assign a VA to a client (or remove with remove=1)"});
+  // A password is shown once, in the admin's answer, and never stored in clear.
+  auto password_answer = [](Call& call, int status, const std::string& user,
+                            const std::string& password, const std::string& what) {
+    if (!call.request.header("hx-request").empty()) {
+      Response res =
+          Response::html(status, "<p class=\"done\">" + html_escape(what) + ": password for <b>" +
+                                     html_escape(user) + "</b> is <code class=\"password\">" +
+                                     html_escape(password) + "</code> (shown once)</p>");
+      return res;
+    }
+    return Response::json(status, dump(json{{"user", user}, {"password", password}}));
+  };
+  auto audit_user = [](Call& call, const store::UserRecord& u, const std::string& action,
+                       const std::string& why) {
+    return audit_user_change(call.db, call.clock, call.actor(), u, action, why);
+  };
+  router.add({"POST", "/api/admin/users", admins,
+              [password_answer, audit_user](Call& call) {
+                auto f = fields(call.request);
+                auto role = store::role_from(field(f, "role"));
+                if (!role) return json_error(400, "role must be admin, va or client");
+                ClientId client;
+                if (*role == store::Role::client) {
+                  auto c = store::find_client(call.db, field(f, "client"));
+                  if (!c.ok()) return error_response(call, c.error());
+                  client = c->id;
+                }
+                std::string password = random_token().substr(0, 16);
+                auto hash = hash_password(password);
+                if (!hash.ok()) return error_response(call, hash.error());
+                auto u = store::create_user(call.db, call.ids, call.clock, field(f, "name"), *role,
+                                            client, *hash);
+                if (!u.ok()) return error_response(call, u.error());
+                auto a = audit_user(call, *u, "user added", "role " + field(f, "role"));
+                if (!a.ok()) return error_response(call, a.error());
+                return password_answer(call, 201, u->name, password, "added");
+              },
+              "add a user (name, role, and client for a client user); the password is in the "
+              "answer, once"});
+  router.add({"POST", "/api/admin/users/{user}/password", admins,
+              [password_answer, audit_user](Call& call) {
+                auto u = store::find_user(call.db, call.param("user"));
+                if (!u.ok()) return error_response(call, u.error());
+                auto password = reset_password(call.db, *u);
+                if (!password.ok()) return error_response(call, password.error());
+                auto a = audit_user(call, *u, "password reset", "signed out everywhere");
+                if (!a.ok()) return error_response(call, a.error());
+                return password_answer(call, 200, u->name, *password, "reset");
+              },
+              "a new password for a user, in the answer once; their sessions end"});
+  router.add({"POST", "/api/admin/tokens/{token}/revoke", admins,
+              [audit_user](Call& call) {
+                auto tokens = store::list_api_tokens(call.db);
+                if (!tokens.ok()) return error_response(call, tokens.error());
+                auto t = std::find_if(tokens->begin(), tokens->end(),
+                                      [&](const auto& t) { return t.id == call.param("token"); });
+                if (t == tokens->end()) return json_error(404, "no token " + call.param("token"));
+                auto r = store::revoke_api_token(call.db, t->id);
+                if (!r.ok()) return error_response(call, r.error());
+                auto u = store::find_user(call.db, t->user_id);
+                if (u.ok()) {
+                  auto a = audit_user(call, *u, "token revoked", t->name);
+                  if (!a.ok()) return error_response(call, a.error());
+                }
+                if (!call.request.header("hx-request").empty()) {
+                  Response res = Response::html(200, "<p class=\"done\">revoked</p>");
+                  res.set("HX-Refresh", "true");
+                  return res;
+                }
+                return Response::json(200, dump(json{{"ok", true}, {"revoked", t->id}}));
+              },
+              "revoke an API token: it stops working at once"});
 }
 
 Result<json> Console::Impl::policy_json(Call& call) {
