@@ -608,8 +608,23 @@ TEST_F(ConsoleTest, PolicyDelegationRulesAndTemplates) {
   auto page = call("GET", "/c/" + world->acme.id + "/policy", "va");
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("Pricing questions"), std::string::npos);
+
+  // Deleting: the rule goes and the order of the rest stays; the template goes.
+  EXPECT_EQ(call("POST", c + "/rules/delete", "va", "{\"index\":\"7\"}").status, 400);
+  EXPECT_EQ(call("POST", c + "/rules/delete", "va", "{\"index\":\"x\"}").status, 400);
+  ASSERT_EQ(call("POST", c + "/rules/delete", "va", "{\"index\":\"0\",\"why\":\"ended\"}").status,
+            200);
+  rules = world->engine->load_policy(world->acme.id).value().rules;
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].name, "Pricing questions");
+  EXPECT_EQ(call("POST", c + "/templates/delete", "va", "{\"name\":\"nothing\"}").status, 404);
+  ASSERT_EQ(call("POST", c + "/templates/delete", "va", "{\"name\":\"decline\"}").status, 200);
+  EXPECT_TRUE(json::parse(call("GET", c + "/policy", "va").body)["templates"].empty());
+  EXPECT_EQ(call("POST", c + "/templates/delete", "acme-owner", "{\"name\":\"x\"}").status, 403);
+
   auto audit = call("GET", c + "/audit", "va").body;
-  for (const char* what : {"policy changed", "rule added", "rule moved", "template saved"})
+  for (const char* what : {"policy changed", "rule added", "rule moved", "template saved",
+                           "rule deleted", "template deleted"})
     EXPECT_NE(audit.find(what), std::string::npos) << what;
 }
 

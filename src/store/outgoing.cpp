@@ -204,6 +204,14 @@ Result<void> set_template(Db& db, const ClientId& client, const Template& t) {
       {client, t.name, t.subject, t.body});
 }
 
+Result<bool> delete_template(Db& db, const ClientId& client, const std::string& name) {
+  SK_ASSIGN(auto rows,
+            db.query("SELECT 1 FROM templates WHERE client_id = ? AND name = ?", {client, name}));
+  if (rows.empty()) return false;
+  SK_TRY(db.exec("DELETE FROM templates WHERE client_id = ? AND name = ?", {client, name}));
+  return true;
+}
+
 Result<std::vector<Template>> list_templates(Db& db, const ClientId& client) {
   SK_ASSIGN(auto rows, db.query("SELECT name, subject, body FROM templates WHERE client_id = ? "
                                 "ORDER BY name",

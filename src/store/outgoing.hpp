@@ -82,6 +82,9 @@ struct Template {
 Result<std::optional<Template>> get_template(Db& db, const ClientId& client,
                                              const std::string& name);
 Result<void> set_template(Db& db, const ClientId& client, const Template& t);
+// False when the client has no such template. A built-in one (decline, acknowledge) answers
+// again once the client's own version is gone.
+Result<bool> delete_template(Db& db, const ClientId& client, const std::string& name);
 Result<std::vector<Template>> list_templates(Db& db, const ClientId& client);
 
 }  // namespace sk::store

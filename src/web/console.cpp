@@ -1217,6 +1217,47 @@ void Console::Impl::add_policy_routes(const Roles& staff) {
                 return done(call, "saved template '" + t.name + "'");
               },
               "add or replace a reply template"});
+  router.add({"POST", "/api/clients/{client}/rules/delete", staff,
+              [this, done](Call& call) {
+                auto f = fields(call.request);
+                int index = -1;
+                try {
+                  index = std::stoi(field(f, "index"));
+                } catch (const std::exception&) {
+                  return json_error(400, "give `index`, the rule's position (0-based)");
+                }
+                std::string name;
+                auto r = call.db.transaction([&]() -> Result<void> {
+                  SK_ASSIGN(auto rules, store::load_rules(call.db, call.client()));
+                  if (index < 0 || index >= static_cast<int>(rules.size()))
+                    return make_error(Errc::invalid_input, "no rule at that position");
+                  auto rule = engine::rule_from_json(rules[static_cast<std::size_t>(index)]);
+                  name = rule.ok() ? rule->name : "rule " + std::to_string(index + 1);
+                  rules.erase(rules.begin() + index);
+                  SK_TRY(store::replace_rules(call.db, call.client(), rules));
+                  return store::append_audit(call.db, call.client(), clock.now(), call.actor(),
+                                             "rule deleted", name, field(f, "why"));
+                });
+                if (!r.ok()) return error_response(call, r.error());
+                return done(call, "deleted rule '" + name + "'");
+              },
+              "delete the rule at `index`"});
+  router.add({"POST", "/api/clients/{client}/templates/delete", staff,
+              [this, done](Call& call) {
+                auto f = fields(call.request);
+                const std::string name = field(f, "name");
+                bool gone = false;
+                auto r = call.db.transaction([&]() -> Result<void> {
+                  SK_ASSIGN(gone, store::delete_template(call.db, call.client(), name));
+                  if (!gone) return ok();
+                  return store::append_audit(call.db, call.client(), clock.now(), call.actor(),
+                                             "template deleted", name, field(f, "why"));
+                });
+                if (!r.ok()) return error_response(call, r.error());
+                if (!gone) return json_error(404, "no template '" + name + "'");
+                return done(call, "deleted template '" + name + "'");
+              },
+              "delete a reply template (a built-in one answers again)"});
 }
 
 Console::Console(OpenDb open_db, const Clock& clock, const triage::SpamModel& model,
