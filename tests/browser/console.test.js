@@ -13,7 +13,7 @@ const world = JSON.parse(process.env.SK_WORLD);
 const report = {};
 
 // Chromium as a test peer: no sandbox (root in CI), no background traffic, a fresh profile.
-async function browserContext() {
+async function browserContext(device = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sk-chromium-"));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: "/usr/bin/chromium",
@@ -21,6 +21,7 @@ async function browserContext() {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 1200, height: 900 },
+    ...device,
   });
   const close = context.close.bind(context);
   context.close = async () => {
@@ -160,7 +161,10 @@ async function vaWorksTheQueue() {
 }
 
 async function clientSeesOnlyTheirDigest() {
-  const context = await browserContext();
+  // The client reads the digest on a phone.
+  const context = await browserContext({
+    viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+  });
   const page = context.pages()[0] || (await context.newPage());
   const violations = [];
   watchPolicy(page, violations);
@@ -170,6 +174,9 @@ async function clientSeesOnlyTheirDigest() {
   assert.match(text, /Acme Widgets/);
   assert.match(text, /Contract renewal/, "the VIP's mail needs the client");
   assert.doesNotMatch(await page.content(), /Globex/);
+  const fits = await page.evaluate(() =>
+    document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1);
+  assert.ok(fits, "the digest fits a phone's width without sideways scrolling");
   await page.screenshot({ path: path.join(out, "client-digest.png"), fullPage: true });
   // One click lets a screened sender in.
   const first = page.locator("#screened li[data-item]").first();
