@@ -10,6 +10,7 @@
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "store/scheduling.hpp"
+#include "support.hpp"
 
 using namespace sk;
 
@@ -87,6 +88,61 @@ TEST_F(SchedulingTest, SlotsComeFromAvailabilityAndImportedBusyTime) {
   EXPECT_FALSE(bad.ok());
   EXPECT_EQ(engine::find_slots(*db, clock, client.id, "intro", 1)->size(), 2u);
   EXPECT_FALSE(engine::find_slots(*db, clock, client.id, "nope", 1).ok());
+}
+
+// The parsed busy time is kept between searches (the booking page searches on every visit):
+// a new import must show at once, even within the same second, and two databases holding the
+// same client id and file name must not see each other's calendars.
+TEST(SchedulingKept, ImportsShowAtOnceAndDatabasesStayApart) {
+  FixedClock clock{at("20260601T070000")};
+  auto open = [&](const test::TempDir& dir) {
+    auto db = store::open_sqlite(dir.str() + "/sidekick.db").value();
+    EXPECT_TRUE(store::migrate(*db).ok());
+    SequentialIds ids;
+    auto c = store::create_client(*db, ids, clock, "acme", "Ann", "ann@acme.example").value();
+    EXPECT_TRUE(store::set_availability(*db, c.id,
+                                        R"({"zone":"Europe/London","weekly":{"mon":["09:00-12:00"]},
+                                            "buffer_after_min":0,"horizon_days":14})",
+                                        clock.now())
+                    .ok());
+    EXPECT_TRUE(store::put_booking_type(*db, c.id, "intro",
+                                        R"({"slug":"intro","name":"Intro","duration_min":60})")
+                    .ok());
+    return std::make_pair(std::move(db), c.id);
+  };
+  auto busy_at = [](const char* hour) {
+    return std::string(
+               "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:a@x\r\n"
+               "DTSTART;TZID=Europe/London:20260601T") +
+           hour + "0000\r\nDURATION:PT1H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  };
+  auto starts = [&](store::Db& db, const ClientId& c) {
+    std::vector<std::string> out;
+    auto slots = engine::find_slots(db, clock, c, "intro", 1);
+    EXPECT_TRUE(slots.ok());
+    if (slots.ok())
+      for (const auto& s : *slots) out.push_back(format_utc(s.start));
+    return out;
+  };
+  test::TempDir one, two;
+  auto [db1, c1] = open(one);
+  auto [db2, c2] = open(two);
+  ASSERT_EQ(c1, c2);  // the same id in both
+  ASSERT_TRUE(engine::import_calendar(*db1, clock, c1, "work.ics", busy_at("09"), "t").ok());
+  ASSERT_TRUE(engine::import_calendar(*db2, clock, c2, "work.ics", busy_at("11"), "t").ok());
+  const std::vector<std::string> free_10_11{"2026-06-01T09:00:00Z", "2026-06-01T10:00:00Z"};
+  const std::vector<std::string> free_9_10{"2026-06-01T08:00:00Z", "2026-06-01T09:00:00Z"};
+  EXPECT_EQ(starts(*db1, c1), free_10_11);
+  EXPECT_EQ(starts(*db2, c2), free_9_10);
+  EXPECT_EQ(starts(*db1, c1), free_10_11);  // kept, and still right
+  // Replaced in the same second: the next search sees the new file.
+  ASSERT_TRUE(engine::import_calendar(*db1, clock, c1, "work.ics", busy_at("11"), "t").ok());
+  EXPECT_EQ(starts(*db1, c1), free_9_10);
+  // Written by another connection (the CLI while the console serves): seen too.
+  auto other = store::open_sqlite(one.str() + "/sidekick.db").value();
+  ASSERT_TRUE(engine::import_calendar(*other, clock, c1, "work.ics", busy_at("10"), "t").ok());
+  EXPECT_EQ(starts(*db1, c1),
+            (std::vector<std::string>{"2026-06-01T08:00:00Z", "2026-06-01T10:00:00Z"}));
 }
 
 TEST_F(SchedulingTest, BookingSendsInvitationsAndTakesTheTime) {

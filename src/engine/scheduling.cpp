@@ -1,6 +1,9 @@
 #include "engine/scheduling.hpp"
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
 
 #include "calendar/ical.hpp"
 #include "engine/replies.hpp"
@@ -25,19 +28,57 @@ std::string location_text(const calendar::Location& l) {
   return l.value;
 }
 
+// Parsing a client's imported calendars (thousands of events, through libical) costs a
+// hundred times the slot search, and the public booking page searches on every visit: the
+// parsed busy time is kept per database, client and home zone until the imports change. Each
+// caller gets its own copy to add bookings to, so nothing shared is ever written.
+class ImportedBusy {
+ public:
+  Result<calendar::BusyCalendar> get(store::Db& db, const ClientId& client,
+                                     const calendar::Zone& home) {
+    SK_ASSIGN(auto version, store::calendar_imports_version(db, client));
+    const std::string key = std::string(db.location()) + '\n' + client + '\n' + home.name();
+    if (!db.location().empty()) {
+      std::lock_guard lock(mutex_);
+      auto it = kept_.find(key);
+      if (it != kept_.end() && it->second.version == version) return *it->second.busy;
+    }
+    auto busy = std::make_shared<calendar::BusyCalendar>(home);
+    SK_ASSIGN(auto imports, store::calendar_imports(db, client));
+    for (const auto& ics : imports) {
+      for (const auto& one : calendar::split_calendars(ics)) {
+        auto cal = calendar::parse_ics(one);
+        if (!cal) continue;  // checked when imported
+        SK_TRY(busy->add_calendar(*cal));
+      }
+    }
+    if (db.location().empty()) return *busy;
+    (void)busy->busy_between(0, 0);  // sorted once here, not in every copy
+    std::lock_guard lock(mutex_);
+    if (kept_.size() >= 256) kept_.clear();  // a bound, not a policy: clients are few
+    kept_[key] = {version, busy};
+    return *busy;
+  }
+
+ private:
+  struct Kept {
+    std::string version;
+    std::shared_ptr<const calendar::BusyCalendar> busy;
+  };
+  std::mutex mutex_;
+  std::map<std::string, Kept> kept_;
+};
+
+ImportedBusy& imported_busy() {
+  static ImportedBusy cache;  // parsed copies of what the store holds: nothing to observe
+  return cache;
+}
+
 // Busy time: every imported calendar and the client's own active bookings.
 Result<calendar::BusyCalendar> load_busy(store::Db& db, const ClientId& client,
                                          const calendar::Zone& home, Timestamp from, Timestamp to,
                                          const std::string& ignore) {
-  calendar::BusyCalendar busy(home);
-  SK_ASSIGN(auto imports, store::calendar_imports(db, client));
-  for (const auto& ics : imports) {
-    for (const auto& one : calendar::split_calendars(ics)) {
-      auto cal = calendar::parse_ics(one);
-      if (!cal) continue;  // checked when imported
-      SK_TRY(busy.add_calendar(*cal));
-    }
-  }
+  SK_ASSIGN(calendar::BusyCalendar busy, imported_busy().get(db, client, home));
   SK_ASSIGN(auto own, store::active_bookings(db, client, from, to));
   for (const auto& b : own)
     if (b.id != ignore) busy.add({b.starts_at, b.ends_at});

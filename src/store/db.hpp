@@ -35,6 +35,10 @@ class Db {
   // Rows changed by the last exec.
   virtual std::int64_t changes() const = 0;
   virtual std::string_view engine() const = 0;
+  // Where the data lives (an SQLite file's full path); empty for an in-memory database.
+  // Data derived from the store and kept in memory is kept per location, and not at all
+  // for an in-memory database, whose contents no other connection shares.
+  virtual std::string_view location() const = 0;
 };
 
 // Opens (creating if needed) an SQLite database in WAL mode. ":memory:" for tests.

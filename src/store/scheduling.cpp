@@ -174,8 +174,17 @@ Result<void> put_calendar_import(Db& db, const ClientId& client, const std::stri
   return db.exec(
       "INSERT INTO calendar_imports (client_id, name, ics, imported_at) VALUES (?, ?, ?, ?) "
       "ON CONFLICT (client_id, name) DO UPDATE SET ics = excluded.ics, "
-      "imported_at = excluded.imported_at",
+      "imported_at = MAX(excluded.imported_at, calendar_imports.imported_at + 1)",
       {client, name, ics, now});
+}
+
+Result<std::string> calendar_imports_version(Db& db, const ClientId& client) {
+  SK_ASSIGN(auto rows, db.query("SELECT name, imported_at FROM calendar_imports WHERE "
+                                "client_id = ? ORDER BY name",
+                                {client}));
+  std::string v;
+  for (const auto& r : rows) v += r.str(0) + '@' + std::to_string(r.i64(1)) + '\n';
+  return v;
 }
 
 Result<std::vector<std::string>> calendar_imports(Db& db, const ClientId& client) {

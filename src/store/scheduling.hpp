@@ -61,6 +61,10 @@ Result<std::vector<Booking>> list_bookings(Db& db, const ClientId& client);
 Result<void> put_calendar_import(Db& db, const ClientId& client, const std::string& name,
                                  const std::string& ics, Timestamp now);
 Result<std::vector<std::string>> calendar_imports(Db& db, const ClientId& client);
+// Changes whenever the client's imported calendars change (each import's name and time; a
+// replacement always moves its time on), without reading them: parsed busy time is kept
+// until it does.
+Result<std::string> calendar_imports_version(Db& db, const ClientId& client);
 
 struct Reminder {
   std::string id;

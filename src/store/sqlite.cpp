@@ -34,7 +34,10 @@ namespace {
 
 class SqliteDb final : public Db {
  public:
-  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  explicit SqliteDb(sqlite3* db) : db_(db) {
+    const char* file = sqlite3_db_filename(db_, "main");
+    location_ = file ? file : "";
+  }
   ~SqliteDb() override {
     for (auto& [sql, st] : cache_) sqlite3_finalize(st);
     sqlite3_close_v2(db_);
@@ -78,6 +81,7 @@ class SqliteDb final : public Db {
 
   std::int64_t changes() const override { return sqlite3_changes64(db_); }
   std::string_view engine() const override { return "sqlite"; }
+  std::string_view location() const override { return location_; }
 
  private:
   Error fail(std::string_view sql) const {
@@ -157,6 +161,7 @@ class SqliteDb final : public Db {
   }
 
   sqlite3* db_;
+  std::string location_;
   int depth_ = 0;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
