@@ -6,6 +6,8 @@
 #include <set>
 
 #include "calendar/ical.hpp"
+#include "engine/engine.hpp"
+#include "engine/policy_codec.hpp"
 #include "engine/scheduling.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
@@ -345,10 +347,11 @@ TEST_F(SchedulingTest, SchedulingRequestGetsThreeTimesAsLinks) {
   ASSERT_TRUE(m.ok()) << m.error().message;
   EXPECT_EQ(m->status, store::OutgoingStatus::draft);
   std::size_t links = 0, pos = 0;
-  while ((pos = m->body.find("https://book.example/book/confirm?t=", pos)) != std::string::npos) {
+  const std::string link = "https://book.example/book/acme/intro/confirm?t=";
+  while ((pos = m->body.find(link, pos)) != std::string::npos) {
     ++links;
     auto end = m->body.find('\n', pos);
-    auto token = m->body.substr(pos + 36, end - pos - 36);
+    auto token = m->body.substr(pos + link.size(), end - pos - link.size());
     auto claims = engine::verify_link(kKey, token, clock.now());
     ASSERT_TRUE(claims.ok()) << token;
     EXPECT_EQ(claims->action, "book");
@@ -374,6 +377,75 @@ TEST_F(SchedulingTest, SchedulingRequestGetsThreeTimesAsLinks) {
                                     "https://book.example");
   ASSERT_TRUE(sent.ok()) << sent.error().message;
   EXPECT_EQ(sent->status, store::OutgoingStatus::queued);
+}
+
+// The engine's own path: a request triaged as scheduling gets times proposed (a draft, as the
+// client's delegation for scheduling is draft), and an iTIP REPLY to an invitation updates the
+// booking and is handled without anyone looking.
+TEST_F(SchedulingTest, TriageProposesTimesAndTakesInvitationReplies) {
+  ASSERT_TRUE(
+      store::set_relationship(*db, ids, clock, client.id, "gus@example.org", Relationship::customer)
+          .ok());
+  const std::string ask =
+      "From: Gus <gus@example.org>\r\nTo: ann@acme.example\r\nSubject: Meeting next week?\r\n"
+      "Message-ID: <ask1@example.org>\r\n\r\nCould we schedule a meeting next week? Is there a "
+      "time to meet that works for you? Let me know when you are available.\r\n";
+  auto drafts = [&] {
+    std::vector<store::OutgoingMessage> out;
+    auto all = store::list_outgoing(*db, client.id).value();
+    for (auto& m : all)
+      if (m.kind == "reply") out.push_back(m);
+    return out;
+  };
+  {
+    // Without the booking page's links the engine proposes nothing (it cannot sign them).
+    engine::Engine plain(*db, clock, ids, triage::SpamModel{});
+    auto item = plain.intake_message(client.id, "test:ask0", ask, "test");
+    ASSERT_TRUE(item.ok()) << item.error().message;
+    auto d = plain.triage_item(client.id, *item);
+    ASSERT_TRUE(d.ok()) << d.error().message;
+    EXPECT_EQ(d->category, Category::scheduling);
+    EXPECT_TRUE(drafts().empty());
+  }
+  engine::Engine eng(*db, clock, ids, triage::SpamModel{});
+  eng.set_booking_links({kKey, "https://book.example"});
+  auto item = eng.intake_message(client.id, "test:ask1", ask, "test");
+  ASSERT_TRUE(item.ok()) << item.error().message;
+  auto d = eng.triage_item(client.id, *item);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->category, Category::scheduling);
+  EXPECT_EQ(d->disposition, Disposition::awaiting_va);
+  auto ds = drafts();
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].status, store::OutgoingStatus::draft);
+  EXPECT_EQ(ds[0].answers, *item);
+  // No default type set: the first one.
+  EXPECT_NE(ds[0].body.find("https://book.example/book/acme/consult/confirm?t="), std::string::npos)
+      << ds[0].body;
+
+  // The guest accepts an invitation from their calendar program.
+  auto b = engine::create_booking(*db, clock, ids, client.id, "intro", at("20260602T080000"),
+                                  {"Gus", "gus@example.org", "", "{}"}, "cli", "test");
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  const std::string reply =
+      "From: Gus <gus@example.org>\r\nTo: ann@acme.example\r\nSubject: Accepted: Intro call\r\n"
+      "Message-ID: <acc1@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+      "boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nAccepted.\r\n--b1\r\n"
+      "Content-Type: text/calendar; method=REPLY\r\nContent-Disposition: attachment; "
+      "filename=reply.ics\r\n\r\nBEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//g//EN\r\n"
+      "METHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:" +
+      b->uid +
+      "\r\nDTSTAMP:20260601T070000Z\r\nDTSTART:20260602T080000Z\r\nSEQUENCE:0\r\n"
+      "ORGANIZER:mailto:ann@acme.example\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:gus@example.org"
+      "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n--b1--\r\n";
+  auto answer = eng.intake_message(client.id, "test:acc1", reply, "test");
+  ASSERT_TRUE(answer.ok());
+  auto ad = eng.triage_item(client.id, *answer);
+  ASSERT_TRUE(ad.ok()) << ad.error().message;
+  EXPECT_EQ(ad->category, Category::scheduling);
+  EXPECT_EQ(ad->disposition, Disposition::handled);
+  EXPECT_EQ(store::get_booking(*db, client.id, b->id)->guest_partstat, "ACCEPTED");
+  EXPECT_EQ(drafts().size(), 1u);  // no times proposed to an answer
 }
 
 }  // namespace

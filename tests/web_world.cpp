@@ -4,6 +4,7 @@
 #include "engine/replies.hpp"
 #include "store/repos.hpp"
 #include "web/auth.hpp"
+#include "web/booking_page.hpp"
 
 namespace sk::test {
 namespace {
@@ -153,8 +154,12 @@ std::string WebWorld::add_mail(const store::ClientRecord& c, const std::string& 
 std::unique_ptr<web::Console> WebWorld::console(web::ConsoleOptions options) const {
   std::string path = db_path;
   options.events_poll_ms = 100;
-  return std::make_unique<web::Console>([path] { return store::open_sqlite(path); }, clock,
-                                        triage::SpamModel{}, options);
+  auto c = std::make_unique<web::Console>([path] { return store::open_sqlite(path); }, clock,
+                                          triage::SpamModel{}, options);
+  // The public booking page is part of every console `sidekick serve` runs, so the route
+  // checks (authorization matrix, security headers) cover it too.
+  web::add_booking_page(*c, {link_key, "https://book.test"});
+  return c;
 }
 
 }  // namespace sk::test

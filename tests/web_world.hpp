@@ -26,6 +26,7 @@ struct WebWorld {
   std::map<std::string, std::string> drafts;     // client slug -> a draft reply waiting
   std::map<std::string, std::string> passwords;  // user -> password
   std::map<std::string, std::string> tokens;     // user -> bearer token
+  std::string link_key = std::string(32, 'w');   // signs the booking page's links
   int trap_port = 0;  // hostile mail points here; 0: a port nothing listens on
 
   explicit WebWorld(int trap = 0);

@@ -31,6 +31,7 @@
 #include "store/scheduling.hpp"
 #include "store/users.hpp"
 #include "web/auth.hpp"
+#include "web/booking_page.hpp"
 #include "web/console.hpp"
 #include "web/server.hpp"
 
@@ -188,7 +189,43 @@ struct ServeOptions {
   std::string listen = "127.0.0.1";
   int port = 8080;
   bool secure_cookies = false;
+  std::string public_url;     // where the booking page is reached; default: the listen address
+  int calendar_seconds = 60;  // how often connected CalDAV calendars are synced
 };
+
+// The scheduling work of one round, for every client: reminders that are due, and (when
+// `calendars` is set) a sync with each connected CalDAV calendar.
+void scheduling_round(const Context& ctx, store::Db& db, IdSource& ids, const SecretKey& key,
+                      bool calendars, std::mutex& out_mutex) {
+  auto clients = store::list_clients(db);
+  if (!clients) return;
+  for (const auto& c : *clients) {
+    auto sent = engine::send_due_reminders(db, ctx.clock, ids, c.id);
+    if (!sent) {
+      std::lock_guard lock(out_mutex);
+      ctx.err << "sidekick: reminders for " << c.slug << ": " << sent.error().message << "\n";
+    }
+  }
+  if (!calendars) return;
+  auto accounts = store::all_calendar_accounts(db);
+  if (!accounts) return;
+  for (const auto& ca : *accounts) {
+    std::string error;
+    auto secret = key.open(ca.sealed_secret);
+    if (!secret) {
+      error = secret.error().message;
+    } else {
+      calendar::CaldavClient caldav({ca.url, ca.username, *secret});
+      auto r = engine::sync_caldav(db, ctx.clock, ca.client, caldav, ca.url, "sidekick");
+      if (!r) error = r.error().message;
+    }
+    (void)store::set_calendar_synced(db, ca.client, ctx.clock.now(), error);
+    if (!error.empty()) {
+      std::lock_guard lock(out_mutex);
+      ctx.err << "sidekick: calendar " << ca.url << ": " << error << "\n";
+    }
+  }
+}
 
 // One watcher thread per account, each with its own database connection (SQLite
 // connections are not shared between threads), and the web console on its own threads.
@@ -198,6 +235,9 @@ Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
   if (accounts.empty() && (once || !so.console))
     return make_error(Errc::not_found, "no mail accounts: add one with `sidekick account add`");
   SK_ASSIGN(auto key, open_secret_key(s.home));
+  const std::string link_key = key.derive("sidekick booking links");
+  std::string base_url = so.public_url;
+  while (base_url.ends_with("/")) base_url.pop_back();
   std::unique_ptr<web::Console> console;
   std::unique_ptr<web::Server> server;
   if (!once && so.console) {
@@ -211,12 +251,19 @@ Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
     web::ServerOptions wo;
     wo.address = so.listen;
     wo.port = static_cast<std::uint16_t>(so.port);
+    const std::string host =
+        "http://" + (so.listen.find(':') != std::string::npos ? "[" + so.listen + "]" : so.listen);
+    // Routes are all added before the server starts. With --port 0 the address is known only
+    // after: then invitations carry no link of the guest's own unless --public-url says where.
+    if (base_url.empty() && so.port != 0) base_url = host + ":" + std::to_string(so.port);
+    web::add_booking_page(*console, {link_key, base_url});
     auto* c = console.get();
     SK_ASSIGN(server, web::Server::start(wo, [c](const web::Request& r) { return c->handle(r); }));
     console->set_stopping(&server->stopping());
-    ctx.out << "console: http://"
-            << (so.listen.find(':') != std::string::npos ? "[" + so.listen + "]" : so.listen) << ":"
-            << server->port() << "/\n"
+    const std::string here = host + ":" + std::to_string(server->port());
+    if (base_url.empty()) base_url = here;
+    ctx.out << "console: " << here << "/\n"
+            << "booking pages: " << base_url << "/book/CLIENT/TYPE\n"
             << std::flush;
   }
   std::signal(SIGINT, [](int) { g_stop = true; });
@@ -230,6 +277,7 @@ Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
       if (!db.ok()) return;
       store::DbIds ids(**db);
       engine::Engine engine(**db, ctx.clock, ids, s.engine->model());
+      if (!base_url.empty()) engine.set_booking_links({link_key, base_url});
       engine::MailboxWatcher watcher(engine, **db, ctx.clock, a, secret);
       if (once) {
         auto round = watcher.poll_once();
@@ -246,6 +294,22 @@ Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
       watcher.run(g_stop, 10);
     });
   }
+  // Reminders every round and calendars every calendar_seconds, on a connection of their own.
+  threads.emplace_back([&] {
+    auto db = store::open_sqlite(s.home.database());
+    if (!db.ok()) return;
+    store::DbIds ids(**db);
+    std::optional<std::chrono::steady_clock::time_point> last_sync;
+    do {
+      const auto now = std::chrono::steady_clock::now();
+      const bool calendars =
+          !last_sync || now - *last_sync >= std::chrono::seconds(so.calendar_seconds);
+      if (calendars) last_sync = now;
+      scheduling_round(ctx, **db, ids, key, calendars, out_mutex);
+      for (int i = 0; i < 20 && !g_stop && !once; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    } while (!once && !g_stop);
+  });
   {
     std::lock_guard lock(out_mutex);
     if (!once)
@@ -447,6 +511,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   serve_cmd->add_flag("--secure-cookies", serve_opts.secure_cookies,
                       "mark cookies Secure (the console is reached over TLS, e.g. via a proxy)");
   serve_cmd->add_flag("--no-console", no_console, "only watch mailboxes");
+  serve_cmd->add_option("--public-url", serve_opts.public_url,
+                        "where guests reach the booking page (default: the listen address)");
+  serve_cmd->add_option("--calendar-seconds", serve_opts.calendar_seconds,
+                        "how often connected calendars are synced (default 60)");
   serve_cmd->add_flag("--demo", serve_demo,
                       "first set up the demo client (sample mail, triaged) and demo users");
   serve_cmd->add_option("--corpus", corpus, "with --demo: the SpamAssassin corpus folder");
@@ -500,6 +568,18 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* cal_import = calendar_cmd->add_subcommand("import", "import an .ics file as busy time");
   cal_import->add_option("--client", client, "client")->required();
   cal_import->add_option("file", cal_file, "iCalendar file")->required();
+  std::string cal_url, cal_user;
+  auto* cal_connect = calendar_cmd->add_subcommand(
+      "connect", "connect the client's CalDAV calendar (busy time read, bookings written)");
+  cal_connect->add_option("--client", client, "client")->required();
+  cal_connect->add_option("url", cal_url, "the calendar collection's URL")->required();
+  cal_connect->add_option("--user", cal_user, "login")->required();
+  cal_connect->add_option("--password-file", secret_file,
+                          "file holding the password; '-' reads standard input");
+  cal_connect->add_option("--password-env", secret_env, "environment variable holding it");
+  auto* cal_sync = calendar_cmd->add_subcommand(
+      "sync", "one round with the client's CalDAV calendar (as `serve` does periodically)");
+  cal_sync->add_option("--client", client, "client")->required();
   auto* slots_cmd = app.add_subcommand("slots", "free times for a booking type");
   slots_cmd->add_option("--client", client, "client")->required();
   slots_cmd->add_option("--type", booking_type, "booking type")->required();
@@ -924,6 +1004,50 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       out << "booking type " << t.slug << " (" << t.duration_min << " min)\n";
       return ok();
     }
+    if (cal_connect->parsed()) {
+      std::string secret;
+      if (secret_file == "-") {
+        std::getline(std::cin, secret);
+      } else if (!secret_file.empty()) {
+        SK_ASSIGN(secret, read_file(secret_file));
+      } else if (!secret_env.empty()) {
+        const char* v = std::getenv(secret_env.c_str());
+        if (!v) return make_error(Errc::invalid_input, "$" + secret_env + " is not set");
+        secret = v;
+      } else {
+        return make_error(Errc::invalid_input,
+                          "give the password with --password-file FILE (or -) or --password-env "
+                          "VAR; never on the command line");
+      }
+      while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+      if (!cal_url.ends_with("/")) cal_url += "/";
+      // Checked before it is kept: a wrong URL or password is said now, not in serve's log.
+      calendar::CaldavClient caldav({cal_url, cal_user, secret});
+      SK_TRY(caldav.check());
+      SK_ASSIGN(auto key, open_secret_key(s.home));
+      store::CalendarAccount ca{c.id, cal_url, cal_user, key.seal(secret), clock.now(), 0, ""};
+      SK_TRY(db.transaction([&]() -> Result<void> {
+        SK_TRY(store::put_calendar_account(db, ca));
+        return store::append_audit(db, c.id, clock.now(), ctx.by, "calendar connected", cal_url,
+                                   "CalDAV as " + cal_user);
+      }));
+      out << "calendar connected for " << c.slug << ": " << cal_url << "\n";
+      return ok();
+    }
+    if (cal_sync->parsed()) {
+      SK_ASSIGN(auto ca, store::get_calendar_account(db, c.id));
+      if (!ca)
+        return make_error(Errc::not_found,
+                          c.slug + " has no calendar: `sidekick calendar connect`");
+      SK_ASSIGN(auto key, open_secret_key(s.home));
+      SK_ASSIGN(auto secret, key.open(ca->sealed_secret));
+      calendar::CaldavClient caldav({ca->url, ca->username, secret});
+      auto r = engine::sync_caldav(db, clock, c.id, caldav, ca->url, ctx.by);
+      SK_TRY(store::set_calendar_synced(db, c.id, clock.now(), r ? "" : r.error().message));
+      if (!r) return r.error();
+      out << r->written << " bookings written, " << r->busy_events << " busy events read\n";
+      return ok();
+    }
     if (cal_import->parsed()) {
       SK_ASSIGN(auto text, read_file(cal_file));
       const std::string name = std::filesystem::path(cal_file).filename().string();
@@ -958,7 +1082,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     if (booking_create->parsed()) {
       SK_ASSIGN(Timestamp start, parse_start());
-      engine::Guest g{guest_name, guest_email, guest_zone, "{}"};
+      engine::Guest g{guest_name, guest_email, guest_zone, "{}", std::nullopt};
       SK_ASSIGN(auto b, engine::create_booking(db, clock, *s.ids, c.id, booking_type, start, g,
                                                "cli", ctx.by));
       out << b.id << " " << store::to_string(b.status) << " " << format_utc(b.starts_at) << "\n";

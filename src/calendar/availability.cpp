@@ -80,6 +80,7 @@ std::string to_json(const Availability& a) {
   j["max_per_day"] = a.max_per_day;
   j["max_per_week"] = a.max_per_week;
   j["horizon_days"] = a.horizon_days;
+  if (!a.default_type.empty()) j["default_type"] = a.default_type;
   j["step_min"] = a.step_min;
   return j.dump();
 }
@@ -113,6 +114,7 @@ Result<Availability> availability_from_json(const std::string& text) {
     a.max_per_day = j.value("max_per_day", 0);
     a.max_per_week = j.value("max_per_week", 0);
     a.horizon_days = j.value("horizon_days", 60);
+    a.default_type = j.value("default_type", std::string());
     a.step_min = j.value("step_min", 0);
     return ok();
   }));

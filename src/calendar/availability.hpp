@@ -30,7 +30,8 @@ struct Availability {
   int max_per_day = 0;   // 0: no limit
   int max_per_week = 0;  // 0: no limit (weeks start on Monday, in the client's zone)
   int horizon_days = 60;
-  int step_min = 0;  // spacing of start times; 0: the meeting's duration
+  int step_min = 0;          // spacing of start times; 0: the meeting's duration
+  std::string default_type;  // the booking type offered to a request by email; "": the first
 };
 
 struct Location {

@@ -39,6 +39,14 @@ std::string SecretKey::seal(std::string_view plaintext) const {
   return out;
 }
 
+std::string SecretKey::derive(std::string_view purpose) const {
+  std::string out(32, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(),
+                     reinterpret_cast<const unsigned char*>(purpose.data()), purpose.size(),
+                     reinterpret_cast<const unsigned char*>(bytes_.data()), bytes_.size());
+  return out;
+}
+
 Result<std::string> SecretKey::open(std::string_view sealed) const {
   if (sealed.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
     return make_error(Errc::invalid_input, "sealed secret is too short");

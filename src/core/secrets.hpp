@@ -20,6 +20,9 @@ class SecretKey {
   std::string seal(std::string_view plaintext) const;
   // Fails (Errc::invalid_input) when the box was not sealed with this key or was altered.
   Result<std::string> open(std::string_view sealed) const;
+  // 32 bytes for another use (signing booking links), so this key itself is only ever a
+  // secretbox key: BLAKE2b keyed with it over `purpose`.
+  std::string derive(std::string_view purpose) const;
 
  private:
   std::string bytes_;

@@ -124,10 +124,12 @@ Result<store::Booking> page_cancel(store::Db& db, const Clock& clock, IdSource& 
 
 Result<store::Booking> page_reschedule(store::Db& db, const Clock& clock, IdSource& ids,
                                        const std::string& key, const std::string& token,
-                                       Timestamp new_start) {
+                                       Timestamp new_start, const std::string& base_url) {
   SK_ASSIGN(auto c, verify_link(key, token, clock.now()));
   if (c.action != "manage") return bad_link("is not a booking's own link");
-  return reschedule_booking(db, clock, ids, c.client, c.subject, new_start, "guest");
+  std::optional<BookingLinks> links;
+  if (!base_url.empty()) links = BookingLinks{key, base_url};
+  return reschedule_booking(db, clock, ids, c.client, c.subject, new_start, "guest", links);
 }
 
 Result<store::OutgoingMessage> propose_times(store::Db& db, const Clock& clock, IdSource& ids,
@@ -163,7 +165,8 @@ Result<store::OutgoingMessage> propose_times(store::Db& db, const Clock& clock, 
                      (t.name.empty() ? t.slug : t.name) + " (" + std::to_string(t.duration_min) +
                      " minutes) at any of these times; one click books it:\n\n";
   for (const auto& s : picked)
-    body += "  " + calendar::describe(s.start, z) + "\n  " + base_url + "/book/confirm?t=" +
+    body += "  " + calendar::describe(s.start, z) + "\n  " + base_url + "/book/" + cr.slug + "/" +
+            type + "/confirm?t=" +
             sign_link(key, {client, "book", type, s.start, std::min(expires, s.start)}) + "\n\n";
   body += "Or pick another time: " + base_url + "/book/" + cr.slug + "/" + type + "\n";
   SK_ASSIGN(auto policy, policy_from_json(cr.policy_json));

@@ -66,7 +66,7 @@ Result<store::Booking> page_cancel(store::Db& db, const Clock& clock, IdSource& 
                                    const std::string& key, const std::string& token);
 Result<store::Booking> page_reschedule(store::Db& db, const Clock& clock, IdSource& ids,
                                        const std::string& key, const std::string& token,
-                                       Timestamp new_start);
+                                       Timestamp new_start, const std::string& base_url = "");
 
 // Answers a scheduling request: three free times on different days as one-click links and
 // the booking page, sent or left as a draft per the client's delegation for scheduling.

@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "calendar/ical.hpp"
 #include "core/hash.hpp"
+#include "engine/booking_links.hpp"
 #include "engine/policy_codec.hpp"
+#include "engine/scheduling.hpp"
 #include "engine/support.hpp"
 #include "mail/import.hpp"
 #include "mail/message.hpp"
+#include "store/scheduling.hpp"
 
 namespace sk::engine {
 
@@ -146,9 +150,73 @@ Result<Decision> Engine::decide_and_record(const ClientId& client, const ItemId&
   }
   Decision d = triage::triage({stored.item, party, policy, model_, lessons, clock_.now()});
   SK_TRY(support_->amend(client, stored, party, policy, d));
+  SK_ASSIGN(bool answered, take_itip_reply(client, stored, d));
   SK_TRY(store::record_decision(db_, ids_, clock_, client, d, "triage", decision_summary(d)));
   SK_TRY(support_->carry_out(client, stored, d));
+  if (!answered) SK_TRY(propose_for(client, stored, d));
   return d;
+}
+
+namespace {
+bool carries_calendar(const Item& item) {
+  for (const auto& a : item.attachments) {
+    std::string t = a.content_type, f = a.filename;
+    for (auto* x : {&t, &f})
+      for (auto& ch : *x) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (t.find("text/calendar") != std::string::npos ||
+        t.find("application/ics") != std::string::npos || f.ends_with(".ics"))
+      return true;
+  }
+  return false;
+}
+}  // namespace
+
+Result<bool> Engine::take_itip_reply(const ClientId& client, const store::StoredItem& stored,
+                                     Decision& d) {
+  if (!links_ || !carries_calendar(stored.item)) return false;
+  SK_ASSIGN(auto raw, store::raw_message(db_, client, stored.item.id));
+  for (const auto& ics : mail::calendar_parts(raw)) {
+    auto cal = calendar::parse_ics(ics);
+    if (!cal || cal->method != "REPLY") continue;
+    // An answer that names no booking of this client, or does not read, is left to triage.
+    auto b = apply_itip_reply(db_, clock_, ids_, client, ics, "sidekick");
+    if (!b || !*b) continue;
+    d.category = Category::scheduling;
+    d.disposition = Disposition::handled;
+    d.confidence = 1;
+    d.reasons.push_back({"booking", "answers the invitation for booking " + (*b)->id + ": " +
+                                        (*b)->guest_partstat + "; the booking is updated"});
+    d.effects.clear();
+    const std::string folder = triage::folder_for(d.disposition, d.category);
+    if (!folder.empty()) d.effects.push_back({EffectKind::move_to_folder, folder});
+    return true;
+  }
+  return false;
+}
+
+Result<void> Engine::propose_for(const ClientId& client, const store::StoredItem& stored,
+                                 const Decision& d) {
+  if (!links_ || d.category != Category::scheduling) return ok();
+  if (d.disposition != Disposition::handled && d.disposition != Disposition::awaiting_va)
+    return ok();  // screened, blocked, protected, or the client reads it themselves
+  // An invitation from someone else is the client's to answer, not a request for times.
+  if (stored.item.from_address.empty() || carries_calendar(stored.item)) return ok();
+  SK_ASSIGN(auto a, store::get_availability(db_, client));
+  if (a.empty()) return ok();  // no booking set up: nothing to offer
+  SK_ASSIGN(auto avail, calendar::availability_from_json(a));
+  std::string type = avail.default_type;
+  if (type.empty()) {
+    SK_ASSIGN(auto types, store::list_booking_types(db_, client));
+    if (types.empty()) return ok();
+    SK_ASSIGN(auto first, calendar::booking_type_from_json(types.front()));
+    type = first.slug;
+  }
+  auto m =
+      propose_times(db_, clock_, ids_, links_->key, client, stored.item.id, type, links_->base_url);
+  // No free time is not an error of the item: the VA answers it like any other.
+  if (!m && m.error().code == Errc::not_found) return ok();
+  if (!m) return m.error();
+  return ok();
 }
 
 Result<Decision> Engine::triage_item(const ClientId& client, const ItemId& item) {

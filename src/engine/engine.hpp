@@ -8,6 +8,7 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "engine/scheduling.hpp"
 #include "store/db.hpp"
 #include "store/repos.hpp"
 #include "triage/triage.hpp"
@@ -73,6 +74,11 @@ class Engine {
   Result<void> import_rules(const ClientId& client, const std::string& toml_text,
                             const std::string& source_name, const std::string& actor);
 
+  // With links set, a scheduling request gets free times proposed (sent or drafted per the
+  // client's delegation) and an iTIP REPLY to one of the client's invitations updates its
+  // booking and is filed as handled.
+  void set_booking_links(BookingLinks links) { links_ = std::move(links); }
+
   const triage::SpamModel& model() const { return model_; }
   IdSource& ids() { return ids_; }
 
@@ -82,6 +88,13 @@ class Engine {
                                      const triage::Policy& policy,
                                      const std::vector<triage::Lesson>& lessons);
 
+  // Before the decision is stored: an answer to an invitation is applied and handled.
+  Result<bool> take_itip_reply(const ClientId& client, const store::StoredItem& item, Decision& d);
+  // After it is stored: a scheduling request gets free times proposed.
+  Result<void> propose_for(const ClientId& client, const store::StoredItem& item,
+                           const Decision& d);
+
+  std::optional<BookingLinks> links_;
   store::Db& db_;
   const Clock& clock_;
   IdSource& ids_;

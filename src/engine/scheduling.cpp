@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "calendar/ical.hpp"
+#include "engine/booking_links.hpp"
 #include "engine/replies.hpp"
 #include "store/repos.hpp"
 
@@ -87,7 +88,8 @@ Result<calendar::BusyCalendar> load_busy(store::Db& db, const ClientId& client,
 
 Result<void> invite(store::Db& db, const Clock& clock, IdSource& ids, const store::Booking& b,
                     const calendar::BookingType& type, const std::string& method,
-                    const std::string& why) {
+                    const std::string& why,
+                    const std::optional<BookingLinks>& links = std::nullopt) {
   SK_ASSIGN(auto c, client_record(db, b.client));
   const std::string ics = booking_ics(b, type, c.name, c.email, method, clock.now());
   SK_ASSIGN(calendar::Zone gz,
@@ -107,6 +109,9 @@ Result<void> invite(store::Db& db, const Clock& clock, IdSource& ids, const stor
     m.body = std::string(cancel ? "This meeting is cancelled.\n\n" : "") + what + "\n" +
              calendar::describe(b.starts_at, z) + " to " + calendar::describe(b.ends_at, z) + "\n" +
              (type.location.value.empty() ? "" : location_text(type.location) + "\n");
+    if (links && who == "guest" && !cancel)
+      m.body += "\nTo move or cancel it: " + links->base_url + "/book/" + c.slug +
+                "/manage?t=" + manage_token(links->key, b) + "\n";
     m.reason = why;
     m.send_now = true;
     m.source_key = "booking:" + b.id + ":" + std::to_string(b.sequence) + ":" + method + ":" + who;
@@ -257,7 +262,7 @@ Result<store::Booking> create_booking(store::Db& db, const Clock& clock, IdSourc
         t.va_confirms ? "booking type needs a VA's confirmation" : "booked from " + source));
     if (t.va_confirms) return ok();
     SK_TRY(plan_reminders(db, clock, ids, b));
-    return invite(db, clock, ids, b, t, "REQUEST", "booking " + b.id + " confirmed");
+    return invite(db, clock, ids, b, t, "REQUEST", "booking " + b.id + " confirmed", guest.links);
   }));
   return b;
 }
@@ -306,7 +311,8 @@ Result<store::Booking> cancel_booking(store::Db& db, const Clock& clock, IdSourc
 
 Result<store::Booking> reschedule_booking(store::Db& db, const Clock& clock, IdSource& ids,
                                           const ClientId& client, const std::string& id,
-                                          Timestamp new_start, const std::string& actor) {
+                                          Timestamp new_start, const std::string& actor,
+                                          const std::optional<BookingLinks>& links) {
   SK_ASSIGN(auto b, store::get_booking(db, client, id));
   if (b.status != store::BookingStatus::confirmed && b.status != store::BookingStatus::pending)
     return make_error(Errc::conflict, id + " is " + std::string(store::to_string(b.status)));
@@ -325,7 +331,7 @@ Result<store::Booking> reschedule_booking(store::Db& db, const Clock& clock, IdS
                                format_utc(old) + " -> " + format_utc(new_start)));
     if (b.status != store::BookingStatus::confirmed) return ok();
     SK_TRY(plan_reminders(db, clock, ids, b));
-    return invite(db, clock, ids, b, t, "REQUEST", "booking " + id + " moved");
+    return invite(db, clock, ids, b, t, "REQUEST", "booking " + id + " moved", links);
   }));
   return b;
 }
@@ -470,6 +476,20 @@ Result<std::string> push_booking_to_caldav(store::Db& db, const Clock& clock,
         gone ? "cancelled" : href);
   }));
   return href;
+}
+
+Result<CaldavSync> sync_caldav(store::Db& db, const Clock& clock, const ClientId& client,
+                               calendar::CaldavClient& caldav, const std::string& url,
+                               const std::string& actor) {
+  CaldavSync out;
+  SK_ASSIGN(auto due, store::bookings_to_push(db, client));
+  for (const auto& b : due) {
+    SK_TRY(push_booking_to_caldav(db, clock, client, b.id, caldav, actor));
+    SK_TRY(store::set_caldav_sequence(db, client, b.id, b.sequence));
+    ++out.written;
+  }
+  SK_ASSIGN(out.busy_events, import_caldav_busy(db, clock, client, caldav, url, actor));
+  return out;
 }
 
 }  // namespace sk::engine

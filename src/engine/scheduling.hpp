@@ -17,11 +17,20 @@
 
 namespace sk::engine {
 
+// Signs the one-click links and says where the booking page is served.
+struct BookingLinks {
+  std::string key;
+  std::string base_url;  // e.g. https://book.example.com (no trailing slash)
+};
+
 struct Guest {
   std::string name;
   std::string email;
   std::string zone;  // where the guest reads times; empty: the client's zone
   std::string answers_json = "{}";
+  // When the booking page is served, the invitation carries the guest's own link to move or
+  // cancel.
+  std::optional<BookingLinks> links;
 };
 
 // Imports (or replaces, under the same name) an iCalendar file as busy time. Returns how
@@ -56,7 +65,8 @@ Result<store::Booking> cancel_booking(store::Db& db, const Clock& clock, IdSourc
                                       const std::string& actor, const std::string& why);
 Result<store::Booking> reschedule_booking(store::Db& db, const Clock& clock, IdSource& ids,
                                           const ClientId& client, const std::string& id,
-                                          Timestamp new_start, const std::string& actor);
+                                          Timestamp new_start, const std::string& actor,
+                                          const std::optional<BookingLinks>& links = std::nullopt);
 
 // A METHOD:REPLY from the guest: ACCEPTED / TENTATIVE keep the booking, DECLINED cancels
 // it (and tells the client). Returns the booking it answered, or nothing for an unknown UID.
@@ -81,6 +91,16 @@ Result<std::string> push_booking_to_caldav(store::Db& db, const Clock& clock,
                                            const ClientId& client, const std::string& booking_id,
                                            calendar::CaldavClient& caldav,
                                            const std::string& actor);
+
+// One round with the client's CalDAV calendar: bookings written, moved or removed where the
+// calendar holds an older version, then its busy time read. Returns the bookings written.
+struct CaldavSync {
+  int written = 0;
+  int busy_events = 0;
+};
+Result<CaldavSync> sync_caldav(store::Db& db, const Clock& clock, const ClientId& client,
+                               calendar::CaldavClient& caldav, const std::string& url,
+                               const std::string& actor);
 
 // The iCalendar object for a booking: METHOD REQUEST or CANCEL, the client as organizer;
 // an empty method gives the stored form (no METHOD) a calendar server keeps.

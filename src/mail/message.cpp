@@ -1247,7 +1247,50 @@ GMimePart* find_html(GMimeObject* obj, int depth) {
   }
   return nullptr;
 }
+void find_calendars(GMimeObject* obj, int depth, std::vector<GMimePart*>& out) {
+  if (!obj || depth > kMaxDepth) return;
+  if (GMIME_IS_MULTIPART(obj)) {
+    GMimeMultipart* mp = GMIME_MULTIPART(obj);
+    for (int i = 0, n = g_mime_multipart_get_count(mp); i < n; ++i)
+      find_calendars(g_mime_multipart_get_part(mp, i), depth + 1, out);
+    return;
+  }
+  if (!GMIME_IS_PART(obj)) return;
+  GMimeContentType* ct = g_mime_object_get_content_type(obj);
+  const char* name = g_mime_part_get_filename(GMIME_PART(obj));
+  std::string file = name ? name : "";
+  for (auto& ch : file) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if ((ct && g_mime_content_type_is_type(ct, "text", "calendar")) ||
+      (ct && g_mime_content_type_is_type(ct, "application", "ics")) || file.ends_with(".ics"))
+    out.push_back(GMIME_PART(obj));
+}
 }  // namespace
+
+std::vector<std::string> calendar_parts(std::string_view raw) {
+  ensure_gmime();
+  std::string_view msg = raw;
+  if (msg.substr(0, 5) == "From ") {
+    const std::size_t nl = msg.find('\n');
+    msg = nl == std::string_view::npos ? std::string_view() : msg.substr(nl + 1);
+  }
+  std::vector<std::string> out;
+  if (msg.empty()) return out;
+  std::unique_ptr<GMimeParserOptions, OptionsFree> options(g_mime_parser_options_new());
+  GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(msg.data(), msg.size()));
+  GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+  g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
+  GPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.get(), options.get()));
+  if (!message) return out;
+  std::vector<GMimePart*> parts;
+  find_calendars(g_mime_message_get_mime_part(message.get()), 0, parts);
+  for (GMimePart* part : parts) {
+    GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
+    if (!wrapper) continue;
+    Decoded decoded = decoded_content(wrapper);
+    out.emplace_back(decoded.bytes.substr(0, kMaxPartBytes));
+  }
+  return out;
+}
 
 std::string html_part(std::string_view raw) {
   ensure_gmime();

@@ -31,4 +31,8 @@ std::string html_to_text(std::string_view html, HtmlMarkup* markup = nullptr);
 // unsanitized; empty when there is none. For showing the message, after sanitizing.
 std::string html_part(std::string_view raw);
 
+// The decoded bytes of every iCalendar part (text/calendar, application/ics or a .ics file),
+// in message order: invitations and the answers to them.
+std::vector<std::string> calendar_parts(std::string_view raw);
+
 }  // namespace sk::mail

@@ -371,11 +371,27 @@ CREATE TRIGGER revise_on_draft_change AFTER UPDATE ON outgoing WHEN OLD.status =
 CREATE TRIGGER revise_on_draft_removed AFTER DELETE ON outgoing WHEN OLD.status = 'draft' BEGIN INSERT INTO client_revisions VALUES (OLD.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END;
 CREATE TRIGGER revise_on_client_change AFTER UPDATE ON clients BEGIN INSERT INTO client_revisions VALUES (NEW.id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END
 )sql",
+    // 8: the client's CalDAV calendar (secret sealed like mail passwords), and which version of
+    // each booking it holds.
+    R"sql(
+CREATE TABLE calendar_accounts (
+  client_id TEXT PRIMARY KEY REFERENCES clients(id),
+  url TEXT NOT NULL,
+  username TEXT NOT NULL,
+  secret BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  synced_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT ''
+);
+ALTER TABLE bookings ADD COLUMN caldav_sequence INTEGER NOT NULL DEFAULT -1
+)sql",
 };
 
 }  // namespace
 
-int latest_schema_version() { return static_cast<int>(std::size(kMigrations)); }
+int latest_schema_version() {
+  return static_cast<int>(std::size(kMigrations));
+}
 
 Result<int> schema_version(Db& db) {
   SK_TRY(

@@ -225,4 +225,60 @@ Result<void> cancel_reminders(Db& db, const ClientId& client, const std::string&
       {client, booking_id});
 }
 
+Result<void> put_calendar_account(Db& db, const CalendarAccount& a) {
+  if (a.url.rfind("http://", 0) != 0 && a.url.rfind("https://", 0) != 0)
+    return make_error(Errc::invalid_input, "the calendar URL must start with http:// or https://");
+  return db.exec(
+      "INSERT INTO calendar_accounts (client_id, url, username, secret, created_at) "
+      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET url = excluded.url, "
+      "username = excluded.username, secret = excluded.secret, synced_at = 0, last_error = ''",
+      {a.client, a.url, a.username, a.sealed_secret, a.created_at});
+}
+
+namespace {
+constexpr const char* kCalendarCols =
+    "SELECT client_id, url, username, secret, created_at, synced_at, last_error "
+    "FROM calendar_accounts ";
+CalendarAccount calendar_account_from(const Row& r) {
+  return {r.str(0), r.str(1), r.str(2), r.str(3), r.i64(4), r.i64(5), r.str(6)};
+}
+}  // namespace
+
+Result<std::optional<CalendarAccount>> get_calendar_account(Db& db, const ClientId& client) {
+  SK_ASSIGN(auto rows, db.query(std::string(kCalendarCols) + "WHERE client_id = ?", {client}));
+  if (rows.empty()) return std::optional<CalendarAccount>();
+  return std::optional<CalendarAccount>(calendar_account_from(rows[0]));
+}
+
+Result<std::vector<CalendarAccount>> all_calendar_accounts(Db& db) {
+  SK_ASSIGN(auto rows, db.query(std::string(kCalendarCols) + "ORDER BY client_id", {}));
+  std::vector<CalendarAccount> out;
+  for (const auto& r : rows) out.push_back(calendar_account_from(r));
+  return out;
+}
+
+Result<void> set_calendar_synced(Db& db, const ClientId& client, Timestamp at,
+                                 const std::string& error) {
+  return db.exec("UPDATE calendar_accounts SET synced_at = ?, last_error = ? WHERE client_id = ?",
+                 {at, error, client});
+}
+
+Result<std::vector<Booking>> bookings_to_push(Db& db, const ClientId& client) {
+  SK_ASSIGN(auto rows,
+            db.query(std::string(kBookingCols) +
+                         "WHERE client_id = ? AND ((status = 'confirmed' AND (caldav_href = '' OR "
+                         "caldav_sequence <> sequence)) OR (status IN ('cancelled', 'declined') "
+                         "AND caldav_href <> '')) ORDER BY starts_at, id",
+                     {client}));
+  std::vector<Booking> out;
+  for (const auto& r : rows) out.push_back(booking_from(r));
+  return out;
+}
+
+Result<void> set_caldav_sequence(Db& db, const ClientId& client, const std::string& id,
+                                 int sequence) {
+  return db.exec("UPDATE bookings SET caldav_sequence = ? WHERE client_id = ? AND id = ?",
+                 {std::int64_t{sequence}, client, id});
+}
+
 }  // namespace sk::store

@@ -80,4 +80,29 @@ Result<void> set_reminder_status(Db& db, const ClientId& client, const std::stri
 // Cancels a booking's planned reminders (when it is cancelled or moved).
 Result<void> cancel_reminders(Db& db, const ClientId& client, const std::string& booking_id);
 
+// The client's CalDAV calendar: busy time is read from it and bookings written into it.
+struct CalendarAccount {
+  ClientId client;
+  std::string url;  // the calendar collection
+  std::string username;
+  std::string sealed_secret;  // sealed (core/secrets.hpp)
+  Timestamp created_at = 0;
+  Timestamp synced_at = 0;
+  std::string last_error;
+};
+// Connects (or replaces) the client's calendar.
+Result<void> put_calendar_account(Db& db, const CalendarAccount& a);
+Result<std::optional<CalendarAccount>> get_calendar_account(Db& db, const ClientId& client);
+// Operator view: every connected calendar (what `sidekick serve` syncs).
+Result<std::vector<CalendarAccount>> all_calendar_accounts(Db& db);
+Result<void> set_calendar_synced(Db& db, const ClientId& client, Timestamp at,
+                                 const std::string& error);
+
+// Bookings the client's calendar does not hold as they are now: confirmed ones not written
+// or changed since, and cancelled or declined ones still there.
+Result<std::vector<Booking>> bookings_to_push(Db& db, const ClientId& client);
+// The calendar now holds this version (SEQUENCE) of the booking.
+Result<void> set_caldav_sequence(Db& db, const ClientId& client, const std::string& id,
+                                 int sequence);
+
 }  // namespace sk::store

@@ -104,6 +104,15 @@ Result<std::string> logout(store::Db& db, const Access& access, const AuthOption
   return cookie_value("", 0, o.secure_cookies);
 }
 
+bool same_origin(const Request& req) {
+  const std::string site = req.header("sec-fetch-site");
+  if (!site.empty() && site != "same-origin" && site != "none") return false;
+  const std::string origin = req.header("origin");
+  if (origin.empty()) return true;  // not a browser's cross-site post: browsers send Origin
+  const std::string host = req.header("host");
+  return !host.empty() && (origin == "http://" + host || origin == "https://" + host);
+}
+
 bool csrf_ok(const Request& req, const Access& access) {
   if (access.via_token) return true;
   if (access.csrf.empty()) return false;

@@ -39,6 +39,8 @@ Result<std::string> logout(store::Db& db, const Access& access, const AuthOption
 // X-CSRF-Token or form field `csrf`) and, when the browser says where it comes from, the
 // same origin. API tokens are not sent by browsers on their own, so they need neither.
 bool csrf_ok(const Request& req, const Access& access);
+// A post from a page of this origin (Origin and Sec-Fetch-Site, when the browser sends them).
+bool same_origin(const Request& req);
 
 // A new random password for the user, to be shown once: every session of theirs ends and
 // their failed sign-ins are forgotten (an admin resets a password for someone locked out).

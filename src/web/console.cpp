@@ -538,7 +538,15 @@ Response Console::Impl::handle(const Request& req) {
         return;
       }
     }
-    if (req.method != "GET" && req.method != "HEAD" && access.signed_in && !csrf_ok(req, access)) {
+    const bool writes = req.method != "GET" && req.method != "HEAD";
+    if (writes && route.public_form) {
+      // No session to hang a token on: the form's own signed token says what may be done,
+      // and a post from another site is refused before the handler sees it.
+      if (!same_origin(req)) {
+        res = json_error(403, "this form can only be sent from its own page");
+        return;
+      }
+    } else if (writes && access.signed_in && !csrf_ok(req, access)) {
       res = json_error(403, "missing or wrong CSRF token");
       return;
     }

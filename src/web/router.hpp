@@ -44,6 +44,9 @@ struct Route {
   Roles roles;
   RouteHandler handler;
   std::string summary;  // one line, for the OpenAPI file and route listings
+  // A public form (the booking page): its POSTs carry a signed token instead of a session's
+  // CSRF token, so the console checks only that they come from this origin.
+  bool public_form = false;
 
   // Pattern parameters that scope the route to one client's data. A route that names
   // `{item}`, `{party}` or another id names `{client}` too, so the client is always checked.
