@@ -11,6 +11,7 @@
 #include "core/secrets.hpp"
 #include "engine/engine.hpp"
 #include "engine/mailbox.hpp"
+#include "engine/replies.hpp"
 #include "mail/message.hpp"
 #include "mailserver.hpp"
 #include "store/accounts.hpp"
@@ -195,6 +196,70 @@ TEST_F(MailboxTest, AutomaticRepliesAreThreadedFiledInSentAndNeverSentTwice) {
   auto audit = store::list_audit(*db, account.client);
   for (const auto& e : *audit) sends += e.action == "mail sent";
   EXPECT_EQ(sends, 1);
+}
+
+// A client with two mailboxes: an answer goes out from the mailbox the question came to,
+// through that mailbox's server, and is filed in that mailbox's Sent; the other mailbox's
+// watcher leaves it alone.
+TEST_F(MailboxTest, AnswersGoOutFromTheMailboxTheQuestionCameTo) {
+  store::AccountRecord second = account;
+  second.id.clear();
+  second.address = server.user("alice").address;
+  second.username = server.user("alice").name;
+  auto added = store::add_account(*db, *ids, clock, second);
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  second = *added;
+  const std::string bob = server.user("bob").address;
+  const std::string tag = "two-" + std::to_string(::getpid());
+  server.deliver("alice", message("Bob <" + bob + ">", "Invoice 7", tag));
+
+  engine::MailboxWatcher first(*engine, *db, clock, account, server.user(user).password);
+  engine::MailboxWatcher other(*engine, *db, clock, second, server.user("alice").password);
+  auto round = other.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  ASSERT_EQ(round->taken_in, 1u);
+  auto items = store::list_decisions(*db, account.client);
+  ASSERT_TRUE(items.ok());
+  ItemId question;
+  for (const auto& d : *items)
+    if (d.subject == "Invoice 7") question = d.item;
+  ASSERT_FALSE(question.empty());
+
+  engine::ReplyRequest req;
+  req.answers = question;
+  req.body = "It is paid.";
+  req.reason = "the VA answers";
+  auto draft = engine::queue_reply(*db, clock, *ids, account.client, req, "va:kim");
+  ASSERT_TRUE(draft.ok()) << draft.error().message;
+  EXPECT_EQ(draft->account, second.id);
+  ASSERT_TRUE(
+      engine::approve_outgoing(*db, clock, account.client, draft->id, std::nullopt, "va:kim").ok());
+
+  // The first mailbox's watcher does not send it...
+  round = first.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->sent, 0u);
+  EXPECT_EQ(store::get_outgoing(*db, account.client, draft->id)->status,
+            store::OutgoingStatus::queued);
+  // ...the second one does, from its own address, filed in its own Sent.
+  round = other.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->sent, 1u) << server.logs();
+  auto replies = server.wait_for("bob", "<" + tag + "@test>", 1);
+  ASSERT_EQ(replies.size(), 1u) << server.logs();
+  EXPECT_EQ(mail::parse_message(replies[0]).from_address, second.address);
+  EXPECT_EQ(server.messages("alice", "Sent").size(), 1u);
+  EXPECT_TRUE(server.messages(user, "Sent").empty());
+
+  // New mail that answers nothing comes from the first mailbox.
+  engine::MessageRequest note;
+  note.to = {bob};
+  note.subject = "A note";
+  note.body = "Hello.";
+  note.reason = "test";
+  auto fresh = engine::queue_message(*db, clock, *ids, account.client, note, "va:kim");
+  ASSERT_TRUE(fresh.ok()) << fresh.error().message;
+  EXPECT_EQ(fresh->account, account.id);
 }
 
 TEST_F(MailboxTest, MessagesTheClientMovesAreCorrections) {

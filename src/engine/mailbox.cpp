@@ -106,11 +106,6 @@ Result<void> AccountSender::file_copy(const store::OutgoingMessage& m) {
   return ok();
 }
 
-std::string imap_item_key(const std::string& account, std::uint32_t uidvalidity,
-                          std::uint32_t uid) {
-  return "imap:" + account + ":" + std::to_string(uidvalidity) + ":" + std::to_string(uid);
-}
-
 Result<std::string> ImapExecutor::execute(const store::EffectRecord& effect,
                                           const store::StoredItem& item) {
   auto uid = uid_of(item.item.source_key, account_);
@@ -215,9 +210,9 @@ Result<std::size_t> MailboxWatcher::take_in() {
           }
         }
         SK_ASSIGN(ItemId id,
-                  engine_.intake_message(account_.client,
-                                         imap_item_key(account_.id, status.uidvalidity, m.uid),
-                                         m.bytes, account_.address + "/INBOX", rename_prefix));
+                  engine_.intake_message(
+                      account_.client, store::imap_item_key(account_.id, status.uidvalidity, m.uid),
+                      m.bytes, account_.address + "/INBOX", rename_prefix));
         if (!id.empty()) ++taken;
         last = std::max(last, m.uid);
       }

@@ -18,9 +18,6 @@ namespace sk::engine {
 mail::ImapConfig imap_config(const store::AccountRecord& account, const std::string& secret);
 mail::SmtpConfig smtp_config(const store::AccountRecord& account, const std::string& secret);
 
-// The item key of a message in a watched mailbox: account, UIDVALIDITY and UID.
-std::string imap_item_key(const std::string& account, std::uint32_t uidvalidity, std::uint32_t uid);
-
 // Carries out effects in the mailbox the item came from, following the message where it
 // was moved. Safe to repeat: a message already in its target folder is not moved again, and
 // one that is no longer where Sidekick left it was filed by the client, who wins.
@@ -49,6 +46,7 @@ class AccountSender final : public MailSender {
   Result<void> submit(const store::OutgoingMessage& m,
                       const std::function<bool()>& before_end) override;
   Result<void> file_copy(const store::OutgoingMessage& m) override;
+  std::string account() const override { return account_.id; }
 
  private:
   mail::ImapSession& session_;

@@ -15,18 +15,27 @@ namespace {
 struct Sender {
   std::string name;
   std::string address;
+  std::string account;                     // the account it goes out through; empty: none
   std::vector<std::string> own_addresses;  // every address of the client
 };
 
-Result<Sender> sender_of(store::Db& db, const ClientId& client) {
+// Mail goes out through one of the client's mailboxes and comes from its address: `account`
+// when it is one of theirs (the mailbox the answered mail came to), else the first.
+Result<Sender> sender_of(store::Db& db, const ClientId& client, const std::string& account = "") {
   SK_ASSIGN(auto record, store::find_client(db, client));
   SK_ASSIGN(auto accounts, store::list_accounts(db, client));
   Sender s;
   s.name = record.name;
   for (const auto& a : accounts) s.own_addresses.push_back(lower(a.address));
   if (!record.email.empty()) s.own_addresses.push_back(lower(record.email));
-  // Mail goes out through the client's mailbox, so it comes from that mailbox's address.
-  s.address = !accounts.empty() ? accounts.front().address : record.email;
+  s.address = record.email;
+  if (!accounts.empty()) {
+    auto chosen = std::find_if(accounts.begin(), accounts.end(),
+                               [&](const auto& a) { return a.id == account; });
+    const auto& a = chosen != accounts.end() ? *chosen : accounts.front();
+    s.address = a.address;
+    s.account = a.id;
+  }
   if (s.address.empty())
     return make_error(Errc::invalid_input, "client '" + record.slug +
                                                "' has no address to send from: add a mail "
@@ -68,7 +77,7 @@ std::vector<mail::Attachment> attachments_of(const std::vector<store::OutgoingPa
 
 // Fixes the bytes: what is queued is exactly what will be sent, on every attempt.
 Result<void> render_into(store::Db& db, const ClientId& client, store::OutgoingMessage& m) {
-  SK_ASSIGN(Sender from, sender_of(db, client));
+  SK_ASSIGN(Sender from, sender_of(db, client, m.account));
   mail::Outgoing o;
   if (!m.answers.empty() && m.kind == "forward") {
     SK_ASSIGN(auto original, store::get_item(db, client, m.answers));
@@ -100,7 +109,13 @@ Result<void> render_into(store::Db& db, const ClientId& client, store::OutgoingM
 Result<store::OutgoingMessage> create(store::Db& db, const Clock& clock, IdSource& ids,
                                       store::OutgoingMessage m, bool send_now,
                                       const std::string& actor) {
-  SK_ASSIGN(Sender from, sender_of(db, m.client));
+  std::string answered_at;  // the mailbox the answered mail came to
+  if (!m.answers.empty()) {
+    SK_ASSIGN(auto original, store::get_item(db, m.client, m.answers));
+    answered_at = store::account_of_item_key(original.item.source_key);
+  }
+  SK_ASSIGN(Sender from, sender_of(db, m.client, answered_at));
+  m.account = from.account;
   m.id = ids.next("out");
   m.created_at = clock.now();
   m.created_by = actor;
@@ -268,7 +283,7 @@ Result<std::string> plan_automatic_reply(store::Db& db, const Clock& clock, IdSo
 Result<SendReport> send_due(store::Db& db, const Clock& clock, const ClientId& client,
                             MailSender& sender, int limit) {
   SendReport report;
-  SK_ASSIGN(auto due, store::due_outgoing(db, client, clock.now(), limit));
+  SK_ASSIGN(auto due, store::due_outgoing(db, client, clock.now(), limit, sender.account()));
   for (auto m : due) {
     const std::string to = m.to.empty() ? std::string("?") : m.to.front();
     if (m.status == store::OutgoingStatus::sent) {

@@ -81,6 +81,9 @@ class MailSender {
                               const std::function<bool()>& before_end) = 0;
   // Files a copy in Sent (nothing when one is there).
   virtual Result<void> file_copy(const store::OutgoingMessage& m) = 0;
+  // The mail account it sends through: it sends only that account's messages (and those
+  // of no account). Empty: every message of the client.
+  virtual std::string account() const { return ""; }
 };
 
 struct SendReport {

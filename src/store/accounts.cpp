@@ -131,4 +131,15 @@ Result<void> set_item_location(Db& db, const ClientId& client, const ItemId& ite
       {item, client, w.account, w.folder, std::int64_t{w.uid}});
 }
 
+std::string imap_item_key(const std::string& account, std::uint32_t uidvalidity,
+                          std::uint32_t uid) {
+  return "imap:" + account + ":" + std::to_string(uidvalidity) + ":" + std::to_string(uid);
+}
+
+std::string account_of_item_key(const std::string& key) {
+  if (key.rfind("imap:", 0) != 0) return "";
+  auto end = key.find(':', 5);
+  return end == std::string::npos ? "" : key.substr(5, end - 5);
+}
+
 }  // namespace sk::store

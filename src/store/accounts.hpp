@@ -26,10 +26,15 @@ struct AccountRecord {
   int smtp_port = 587;
   std::string smtp_security = "starttls";
   bool verify_certificate = true;
-  int first_pass_days = 14;  // how far back the first pass over INBOX looks
+  int first_pass_days = 14;          // how far back the first pass over INBOX looks
   std::string sent_folder = "Sent";  // where copies of what Sidekick sends are kept
   Timestamp created_at = 0;
 };
+
+// The item key of a message taken in from a watched mailbox: account, UIDVALIDITY and UID.
+std::string imap_item_key(const std::string& account, std::uint32_t uidvalidity, std::uint32_t uid);
+// The account in such a key; empty for an item from anywhere else (an import, a test).
+std::string account_of_item_key(const std::string& key);
 
 Result<AccountRecord> add_account(Db& db, IdSource& ids, const Clock& clock, AccountRecord a);
 Result<std::vector<AccountRecord>> list_accounts(Db& db, const ClientId& client);

@@ -385,6 +385,10 @@ CREATE TABLE calendar_accounts (
 );
 ALTER TABLE bookings ADD COLUMN caldav_sequence INTEGER NOT NULL DEFAULT -1
 )sql",
+    // 9: the account an outgoing message goes out through, for clients with several.
+    R"sql(
+ALTER TABLE outgoing ADD COLUMN account_id TEXT NOT NULL DEFAULT ''
+)sql",
 };
 
 }  // namespace

@@ -14,7 +14,7 @@ constexpr std::array<std::string_view, 6> kStatusNames{"draft", "queued", "sendi
 constexpr const char* kCols =
     "SELECT id, client_id, item_id, kind, status, to_addrs, cc_addrs, subject, body, parts, "
     "message_id, source_key, raw, reason, created_by, created_at, attempts, next_attempt_at, "
-    "last_error, sent_at, filed FROM outgoing ";
+    "last_error, sent_at, filed, account_id FROM outgoing ";
 
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -69,6 +69,7 @@ OutgoingMessage outgoing_from(const Row& r) {
   m.last_error = r.str(18);
   m.sent_at = r.is_null(19) ? 0 : r.i64(19);
   m.filed = r.i64(20) != 0;
+  m.account = r.str(21);
   return m;
 }
 
@@ -99,8 +100,8 @@ Result<OutgoingMessage> insert_outgoing(Db& db, const OutgoingMessage& m) {
   SK_TRY(db.exec(
       "INSERT INTO outgoing(id, client_id, item_id, kind, status, to_addrs, cc_addrs, subject, "
       "body, parts, message_id, source_key, raw, reason, created_by, created_at, attempts, "
-      "next_attempt_at, last_error, sent_at, filed) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "next_attempt_at, last_error, sent_at, filed, account_id) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {m.id,
        m.client,
        nullable(m.answers),
@@ -121,7 +122,8 @@ Result<OutgoingMessage> insert_outgoing(Db& db, const OutgoingMessage& m) {
        m.next_attempt_at,
        m.last_error,
        m.sent_at ? Value{m.sent_at} : Value{},
-       std::int64_t{m.filed ? 1 : 0}}));
+       std::int64_t{m.filed ? 1 : 0},
+       m.account}));
   return m;
 }
 
@@ -150,13 +152,14 @@ Result<std::vector<OutgoingMessage>> list_outgoing(Db& db, const ClientId& clien
 }
 
 Result<std::vector<OutgoingMessage>> due_outgoing(Db& db, const ClientId& client, Timestamp now,
-                                                  int limit) {
+                                                  int limit, const std::string& account) {
   SK_ASSIGN(auto rows, db.query(std::string(kCols) +
                                     "WHERE client_id = ? AND ((status = 'queued' AND "
                                     "next_attempt_at <= ?) OR status = 'sending' OR "
                                     "(status = 'sent' AND filed = 0 AND next_attempt_at <= ?)) "
+                                    "AND (? = '' OR account_id = '' OR account_id = ?) "
                                     "ORDER BY created_at, rowid LIMIT ?",
-                                {client, now, now, std::int64_t{limit}}));
+                                {client, now, now, account, account, std::int64_t{limit}}));
   std::vector<OutgoingMessage> out;
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(outgoing_from(r));

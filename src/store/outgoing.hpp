@@ -35,6 +35,9 @@ struct OutgoingPart {
 struct OutgoingMessage {
   std::string id;  // out_N
   ClientId client;
+  // The mail account it goes out through (and is filed in): the one the answered mail came
+  // to, else the client's first. Empty when the client has no account yet: whichever sends.
+  std::string account;
   ItemId answers;    // the item this replies to or forwards; empty for new mail
   std::string kind;  // reply, auto_reply, forward, invitation, message
   OutgoingStatus status = OutgoingStatus::draft;
@@ -66,8 +69,9 @@ Result<std::vector<OutgoingMessage>> list_outgoing(Db& db, const ClientId& clien
                                                    std::optional<OutgoingStatus> status = {});
 // Queued messages whose time has come, sending ones a dead process left behind, and sent ones
 // not yet filed in Sent; oldest first.
+// `account`: only what goes out through that account (and what has none).
 Result<std::vector<OutgoingMessage>> due_outgoing(Db& db, const ClientId& client, Timestamp now,
-                                                  int limit);
+                                                  int limit, const std::string& account = "");
 Result<void> update_outgoing(Db& db, const OutgoingMessage& m);
 // When a message of this kind last went (or was queued to go) to `address`; 0 if never.
 Result<Timestamp> last_outgoing_to(Db& db, const ClientId& client, const std::string& kind,
