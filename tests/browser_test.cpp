@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -21,6 +22,7 @@
 
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
+#include "support/repo.hpp"
 #include "web/server.hpp"
 #include "web_world.hpp"
 
@@ -115,7 +117,9 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
                    {"draft", world.drafts["acme"]},
                    {"globex", world.globex.id},
                    {"foreign_items", {world.items["globex1"], world.items["globex2"]}},
-                   {"hostile_url", "/c/" + world.acme.id + "/items/" + world.items["hostile"]}};
+                   {"hostile_url", "/c/" + world.acme.id + "/items/" + world.items["hostile"]},
+                   {"support_item", world.items["support"]},
+                   {"support_url", "/c/" + world.acme.id + "/items/" + world.items["support"]}};
   const std::string artifacts = std::string(SK_BINARY_DIR) + "/test-artifacts/browser";
   ::setenv("SK_PLAYWRIGHT", playwright.c_str(), 1);
   ::setenv("SK_BASE", ("http://127.0.0.1:" + std::to_string((*server)->port())).c_str(), 1);
@@ -149,6 +153,36 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
   EXPECT_NE(draft.body.find("Tuesday at 10?\nBest regards, Vera (assistant)"), std::string::npos)
       << draft.body;
 
+  // The VA's knowledge-base entry is stored, and the answer chosen from it, edited, waits in
+  // the outgoing queue as a threaded reply to the customer; the conversation is solved.
+  auto entries = support::load_entries(*world.db, world.acme.id).value();
+  auto added = std::find_if(entries.begin(), entries.end(),
+                            [&](const support::Entry& e) { return e.key == report["kb_entry"]; });
+  ASSERT_NE(added, entries.end());
+  EXPECT_EQ(added->variants.size(), 2u);
+  auto answer = support::get_answer(*world.db, world.acme.id, report["support_item"]).value();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->action, "sent");
+  auto reply = store::get_outgoing(*world.db, world.acme.id, answer->outgoing_id).value();
+  EXPECT_EQ(reply.status, store::OutgoingStatus::queued);
+  EXPECT_EQ(reply.answers, world.items["support"]);
+  EXPECT_EQ(reply.created_by, "va");
+  EXPECT_NE(reply.body.find("send it back within 30 days for a full refund."), std::string::npos)
+      << reply.body;
+  EXPECT_NE(reply.body.find("PS: keep the box, please."), std::string::npos) << reply.body;
+  EXPECT_NE(reply.raw.find("In-Reply-To: <support1@shopper.example>"), std::string::npos);
+  auto conversation =
+      support::get_conversation(*world.db, world.acme.id, answer->conversation).value();
+  ASSERT_TRUE(conversation);
+  EXPECT_EQ(conversation->status, support::Status::solved);
+  int kb_audits = 0;
+  auto audit = store::list_audit(*world.db, world.acme.id, 500);
+  ASSERT_TRUE(audit.ok());
+  for (const auto& e : *audit)
+    if (e.actor == "va" && (e.action == "kb entry added" || e.action == "support answered"))
+      ++kb_audits;
+  EXPECT_EQ(kb_audits, 2);
+
   // Nothing in the hostile message reached the network until the VA asked for its images;
   // then only its photo did.
   const std::int64_t asked = report["images_shown_at"];
@@ -168,7 +202,8 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
   EXPECT_TRUE(after.empty()) << "more than the photo loaded:\n" << after;
   EXPECT_GE(photos, 1);
   for (const char* shot : {"va-queue.png", "va-corrected.png", "va-hostile-message.png",
-                           "va-images-shown.png", "client-digest.png"})
+                           "va-images-shown.png", "client-digest.png", "va-kb.png",
+                           "va-support-sent.png"})
     EXPECT_GT(std::filesystem::file_size(artifacts + "/" + shot), 1000u) << shot;
 }
 

@@ -24,6 +24,7 @@
 #include "engine/replies.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
+#include "support/repo.hpp"
 #include "web/queue_cache.hpp"
 #include "web/sanitize.hpp"
 #include "web/server.hpp"
@@ -302,6 +303,8 @@ TEST_F(ConsoleTest, AuthorizationMatrixRefusesForeignClientsOnEveryRoute) {
       put("client", role.foreign);
       put("item", role.foreign_item);
       put("draft", role.foreign_draft);
+      put("entry", "opening-hours");
+      put("conversation", "cnv_1");
       // Admins see every client: for them only an id under the wrong client is foreign.
       if (role.user == "admin" && path.find(world->items["first"]) == std::string::npos &&
           path.find(world->drafts["acme"]) == std::string::npos)
@@ -319,7 +322,9 @@ TEST_F(ConsoleTest, AuthorizationMatrixRefusesForeignClientsOnEveryRoute) {
     std::string path = route.pattern;
     for (auto [k, v] : {std::pair<std::string, std::string>{"{client}", world->acme.id},
                         {"{item}", world->items["first"]},
-                        {"{draft}", world->drafts["acme"]}}) {
+                        {"{draft}", world->drafts["acme"]},
+                        {"{entry}", "opening-hours"},
+                        {"{conversation}", "cnv_1"}}) {
       auto at = path.find(k);
       if (at != std::string::npos) path.replace(at, k.size(), v);
     }
@@ -356,6 +361,8 @@ TEST_F(ConsoleTest, AuthorizationMatrixRefusesForeignClientsOnEveryRoute) {
       path.replace(at, 6, world->items["third"]);
     if (auto at = path.find("{draft}"); at != std::string::npos)
       path.replace(at, 7, world->drafts["acme"]);
+    if (auto at = path.find("{entry}"); at != std::string::npos)
+      path.replace(at, 7, "opening-hours");
     auto r = call("GET", path, route.roles.client ? "acme-owner" : "va");
     EXPECT_EQ(r.status, 200) << path << ": " << r.body.substr(0, 200);
   }
@@ -714,6 +721,347 @@ TEST_F(ConsoleTest, EveryResponseCarriesSecurityHeaders) {
     EXPECT_NE(spec.body.find("  " + route.pattern + ":"), std::string::npos)
         << route.pattern << " is not in openapi.yaml";
   }
+}
+
+// --- customer support: the knowledge base and the support panel -----------------------------
+
+int audit_count(test::WebWorld& w, const std::string& action, const std::string& text = "") {
+  int n = 0;
+  auto entries = store::list_audit(*w.db, w.acme.id, 1000);
+  if (!entries.ok()) return -1;
+  for (const auto& e : *entries)
+    if (e.action == action && (text.empty() || e.subject.find(text) != std::string::npos ||
+                               e.reason.find(text) != std::string::npos))
+      ++n;
+  return n;
+}
+
+TEST_F(ConsoleTest, KnowledgeBaseIsEditedByStaffAndReadByTheClient) {
+  const std::string kb = "/api/clients/" + world->acme.id + "/kb";
+  auto list = json::parse(call("GET", kb, "va").body);
+  const auto before = list["total"].get<int>();
+  ASSERT_GE(before, 3) << list.dump();
+  auto found = json::parse(call("GET", kb + "?q=WRAP%20present", "va").body);
+  ASSERT_EQ(found["entries"].size(), 1u) << found.dump();
+  EXPECT_EQ(found["entries"][0]["key"], "gift-wrap");
+
+  // Added with variants and tags as lists, audited with the reason.
+  auto added = call("POST", kb + "/entries", "va",
+                    json{{"key", "returns"},
+                         {"question", "Can I return an item?"},
+                         {"variants", {"How do I send something back?", "Refund please"}},
+                         {"answer", "Hello {{first_name}}: within 30 days, unused."},
+                         {"tags", "returns, refunds"},
+                         {"private", false},
+                         {"why", "customers keep asking"}}
+                        .dump());
+  ASSERT_EQ(added.status, 200) << added.body;
+  auto entry = json::parse(call("GET", kb + "/entries/returns", "va").body);
+  EXPECT_EQ(entry["variants"].size(), 2u);
+  EXPECT_EQ(entry["tags"], json({"returns", "refunds"}));
+  EXPECT_EQ(support::load_entries(*world->db, world->acme.id).value().size(),
+            static_cast<std::size_t>(before + 1));
+  EXPECT_EQ(audit_count(*world, "kb entry added", "customers keep asking"), 1);
+
+  // Bad input: a 4xx with the reason, and nothing changed.
+  auto dup = call("POST", kb + "/entries", "va",
+                  R"({"key":"returns","question":"Again?","answer":"Yes."})");
+  EXPECT_EQ(dup.status, 409) << dup.body;
+  auto spaces =
+      call("POST", kb + "/entries", "va", R"({"key":"no spaces","question":"Q?","answer":"A."})");
+  EXPECT_EQ(spaces.status, 400);
+  EXPECT_NE(spaces.body.find("key"), std::string::npos) << spaces.body;
+  EXPECT_EQ(call("POST", kb + "/entries", "va", R"({"key":"x","question":"Q?"})").status, 400);
+  auto placeholder = call("POST", kb + "/entries", "va",
+                          R"({"key":"y","question":"Q?","answer":"Your order {{order_no}}"})");
+  EXPECT_EQ(placeholder.status, 400);
+  EXPECT_NE(placeholder.body.find("order_no"), std::string::npos) << placeholder.body;
+  EXPECT_EQ(call("POST", kb + "/entries/returns", "va", R"({"private":"perhaps"})").status, 400);
+  EXPECT_EQ(support::load_entries(*world->db, world->acme.id).value().size(),
+            static_cast<std::size_t>(before + 1));
+
+  // Edited: only what is given changes; a new key renames it.
+  auto edit = call("POST", kb + "/entries/returns", "va",
+                   R"({"answer":"Within 30 days, unused, with the receipt.","private":"yes"})");
+  ASSERT_EQ(edit.status, 200) << edit.body;
+  EXPECT_EQ(json::parse(edit.body)["changed"], json({"answer", "private"}));
+  auto renamed = call("POST", kb + "/entries/returns", "va",
+                      R"({"key":"returns-policy","why":"clearer name"})");
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(call("GET", kb + "/entries/returns", "va").status, 404);
+  auto now = json::parse(call("GET", kb + "/entries/returns-policy", "va").body);
+  EXPECT_EQ(now["answer"], "Within 30 days, unused, with the receipt.");
+  EXPECT_EQ(now["private"], true);
+  EXPECT_EQ(now["question"], "Can I return an item?");
+  EXPECT_EQ(call("POST", kb + "/entries/returns-policy", "va", R"({"key":"gift-wrap"})").status,
+            409);
+  EXPECT_EQ(call("POST", kb + "/entries/nothing-here", "va", R"({"answer":"x"})").status, 404);
+  EXPECT_EQ(audit_count(*world, "kb entry changed", "was returns"), 1);
+
+  // The client reads their own knowledge base but does not change it.
+  EXPECT_EQ(call("GET", kb, "acme-owner").status, 200);
+  EXPECT_EQ(call("GET", kb + "/entries/returns-policy", "acme-owner").status, 200);
+  EXPECT_EQ(
+      call("POST", kb + "/entries", "acme-owner", R"({"key":"mine","question":"Q?","answer":"A."})")
+          .status,
+      403);
+  EXPECT_EQ(call("POST", kb + "/entries/returns-policy/delete", "acme-owner", "{}").status, 403);
+  auto owner_page =
+      call("GET", "/c/" + world->acme.id + "/kb", "acme-owner", "", {{"accept", "text/html"}});
+  ASSERT_EQ(owner_page.status, 200);
+  EXPECT_NE(owner_page.body.find("returns-policy"), std::string::npos);
+  EXPECT_EQ(owner_page.body.find("id=\"kb-add\""), std::string::npos);
+  auto va_page =
+      call("GET", "/c/" + world->acme.id + "/kb?q=refund", "va", "", {{"accept", "text/html"}});
+  ASSERT_EQ(va_page.status, 200);
+  EXPECT_NE(va_page.body.find("id=\"kb-add\""), std::string::npos);
+  EXPECT_NE(va_page.body.find("returns-policy"), std::string::npos);
+  EXPECT_EQ(va_page.body.find("data-key=\"shipping-time\""), std::string::npos);
+  auto entry_page = call("GET", "/c/" + world->acme.id + "/kb/entries/returns-policy", "va", "",
+                         {{"accept", "text/html"}});
+  EXPECT_NE(entry_page.body.find("id=\"kb-edit\""), std::string::npos);
+
+  // Deleted, with the reason.
+  ASSERT_EQ(call("POST", kb + "/entries/gift-wrap/delete", "va", R"({"why":"we stopped"})").status,
+            200);
+  EXPECT_EQ(call("GET", kb + "/entries/gift-wrap", "va").status, 404);
+  EXPECT_EQ(call("POST", kb + "/entries/gift-wrap/delete", "va", "{}").status, 404);
+  EXPECT_EQ(audit_count(*world, "kb entry deleted", "we stopped"), 1);
+  // Every change needs the CSRF token from a browser session.
+  auto [cookie, csrf] = sign_in("va");
+  EXPECT_EQ(
+      call("POST", kb + "/entries/returns-policy/delete", "", "{}", {{"cookie", cookie}}).status,
+      403);
+  EXPECT_EQ(call("POST", kb + "/settings", "", R"({"tone":"brief"})", {{"cookie", cookie}}).status,
+            403);
+  EXPECT_EQ(call("GET", kb + "/entries/returns-policy", "va").status, 200);
+}
+
+TEST_F(ConsoleTest, KnowledgeBaseImportExportAndSettings) {
+  const std::string kb = "/api/clients/" + world->acme.id + "/kb";
+  auto count = [&] { return support::load_entries(*world->db, world->acme.id).value().size(); };
+  auto toml = call("GET", kb + "/export?format=toml", "va");
+  ASSERT_EQ(toml.status, 200);
+  EXPECT_NE(header(toml, "Content-Type").find("toml"), std::string::npos);
+  EXPECT_NE(header(toml, "Content-Disposition").find("acme-kb.toml"), std::string::npos);
+  EXPECT_NE(toml.body.find("key = \"shipping-time\""), std::string::npos) << toml.body;
+  auto csv = call("GET", kb + "/export?format=csv", "acme-owner");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.body.rfind("key,question", 0), 0u) << csv.body;
+  EXPECT_EQ(call("GET", kb + "/export?format=xml", "va").status, 400);
+
+  const std::size_t before = count();
+  auto merged =
+      call("POST", kb + "/import", "va",
+           json{{"format", "csv"},
+                {"mode", "merge"},
+                {"text",
+                 "key,question,answer,tags\r\nwarranty,Is there a warranty?,Two years.,legal\r\n"}}
+               .dump());
+  ASSERT_EQ(merged.status, 200) << merged.body;
+  EXPECT_EQ(count(), before + 1);
+  EXPECT_EQ(audit_count(*world, "kb imported", "merge"), 1);
+
+  // A broken file names the line; nothing changes.
+  auto broken = call("POST", kb + "/import", "va",
+                     json{{"format", "toml"},
+                          {"text", "[[entry]]\nkey = \"a\"\nquestion = \"Q?\"\n"},
+                          {"name", "broken.toml"}}
+                         .dump());
+  EXPECT_EQ(broken.status, 400);
+  EXPECT_NE(broken.body.find("broken.toml"), std::string::npos) << broken.body;
+  EXPECT_EQ(count(), before + 1);
+  EXPECT_EQ(call("POST", kb + "/import", "va", R"({"text":"x"})").status, 400);
+  EXPECT_EQ(
+      call("POST", kb + "/import", "va", R"({"format":"csv","text":"x","mode":"add"})").status,
+      400);
+  EXPECT_EQ(call("POST", kb + "/import", "acme-owner", R"({"format":"csv","text":"x"})").status,
+            403);
+
+  // The exported CSV, posted back as the whole body, replaces the KB with itself.
+  auto all = call("GET", kb + "/export?format=csv", "va").body;
+  auto round = call("POST", kb + "/import", "va", all, {{"content-type", "text/csv"}});
+  ASSERT_EQ(round.status, 200) << round.body;
+  EXPECT_EQ(count(), before + 1);
+
+  auto set = call(
+      "POST", kb + "/settings", "va",
+      R"({"threshold":"0.65","tone":"formal","signature":"Acme care\r\nteam","why":"fewer escalations"})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  auto s = support::load_settings(*world->db, world->acme.id).value();
+  EXPECT_DOUBLE_EQ(s.threshold, 0.65);
+  EXPECT_EQ(s.tone, "formal");
+  EXPECT_EQ(s.signature, "Acme care\nteam");
+  EXPECT_EQ(audit_count(*world, "support settings", "fewer escalations"), 1);
+  EXPECT_EQ(call("POST", kb + "/settings", "va", R"({"threshold":"1.5"})").status, 400);
+  EXPECT_EQ(call("POST", kb + "/settings", "va", R"({"threshold":"lots"})").status, 400);
+  EXPECT_EQ(call("POST", kb + "/settings", "va", R"({"tone":"rude"})").status, 400);
+  EXPECT_EQ(call("POST", kb + "/settings", "va", "{}").status, 400);
+  EXPECT_EQ(call("POST", kb + "/settings", "acme-owner", R"({"tone":"brief"})").status, 403);
+  EXPECT_EQ(support::load_settings(*world->db, world->acme.id).value().tone, "formal");
+  ASSERT_EQ(call("POST", kb + "/settings", "va", R"({"threshold":"0.8","tone":"friendly"})").status,
+            200);
+  auto ask = json::parse(call("GET", kb + "/ask?q=how%20long%20is%20delivery", "va").body);
+  ASSERT_FALSE(ask["suggestions"].empty()) << ask.dump();
+  EXPECT_EQ(ask["suggestions"][0]["key"], "shipping-time");
+}
+
+TEST_F(ConsoleTest, SupportItemShowsSuggestionsAndTheVaSendsOne) {
+  const std::string item = world->items["support"];
+  const std::string api = "/api/clients/" + world->acme.id + "/items/" + item + "/support";
+  auto view = json::parse(call("GET", api, "va").body);
+  ASSERT_EQ(view["is_support"], true) << view.dump();
+  EXPECT_EQ(view["action"], "escalated");
+  ASSERT_EQ(view["suggestions"].size(), 3u) << view.dump();
+  for (const auto& s : view["suggestions"]) {
+    EXPECT_GE(s["confidence"].get<double>(), 0.0);
+    EXPECT_FALSE(s["key"].get<std::string>().empty());
+  }
+  EXPECT_EQ(view["conversation"]["status"], "open");
+  EXPECT_EQ(view["can_send"], true);
+  auto page =
+      call("GET", "/c/" + world->acme.id + "/items/" + item, "va", "", {{"accept", "text/html"}});
+  EXPECT_NE(page.body.find("hx-get=\"/c/" + world->acme.id + "/items/" + item + "/support\""),
+            std::string::npos);
+  auto panel = call("GET", "/c/" + world->acme.id + "/items/" + item + "/support", "va");
+  ASSERT_EQ(panel.status, 200);
+  EXPECT_NE(panel.body.find("class=\"suggestion\""), std::string::npos) << panel.body;
+  EXPECT_NE(panel.body.find("Mark solved"), std::string::npos);
+
+  // Not a support item: nothing to show, nothing to send.
+  const std::string other =
+      "/api/clients/" + world->acme.id + "/items/" + world->items["third"] + "/support";
+  EXPECT_EQ(json::parse(call("GET", other, "va").body)["is_support"], false);
+  EXPECT_EQ(call("POST", other + "/send", "va", R"({"entry":"opening-hours"})").status, 409);
+
+  // The VA adds the entry the customer needs, matches again, edits and sends it.
+  ASSERT_EQ(call("POST", "/api/clients/" + world->acme.id + "/kb/entries", "va",
+                 R"({"key":"mug-returns","question":"How do I return something and get a refund?",
+                     "variants":"Can I send back a mug?\nI want my money back",
+                     "answer":"Hello {{first_name}}, send it back within 30 days for a full refund."})")
+                .status,
+            200);
+  auto again = call("POST", api + "/rematch", "va", "{}");
+  ASSERT_EQ(again.status, 200) << again.body;
+  auto rematched = json::parse(again.body)["support"];
+  EXPECT_EQ(rematched["suggestions"][0]["key"], "mug-returns") << rematched.dump();
+  std::string composed = rematched["suggestions"][0]["answer"];
+  EXPECT_NE(composed.find("Hello Dana, send it back within 30 days"), std::string::npos)
+      << composed;
+  EXPECT_EQ(call("POST", api + "/send", "va", "{}").status, 400);
+  EXPECT_EQ(call("POST", api + "/send", "va", R"({"entry":"no-such-entry"})").status, 400);
+  EXPECT_EQ(call("POST", api + "/send", "va", R"({"entry":"mug-returns","body":"  "})").status,
+            400);
+  EXPECT_EQ(call("POST", api + "/send", "acme-owner", R"({"entry":"mug-returns"})").status, 403);
+  auto sent = call("POST", api + "/send", "va",
+                   json{{"entry", "mug-returns"},
+                        {"body", composed + "\r\nPS: keep the box."},
+                        {"why", "the customer wants a refund"}}
+                       .dump());
+  ASSERT_EQ(sent.status, 200) << sent.body;
+  auto result = json::parse(sent.body);
+  EXPECT_EQ(result["edited"], true);
+  auto out = store::get_outgoing(*world->db, world->acme.id, result["outgoing"]).value();
+  EXPECT_EQ(out.status, store::OutgoingStatus::queued);
+  EXPECT_EQ(out.answers, item);
+  EXPECT_EQ(out.to, std::vector<std::string>{"dana@shopper.example"});
+  EXPECT_NE(out.body.find("PS: keep the box."), std::string::npos) << out.body;
+  EXPECT_NE(out.body.find("> Hello, the mug from my order"), std::string::npos) << out.body;
+  EXPECT_NE(out.raw.find("In-Reply-To: <support1@shopper.example>"), std::string::npos);
+  EXPECT_EQ(audit_count(*world, "support answered", "the customer wants a refund"), 1);
+  // A person dealt with it: it left the queue; it is not answered twice.
+  auto d = store::current_decision(*world->db, world->acme.id, item).value();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->decided_by, "va");
+  EXPECT_EQ(call("GET", "/api/queue", "va").body.find("\"item\":\"" + item + "\""),
+            std::string::npos);
+  EXPECT_EQ(call("POST", api + "/send", "va", R"({"entry":"mug-returns"})").status, 409);
+  EXPECT_EQ(call("POST", api + "/dismiss", "va", "{}").status, 409);
+  auto after = json::parse(call("GET", api, "va").body);
+  EXPECT_EQ(after["action"], "sent");
+  EXPECT_EQ(after["can_send"], false);
+  EXPECT_EQ(after["reply"]["status"], "queued");
+
+  // Once it is sent the conversation waits on the customer, with its first-response time;
+  // the VA marks it solved.
+  out.status = store::OutgoingStatus::sent;
+  out.sent_at = world->clock.now() + 600;
+  ASSERT_TRUE(store::update_outgoing(*world->db, out).ok());
+  auto waiting = json::parse(call("GET", api, "va").body)["conversation"];
+  EXPECT_EQ(waiting["status"], "waiting-on-customer") << waiting.dump();
+  EXPECT_FALSE(waiting["first_response_seconds"].is_null());
+  const std::string conv = waiting["id"];
+  const std::string solve = "/api/clients/" + world->acme.id + "/conversations/" + conv + "/solve";
+  ASSERT_EQ(call("POST", solve, "va", R"({"why":"refund agreed"})").status, 200);
+  EXPECT_EQ(call("POST", solve, "va", "{}").status, 409);
+  EXPECT_EQ(
+      call("POST", "/api/clients/" + world->acme.id + "/conversations/cnv_999/solve", "va", "{}")
+          .status,
+      404);
+  auto convs =
+      json::parse(call("GET", "/api/clients/" + world->acme.id + "/conversations", "va").body);
+  bool seen = false;
+  for (const auto& c : convs["conversations"])
+    if (c["id"] == conv) {
+      seen = true;
+      EXPECT_EQ(c["status"], "solved");
+      EXPECT_FALSE(c["resolution_seconds"].is_null());
+    }
+  EXPECT_TRUE(seen);
+  EXPECT_EQ(audit_count(*world, "conversation solved", "refund agreed"), 1);
+}
+
+TEST_F(ConsoleTest, TheEnginesDraftIsReplacedByTheVasChoiceOrDismissed) {
+  const std::string kb = "/api/clients/" + world->acme.id + "/kb";
+  // A low threshold: the engine drafts answers (support is delegated as drafts).
+  ASSERT_EQ(call("POST", kb + "/settings", "va", R"({"threshold":"0.05"})").status, 200);
+  auto mail = [&](const std::string& label, const std::string& from, int n) {
+    return world->add_mail(world->acme, label,
+                           "From: " + from +
+                               "\r\nTo: owner@acme.example\r\nSubject: Opening hours "
+                               "question " +
+                               std::to_string(n) +
+                               "\r\nDate: Mon, 16 Jun 2025 13:00:00 +0000\r\nMessage-ID: <oh" +
+                               std::to_string(n) +
+                               "@shopper.example>\r\n\r\nHello, what are your opening hours? Are "
+                               "you open on Saturday? I need help.\r\n");
+  };
+  const std::string a = mail("hours-a", "Eve <eve@shopper.example>", 1);
+  const std::string b = mail("hours-b", "Fay <fay@shopper.example>", 2);
+  ASSERT_TRUE(world->engine->triage_pending(world->acme.id).ok());
+  ASSERT_EQ(call("POST", kb + "/settings", "va", R"({"threshold":"0.8"})").status, 200);
+  const std::string base = "/api/clients/" + world->acme.id + "/items/";
+  auto va = json::parse(call("GET", base + a + "/support", "va").body);
+  ASSERT_EQ(va["action"], "drafted") << va.dump();
+  ASSERT_EQ(va["reply"]["is_draft"], true);
+  const std::string draft_a = va["reply"]["id"];
+
+  // Sending the VA's choice discards the engine's draft: one answer goes out, not two.
+  auto sent = call("POST", base + a + "/support/send", "va", R"({"entry":"shipping-time"})");
+  ASSERT_EQ(sent.status, 200) << sent.body;
+  EXPECT_EQ(store::get_outgoing(*world->db, world->acme.id, draft_a).value().status,
+            store::OutgoingStatus::discarded);
+  auto out =
+      store::get_outgoing(*world->db, world->acme.id, json::parse(sent.body)["outgoing"]).value();
+  EXPECT_EQ(out.status, store::OutgoingStatus::queued);
+  EXPECT_NE(out.body.find("Orders leave within 2 working days"), std::string::npos) << out.body;
+  EXPECT_EQ(json::parse(sent.body)["edited"], false);
+
+  // Dismissed: the draft is thrown away, the item stays with the VA, and it can still be
+  // answered later.
+  auto vb = json::parse(call("GET", base + b + "/support", "va").body);
+  ASSERT_EQ(vb["reply"]["is_draft"], true) << vb.dump();
+  const std::string draft_b = vb["reply"]["id"];
+  auto dismissed = call("POST", base + b + "/support/dismiss", "va",
+                        R"({"why":"we are closed for renovation"})");
+  ASSERT_EQ(dismissed.status, 200) << dismissed.body;
+  EXPECT_EQ(store::get_outgoing(*world->db, world->acme.id, draft_b).value().status,
+            store::OutgoingStatus::discarded);
+  EXPECT_EQ(json::parse(call("GET", base + b + "/support", "va").body)["action"], "dismissed");
+  EXPECT_EQ(audit_count(*world, "support suggestions dismissed", "renovation"), 1);
+  EXPECT_NE(call("GET", "/api/queue", "va").body.find("\"item\":\"" + b + "\""), std::string::npos);
+  EXPECT_EQ(call("POST", base + b + "/support/send", "va", R"({"entry":"opening-hours"})").status,
+            200);
 }
 
 // --- over real sockets --------------------------------------------------------------------

@@ -3,6 +3,8 @@
 #include "core/secrets.hpp"
 #include "engine/replies.hpp"
 #include "store/repos.hpp"
+#include "support/kb.hpp"
+#include "support/repo.hpp"
 #include "web/auth.hpp"
 #include "web/booking_page.hpp"
 
@@ -16,6 +18,35 @@ std::string plain(const std::string& from, const std::string& subject, const std
          ":00 +0000\r\nMessage-ID: <m" + std::to_string(n) + "@test.example>\r\n\r\n" + body +
          "\r\n";
 }
+
+// acme's knowledge base: nothing in it answers a question about returns.
+constexpr const char* kAcmeKb = R"(
+[settings]
+threshold = 0.8
+tone = "friendly"
+signature = "Acme Widgets customer care"
+
+[[entry]]
+key = "shipping-time"
+question = "How long does shipping take?"
+variants = ["When will my order arrive?", "How many days for delivery?", "What are your delivery times?"]
+answer = "Orders leave within 2 working days and arrive 3-5 days later."
+tags = ["shipping"]
+
+[[entry]]
+key = "opening-hours"
+question = "When are you open?"
+variants = ["What are your opening hours?", "Are you open on Saturday?"]
+answer = "We are open Monday to Friday, 9 to 17."
+tags = ["shop"]
+
+[[entry]]
+key = "gift-wrap"
+question = "Do you gift wrap?"
+variants = ["Can you wrap my order as a present?", "Is gift wrapping available?"]
+answer = "Yes: add a note to your order and we wrap it for free."
+tags = ["orders"]
+)";
 
 }  // namespace
 
@@ -122,6 +153,23 @@ WebWorld::WebWorld(int trap) : trap_port(trap) {
     EXPECT_TRUE(d.ok()) << (d.ok() ? "" : d.error().message);
     drafts[c.slug] = d.ok() ? d->id : "";
   }
+
+  // A customer's question the knowledge base does not know: escalated to the VA, with the
+  // three closest entries as suggestions.
+  auto kb = support::kb_from_toml(kAcmeKb, "acme-kb.toml");
+  EXPECT_TRUE(kb.ok()) << (kb.ok() ? "" : kb.error().message);
+  if (kb.ok()) {
+    EXPECT_TRUE(support::replace_entries(*db, acme.id, kb->entries).ok());
+    EXPECT_TRUE(
+        support::save_settings(*db, acme.id, {*kb->threshold, *kb->signature, *kb->tone}).ok());
+  }
+  add_mail(acme, "support",
+           "From: Dana <dana@shopper.example>\r\nTo: owner@acme.example\r\n"
+           "Subject: A question about my order\r\nDate: Mon, 16 Jun 2025 12:00:00 +0000\r\n"
+           "Message-ID: <support1@shopper.example>\r\n\r\n"
+           "Hello, the mug from my order is not what I expected. How do I return it and get a "
+           "refund?\r\n");
+  EXPECT_TRUE(engine->triage_pending(acme.id).ok());
 
   struct U {
     const char* name;

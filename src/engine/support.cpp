@@ -268,13 +268,13 @@ Result<void> refresh_conversations(store::Db& db, const ClientId& client, Timest
 
 Result<support::Conversation> solve_conversation(store::Db& db, const Clock& clock,
                                                  const ClientId& client, const std::string& id,
-                                                 const std::string& actor) {
+                                                 const std::string& actor, const std::string& why) {
   SK_ASSIGN(auto c, support::get_conversation(db, client, id));
   if (!c) return make_error(Errc::not_found, "no conversation '" + id + "'");
   support::on_solved(*c, clock.now());
   SK_TRY(db.transaction([&]() -> Result<void> {
     SK_TRY(support::save_conversation(db, *c));
-    return store::append_audit(db, client, clock.now(), actor, "conversation solved", id, "");
+    return store::append_audit(db, client, clock.now(), actor, "conversation solved", id, why);
   }));
   return *c;
 }

@@ -58,9 +58,10 @@ class SupportDesk {
 // automatic answer delivered) move to waiting on the customer; those quiet for
 // kSupportQuietSolve after an answer are solved.
 Result<void> refresh_conversations(store::Db& db, const ClientId& client, Timestamp now);
-// A VA marks a conversation solved.
+// A VA marks a conversation solved; `why` goes in the audit log.
 Result<support::Conversation> solve_conversation(store::Db& db, const Clock& clock,
                                                  const ClientId& client, const std::string& id,
-                                                 const std::string& actor);
+                                                 const std::string& actor,
+                                                 const std::string& why = "");
 
 }  // namespace sk::engine

@@ -160,6 +160,59 @@ async function vaWorksTheQueue() {
   await context.close();
 }
 
+// A VA adds a knowledge-base entry, opens a customer's question the knowledge base did not
+// know, matches it again, edits the best suggestion, sends it and marks the conversation
+// solved.
+async function vaAnswersFromTheKnowledgeBase() {
+  const context = await browserContext();
+  const page = context.pages()[0] || (await context.newPage());
+  const violations = [];
+  watchPolicy(page, violations);
+  await signIn(page, "va", world.passwords.va);
+  await page.goto(base + `/c/${world.acme}/kb`);
+  await page.locator('#kb-entries tr.entry[data-key="shipping-time"]').waitFor();
+  await page.fill("#kb-add-key", "mug-returns");
+  await page.fill("#kb-add-question", "How do I return something and get a refund?");
+  await page.fill("#kb-add-variants", "Can I send back a mug?\nI want my money back");
+  await page.fill("#kb-add-answer", "Hello {{first_name}}, send it back within 30 days for a full refund.");
+  await page.fill("#kb-add-tags", "returns, refunds");
+  await page.fill("#kb-add-why", "customers ask about returns");
+  await page.click("#kb-add-button");
+  // The page reloads with the new entry in the list.
+  await page.locator('#kb-entries tr.entry[data-key="mug-returns"]').waitFor();
+  await page.screenshot({ path: path.join(out, "va-kb.png"), fullPage: true });
+  report.kb_entry = "mug-returns";
+
+  await page.goto(base + world.support_url);
+  const suggestions = page.locator("#support li.suggestion");
+  await suggestions.first().waitFor();
+  assert.equal(await suggestions.count(), 3, "the three best entries are suggested");
+  assert.match(await page.locator("#support li.suggestion .score").first().innerText(), /^\d+%$/);
+  assert.match(await page.locator("#conversation-status").innerText(), /open/);
+  // Matched again against the knowledge base as it is now: the new entry comes first.
+  await page.click("#rematch");
+  await page.locator("#support-message").waitFor();
+  assert.match(await page.locator("#support-message").innerText(), /matched again/);
+  const first = page.locator("#support li.suggestion").first();
+  assert.equal(await first.getAttribute("data-key"), "mug-returns");
+  // Edit first, then send.
+  await first.locator("summary").click();
+  const body = first.locator("textarea.suggestion-body");
+  assert.match(await body.inputValue(), /Hello Dana, send it back within 30 days/);
+  await body.focus();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type("\nPS: keep the box, please.");
+  await first.locator("button.send-edited").click();
+  await page.locator("#support-message", { hasText: "sent with your edits" }).waitFor();
+  await page.screenshot({ path: path.join(out, "va-support-sent.png"), fullPage: true });
+  assert.equal(await page.locator("#support button.send").count(), 0, "answered once only");
+  report.support_item = world.support_item;
+  await page.click("#solve");
+  await page.locator("#conversation-status", { hasText: "solved" }).waitFor();
+  assert.deepEqual(violations, [], "the support pages break no policy");
+  await context.close();
+}
+
 async function clientSeesOnlyTheirDigest() {
   // The client reads the digest on a phone.
   const context = await browserContext({
@@ -196,6 +249,7 @@ async function clientSeesOnlyTheirDigest() {
 (async () => {
   fs.mkdirSync(out, { recursive: true });
   await vaWorksTheQueue();
+  await vaAnswersFromTheKnowledgeBase();
   await clientSeesOnlyTheirDigest();
   console.log("RESULT " + JSON.stringify(report));
 })().catch((e) => {

@@ -91,6 +91,19 @@
       refresh();
     });
   }
+  // Importing a knowledge base: the chosen file is read into the form's text, so the same
+  // form also takes pasted text.
+  const kbFile = document.getElementById("kb-file");
+  if (kbFile) {
+    kbFile.addEventListener("change", async () => {
+      const f = kbFile.files && kbFile.files[0];
+      if (!f) return;
+      document.getElementById("kb-import-text").value = await f.text();
+      document.getElementById("kb-import-name").value = f.name;
+      const ext = (f.name.match(/\.(toml|csv)$/i) || [])[1];
+      if (ext) document.getElementById("kb-import-format").value = ext.toLowerCase();
+    });
+  }
   if (location.hash === "#edit") focus();
   mark();
 })();

@@ -1,0 +1,55 @@
+#include "web/respond.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace sk::web {
+
+using nlohmann::json;
+
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Response json_error(int status, const std::string& message) {
+  return Response::json(status, dump(json{{"error", message}}));
+}
+
+int status_of(const Error& e) {
+  switch (e.code) {
+    case Errc::invalid_input:
+    case Errc::parse:
+      return 400;
+    case Errc::not_found:
+      return 404;
+    case Errc::conflict:
+      return 409;
+    default:
+      return 500;
+  }
+}
+
+Response error_response(const Call& call, const Error& e) {
+  int status = status_of(e);
+  if (call.wants_html())
+    return Response::html(status, "<p class=\"error\">" + html_escape(e.message) + "</p>");
+  return json_error(status, e.message);
+}
+
+std::map<std::string, std::string> fields(const Request& req) {
+  std::map<std::string, std::string> out;
+  if (req.header("content-type").find("application/json") != std::string::npos) {
+    json j = json::parse(req.body, nullptr, false);
+    if (j.is_object())
+      for (auto it = j.begin(); it != j.end(); ++it)
+        if (it.value().is_string()) out[it.key()] = it.value().get<std::string>();
+    return out;
+  }
+  return req.form();
+}
+
+std::string field(const std::map<std::string, std::string>& f, const std::string& k) {
+  auto it = f.find(k);
+  return it == f.end() ? std::string() : it->second;
+}
+
+}  // namespace sk::web
