@@ -135,3 +135,21 @@ TEST(SafetyCheck, EscalatesEachReasonWithItsCode) {
 
 }  // namespace
 }  // namespace sk::support
+
+TEST(BareThanks, RecognisesAThankYouAndNothingMore) {
+  for (const char* t : {"Thanks!", "Got it, thanks", "thank you", "Perfect, thanks a lot :)",
+                        "Thank you so much for the quick reply.\nBest regards,\nBob Meyer",
+                        "Cheers, Ana", "Great, that helps. Many thanks again!", "Obrigada!"})
+    EXPECT_TRUE(sk::support::is_bare_thanks(t)) << t;
+}
+
+TEST(BareThanks, AnythingAskedOrWrongIsNotJustThanks) {
+  for (const char* t :
+       {"Thanks! And do you also ship to Austria?", "Thanks, but it still does not work",
+        "thanks for nothing", "Thanks. I want a refund.", "Hello", "",
+        "Thanks for the answer, the parcel arrived broken though",
+        "Thank you. Could you send the invoice to accounts@example.com as well",
+        "Thanks for the reply, our warehouse team in Hamburg will collect the parcel from the "
+        "depot on Monday morning and check every item carefully"})
+    EXPECT_FALSE(sk::support::is_bare_thanks(t)) << t;
+}

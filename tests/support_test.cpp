@@ -12,6 +12,7 @@
 #include "engine/support.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
+#include "store/users.hpp"
 #include "support.hpp"
 #include "support/conversation.hpp"
 #include "support/kb.hpp"
@@ -376,6 +377,99 @@ TEST_F(SupportTest, AConversationQuietForAWeekAfterTheAnswerIsSolved) {
   c = **support::get_conversation(*db, client, answer(item).conversation);
   EXPECT_EQ(c.status, support::Status::solved);
   EXPECT_EQ(support::resolution_seconds(c), Timestamp{600});
+}
+
+TEST_F(SupportTest, ACorrectionToSupportIsAnsweredLikeAFreshSupportItem) {
+  delegate_support(Delegation::auto_);
+  // Triage calls it scheduling (a meeting); the question in it is one the KB answers.
+  ItemId item = arrive(mail("Bob Meyer <bob@kunde.example>", "Meeting next Tuesday",
+                            "Hello, could we meet next Tuesday at 10am to discuss my calendar "
+                            "for a visit? And how long does shipping to Germany take?",
+                            "c1@kunde.example"));
+  // (Taken in before the lesson below, which would make it support by itself.)
+  ItemId other = arrive(mail("Eve Braun <eve@kunde.example>", "Meeting next Tuesday",
+                             "Hello, could we meet next Tuesday at 10am to discuss my calendar "
+                             "for a visit? And how long does shipping to Germany take?",
+                             "c2@kunde.example"));
+  ASSERT_FALSE(support::get_answer(*db, client, other).value());
+  ASSERT_NE(decision(item).category, Category::support);
+  EXPECT_FALSE(support::get_answer(*db, client, item).value());
+  auto taught = engine->teach(client, item, Category::support, std::nullopt, "va:kim",
+                              "a customer's shipping question");
+  ASSERT_TRUE(taught.ok()) << taught.error().message;
+  EXPECT_TRUE(has_reason(*taught, "correction"));
+  EXPECT_TRUE(has_reason(*taught, "support.sent")) << engine->explain(client, item).value();
+  EXPECT_EQ(taught->disposition, Disposition::handled);
+  auto a = answer(item);
+  EXPECT_EQ(a.action, "sent");
+  auto out = outgoing();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].answers, item);
+  EXPECT_EQ(out[0].status, store::OutgoingStatus::queued);
+  EXPECT_NE(out[0].body.find("Delivery takes"), std::string::npos) << out[0].body;
+  // Taught again: still one answer.
+  ASSERT_TRUE(engine->teach(client, item, Category::support, std::nullopt, "va:kim", "").ok());
+  EXPECT_EQ(outgoing().size(), 1u);
+
+  // A correction that says where the item goes is left as the VA said: nothing answered.
+  ASSERT_TRUE(
+      engine->teach(client, other, Category::support, Disposition::to_client, "va:kim", "").ok());
+  EXPECT_FALSE(support::get_answer(*db, client, other).value());
+  EXPECT_EQ(outgoing().size(), 1u);
+}
+
+TEST_F(SupportTest, ABareThanksAfterTheAnswerIsNoNewWork) {
+  delegate_support(Delegation::auto_);
+  FakeSender sender;
+  ItemId first = arrive(
+      mail("Bob Meyer <bob@kunde.example>", "Shipping question", kShipping, "k1@kunde.example"));
+  auto a = answer(first);
+  ASSERT_EQ(a.action, "sent");
+  clock.advance(300);
+  ASSERT_TRUE(engine::send_due(*db, clock, client, sender).ok());
+  ASSERT_TRUE(engine::refresh_conversations(*db, client, clock.now()).ok());
+  auto out = outgoing();
+  ASSERT_EQ(out.size(), 1u);
+  const std::string threading = "In-Reply-To: <" + out[0].message_id +
+                                ">\r\nReferences: " + "<k1@kunde.example> <" + out[0].message_id +
+                                ">\r\n";
+
+  // "Thanks!": handled, not the VA's; the conversation is solved as of the answer.
+  clock.advance(3600);
+  ItemId thanks =
+      arrive(mail("bob@kunde.example", "Re: Shipping question",
+                  "Got it, thank you so much!\r\n\r\nBob", "k2@kunde.example", threading));
+  Decision d = decision(thanks);
+  EXPECT_TRUE(has_reason(d, "support.thanks")) << engine->explain(client, thanks).value();
+  EXPECT_EQ(d.disposition, Disposition::handled);
+  EXPECT_EQ(answer(thanks).action, "thanks");
+  auto c = **support::get_conversation(*db, client, a.conversation);
+  EXPECT_EQ(c.status, support::Status::solved);
+  EXPECT_EQ(c.reopened, 0);
+  EXPECT_EQ(support::resolution_seconds(c), Timestamp{300});
+  EXPECT_EQ(outgoing().size(), 1u);  // nobody answers a thank-you
+  auto queue = store::queue_rows(*db, client, triage::Policy{}.low_confidence);
+  ASSERT_TRUE(queue.ok());
+  for (const auto& r : *queue) EXPECT_NE(r.item, thanks);
+
+  // Thanked again in the solved conversation: still solved, still not reopened.
+  clock.advance(60);
+  ItemId again = arrive(mail("bob@kunde.example", "Re: Shipping question", "Thanks again!",
+                             "k3@kunde.example", threading));
+  EXPECT_TRUE(has_reason(decision(again), "support.thanks"));
+  c = **support::get_conversation(*db, client, a.conversation);
+  EXPECT_EQ(c.status, support::Status::solved);
+  EXPECT_EQ(c.reopened, 0);
+
+  // Thanks with a new problem is new work: the conversation reopens.
+  clock.advance(60);
+  ItemId trouble =
+      arrive(mail("bob@kunde.example", "Re: Shipping question",
+                  "Thanks, but the parcel has still not arrived.", "k4@kunde.example", threading));
+  EXPECT_FALSE(has_reason(decision(trouble), "support.thanks"));
+  c = **support::get_conversation(*db, client, a.conversation);
+  EXPECT_EQ(c.status, support::Status::open);
+  EXPECT_EQ(c.reopened, 1);
 }
 
 TEST(ConversationStatus, Transitions) {

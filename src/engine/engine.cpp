@@ -259,6 +259,23 @@ Result<Decision> Engine::teach(const ClientId& client, const ItemId& item, Categ
   d.reasons.push_back({"correction", actor + " corrected this from " + was + " to " +
                                          std::string(label(category)) +
                                          (why.empty() ? std::string() : ": " + why)});
+  // Corrected to support with the policy left to decide where it goes: answered like a
+  // support item that arrived now (suggestions, and the answer sent or drafted per the
+  // client's delegation). A disposition the VA chose stands as they chose it.
+  const bool answer = category == Category::support && !disposition && move_message;
+  if (answer) {
+    Party party;
+    if (!stored.item.from_address.empty()) {
+      SK_ASSIGN(auto found, store::find_party(db_, client, stored.item.from_address));
+      if (found) party = std::move(*found);
+    }
+    SK_ASSIGN(auto policy, load_policy(client));
+    SK_TRY(support_->amend(client, stored, party, policy, d));
+    // Where the message goes is the correction's to plan, below; the VA's notice stays.
+    std::erase_if(d.effects, [](const PlannedEffect& e) {
+      return e.kind == EffectKind::move_to_folder || e.kind == EffectKind::flag;
+    });
+  }
   std::string folder = triage::folder_for(d.disposition, d.category);
   std::string old_folder =
       before ? triage::folder_for(before->disposition, before->category) : std::string();
@@ -271,6 +288,7 @@ Result<Decision> Engine::teach(const ClientId& client, const ItemId& item, Categ
   SK_TRY(db_.transaction([&]() -> Result<void> {
     SK_TRY(store::record_decision(db_, ids_, clock_, client, d, actor,
                                   why.empty() ? "corrected by " + actor : why));
+    if (answer) SK_TRY(support_->carry_out(client, stored, d));
     triage::Lesson lesson = triage::lesson_from(stored.item, category);
     return store::add_lesson(db_, ids_, client,
                              {item, std::string(to_string(category)), lesson.sender, lesson.list_id,

@@ -1,5 +1,6 @@
 #include "engine/support.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "engine/replies.hpp"
@@ -97,6 +98,21 @@ Result<void> SupportDesk::amend(const ClientId& client, const store::StoredItem&
   Timestamp at = it.received_at ? it.received_at : clock_.now();
   SK_ASSIGN(p->conversation, support::find_conversation(db_, client, it.from_address, it.subject,
                                                         refs, at, kSupportThreadWindow));
+  // A customer who only says thanks after being answered gives no new work: the VA does not
+  // see it, and the conversation is (or stays) solved instead of reopening.
+  if (p->conversation && p->conversation->status != support::Status::open &&
+      support::is_bare_thanks(support::question_text("", it.text))) {
+    p->action = "thanks";
+    p->code = "support.thanks";
+    p->reason = "only a thank-you in the answered conversation " + p->conversation->id + " (\"" +
+                p->conversation->subject + "\"): nothing to do, and it stays solved";
+    d.category = Category::support;
+    d.disposition = Disposition::handled;
+    d.reasons.push_back({p->code, p->reason});
+    replan(d);
+    pending_[it.id] = std::move(p);
+    return ok();
+  }
   if (d.category == Category::other) {
     // Not support by its words alone: it is when it continues a support conversation, or
     // when the client's knowledge base clearly knows the question.
@@ -191,6 +207,21 @@ Result<void> SupportDesk::carry_out(const ClientId& client, const store::StoredI
   const Item& it = stored.item;
   Timestamp now = clock_.now();
   Timestamp at = it.received_at ? it.received_at : now;
+  if (p->action == "thanks") {
+    support::Conversation c = *p->conversation;
+    // The thanks says the answer did it: solved as of that answer, like a quiet customer.
+    if (c.status != support::Status::solved)
+      support::on_solved(c, c.last_reply_at ? c.last_reply_at : at);
+    c.last_customer_at = std::max(c.last_customer_at, at);
+    SK_TRY(support::save_conversation(db_, c));
+    SK_TRY(support::add_thread_message(
+        db_, client,
+        {c.id, it.message_id.empty() ? "item:" + it.id : it.message_id, it.id, "", true, at}));
+    SK_TRY(support::save_answer(db_, client,
+                                {it.id, c.id, p->action, p->code, p->reason, "", {}, now}));
+    return store::append_audit(db_, client, now, "sidekick", "support thanks",
+                               it.id + " in " + c.id, p->reason);
+  }
   const auto& existing = p->conversation;
   support::Conversation c;
   if (existing) {

@@ -275,6 +275,49 @@ AngerSignal anger(std::string_view subject, std::string_view text) {
   return sig;
 }
 
+bool is_bare_thanks(std::string_view text) {
+  if (text.find('?') != std::string_view::npos) return false;
+  static const std::vector<std::string> thanks{
+      "thanks",   "thank", "thx",   "ty",       "cheers",   "appreciate", "appreciated",
+      "grateful", "danke", "merci", "obrigado", "obrigada", "gracias"};
+  static const std::vector<std::string> polite{
+      "you",   "so",      "very",     "much",       "many",      "a",          "lot",
+      "lots",  "again",   "for",      "the",        "your",      "quick",      "fast",
+      "reply", "answer",  "response", "help",       "helpful",   "info",       "information",
+      "got",   "it",      "that",     "this",       "helps",     "ok",         "okay",
+      "great", "perfect", "super",    "awesome",    "wonderful", "brilliant",  "excellent",
+      "nice",  "good",    "all",      "sorted",     "clear",     "understood", "noted",
+      "will",  "do",      "have",     "day",        "weekend",   "best",       "regards",
+      "kind",  "warm",    "hi",       "hello",      "dear",      "and",        "really",
+      "much",  "kindly",  "i",        "we",         "oh",        "ah",         "wow",
+      "yes",   "fine",    "works",    "everything", "well",      "received",   "sounds",
+      "to",    "me",      "us",       "as",         "always",    "xx",         "x",
+      "love",  "truly",   "sincerely"};
+  static const std::vector<std::string> trouble{
+      "but",    "not",   "no",      "still", "however", "although", "though",       "nothing",
+      "wrong",  "never", "doesnt",  "didnt", "dont",    "cant",     "wont",         "isnt",
+      "havent", "hasnt", "problem", "issue", "broken",  "refund",   "return",       "cancel",
+      "please", "need",  "want",    "when",  "where",   "how",      "why",          "what",
+      "which",  "can",   "could",   "would", "should",  "if",       "unfortunately"};
+  auto in = [](const std::vector<std::string>& set, const std::string& w) {
+    for (const auto& x : set)
+      if (x == w) return true;
+    return false;
+  };
+  auto ws = words(text);
+  if (ws.empty() || ws.size() > 16) return false;
+  bool thanked = false;
+  int other = 0;
+  for (const auto& w : ws) {
+    if (in(trouble, w)) return false;
+    if (in(thanks, w))
+      thanked = true;
+    else if (!in(polite, w))
+      ++other;
+  }
+  return thanked && other <= 2;
+}
+
 SafetyVerdict check(const SafetyInput& in) {
   std::string all = std::string(in.subject) + "\n" + std::string(in.text);
   if (auto p = asks_for_person(all))

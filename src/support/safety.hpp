@@ -19,6 +19,12 @@ struct AngerSignal {
 // written (several '!' or "?!", words in capitals) add up; "not upset" does not count.
 AngerSignal anger(std::string_view subject, std::string_view text);
 
+// A message that only says thanks ("Thanks!", "Got it, thank you so much. Ana"): a thank
+// word, nothing asked ('?'), nothing wrong ("thanks, but it still does not work"), and at
+// most a name or two besides the polite words. Such a message in a conversation that was
+// answered is no new work. `text` is the body without quotes and signature.
+bool is_bare_thanks(std::string_view text);
+
 struct SafetyInput {
   std::string_view subject;
   std::string_view text;        // what the customer wrote (without quotes and signature)
