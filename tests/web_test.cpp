@@ -932,6 +932,10 @@ TEST_F(ConsoleTest, SupportItemShowsSuggestionsAndTheVaSendsOne) {
   const std::string other =
       "/api/clients/" + world->acme.id + "/items/" + world->items["third"] + "/support";
   EXPECT_EQ(json::parse(call("GET", other, "va").body)["is_support"], false);
+  auto none =
+      call("GET", "/c/" + world->acme.id + "/items/" + world->items["third"] + "/support", "va");
+  EXPECT_EQ(none.status, 200);
+  EXPECT_EQ(none.body, "");
   EXPECT_EQ(call("POST", other + "/send", "va", R"({"entry":"opening-hours"})").status, 409);
 
   // The VA adds the entry the customer needs, matches again, edits and sends it.

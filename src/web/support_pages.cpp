@@ -865,6 +865,8 @@ void add_support_routes(Router& router, PageBase page_base) {
               [](Call& call) {
                 auto j = item_support_json(call, call.param("item"));
                 if (!j.ok()) return error_response(call, j.error());
+                // Not a support item: nothing, so the panel's place stays empty and hidden.
+                if (!(*j)["is_support"].get<bool>()) return Response::html(200, "");
                 return Response::html(200, render_fragment("support_panel", json{{"page", *j}}));
               },
               "the support panel of an item page (htmx fragment)"});
