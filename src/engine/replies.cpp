@@ -1,6 +1,7 @@
 #include "engine/replies.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include "core/hash.hpp"
 #include "core/placeholders.hpp"
@@ -20,7 +21,7 @@ struct Sender {
 };
 
 // Mail goes out through one of the client's mailboxes and comes from its address: `account`
-// when it is one of theirs (the mailbox the answered mail came to), else the first.
+// when it is one of theirs (the mailbox the answered mail came to), else the one added first.
 Result<Sender> sender_of(store::Db& db, const ClientId& client, const std::string& account = "") {
   SK_ASSIGN(auto record, store::find_client(db, client));
   SK_ASSIGN(auto accounts, store::list_accounts(db, client));
@@ -32,7 +33,11 @@ Result<Sender> sender_of(store::Db& db, const ClientId& client, const std::strin
   if (!accounts.empty()) {
     auto chosen = std::find_if(accounts.begin(), accounts.end(),
                                [&](const auto& a) { return a.id == account; });
-    const auto& a = chosen != accounts.end() ? *chosen : accounts.front();
+    if (chosen == accounts.end())
+      chosen = std::min_element(accounts.begin(), accounts.end(), [](const auto& x, const auto& y) {
+        return std::tie(x.created_at, x.id) < std::tie(y.created_at, y.id);
+      });
+    const auto& a = *chosen;
     s.address = a.address;
     s.account = a.id;
   }

@@ -36,7 +36,7 @@ struct OutgoingMessage {
   std::string id;  // out_N
   ClientId client;
   // The mail account it goes out through (and is filed in): the one the answered mail came
-  // to, else the client's first. Empty when the client has no account yet: whichever sends.
+  // to, else the one added first. Empty when the client has no account yet: whichever sends.
   std::string account;
   ItemId answers;    // the item this replies to or forwards; empty for new mail
   std::string kind;  // reply, auto_reply, forward, invitation, message
