@@ -128,7 +128,8 @@ TEST(Caldav, BusyTimeReadAndBookingsWritten) {
     auto parsed = *calendar::parse_ics(o.ics);
     if (parsed.components[0].uid != b->uid) continue;
     found = true;
-    EXPECT_EQ(calendar::format_civil(*parsed.components[0].start), "20260601T080000Z");
+    EXPECT_EQ(calendar::format_civil(*parsed.components[0].start), "20260601T090000");
+    EXPECT_EQ(parsed.components[0].tzid, "Europe/London");
     EXPECT_EQ(parsed.method, "");
   }
   EXPECT_TRUE(found);
@@ -144,7 +145,7 @@ TEST(Caldav, BusyTimeReadAndBookingsWritten) {
     auto parsed = *calendar::parse_ics(o.ics);
     if (parsed.components[0].uid != b->uid) continue;
     ++copies;
-    EXPECT_EQ(calendar::format_civil(*parsed.components[0].start), "20260601T100000Z");
+    EXPECT_EQ(calendar::format_civil(*parsed.components[0].start), "20260601T110000");
     EXPECT_EQ(parsed.components[0].sequence, 1);
   }
   EXPECT_EQ(copies, 1);

@@ -163,7 +163,12 @@ TEST_F(SchedulingTest, BookingSendsInvitationsAndTakesTheTime) {
     ASSERT_TRUE(cal.ok());
     EXPECT_EQ(cal->method, "REQUEST");
     EXPECT_EQ(cal->components.at(0).uid, b->uid);
-    EXPECT_EQ(calendar::format_civil(*cal->components.at(0).start), "20260602T080000Z");
+    // In the client's zone with its VTIMEZONE, not UTC: 09:00 London summer time.
+    EXPECT_EQ(calendar::format_civil(*cal->components.at(0).start), "20260602T090000");
+    EXPECT_EQ(cal->components.at(0).tzid, "Europe/London");
+    EXPECT_NE(ics_of(m).find("BEGIN:VTIMEZONE"), std::string::npos);
+    EXPECT_NE(ics_of(m).find("DTSTART;TZID=Europe/London:20260602T090000"), std::string::npos)
+        << ics_of(m);
     EXPECT_EQ(cal->components.at(0).organizer, "ann@acme.example");
   }
   EXPECT_EQ(to, (std::set<std::string>{"gus@example.org", "ann@acme.example"}));

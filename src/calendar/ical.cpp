@@ -1,5 +1,7 @@
 #include "calendar/ical.hpp"
 
+#include <algorithm>
+
 #include <libical/ical.h>
 
 #include <cstring>
@@ -235,13 +237,33 @@ std::string write_ics(const Calendar& in) {
   if (!in.method.empty())
     icalcomponent_add_property(
         cal.get(), icalproperty_new_method(icalenum_string_to_method(in.method.c_str())));
+  // Each zone the events use, once, before them: receivers need not know IANA names.
+  std::vector<std::string> zones;
+  for (const auto& c : in.components) {
+    if (c.tzid.empty() || std::find(zones.begin(), zones.end(), c.tzid) != zones.end()) continue;
+    zones.push_back(c.tzid);
+    icaltimezone* z = icaltimezone_get_builtin_timezone(c.tzid.c_str());
+    icalcomponent* vt = z ? icaltimezone_get_component(z) : nullptr;
+    if (!vt) continue;
+    icalcomponent* copy = icalcomponent_new_clone(vt);
+    // The TZID the events use: the IANA name, not libical's prefixed one.
+    if (icalproperty* id = icalcomponent_get_first_property(copy, ICAL_TZID_PROPERTY))
+      icalproperty_set_tzid(id, c.tzid.c_str());
+    icalcomponent_add_component(cal.get(), copy);
+  }
   for (const auto& c : in.components) {
     icalcomponent* e = icalcomponent_new(icalcomponent_string_to_kind(c.kind.c_str()));
     icalcomponent_add_property(e, icalproperty_new_uid(c.uid.c_str()));
     icalcomponent_add_property(e, icalproperty_new_sequence(c.sequence));
     if (c.dtstamp) icalcomponent_add_property(e, icalproperty_new_dtstamp(ical_of(*c.dtstamp)));
-    if (c.start) icalcomponent_add_property(e, icalproperty_new_dtstart(ical_of(*c.start)));
-    if (c.end) icalcomponent_add_property(e, icalproperty_new_dtend(ical_of(*c.end)));
+    // A local time names its zone; the zone's VTIMEZONE is in the calendar (added above).
+    auto zoned = [&](icalproperty* p, const CivilTime& t) {
+      if (!c.tzid.empty() && !t.utc && !t.date_only)
+        icalproperty_add_parameter(p, icalparameter_new_tzid(c.tzid.c_str()));
+      icalcomponent_add_property(e, p);
+    };
+    if (c.start) zoned(icalproperty_new_dtstart(ical_of(*c.start)), *c.start);
+    if (c.end) zoned(icalproperty_new_dtend(ical_of(*c.end)), *c.end);
     if (!c.summary.empty())
       icalcomponent_add_property(e, icalproperty_new_summary(c.summary.c_str()));
     if (!c.description.empty())

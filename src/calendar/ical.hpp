@@ -61,7 +61,8 @@ Result<Calendar> parse_ics(std::string_view text);
 // Splits a stream holding several VCALENDARs (a mailbox of invitations, a test file).
 std::vector<std::string> split_calendars(std::string_view text);
 
-// Writes a calendar (one VCALENDAR with a METHOD when set, events with UTC times).
+// Writes a calendar (one VCALENDAR with a METHOD when set). Times marked utc are written in
+// UTC; others with the component's `tzid` (an IANA name), whose VTIMEZONE is included.
 std::string write_ics(const Calendar& cal);
 
 }  // namespace sk::calendar

@@ -173,7 +173,8 @@ bool carries_calendar(const Item& item) {
 
 Result<bool> Engine::take_itip_reply(const ClientId& client, const store::StoredItem& stored,
                                      Decision& d) {
-  if (!links_ || !carries_calendar(stored.item)) return false;
+  // Needs no links: an answer to an invitation is applied by any engine, even `sidekick triage`.
+  if (!carries_calendar(stored.item)) return false;
   SK_ASSIGN(auto raw, store::raw_message(db_, client, stored.item.id));
   for (const auto& ics : mail::calendar_parts(raw)) {
     auto cal = calendar::parse_ics(ics);

@@ -75,8 +75,8 @@ class Engine {
                             const std::string& source_name, const std::string& actor);
 
   // With links set, a scheduling request gets free times proposed (sent or drafted per the
-  // client's delegation) and an iTIP REPLY to one of the client's invitations updates its
-  // booking and is filed as handled.
+  // client's delegation). An iTIP REPLY to one of the client's invitations updates its
+  // booking and is filed as handled, with or without links.
   void set_booking_links(BookingLinks links) { links_ = std::move(links); }
 
   const triage::SpamModel& model() const { return model_; }

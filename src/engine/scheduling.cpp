@@ -23,6 +23,14 @@ Result<store::ClientRecord> client_record(store::Db& db, const ClientId& client)
   return store::find_client(db, client);
 }
 
+// The zone the client's calendar is kept in: their availability's, else their record's.
+std::string calendar_zone(store::Db& db, const store::ClientRecord& c) {
+  auto json = store::get_availability(db, c.id);
+  if (json.ok() && !json->empty())
+    if (auto a = calendar::availability_from_json(*json); a.ok()) return a->zone;
+  return c.timezone;
+}
+
 std::string location_text(const calendar::Location& l) {
   if (l.kind == "phone") return "Phone: " + l.value;
   if (l.kind == "video") return l.value;
@@ -91,7 +99,8 @@ Result<void> invite(store::Db& db, const Clock& clock, IdSource& ids, const stor
                     const std::string& why,
                     const std::optional<BookingLinks>& links = std::nullopt) {
   SK_ASSIGN(auto c, client_record(db, b.client));
-  const std::string ics = booking_ics(b, type, c.name, c.email, method, clock.now());
+  const std::string ics =
+      booking_ics(b, type, c.name, c.email, method, clock.now(), calendar_zone(db, c));
   SK_ASSIGN(calendar::Zone gz,
             calendar::Zone::find(b.guest_zone.empty() ? c.timezone : b.guest_zone));
   SK_ASSIGN(calendar::Zone cz, calendar::Zone::find(c.timezone));
@@ -145,7 +154,7 @@ Result<void> check_free(store::Db& db, const Clock& clock, const ClientId& clien
 
 std::string booking_ics(const store::Booking& b, const calendar::BookingType& type,
                         const std::string& client_name, const std::string& client_email,
-                        const std::string& method, Timestamp now) {
+                        const std::string& method, Timestamp now, const std::string& zone) {
   calendar::Calendar cal;
   cal.method = method;
   calendar::Component e;
@@ -155,6 +164,14 @@ std::string booking_ics(const store::Booking& b, const calendar::BookingType& ty
   e.dtstamp = utc_civil(now);
   e.start = utc_civil(b.starts_at);
   e.end = utc_civil(b.ends_at);
+  if (!zone.empty() && zone != "UTC") {
+    if (auto z = calendar::Zone::find(zone); z.ok()) {
+      e.tzid = zone;
+      e.start = z->to_local(b.starts_at);
+      e.end = z->to_local(b.ends_at);
+      e.start->utc = e.end->utc = false;
+    }
+  }
   e.summary = (type.name.empty() ? type.slug : type.name) + " (" + b.guest_name + ")";
   e.location = location_text(type.location);
   e.status = method == "CANCEL" ? "CANCELLED" : "CONFIRMED";
@@ -383,8 +400,9 @@ Result<std::optional<store::Booking>> apply_itip_reply(store::Db& db, const Cloc
       m.reason = "guest declined booking " + b.id;
       m.send_now = true;
       m.source_key = "booking:" + b.id + ":" + std::to_string(b.sequence) + ":CANCEL:client";
-      m.parts.push_back({"text/calendar; charset=utf-8; method=CANCEL", "invite.ics",
-                         booking_ics(b, t, cr.name, cr.email, "CANCEL", clock.now())});
+      m.parts.push_back(
+          {"text/calendar; charset=utf-8; method=CANCEL", "invite.ics",
+           booking_ics(b, t, cr.name, cr.email, "CANCEL", clock.now(), calendar_zone(db, cr))});
       return queue_message(db, clock, ids, client, m, "sidekick").ok()
                  ? ok()
                  : Result<void>(make_error(Errc::internal, "could not queue the cancellation"));
@@ -446,6 +464,15 @@ Result<int> import_caldav_busy(store::Db& db, const Clock& clock, const ClientId
   }
   if (kept.empty())
     kept = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Sidekick//EN\r\nEND:VCALENDAR\r\n";
+  // Read every minute by serve: an unchanged calendar is not imported (or audited) again.
+  SK_ASSIGN(auto before, store::calendar_imports(db, client));
+  if (std::find(before.begin(), before.end(), kept) != before.end()) {
+    int events = 0;
+    for (auto at = kept.find("BEGIN:VEVENT"); at != std::string::npos;
+         at = kept.find("BEGIN:VEVENT", at + 1))
+      ++events;
+    return events;
+  }
   return import_calendar(db, clock, client, "caldav:" + url, kept, actor);
 }
 
@@ -464,8 +491,10 @@ Result<std::string> push_booking_to_caldav(store::Db& db, const Clock& clock,
     auto r = caldav.remove(b.id);
     if (!r && r.error().code != Errc::not_found) return r.error();
   } else {
-    SK_ASSIGN(href, caldav.put(b.id, booking_ics(b, t, c.name, c.email, "", clock.now()),
-                               b.caldav_href.empty()));
+    SK_ASSIGN(
+        href,
+        caldav.put(b.id, booking_ics(b, t, c.name, c.email, "", clock.now(), calendar_zone(db, c)),
+                   b.caldav_href.empty()));
   }
   b.caldav_href = href;
   SK_TRY(db.transaction([&]() -> Result<void> {

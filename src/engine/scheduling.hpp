@@ -104,8 +104,9 @@ Result<CaldavSync> sync_caldav(store::Db& db, const Clock& clock, const ClientId
 
 // The iCalendar object for a booking: METHOD REQUEST or CANCEL, the client as organizer;
 // an empty method gives the stored form (no METHOD) a calendar server keeps.
+// Times are written in `zone` (an IANA name, with its VTIMEZONE) unless it is empty or UTC.
 std::string booking_ics(const store::Booking& b, const calendar::BookingType& type,
                         const std::string& client_name, const std::string& client_email,
-                        const std::string& method, Timestamp now);
+                        const std::string& method, Timestamp now, const std::string& zone = "");
 
 }  // namespace sk::engine
