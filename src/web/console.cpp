@@ -513,25 +513,13 @@ Response Console::Impl::handle(const Request& req) {
 }
 
 void Console::Impl::add_routes() {
-  auto page = [this](std::string tmpl, std::string title,
-                     std::function<Result<json>(Call&)> build) -> RouteHandler {
-    return [this, tmpl, title, build](Call& call) -> Response {
-      auto data = build(call);
-      if (!data.ok()) return error_response(call, data.error());
-      auto base = page_base(call, title);
-      if (!base.ok()) return error_response(call, base.error());
-      json d = *base;
-      d["page"] = *data;
-      return Response::html(200, render_page(tmpl, d));
-    };
+  const PageBase frame = [this](Call& call, const std::string& title) {
+    return page_base(call, title);
   };
-  auto api = [](std::function<Result<json>(Call&)> build) -> RouteHandler {
-    return [build](Call& call) -> Response {
-      auto data = build(call);
-      if (!data.ok()) return error_response(call, data.error());
-      return Response::json(200, dump(*data));
-    };
+  auto page = [frame](std::string tmpl, std::string title, ViewModel build) {
+    return page_route(frame, std::move(tmpl), std::move(title), std::move(build));
   };
+  auto api = [](ViewModel build) { return api_route(std::move(build)); };
   const Roles staff = Roles::staff(), signed_in = Roles::signed_in(), admins = Roles::admins(),
               anyone = Roles::everyone();
 
@@ -739,8 +727,7 @@ void Console::Impl::add_routes() {
               "let the item's sender through the screener"});
 
   add_policy_routes(staff);
-  add_support_routes(
-      router, [this](Call& call, const std::string& title) { return page_base(call, title); });
+  add_support_routes(router, frame);
 
   // --- drafts ---
   router.add({"GET", "/c/{client}/drafts/{draft}", staff,

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "web/render.hpp"
+
 namespace sk::web {
 
 using nlohmann::json;
@@ -50,6 +52,27 @@ std::map<std::string, std::string> fields(const Request& req) {
 std::string field(const std::map<std::string, std::string>& f, const std::string& k) {
   auto it = f.find(k);
   return it == f.end() ? std::string() : it->second;
+}
+
+RouteHandler page_route(PageBase base, std::string tmpl, std::string title, ViewModel build) {
+  return [base = std::move(base), tmpl = std::move(tmpl), title = std::move(title),
+          build = std::move(build)](Call& call) -> Response {
+    auto data = build(call);
+    if (!data.ok()) return error_response(call, data.error());
+    auto frame = base(call, title);
+    if (!frame.ok()) return error_response(call, frame.error());
+    json d = *frame;
+    d["page"] = *data;
+    return Response::html(200, render_page(tmpl, d));
+  };
+}
+
+RouteHandler api_route(ViewModel build) {
+  return [build = std::move(build)](Call& call) -> Response {
+    auto data = build(call);
+    if (!data.ok()) return error_response(call, data.error());
+    return Response::json(200, dump(*data));
+  };
 }
 
 }  // namespace sk::web

@@ -2,6 +2,7 @@
 // What every handler needs to read a call and answer it: the fields it sends, errors as 4xx
 // with a reason (an HTML fragment for htmx, JSON for the API). Shared by console.cpp and the
 // pages other modules add (support_pages.cpp).
+#include <functional>
 #include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
@@ -21,5 +22,14 @@ Response error_response(const Call& call, const Error& e);
 // The fields a call sends, from a JSON body (strings only) or a form.
 std::map<std::string, std::string> fields(const Request& req);
 std::string field(const std::map<std::string, std::string>& f, const std::string& k);
+
+// A view model for a route: what the API returns and the page renders.
+using ViewModel = std::function<Result<nlohmann::json>(Call&)>;
+// The frame every console page renders in (who is signed in, their clients, the CSRF token).
+using PageBase = std::function<Result<nlohmann::json>(Call&, const std::string& title)>;
+// A console page: the view model under "page", in the frame, through templates/<tmpl>.
+RouteHandler page_route(PageBase base, std::string tmpl, std::string title, ViewModel build);
+// The same view model as JSON.
+RouteHandler api_route(ViewModel build);
 
 }  // namespace sk::web

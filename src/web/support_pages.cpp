@@ -815,25 +815,10 @@ Result<json> conversations_json(Call& call) {
 
 void add_support_routes(Router& router, PageBase page_base) {
   const Roles staff = Roles::staff(), signed_in = Roles::signed_in();
-  auto page = [page_base](std::string tmpl, std::string title,
-                          std::function<Result<json>(Call&)> build) -> RouteHandler {
-    return [page_base, tmpl, title, build](Call& call) -> Response {
-      auto data = build(call);
-      if (!data.ok()) return error_response(call, data.error());
-      auto base = page_base(call, title);
-      if (!base.ok()) return error_response(call, base.error());
-      json d = *base;
-      d["page"] = *data;
-      return Response::html(200, render_page(tmpl, d));
-    };
+  auto page = [page_base](std::string tmpl, std::string title, ViewModel build) {
+    return page_route(page_base, std::move(tmpl), std::move(title), std::move(build));
   };
-  auto api = [](std::function<Result<json>(Call&)> build) -> RouteHandler {
-    return [build](Call& call) -> Response {
-      auto data = build(call);
-      if (!data.ok()) return error_response(call, data.error());
-      return Response::json(200, dump(*data));
-    };
-  };
+  auto api = [](ViewModel build) { return api_route(std::move(build)); };
 
   // --- the knowledge base: staff edit it; the client may read their own ---
   router.add({"GET", "/c/{client}/kb", signed_in, page("kb", "Knowledge base", kb_json),

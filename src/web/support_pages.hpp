@@ -8,12 +8,10 @@
 #include <string>
 
 #include "core/result.hpp"
+#include "web/respond.hpp"
 #include "web/router.hpp"
 
 namespace sk::web {
-
-// The frame every console page renders in (who is signed in, their clients, the CSRF token).
-using PageBase = std::function<Result<nlohmann::json>(Call&, const std::string& title)>;
 
 void add_support_routes(Router& router, PageBase page_base);
 
