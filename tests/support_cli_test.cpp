@@ -131,6 +131,13 @@ TEST_F(SupportCliTest, TriageAnswersAndTheConversationIsListed) {
   EXPECT_NE(r.out.find("Customer support: drafted (support.ok)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("1.  "), std::string::npos);
   EXPECT_NE(r.out.find("dishwasher: Are your ceramics dishwasher safe?"), std::string::npos);
+  // Approving the drafted answer settles the item: handled, in the approver's name.
+  r = run({"outgoing", "list", "--client", "silva"});
+  ASSERT_NE(r.out.find("out_1"), std::string::npos) << r.out;
+  r = run({"outgoing", "approve", "--client", "silva", "out_1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run({"decisions", "--client", "silva", "--format", "json"});
+  EXPECT_NE(r.out.find("\"disposition\": \"handled\""), std::string::npos) << r.out;
   r = run({"support", "list", "--client", "silva"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("cnv_1"), std::string::npos) << r.out;

@@ -550,6 +550,9 @@ TEST_F(ConsoleTest, ActionsDecideTeachAndAudit) {
   const std::string draft = "/api/clients/" + world->acme.id + "/drafts/" + world->drafts["acme"];
   auto shown = json::parse(call("GET", draft, "va").body);
   EXPECT_EQ(shown["status"], "draft");
+  auto waiting =
+      store::current_decision(*world->db, world->acme.id, world->items["second"]).value();
+  ASSERT_TRUE(waiting);
   EXPECT_EQ(shown["answers"]["item"], world->items["second"]);
   auto approved = call("POST", draft + "/approve", "va",
                        "{\"body\":\"Tuesday at 11 suits better.\\r\\nBest, the VA\"}");
@@ -561,6 +564,16 @@ TEST_F(ConsoleTest, ActionsDecideTeachAndAudit) {
   EXPECT_NE(call("GET", "/api/clients/" + world->acme.id + "/audit", "va")
                 .body.find("approved with edits"),
             std::string::npos);
+  // A person dealt with the item: it leaves the queue in the VA's name (a screened sender
+  // stays screened; an item that waited for the VA is handled: see the support panel's test).
+  auto answered =
+      store::current_decision(*world->db, world->acme.id, world->items["second"]).value();
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answered->disposition, waiting->disposition);
+  EXPECT_EQ(answered->decided_by, "va");
+  EXPECT_EQ(
+      call("GET", "/api/queue", "va").body.find("\"item\":\"" + world->items["second"] + "\""),
+      std::string::npos);
 
   auto rel = call("POST", "/api/clients/" + world->acme.id + "/parties", "va",
                   "{\"address\":\"Bob@Prospect.example\",\"relationship\":\"customer\"}");
@@ -977,6 +990,7 @@ TEST_F(ConsoleTest, SupportItemShowsSuggestionsAndTheVaSendsOne) {
   auto d = store::current_decision(*world->db, world->acme.id, item).value();
   ASSERT_TRUE(d);
   EXPECT_EQ(d->decided_by, "va");
+  EXPECT_EQ(d->disposition, Disposition::handled);
   EXPECT_EQ(call("GET", "/api/queue", "va").body.find("\"item\":\"" + item + "\""),
             std::string::npos);
   EXPECT_EQ(call("POST", api + "/send", "va", R"({"entry":"mug-returns"})").status, 409);

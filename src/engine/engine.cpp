@@ -315,6 +315,22 @@ Result<Decision> Engine::confirm(const ClientId& client, const ItemId& item,
   return d;
 }
 
+Result<Decision> Engine::answered(const ClientId& client, const ItemId& item,
+                                  const std::string& actor, const std::string& what) {
+  SK_ASSIGN(auto before, store::current_decision(db_, client, item));
+  if (!before || before->disposition != Disposition::awaiting_va)
+    return confirm(client, item, actor, what);
+  Decision d = *before;
+  d.effects.clear();
+  d.disposition = Disposition::handled;
+  d.confidence = 1;
+  d.decided_by = actor;
+  d.decided_at = clock_.now();
+  d.reasons.push_back({"answered", actor + " answered it: " + what});
+  SK_TRY(store::record_decision(db_, ids_, clock_, client, d, actor, "answered: " + what));
+  return d;
+}
+
 Result<Decision> Engine::let_in(const ClientId& client, const ItemId& item,
                                 const std::string& actor, const std::string& why) {
   SK_ASSIGN(auto stored, store::get_item(db_, client, item));

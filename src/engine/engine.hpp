@@ -63,6 +63,11 @@ class Engine {
   // item leaves the VA's queue), with no new effects.
   Result<Decision> confirm(const ClientId& client, const ItemId& item, const std::string& actor,
                            const std::string& why);
+  // A person answered the item (approved a reply to it, or sent one): an item that was
+  // waiting for a VA is handled now, in their name, with no new effects; any other decision
+  // is confirmed as it stands. Either way it leaves the VA's queue.
+  Result<Decision> answered(const ClientId& client, const ItemId& item, const std::string& actor,
+                            const std::string& what);
   // Lets the item's sender through the screener for good and sends this item to the client.
   Result<Decision> let_in(const ClientId& client, const ItemId& item, const std::string& actor,
                           const std::string& why);

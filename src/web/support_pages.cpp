@@ -711,8 +711,8 @@ Response send_answer(Call& call) {
     rec.outgoing_id = out.id;
     rec.at = call.clock.now();
     SK_TRY(support::save_answer(call.db, client, rec));
-    // A person has dealt with the item: it leaves the queue.
-    SK_TRY(call.engine.confirm(client, it.id, call.actor(), "answered with \"" + key + "\""));
+    // A person has dealt with the item: it is handled and leaves the queue.
+    SK_TRY(call.engine.answered(client, it.id, call.actor(), "sent the answer \"" + key + "\""));
     return store::append_audit(
         call.db, client, call.clock.now(), call.actor(), "support answered",
         it.id + " → " + out.id + " (\"" + key + "\"" + (edited ? ", edited" : "") + ")",
