@@ -168,6 +168,16 @@ TEST_F(CliTest, ClientSetChangesDelegationAndTheAutoReplyPeriodWithAnAuditEntry)
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("CATEGORY=LEVEL"), std::string::npos);
   EXPECT_EQ(run({"client", "set", "acme"}).code, 2);
+  r = run({"client", "set", "acme", "--zone", "Mars/Olympus"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("Mars/Olympus"), std::string::npos) << r.err;
+  r = run({"client", "set", "acme", "--zone", "Europe/London"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(run({"client", "list"}).out.find("Europe/London"), std::string::npos);
+  ASSERT_EQ(run({"client", "add", "globex", "--zone", "Asia/Kolkata"}).code, 0);
+  EXPECT_NE(run({"client", "list"}).out.find("Asia/Kolkata"), std::string::npos);
+  EXPECT_EQ(run({"client", "add", "initech", "--zone", "Nowhere"}).code, 2);
+  EXPECT_EQ(run({"client", "list"}).out.find("initech"), std::string::npos);
   r = run({"audit", "--client", "acme"});
   EXPECT_NE(r.out.find("policy changed"), std::string::npos);
   // A first-time sender now goes straight through (the screener is off).

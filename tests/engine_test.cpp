@@ -209,6 +209,41 @@ TEST_F(EngineTest, RelationshipsAndRulesWorkOnRealMail) {
   EXPECT_TRUE(rules_audited);
 }
 
+// Rules' hours are the client's wall clock, daylight saving included: 21:30 UTC in July is
+// 17:30 in Toronto (EDT), which UTC reads as 21:30 and a fixed winter offset as 16:30.
+TEST_F(EngineTest, RuleHoursFollowTheClientsZoneAcrossDaylightSaving) {
+  ASSERT_TRUE(engine
+                  ->import_rules(client,
+                                 "[[rule]]\nname = \"evenings\"\nwhen.hours = \"17-19\"\n"
+                                 "then.disposition = \"handled\"\n",
+                                 "r.toml", "va:kim")
+                  .ok());
+  const std::string mail =
+      "From: Ann <ann@example.org>\r\nTo: owner@acme.example\r\nSubject: Hi\r\n"
+      "Message-ID: <%s@example.org>\r\n\r\nAre you there?\r\n";
+  auto decide = [&](Timestamp now, const std::string& key) {
+    clock.set(now);
+    char raw[256];
+    std::snprintf(raw, sizeof raw, mail.c_str(), key.c_str());
+    auto id = engine->intake_message(client, "t:" + key, raw, key);
+    EXPECT_TRUE(id.ok());
+    EXPECT_TRUE(engine->triage_pending(client).ok());
+    return decision_of(*id);
+  };
+  const Timestamp july_2130z = 1'784'151'000;  // 2026-07-15 21:30 UTC
+  // In UTC (the default zone) it is 21:30: not the evening the rule means.
+  EXPECT_NE(decide(july_2130z, "utc").disposition, Disposition::handled);
+  ASSERT_TRUE(store::set_client_zone(*db, client, "America/Toronto").ok());
+  EXPECT_EQ(decide(july_2130z, "summer").disposition, Disposition::handled);
+  // 16:30 in Toronto: before the evening starts.
+  EXPECT_NE(decide(july_2130z - 3600, "afternoon").disposition, Disposition::handled);
+  // January: EST, 22:30 UTC is 17:30.
+  EXPECT_EQ(decide(1'768'516'200, "winter").disposition, Disposition::handled);
+  // A zone nobody knows is an error, not UTC.
+  ASSERT_TRUE(store::set_client_zone(*db, client, "Mars/Olympus").ok());
+  EXPECT_FALSE(engine->load_policy(client).ok());
+}
+
 // The promise: one correction changes the next decision for the same kind of
 // message at once.
 TEST_F(EngineTest, OneCorrectionFlipsTheNextDecision) {

@@ -18,6 +18,7 @@
 #include "app/demo.hpp"
 #include "app/home.hpp"
 #include "app/support_cli.hpp"
+#include "calendar/zone.hpp"
 #include "engine/engine.hpp"
 #include "engine/mailbox.hpp"
 #include "engine/policy_codec.hpp"
@@ -379,6 +380,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   client_add->add_option("--email", email,
                          "the client's own address (mail from its domain is "
                          "team mail)");
+  std::string client_zone;
+  client_add->add_option("--zone", client_zone,
+                         "the client's time zone, e.g. America/Toronto (default UTC): rules' "
+                         "hours are read in it");
   auto* client_list = client_cmd->add_subcommand("list", "list clients");
   auto* client_set = client_cmd->add_subcommand("set", "change how much the assistant does alone");
   std::vector<std::string> delegations;
@@ -390,6 +395,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   client_set->add_option("--auto-reply-hours", auto_reply_hours,
                          "one automatic reply per sender per this many hours (0: no limit)");
   client_set->add_option("--screener", screener, "on: first-time senders wait; off: they do not");
+  client_set->add_option("--zone", client_zone, "the client's time zone, e.g. Europe/London");
 
   auto* outgoing_cmd = app.add_subcommand("outgoing", "mail written on the client's behalf");
   outgoing_cmd->require_subcommand(1);
@@ -686,8 +692,17 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     };
 
     if (client_add->parsed()) {
-      SK_ASSIGN(auto c, store::create_client(db, *s.ids, clock, client, name, email));
-      SK_TRY(store::append_audit(db, c.id, clock.now(), ctx.by, "client added", c.slug, ""));
+      if (!client_zone.empty()) SK_TRY(calendar::Zone::find(client_zone));
+      store::ClientRecord c;
+      SK_TRY(db.transaction([&]() -> Result<void> {
+        SK_ASSIGN(c, store::create_client(db, *s.ids, clock, client, name, email));
+        if (!client_zone.empty()) {
+          SK_TRY(store::set_client_zone(db, c.id, client_zone));
+          c.timezone = client_zone;
+        }
+        return store::append_audit(db, c.id, clock.now(), ctx.by, "client added", c.slug,
+                                   "zone " + c.timezone);
+      }));
       out << "added client " << c.slug << " (" << c.id << ")\n";
       return ok();
     }
@@ -695,7 +710,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       SK_ASSIGN(auto clients, store::list_clients(db));
       for (const auto& c : clients) {
         SK_ASSIGN(auto n, store::count_items(db, c.id));
-        out << cell(c.slug, 20) << cell(c.name, 30) << cell(c.email, 30) << n << " items\n";
+        out << cell(c.slug, 20) << cell(c.name, 30) << cell(c.email, 30) << cell(c.timezone, 20)
+            << n << " items\n";
       }
       if (clients.empty()) out << "no clients yet: `sidekick client add NAME`\n";
       return ok();
@@ -967,9 +983,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         stored.screener = screener == "on";
         changes += (changes.empty() ? "" : ", ") + ("screener " + screener);
       }
+      if (!client_zone.empty()) {
+        SK_TRY(calendar::Zone::find(client_zone));
+        changes += (changes.empty() ? "" : ", ") + ("zone " + client_zone);
+      }
       if (changes.empty()) return make_error(Errc::invalid_input, "nothing to change");
       SK_TRY(db.transaction([&]() -> Result<void> {
         SK_TRY(store::set_client_policy(db, c.id, engine::policy_to_json(stored)));
+        if (!client_zone.empty()) SK_TRY(store::set_client_zone(db, c.id, client_zone));
         return store::append_audit(db, c.id, clock.now(), ctx.by, "policy changed", c.slug,
                                    changes);
       }));

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "calendar/ical.hpp"
+#include "calendar/zone.hpp"
 #include "core/hash.hpp"
 #include "engine/booking_links.hpp"
 #include "engine/policy_codec.hpp"
@@ -91,9 +92,15 @@ Result<std::vector<triage::Lesson>> Engine::load_lessons(const ClientId& client)
 }
 
 Result<triage::Policy> Engine::load_policy(const ClientId& client) {
-  SK_ASSIGN(auto rows, db_.query("SELECT policy, email FROM clients WHERE id = ?", {client}));
+  SK_ASSIGN(auto rows,
+            db_.query("SELECT policy, email, timezone FROM clients WHERE id = ?", {client}));
   if (rows.empty()) return make_error(Errc::not_found, "no client '" + client + "'");
   SK_ASSIGN(auto policy, policy_from_json(rows[0].str(0)));
+  // A zone beats the policy's fixed offset: it follows daylight saving.
+  if (const std::string tz = rows[0].str(2); !tz.empty() && tz != "UTC") {
+    SK_ASSIGN(auto zone, calendar::Zone::find(tz));
+    policy.utc_offset_minutes = zone.offset_at(clock_.now()) / 60;
+  }
   std::string email = rows[0].str(1);
   if (!email.empty()) {
     policy.client_addresses.push_back(email);

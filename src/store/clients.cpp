@@ -64,6 +64,10 @@ Result<void> set_client_policy(Db& db, const ClientId& client, const std::string
   return db.exec("UPDATE clients SET policy = ? WHERE id = ?", {policy_json, client});
 }
 
+Result<void> set_client_zone(Db& db, const ClientId& client, const std::string& zone) {
+  return db.exec("UPDATE clients SET timezone = ? WHERE id = ?", {zone, client});
+}
+
 // --- parties ---
 
 Result<std::optional<Party>> find_party(Db& db, const ClientId& client,

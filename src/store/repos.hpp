@@ -41,6 +41,8 @@ Result<ClientRecord> create_client(Db& db, IdSource& ids, const Clock& clock,
 Result<ClientRecord> find_client(Db& db, const std::string& slug_or_id);
 Result<std::vector<ClientRecord>> list_clients(Db& db);
 Result<void> set_client_policy(Db& db, const ClientId& client, const std::string& policy_json);
+// The client's IANA zone (checked by the caller): rules' hours and weekdays are read in it.
+Result<void> set_client_zone(Db& db, const ClientId& client, const std::string& zone);
 
 // --- parties ---
 // The party behind an identity (address or number), with its sender history: the items
