@@ -1010,14 +1010,30 @@ TEST_F(ConsoleTest, SupportItemShowsSuggestionsAndTheVaSendsOne) {
   EXPECT_FALSE(waiting["first_response_seconds"].is_null());
   const std::string conv = waiting["id"];
   const std::string solve = "/api/clients/" + world->acme.id + "/conversations/" + conv + "/solve";
+  // The conversations page lists it among the active ones, linked to the customer's message.
+  const std::string list = "/api/clients/" + world->acme.id + "/conversations";
+  auto active = json::parse(call("GET", list, "va").body);
+  EXPECT_EQ(active["status"], "active");
+  EXPECT_EQ(active["waiting"], 1);
+  ASSERT_EQ(active["conversations"].size(), 1u) << active.dump();
+  EXPECT_EQ(active["conversations"][0]["item_url"], "/c/" + world->acme.id + "/items/" + item);
+  EXPECT_FALSE(active["median_first_response_seconds"].is_null());
+  auto conv_page = call("GET", "/c/" + world->acme.id + "/conversations", "va");
+  ASSERT_EQ(conv_page.status, 200);
+  EXPECT_NE(conv_page.body.find("dana@shopper.example"), std::string::npos);
+  EXPECT_NE(conv_page.body.find("Mark solved"), std::string::npos);
+  EXPECT_EQ(call("GET", list + "?status=lost", "va").status, 400);
+  EXPECT_EQ(call("GET", "/c/" + world->acme.id + "/conversations", "acme-owner").status, 403);
   ASSERT_EQ(call("POST", solve, "va", R"({"why":"refund agreed"})").status, 200);
   EXPECT_EQ(call("POST", solve, "va", "{}").status, 409);
   EXPECT_EQ(
       call("POST", "/api/clients/" + world->acme.id + "/conversations/cnv_999/solve", "va", "{}")
           .status,
       404);
-  auto convs =
-      json::parse(call("GET", "/api/clients/" + world->acme.id + "/conversations", "va").body);
+  // Solved: gone from the active list, found under "solved".
+  EXPECT_TRUE(json::parse(call("GET", list, "va").body)["conversations"].empty());
+  auto convs = json::parse(call("GET", list + "?status=solved", "va").body);
+  EXPECT_EQ(convs["solved"], 1);
   bool seen = false;
   for (const auto& c : convs["conversations"])
     if (c["id"] == conv) {

@@ -803,12 +803,86 @@ Response solve(Call& call) {
   return changed(call, msg, "", {{"conversation", conversation_json(client, *done)}});
 }
 
+// The statuses a VA filters by; "active" (the default) is everything not solved.
+constexpr std::string_view kConversationFilters[] = {"active", "open", "waiting", "solved", "all"};
+
+bool shown_by(std::string_view filter, support::Status s) {
+  if (filter == "all") return true;
+  if (filter == "active") return s != support::Status::solved;
+  if (filter == "open") return s == support::Status::open;
+  if (filter == "waiting") return s == support::Status::waiting_on_customer;
+  return s == support::Status::solved;
+}
+
+// What the VA should look at first: open ones, the customer waiting longest at the top; then
+// those waiting on the customer; then solved ones, newest first.
+bool before_in_list(const support::Conversation& a, const support::Conversation& b) {
+  auto rank = [](support::Status s) {
+    return s == support::Status::open ? 0 : s == support::Status::waiting_on_customer ? 1 : 2;
+  };
+  if (rank(a.status) != rank(b.status)) return rank(a.status) < rank(b.status);
+  if (a.status == support::Status::solved) return a.solved_at > b.solved_at;
+  Timestamp wa = a.status == support::Status::open ? a.last_customer_at : a.last_reply_at;
+  Timestamp wb = b.status == support::Status::open ? b.last_customer_at : b.last_reply_at;
+  if (wa != wb) return wa < wb;
+  return a.id < b.id;
+}
+
 Result<json> conversations_json(Call& call) {
-  SK_TRY(engine::refresh_conversations(call.db, call.client(), call.clock.now()));
-  SK_ASSIGN(auto all, support::list_conversations(call.db, call.client()));
+  const ClientId& client = call.client();
+  auto f = call.request.query.find("status");
+  const std::string filter =
+      f == call.request.query.end() || f->second.empty() ? "active" : f->second;
+  if (std::find(std::begin(kConversationFilters), std::end(kConversationFilters), filter) ==
+      std::end(kConversationFilters))
+    return make_error(Errc::invalid_input,
+                      "unknown status '" + filter + "' (active, open, waiting, solved, all)");
+  SK_ASSIGN(auto c, store::find_client(call.db, client));
+  SK_TRY(engine::refresh_conversations(call.db, client, call.clock.now()));
+  SK_ASSIGN(auto all, support::list_conversations(call.db, client));
+  std::stable_sort(all.begin(), all.end(), before_in_list);
   json a = json::array();
-  for (const auto& v : all) a.push_back(conversation_json(call.client(), v));
-  return json{{"client", call.client()}, {"conversations", a}};
+  int open = 0, waiting = 0, solved = 0;
+  std::vector<Timestamp> first_responses;
+  for (const auto& v : all) {
+    (v.status == support::Status::open     ? open
+     : v.status == support::Status::solved ? solved
+                                           : waiting) += 1;
+    if (auto fr = support::first_response_seconds(v)) first_responses.push_back(*fr);
+    if (!shown_by(filter, v.status)) continue;
+    json row = conversation_json(client, v);
+    // The customer's latest message, where the VA answers from.
+    SK_ASSIGN(auto thread, support::thread_messages(call.db, client, v.id));
+    for (auto m = thread.rbegin(); m != thread.rend(); ++m)
+      if (m->from_customer && !m->item.empty()) {
+        row["item_url"] = "/c/" + client + "/items/" + m->item;
+        break;
+      }
+    row["messages"] = thread.size();
+    a.push_back(std::move(row));
+  }
+  std::optional<Timestamp> median;
+  if (!first_responses.empty()) {
+    auto mid = first_responses.begin() + static_cast<std::ptrdiff_t>(first_responses.size() / 2);
+    std::nth_element(first_responses.begin(), mid, first_responses.end());
+    median = *mid;
+  }
+  json filters = json::array();
+  for (auto name : kConversationFilters)
+    filters.push_back({{"name", name},
+                       {"url", "/c/" + client + "/conversations?status=" + std::string(name)},
+                       {"current", name == filter}});
+  return json{{"client", client},
+              {"client_name", c.name},
+              {"status", filter},
+              {"filters", filters},
+              {"open", open},
+              {"waiting", waiting},
+              {"solved", solved},
+              {"median_first_response", duration(median)},
+              {"median_first_response_seconds", median ? json(*median) : json()},
+              {"shown", a.size()},
+              {"conversations", a}};
 }
 
 }  // namespace
@@ -864,8 +938,12 @@ void add_support_routes(Router& router, PageBase page_base) {
               "none of the suggestions fits: dismiss them (and the engine's draft)"});
   router.add({"POST", "/api/clients/{client}/items/{item}/support/rematch", staff, rematch,
               "match the item again against the knowledge base as it is now"});
+  router.add({"GET", "/c/{client}/conversations", staff,
+              page("conversations", "Support conversations", conversations_json),
+              "support conversations: the customer waiting longest first (?status=)"});
   router.add({"GET", "/api/clients/{client}/conversations", staff, api(conversations_json),
-              "support conversations with status and timings"});
+              "support conversations with status and timings (?status=active, open, waiting, "
+              "solved or all; active is everything not solved)"});
   router.add({"POST", "/api/clients/{client}/conversations/{conversation}/solve", staff, solve,
               "mark a support conversation solved"});
 }

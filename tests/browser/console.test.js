@@ -209,6 +209,17 @@ async function vaAnswersFromTheKnowledgeBase() {
   report.support_item = world.support_item;
   await page.click("#solve");
   await page.locator("#conversation-status", { hasText: "solved" }).waitFor();
+  // The conversations page: solved, so not among the active ones, and listed under "solved"
+  // with its times and a link back to the customer's message.
+  await page.click(`a.support-link[href="/c/${world.acme}/conversations"]`);
+  await page.locator("#conversations").waitFor();
+  assert.equal(await page.locator("#conversation-list tr.conversation").count(), 0);
+  await page.click('nav.filters a:text-is("solved")');
+  const solvedRow = page.locator('#conversation-list tr.conversation[data-status="solved"]');
+  await solvedRow.first().waitFor();
+  assert.match(await solvedRow.first().innerText(), /dana@shopper\.example/);
+  assert.equal(await solvedRow.first().locator("button.solve").count(), 0);
+  await page.screenshot({ path: path.join(out, "va-conversations.png"), fullPage: true });
   assert.deepEqual(violations, [], "the support pages break no policy");
   await context.close();
 }
