@@ -112,6 +112,9 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
   ASSERT_TRUE(server.ok()) << server.error().message;
   c->set_stopping(&(*server)->stopping());
 
+  const std::string inline_item = world.add_mail(
+      world.globex, "inline",
+      test::file_text(test::shared_data() + "/mime/enmime/mail/html-mime-inline.raw"));
   nlohmann::json w{{"passwords", world.passwords},
                    {"acme", world.acme.id},
                    {"draft", world.drafts["acme"]},
@@ -119,7 +122,8 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
                    {"foreign_items", {world.items["globex1"], world.items["globex2"]}},
                    {"hostile_url", "/c/" + world.acme.id + "/items/" + world.items["hostile"]},
                    {"support_item", world.items["support"]},
-                   {"support_url", "/c/" + world.acme.id + "/items/" + world.items["support"]}};
+                   {"support_url", "/c/" + world.acme.id + "/items/" + world.items["support"]},
+                   {"inline_url", "/c/" + world.globex.id + "/items/" + inline_item}};
   const std::string artifacts = std::string(SK_BINARY_DIR) + "/test-artifacts/browser";
   ::setenv("SK_PLAYWRIGHT", playwright.c_str(), 1);
   ::setenv("SK_BASE", ("http://127.0.0.1:" + std::to_string((*server)->port())).c_str(), 1);

@@ -581,6 +581,29 @@ TEST(ParseMessage, DeepNestingIsCutNotCrashed) {
 
 // --- html_to_text ------------------------------------------------------------------------
 
+TEST(InlineImages, RasterImagesWithAContentIdOnly) {
+  // Apple Mail: multipart/related with a PNG the HTML shows by cid.
+  auto apple = inline_images(read_file(kMimeDir / "enmime/mail/html-mime-inline.raw"));
+  ASSERT_EQ(apple.size(), 1u);
+  EXPECT_EQ(apple[0].content_id, "8b8481a2-25ca-4886-9b5a-8eb9115dd064@skynet");
+  EXPECT_EQ(apple[0].data_uri.rfind("data:image/png;base64,iVBORw0KGgo", 0), 0u);
+  // An SVG is a document, not a picture; an image without a Content-ID is an attachment.
+  const std::string raw =
+      "From: a@example.org\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/related; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: text/html\r\n\r\n<img src=\"cid:s@x\"><img src=\"cid:g@x\">\r\n"
+      "--b\r\nContent-Type: image/svg+xml\r\nContent-ID: <s@x>\r\n\r\n<svg/>\r\n"
+      "--b\r\nContent-Type: image/gif\r\nContent-ID: <G@X>\r\nContent-Transfer-Encoding: "
+      "base64\r\n\r\nR0lGODlhAQABAAAAACw=\r\n"
+      "--b\r\nContent-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n\r\n/9j/\r\n"
+      "--b--\r\n";
+  auto mine = inline_images(raw);
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].content_id, "g@x");
+  EXPECT_EQ(mine[0].data_uri, "data:image/gif;base64,R0lGODlhAQABAAAAACw=");
+  EXPECT_TRUE(inline_images("not a message").empty());
+}
+
 TEST(HtmlToText, DropsInvisibleContentAndKeepsBlocks) {
   EXPECT_EQ(html_to_text("<html><head><title>T</title><style>p{color:red}</style></head><body>"
                          "<p>Hello&nbsp;&amp; welcome</p><script>alert('<p>x</p>')</script>"

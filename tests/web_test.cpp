@@ -120,6 +120,26 @@ TEST(Sanitize, ShowsRemoteImagesOnlyWhenAskedNeverTrackersOrHandlers) {
   EXPECT_EQ(web::message_document(out).find("http:"), std::string::npos);
 }
 
+TEST(Sanitize, ShowsTheMessagesOwnImagesByContentIdWithoutBeingAsked) {
+  web::SanitizeReport rep;
+  web::SanitizeOptions options;
+  options.inline_images = {{"logo@shop.example", "data:image/png;base64,iVBORw0KGgo="}};
+  auto out = sanitize_html(
+      "<p><img src=\"cid:logo@shop.example\" width=\"40\" alt=\"Shop\" onerror=\"x()\">"
+      "<img src=\"CID:%3CLOGO%40shop.example%3E\">"
+      "<img src=\"cid:missing@shop.example\" alt=\"gone\">"
+      "<img src=\"http://shop.example/remote.png\"></p>",
+      &rep, options);
+  EXPECT_EQ(rep.inline_images, 2);
+  EXPECT_EQ(rep.blocked_images, 2);  // the unknown cid and the remote one
+  EXPECT_NE(out.find("<img src=\"data:image/png;base64,iVBORw0KGgo=\" alt=\"Shop\" width=\"40\">"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("onerror"), std::string::npos);
+  EXPECT_EQ(out.find("remote.png"), std::string::npos);
+  EXPECT_NE(out.find("[image blocked: gone]"), std::string::npos);
+}
+
 TEST(Sanitize, BrokenMarkupStaysContained) {
   std::string out = web::sanitize_html("<div><b>open <i>never closed <scr<script>ipt>x</p>< 3 >");
   EXPECT_EQ(out.find("<scr"), std::string::npos) << out;
@@ -672,6 +692,23 @@ TEST_F(ConsoleTest, HostileMailIsShownOnlySanitizedInASandbox) {
   EXPECT_EQ(api["images_shown"], false);
   EXPECT_EQ(page.body.find("http: https:"), std::string::npos);
   EXPECT_NE(page.body.find("?images=shown"), std::string::npos);
+}
+
+// A real Apple Mail message whose HTML shows a PNG it carries (cid:): shown at once, since it
+// loads nothing from anywhere, and nothing is audited as "images shown".
+TEST_F(ConsoleTest, TheMessagesOwnImagesAreShownWithoutAsking) {
+  const std::string raw =
+      test::file_text(test::shared_data() + "/mime/enmime/mail/html-mime-inline.raw");
+  const std::string item = world->add_mail(world->globex, "inline", raw);
+  auto api =
+      json::parse(call("GET", "/api/clients/" + world->globex.id + "/items/" + item, "admin").body);
+  EXPECT_EQ(api["inline_images"], 1) << api.dump();
+  const std::string doc = api["html_document"];
+  EXPECT_NE(doc.find("src=\"data:image/png;base64,iVBORw0KGgo"), std::string::npos) << doc;
+  EXPECT_EQ(doc.find("cid:"), std::string::npos);
+  EXPECT_EQ(doc.find("img-src data: http:"), std::string::npos) << "remote images stay blocked";
+  auto audit = call("GET", "/api/clients/" + world->globex.id + "/audit", "admin").body;
+  EXPECT_EQ(audit.find("images shown"), std::string::npos);
 }
 
 TEST_F(ConsoleTest, ImagesAreShownOnlyWhenAskedAndTrackersNever) {

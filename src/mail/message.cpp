@@ -145,8 +145,11 @@ using detail::windows_1252;
 
 constexpr std::size_t kMaxText = 256 * 1024;         // a VA reads the start; classifiers too
 constexpr std::size_t kMaxPartBytes = 4 * kMaxText;  // read of one body part, at most
-constexpr std::size_t kPreviewBytes = 4 * 1024;      // what an unreadable message shows
-constexpr int kMaxDepth = 64;                        // deeper MIME trees are attacks, not mail
+// Inline images shown with a message: a logo or a photo, not a whole album.
+constexpr std::size_t kMaxInlineImageBytes = 2 << 20;
+constexpr std::size_t kMaxInlineImagesBytes = 8 << 20;
+constexpr std::size_t kPreviewBytes = 4 * 1024;  // what an unreadable message shows
+constexpr int kMaxDepth = 64;                    // deeper MIME trees are attacks, not mail
 
 // --- GObject ownership -------------------------------------------------------------------
 
@@ -1230,6 +1233,50 @@ Item parse_message(std::string_view raw) {
 
 namespace {
 // The first text/html part that is not an attachment, depth-first.
+// A message parsed only to reach its parts (showing it, reading invitations): no Item, no
+// defects. The parser objects live as long as the message that borrows from them.
+struct ParsedForParts {
+  explicit ParsedForParts(std::string_view raw) {
+    ensure_gmime();
+    std::string_view msg = raw;
+    if (msg.substr(0, 5) == "From ") {
+      const std::size_t nl = msg.find('\n');
+      msg = nl == std::string_view::npos ? std::string_view() : msg.substr(nl + 1);
+    }
+    if (msg.empty()) return;
+    options.reset(g_mime_parser_options_new());
+    stream.reset(g_mime_stream_mem_new_with_buffer(msg.data(), msg.size()));
+    parser.reset(g_mime_parser_new_with_stream(stream.get()));
+    g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
+    message.reset(g_mime_parser_construct_message(parser.get(), options.get()));
+  }
+  std::unique_ptr<GMimeParserOptions, OptionsFree> options;
+  GPtr<GMimeStream> stream;
+  GPtr<GMimeParser> parser;
+  GPtr<GMimeMessage> message;
+};
+
+// Raster images only: an SVG is a document of its own.
+bool inline_image_type(GMimeContentType* ct) {
+  if (!ct || !g_mime_content_type_is_type(ct, "image", "*")) return false;
+  for (const char* sub : {"png", "jpeg", "jpg", "gif", "webp", "bmp"})
+    if (g_mime_content_type_is_type(ct, "image", sub)) return true;
+  return false;
+}
+
+void find_inline_images(GMimeObject* obj, int depth, std::vector<GMimePart*>& out) {
+  if (!obj || depth > kMaxDepth) return;
+  if (GMIME_IS_MULTIPART(obj)) {
+    GMimeMultipart* mp = GMIME_MULTIPART(obj);
+    for (int i = 0, n = g_mime_multipart_get_count(mp); i < n; ++i)
+      find_inline_images(g_mime_multipart_get_part(mp, i), depth + 1, out);
+    return;
+  }
+  if (GMIME_IS_PART(obj) && g_mime_object_get_content_id(obj) &&
+      inline_image_type(g_mime_object_get_content_type(obj)))
+    out.push_back(GMIME_PART(obj));
+}
+
 GMimePart* find_html(GMimeObject* obj, int depth) {
   if (!obj || depth > kMaxDepth) return nullptr;
   if (GMIME_IS_MULTIPART(obj)) {
@@ -1267,22 +1314,11 @@ void find_calendars(GMimeObject* obj, int depth, std::vector<GMimePart*>& out) {
 }  // namespace
 
 std::vector<std::string> calendar_parts(std::string_view raw) {
-  ensure_gmime();
-  std::string_view msg = raw;
-  if (msg.substr(0, 5) == "From ") {
-    const std::size_t nl = msg.find('\n');
-    msg = nl == std::string_view::npos ? std::string_view() : msg.substr(nl + 1);
-  }
   std::vector<std::string> out;
-  if (msg.empty()) return out;
-  std::unique_ptr<GMimeParserOptions, OptionsFree> options(g_mime_parser_options_new());
-  GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(msg.data(), msg.size()));
-  GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
-  g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
-  GPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.get(), options.get()));
-  if (!message) return out;
+  ParsedForParts parsed(raw);
+  if (!parsed.message) return out;
   std::vector<GMimePart*> parts;
-  find_calendars(g_mime_message_get_mime_part(message.get()), 0, parts);
+  find_calendars(g_mime_message_get_mime_part(parsed.message.get()), 0, parts);
   for (GMimePart* part : parts) {
     GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
     if (!wrapper) continue;
@@ -1293,20 +1329,9 @@ std::vector<std::string> calendar_parts(std::string_view raw) {
 }
 
 std::string html_part(std::string_view raw) {
-  ensure_gmime();
-  std::string_view msg = raw;
-  if (msg.substr(0, 5) == "From ") {
-    const std::size_t nl = msg.find('\n');
-    msg = nl == std::string_view::npos ? std::string_view() : msg.substr(nl + 1);
-  }
-  if (msg.empty()) return {};
-  std::unique_ptr<GMimeParserOptions, OptionsFree> options(g_mime_parser_options_new());
-  GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(msg.data(), msg.size()));
-  GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
-  g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
-  GPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.get(), options.get()));
-  if (!message) return {};
-  GMimePart* part = find_html(g_mime_message_get_mime_part(message.get()), 0);
+  ParsedForParts parsed(raw);
+  if (!parsed.message) return {};
+  GMimePart* part = find_html(g_mime_message_get_mime_part(parsed.message.get()), 0);
   if (!part) return {};
   GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
   if (!wrapper) return {};
@@ -1318,6 +1343,35 @@ std::string html_part(std::string_view raw) {
   if (trim(label).empty()) label = html_meta_charset(bytes);
   std::vector<std::string> defects;
   return to_utf8(bytes, label, "the HTML part", defects);
+}
+
+std::vector<InlineImage> inline_images(std::string_view raw) {
+  std::vector<InlineImage> out;
+  ParsedForParts parsed(raw);
+  if (!parsed.message) return out;
+  std::vector<GMimePart*> parts;
+  find_inline_images(g_mime_message_get_mime_part(parsed.message.get()), 0, parts);
+  std::size_t total = 0;
+  for (GMimePart* part : parts) {
+    GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
+    if (!wrapper) continue;
+    Decoded decoded = decoded_content(wrapper);
+    if (decoded.bytes.empty() || decoded.bytes.size() > kMaxInlineImageBytes ||
+        total + decoded.bytes.size() > kMaxInlineImagesBytes)
+      continue;
+    total += decoded.bytes.size();
+    GMimeContentType* ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+    std::string type = "image/" + lower(sv(g_mime_content_type_get_media_subtype(ct)));
+    if (type == "image/jpg") type = "image/jpeg";
+    std::unique_ptr<gchar, decltype(&g_free)> b64(
+        g_base64_encode(reinterpret_cast<const guchar*>(decoded.bytes.data()),
+                        decoded.bytes.size()),
+        &g_free);
+    std::string id = lower(trim(sv(g_mime_object_get_content_id(GMIME_OBJECT(part)))));
+    if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
+    out.push_back({std::move(id), "data:" + type + ";base64," + b64.get()});
+  }
+  return out;
 }
 
 }  // namespace sk::mail

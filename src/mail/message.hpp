@@ -31,6 +31,15 @@ std::string html_to_text(std::string_view html, HtmlMarkup* markup = nullptr);
 // unsanitized; empty when there is none. For showing the message, after sanitizing.
 std::string html_part(std::string_view raw);
 
+// The raster images (PNG, JPEG, GIF, WebP, BMP) the message carries with a Content-ID, which
+// its HTML shows through `cid:` links, as data: URIs. They travel inside the message, so
+// showing them tells the sender nothing; oversized ones are left out.
+struct InlineImage {
+  std::string content_id;  // lower-case, without the angle brackets
+  std::string data_uri;
+};
+std::vector<InlineImage> inline_images(std::string_view raw);
+
 // The decoded bytes of every iCalendar part (text/calendar, application/ics or a .ics file),
 // in message order: invitations and the answers to them.
 std::vector<std::string> calendar_parts(std::string_view raw);

@@ -26,9 +26,10 @@ namespace {
 using nlohmann::json;
 
 // Every response carries these; the console has no inline script or style, so the policy
-// can be strict. Message bodies are shown in sandboxed srcdoc iframes, which inherit it.
+// can be strict. Message bodies are shown in sandboxed srcdoc iframes, which inherit it:
+// data: images are the message's own (cid:) pictures, which load nothing from anywhere.
 constexpr const char* kCsp =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 // The same for a message whose reader asked to see its images: the frame inherits the page's
 // policy, so the page has to allow them too.
@@ -354,6 +355,9 @@ Result<json> Console::Impl::item_json(Call& call) {
     SanitizeReport rep;
     SanitizeOptions options;
     options.show_images = shows_images(call);
+    if (lower(html).find("cid:") != std::string::npos)
+      for (auto& image : mail::inline_images(raw))
+        options.inline_images.emplace_back(std::move(image.content_id), std::move(image.data_uri));
     std::string body = sanitize_html(html, &rep, options);
     if (options.show_images && rep.shown_images > 0) {
       // Loading them tells the sender the message was opened: a thing done for the client.
@@ -367,6 +371,7 @@ Result<json> Console::Impl::item_json(Call& call) {
     j["has_blocked_images"] = rep.blocked_images > 0;
     j["shown_images"] = rep.shown_images;
     j["blocked_trackers"] = rep.blocked_trackers;
+    j["inline_images"] = rep.inline_images;
     j["dropped_links"] = rep.dropped_links;
   } else {
     j["has_html"] = false;

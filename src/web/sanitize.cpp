@@ -40,6 +40,12 @@ bool is_alpha(char c) {
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 char low(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
@@ -127,7 +133,7 @@ std::string decode_attr(std::string_view v) {
 
 class Sanitizer {
  public:
-  Sanitizer(std::string_view in, SanitizeReport& rep, SanitizeOptions options)
+  Sanitizer(std::string_view in, SanitizeReport& rep, const SanitizeOptions& options)
       : in_(in), rep_(rep), options_(options) {}
 
   std::string run() {
@@ -226,6 +232,15 @@ class Sanitizer {
         if (a.name == "width") width = a.value;
         if (a.name == "height") height = a.value;
       }
+      if (const std::string* uri = inline_image(src)) {
+        ++rep_.inline_images;
+        out_ +=
+            "<img src=\"" + html_escape(*uri) + "\" alt=\"" + html_escape(decode_attr(alt)) + "\"";
+        if (digits(width)) out_ += " width=\"" + width + "\"";
+        if (digits(height)) out_ += " height=\"" + height + "\"";
+        out_ += ">";
+        return;
+      }
       if (options_.show_images && remote_image(src)) {
         if (tiny(width) || tiny(height)) {
           ++rep_.blocked_trackers;
@@ -321,15 +336,37 @@ class Sanitizer {
 
   std::string_view in_;
   SanitizeReport& rep_;
-  SanitizeOptions options_;
+  const SanitizeOptions& options_;
   std::size_t i_ = 0;
+  // The data: URI of a "cid:" source the message carries, or nullptr. RFC 2392 cids are
+  // URL-encoded ("cid:logo%40shop.example").
+  const std::string* inline_image(std::string_view src) const {
+    if (options_.inline_images.empty() || url_head(src).rfind("cid:", 0) != 0) return nullptr;
+    std::string id;
+    std::string_view v = src.substr(src.find(':') + 1);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (v[i] == '%' && i + 2 < v.size() && hex(v[i + 1]) >= 0 && hex(v[i + 2]) >= 0) {
+        id += static_cast<char>(hex(v[i + 1]) * 16 + hex(v[i + 2]));
+        i += 2;
+      } else {
+        id += v[i];
+      }
+    }
+    if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
+    for (auto& c : id) c = low(c);
+    for (const auto& [cid, uri] : options_.inline_images)
+      if (cid == id) return &uri;
+    return nullptr;
+  }
+
   std::string out_;
   std::vector<std::string> open_;
 };
 
 }  // namespace
 
-std::string sanitize_html(std::string_view html, SanitizeReport* report, SanitizeOptions options) {
+std::string sanitize_html(std::string_view html, SanitizeReport* report,
+                          const SanitizeOptions& options) {
   SanitizeReport local;
   return Sanitizer(html, report ? *report : local, options).run();
 }

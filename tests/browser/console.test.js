@@ -224,6 +224,27 @@ async function vaAnswersFromTheKnowledgeBase() {
   await context.close();
 }
 
+// A message that carries its own picture (cid:) shows it at once: it loads nothing from
+// anywhere, so it needs no "show images" and breaks no policy.
+async function inlineImagesAreShown() {
+  const context = await browserContext();
+  const page = context.pages()[0] || (await context.newPage());
+  const violations = [];
+  watchPolicy(page, violations);
+  await signIn(page, "admin", world.passwords.admin);
+  await page.goto(base + world.inline_url);
+  const frame = page.frames().find((f) => f !== page.mainFrame());
+  assert.ok(frame, "the message is in an iframe");
+  await frame.waitForFunction(() => {
+    const img = document.querySelector("img");
+    return img && img.complete && img.naturalWidth > 0;
+  });
+  assert.equal(await page.locator("#show-images").count(), 0, "nothing remote to ask about");
+  assert.deepEqual(violations, [], "the inline image breaks no policy");
+  await page.screenshot({ path: path.join(out, "admin-inline-image.png"), fullPage: true });
+  await context.close();
+}
+
 async function clientSeesOnlyTheirDigest() {
   // The client reads the digest on a phone.
   const context = await browserContext({
@@ -261,6 +282,7 @@ async function clientSeesOnlyTheirDigest() {
   fs.mkdirSync(out, { recursive: true });
   await vaWorksTheQueue();
   await vaAnswersFromTheKnowledgeBase();
+  await inlineImagesAreShown();
   await clientSeesOnlyTheirDigest();
   console.log("RESULT " + JSON.stringify(report));
 })().catch((e) => {
