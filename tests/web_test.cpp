@@ -22,8 +22,10 @@
 #include "app/cli.hpp"
 #include "core/secrets.hpp"
 #include "engine/replies.hpp"
+#include "engine/scheduling.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
+#include "store/scheduling.hpp"
 #include "support/repo.hpp"
 #include "web/queue_cache.hpp"
 #include "web/sanitize.hpp"
@@ -325,6 +327,7 @@ TEST_F(ConsoleTest, AuthorizationMatrixRefusesForeignClientsOnEveryRoute) {
       put("draft", role.foreign_draft);
       put("entry", "opening-hours");
       put("conversation", "cnv_1");
+      put("booking", "bkg_1");
       // Admins see every client: for them only an id under the wrong client is foreign.
       if (role.user == "admin" && path.find(world->items["first"]) == std::string::npos &&
           path.find(world->drafts["acme"]) == std::string::npos)
@@ -344,7 +347,8 @@ TEST_F(ConsoleTest, AuthorizationMatrixRefusesForeignClientsOnEveryRoute) {
                         {"{item}", world->items["first"]},
                         {"{draft}", world->drafts["acme"]},
                         {"{entry}", "opening-hours"},
-                        {"{conversation}", "cnv_1"}}) {
+                        {"{conversation}", "cnv_1"},
+                        {"{booking}", "bkg_1"}}) {
       auto at = path.find(k);
       if (at != std::string::npos) path.replace(at, k.size(), v);
     }
@@ -1160,6 +1164,97 @@ std::string http_exchange(int port, const std::string& request, int read_ms = 30
   }
   ::close(fd);
   return out;
+}
+
+// A meeting type the VA confirms: the requests wait in the VA's queue and on the client's
+// bookings page; confirming sends the invitations (with the guest's own link), declining
+// tells the guest and points them back to the page.
+TEST_F(ConsoleTest, TheVaConfirmsOrDeclinesBookingRequests) {
+  auto& db = *world->db;
+  const ClientId acme = world->acme.id;
+  // The world's clock is Sunday 15 June 2025, 15:06 UTC.
+  ASSERT_TRUE(store::set_availability(db, acme, R"({"zone":"America/Toronto",
+      "weekly":{"mon":["09:00-12:00"],"tue":["09:00-12:00"]},"horizon_days":14})",
+                                      world->clock.now())
+                  .ok());
+  ASSERT_TRUE(store::put_booking_type(db, acme, "consult",
+                                      R"({"slug":"consult","name":"Consultation",
+      "duration_min":30,"va_confirms":true,"questions":["What about?"]})")
+                  .ok());
+  auto slots = engine::find_slots(db, world->clock, acme, "consult");
+  ASSERT_TRUE(slots.ok() && slots->size() >= 2);
+  auto book = [&](const std::string& name, Timestamp start) {
+    engine::Guest g{name, lower(name) + "@guest.example", "Europe/Paris",
+                    R"({"What about?":"a kitchen"})", std::nullopt};
+    auto b = engine::create_booking(db, world->clock, *world->ids, acme, "consult", start, g,
+                                    "page", "guest");
+    EXPECT_TRUE(b.ok()) << (b.ok() ? "" : b.error().message);
+    EXPECT_EQ(b->status, store::BookingStatus::pending);
+    return b->id;
+  };
+  const std::string ann = book("Ann", slots->at(0).start);
+  const std::string bo = book("Bo", slots->at(1).start);
+
+  // In the VA's queue, as bookings to confirm (the kept queue follows the new requests).
+  auto queue = json::parse(call("GET", "/api/queue", "va").body);
+  int requests = 0;
+  for (const auto& i : queue["items"])
+    if (i["kind"] == "booking") {
+      ++requests;
+      EXPECT_EQ(i["approve"],
+                "/api/clients/" + acme + "/bookings/" + i["item"].get<std::string>() + "/confirm");
+      EXPECT_NE(i["subject"].get<std::string>().find("(UTC-04:00)"), std::string::npos) << i;
+    }
+  EXPECT_EQ(requests, 2) << queue.dump();
+
+  // The bookings page: staff act, the client reads.
+  auto page = call("GET", "/c/" + acme + "/bookings", "va", "", {{"accept", "text/html"}});
+  ASSERT_EQ(page.status, 200);
+  for (const char* want : {"To confirm", "ann@guest.example", "a kitchen", "Do not confirm",
+                           "America/Toronto", "for the guest"})
+    EXPECT_NE(page.body.find(want), std::string::npos) << want;
+  auto own = call("GET", "/c/" + acme + "/bookings", "acme-owner", "", {{"accept", "text/html"}});
+  ASSERT_EQ(own.status, 200);
+  EXPECT_EQ(own.body.find("Do not confirm"), std::string::npos);
+  const std::string api = "/api/clients/" + acme + "/bookings/";
+  EXPECT_EQ(call("POST", api + ann + "/confirm", "acme-owner", "{}").status, 403);
+
+  // Confirmed: invitations out, the guest's carrying their own link.
+  ASSERT_EQ(call("POST", api + ann + "/confirm", "va", "{}").status, 200);
+  EXPECT_EQ(call("POST", api + ann + "/confirm", "va", "{}").status, 409);
+  // Declined with a reason: the guest is told and pointed back to the page.
+  ASSERT_EQ(call("POST", api + bo + "/decline", "va", R"({"why":"Monday is full."})").status, 200);
+  bool invited = false, told = false;
+  auto out = store::list_outgoing(db, acme);
+  ASSERT_TRUE(out.ok());
+  for (const auto& m : *out) {
+    if (m.to == std::vector<std::string>{"ann@guest.example"} && m.kind == "invitation")
+      invited = m.body.find("https://book.test/book/acme/manage?t=") != std::string::npos;
+    if (m.to == std::vector<std::string>{"bo@guest.example"}) {
+      told = m.subject.rfind("Not confirmed: Consultation", 0) == 0 &&
+             m.body.find("Monday is full.") != std::string::npos &&
+             m.body.find("https://book.test/book/acme/consult") != std::string::npos;
+      EXPECT_EQ(m.kind, "message");
+    }
+  }
+  EXPECT_TRUE(invited);
+  EXPECT_TRUE(told);
+  EXPECT_EQ(call("POST", api + bo + "/decline", "va", "{}").status, 409);
+  auto now = json::parse(call("GET", "/api/clients/" + acme + "/bookings", "va").body);
+  EXPECT_TRUE(now["pending"].empty());
+  ASSERT_EQ(now["upcoming"].size(), 1u);
+  EXPECT_EQ(now["upcoming"][0]["id"], ann);
+  EXPECT_EQ(now["upcoming"][0]["status"], "confirmed");
+  EXPECT_EQ(call("GET", "/api/queue", "va").body.find("\"kind\":\"booking\""), std::string::npos);
+
+  // Cancelled: gone from the page; all of it audited.
+  ASSERT_EQ(call("POST", api + ann + "/cancel", "va", R"({"why":"client is ill"})").status, 200);
+  EXPECT_TRUE(json::parse(call("GET", "/api/clients/" + acme + "/bookings", "va").body)["upcoming"]
+                  .empty());
+  EXPECT_EQ(call("POST", api + "bkg_999/confirm", "va", "{}").status, 404);
+  EXPECT_EQ(audit_count(*world, "booking confirmed", ""), 1);
+  EXPECT_EQ(audit_count(*world, "booking not confirmed", "Monday is full."), 1);
+  EXPECT_EQ(audit_count(*world, "booking cancelled", "client is ill"), 1);
 }
 
 TEST_F(ConsoleTest, ServesHttpOnLoopbackWithEventsAndClearErrors) {

@@ -202,6 +202,8 @@ std::string WebWorld::add_mail(const store::ClientRecord& c, const std::string& 
 std::unique_ptr<web::Console> WebWorld::console(web::ConsoleOptions options) const {
   std::string path = db_path;
   options.events_poll_ms = 100;
+  options.booking_link_key = link_key;
+  options.booking_base_url = "https://book.test";
   auto c = std::make_unique<web::Console>([path] { return store::open_sqlite(path); }, clock,
                                           triage::SpamModel{}, options);
   // The public booking page is part of every console `sidekick serve` runs, so the route

@@ -244,19 +244,21 @@ Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
   if (!once && so.console) {
     if (so.port < 0 || so.port > 65535)
       return make_error(Errc::invalid_input, "--port must be 0-65535");
+    const std::string host =
+        "http://" + (so.listen.find(':') != std::string::npos ? "[" + so.listen + "]" : so.listen);
+    // Routes are all added before the server starts. With --port 0 the address is known only
+    // after: then invitations carry no link of the guest's own unless --public-url says where.
+    if (base_url.empty() && so.port != 0) base_url = host + ":" + std::to_string(so.port);
     web::ConsoleOptions co;
     co.auth.secure_cookies = so.secure_cookies;
+    co.booking_link_key = link_key;
+    co.booking_base_url = base_url;
     std::string path = s.home.database();
     console = std::make_unique<web::Console>([path] { return store::open_sqlite(path); }, ctx.clock,
                                              s.engine->model(), co);
     web::ServerOptions wo;
     wo.address = so.listen;
     wo.port = static_cast<std::uint16_t>(so.port);
-    const std::string host =
-        "http://" + (so.listen.find(':') != std::string::npos ? "[" + so.listen + "]" : so.listen);
-    // Routes are all added before the server starts. With --port 0 the address is known only
-    // after: then invitations carry no link of the guest's own unless --public-url says where.
-    if (base_url.empty() && so.port != 0) base_url = host + ":" + std::to_string(so.port);
     web::add_booking_page(*console, {link_key, base_url});
     auto* c = console.get();
     SK_ASSIGN(server, web::Server::start(wo, [c](const web::Request& r) { return c->handle(r); }));

@@ -132,6 +132,34 @@ Result<void> invite(store::Db& db, const Clock& clock, IdSource& ids, const stor
   return ok();
 }
 
+// A request the VA did not confirm: the guest had no invitation yet, so a plain note tells
+// them, with the page to pick another time when it is served.
+Result<void> tell_declined(store::Db& db, const Clock& clock, IdSource& ids,
+                           const store::Booking& b, const calendar::BookingType& type,
+                           const std::string& why, const std::optional<BookingLinks>& links) {
+  if (b.guest_email.empty()) return ok();
+  SK_ASSIGN(auto c, client_record(db, b.client));
+  SK_ASSIGN(calendar::Zone gz,
+            calendar::Zone::find(b.guest_zone.empty() ? c.timezone : b.guest_zone));
+  const std::string what = type.name.empty() ? type.slug : type.name;
+  MessageRequest m;
+  m.to = {b.guest_email};
+  m.kind = "message";
+  m.subject =
+      "Not confirmed: " + what + " with " + c.name + ", " + calendar::describe(b.starts_at, gz);
+  m.body = (b.guest_name.empty() ? std::string("Hello") : "Hello " + b.guest_name) + ",\n\n" +
+           "I am sorry: " + c.name + " cannot confirm " + what + " on " +
+           calendar::describe(b.starts_at, gz) + "." + (why.empty() ? "" : "\n" + why) + "\n";
+  if (links)
+    m.body += "\nPlease pick another time: " + links->base_url + "/book/" + c.slug + "/" +
+              type.slug + "\n";
+  m.reason = "booking " + b.id + " not confirmed" + (why.empty() ? "" : ": " + why);
+  m.send_now = true;
+  m.source_key = "booking:" + b.id + ":declined";
+  SK_TRY(queue_message(db, clock, ids, b.client, m, "sidekick"));
+  return ok();
+}
+
 Result<void> plan_reminders(store::Db& db, const Clock& clock, IdSource& ids,
                             const store::Booking& b) {
   for (Timestamp before : {Timestamp{86400}, Timestamp{3600}}) {
@@ -286,7 +314,8 @@ Result<store::Booking> create_booking(store::Db& db, const Clock& clock, IdSourc
 
 Result<store::Booking> confirm_booking(store::Db& db, const Clock& clock, IdSource& ids,
                                        const ClientId& client, const std::string& id,
-                                       const std::string& actor) {
+                                       const std::string& actor,
+                                       const std::optional<BookingLinks>& links) {
   SK_ASSIGN(auto b, store::get_booking(db, client, id));
   if (b.status != store::BookingStatus::pending)
     return make_error(Errc::conflict, id + " is " + std::string(store::to_string(b.status)) +
@@ -299,7 +328,8 @@ Result<store::Booking> confirm_booking(store::Db& db, const Clock& clock, IdSour
     SK_TRY(store::append_audit(db, client, clock.now(), actor, "booking confirmed", id,
                                "confirmed by " + actor));
     SK_TRY(plan_reminders(db, clock, ids, b));
-    return invite(db, clock, ids, b, t, "REQUEST", "booking " + id + " confirmed by " + actor);
+    return invite(db, clock, ids, b, t, "REQUEST", "booking " + id + " confirmed by " + actor,
+                  links);
   }));
   return b;
 }
@@ -322,6 +352,26 @@ Result<store::Booking> cancel_booking(store::Db& db, const Clock& clock, IdSourc
     SK_TRY(store::append_audit(db, client, clock.now(), actor, "booking cancelled", id, why));
     if (!was_confirmed) return ok();
     return invite(db, clock, ids, b, t, "CANCEL", "booking " + id + " cancelled: " + why);
+  }));
+  return b;
+}
+
+Result<store::Booking> decline_booking(store::Db& db, const Clock& clock, IdSource& ids,
+                                       const ClientId& client, const std::string& id,
+                                       const std::string& actor, const std::string& why,
+                                       const std::optional<BookingLinks>& links) {
+  SK_ASSIGN(auto b, store::get_booking(db, client, id));
+  if (b.status != store::BookingStatus::pending)
+    return make_error(Errc::conflict, id + " is " + std::string(store::to_string(b.status)) +
+                                          ", not waiting for confirmation");
+  SK_ASSIGN(auto t, load_booking_type(db, client, b.type_slug));
+  SK_TRY(db.transaction([&]() -> Result<void> {
+    b.status = store::BookingStatus::cancelled;
+    b.updated_at = clock.now();
+    SK_TRY(store::update_booking(db, b));
+    SK_TRY(store::append_audit(db, client, clock.now(), actor, "booking not confirmed", id,
+                               why.empty() ? "declined by " + actor : why));
+    return tell_declined(db, clock, ids, b, t, why, links);
   }));
   return b;
 }
@@ -519,6 +569,11 @@ Result<CaldavSync> sync_caldav(store::Db& db, const Clock& clock, const ClientId
   }
   SK_ASSIGN(out.busy_events, import_caldav_busy(db, clock, client, caldav, url, actor));
   return out;
+}
+
+Result<std::string> client_calendar_zone(store::Db& db, const ClientId& client) {
+  SK_ASSIGN(auto c, client_record(db, client));
+  return calendar_zone(db, c);
 }
 
 }  // namespace sk::engine

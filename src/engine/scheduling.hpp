@@ -33,6 +33,9 @@ struct Guest {
   std::optional<BookingLinks> links;
 };
 
+// The zone the client's calendar is kept in (their availability's, else their record's).
+Result<std::string> client_calendar_zone(store::Db& db, const ClientId& client);
+
 // Imports (or replaces, under the same name) an iCalendar file as busy time. Returns how
 // many events it holds. A file that cannot be read is refused whole.
 Result<int> import_calendar(store::Db& db, const Clock& clock, const ClientId& client,
@@ -57,9 +60,18 @@ Result<store::Booking> create_booking(store::Db& db, const Clock& clock, IdSourc
                                       const ClientId& client, const std::string& type,
                                       Timestamp start, const Guest& guest,
                                       const std::string& source, const std::string& actor);
+// With links, the guest's invitation carries their own link to move or cancel.
 Result<store::Booking> confirm_booking(store::Db& db, const Clock& clock, IdSource& ids,
                                        const ClientId& client, const std::string& id,
-                                       const std::string& actor);
+                                       const std::string& actor,
+                                       const std::optional<BookingLinks>& links = std::nullopt);
+// The VA does not confirm a pending booking: it is cancelled and the guest, who had no
+// invitation yet, gets a note saying so (with the booking page to pick another time, given
+// links).
+Result<store::Booking> decline_booking(store::Db& db, const Clock& clock, IdSource& ids,
+                                       const ClientId& client, const std::string& id,
+                                       const std::string& actor, const std::string& why,
+                                       const std::optional<BookingLinks>& links = std::nullopt);
 Result<store::Booking> cancel_booking(store::Db& db, const Clock& clock, IdSource& ids,
                                       const ClientId& client, const std::string& id,
                                       const std::string& actor, const std::string& why);

@@ -389,6 +389,12 @@ ALTER TABLE bookings ADD COLUMN caldav_sequence INTEGER NOT NULL DEFAULT -1
     R"sql(
 ALTER TABLE outgoing ADD COLUMN account_id TEXT NOT NULL DEFAULT ''
 )sql",
+    // 10: bookings waiting for the VA's confirmation are in the VA's queue, so they move the
+    // client's revision too (from the booking page in any process).
+    R"sql(
+CREATE TRIGGER revise_on_pending_booking AFTER INSERT ON bookings WHEN NEW.status = 'pending' BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER revise_on_pending_booking_change AFTER UPDATE ON bookings WHEN OLD.status = 'pending' OR NEW.status = 'pending' BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END
+)sql",
 };
 
 }  // namespace

@@ -18,6 +18,10 @@ struct ConsoleOptions {
   AuthOptions auth;
   std::size_t pool_size = 8;  // open store connections kept for requests
   int events_poll_ms = 1000;  // how often an event stream looks for new decisions
+  // The public booking page's address and link key: a booking the VA confirms then carries
+  // the guest's own move/cancel link. Empty: no such link.
+  std::string booking_link_key;
+  std::string booking_base_url;
 };
 
 class Console {

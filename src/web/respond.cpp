@@ -75,4 +75,24 @@ RouteHandler api_route(ViewModel build) {
   };
 }
 
+Response changed(const Call& call, const std::string& message, const std::string& go,
+                 const nlohmann::json& extra) {
+  if (!call.request.header("hx-request").empty()) {
+    Response r = Response::html(200, "<p class=\"done\">" + html_escape(message) + "</p>");
+    if (go == "reload")
+      r.set("HX-Refresh", "true");
+    else if (!go.empty())
+      r.set("HX-Redirect", go);
+    return r;
+  }
+  nlohmann::json out = extra.is_object() ? extra : nlohmann::json::object();
+  out["ok"] = true;
+  out["message"] = message;
+  return Response::json(200, dump(out));
+}
+
+Response changed(const Call& call, const std::string& message, const std::string& go) {
+  return changed(call, message, go, nlohmann::json::object());
+}
+
 }  // namespace sk::web

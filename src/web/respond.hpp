@@ -19,6 +19,11 @@ Response json_error(int status, const std::string& message);
 int status_of(const Error& e);
 // The error in the form the caller reads: a fragment for htmx and browsers, else JSON.
 Response error_response(const Call& call, const Error& e);
+// A change was made: a fragment saying so for htmx (and, with `go`, "reload" or a page to
+// go to), else JSON {"ok", "message"} with `extra`'s fields.
+Response changed(const Call& call, const std::string& message, const std::string& go,
+                 const nlohmann::json& extra);
+Response changed(const Call& call, const std::string& message, const std::string& go = "");
 // The fields a call sends, from a JSON body (strings only) or a form.
 std::map<std::string, std::string> fields(const Request& req);
 std::string field(const std::map<std::string, std::string>& f, const std::string& k);

@@ -225,20 +225,6 @@ std::string joined(const std::vector<std::string>& v) {
 
 // A change to the knowledge base went through: htmx shows the message (and reloads the page
 // or goes elsewhere when the page no longer shows the truth), the API gets JSON.
-Response changed(const Call& call, const std::string& message, const std::string& go,
-                 json extra = json::object()) {
-  if (is_htmx(call)) {
-    Response r = Response::html(200, "<p class=\"done\">" + html_escape(message) + "</p>");
-    if (go == "reload")
-      r.set("HX-Refresh", "true");
-    else if (!go.empty())
-      r.set("HX-Redirect", go);
-    return r;
-  }
-  extra["ok"] = true;
-  extra["message"] = message;
-  return Response::json(200, dump(extra));
-}
 
 Response bad(const Call& call, int status, const std::string& message) {
   if (call.wants_html())
