@@ -235,6 +235,11 @@ TEST_F(CliCalendarTest, AvailabilityImportSlotsAndBookings) {
   r = run({"calendar", "type", "--client", "acme",
            write("t.json", R"({"slug":"intro","name":"Intro call","duration_min":60})")});
   ASSERT_EQ(r.code, 0) << r.err;
+  // The booking page's own pages cannot be types.
+  r = run({"calendar", "type", "--client", "acme",
+           write("m.json", R"({"slug":"manage","name":"Manage","duration_min":30})")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("the booking page uses that name"), std::string::npos) << r.err;
   r = run({"calendar", "import", "--client", "acme",
            write("busy.ics",
                  "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:a@x\r\n"

@@ -171,6 +171,10 @@ Result<void> validate(const Availability& a) {
 }
 
 Result<void> validate(const BookingType& t) {
+  // /book/CLIENT/done and /book/CLIENT/manage are pages of the booking page itself.
+  if (t.slug == "done" || t.slug == "manage")
+    return make_error(Errc::invalid_input, "a booking type cannot be called '" + t.slug +
+                                               "': the booking page uses that name");
   if (t.duration_min < 5 || t.duration_min > 24 * 60)
     return make_error(Errc::invalid_input, "duration_min must be 5..1440");
   if (!t.location.kind.empty() && t.location.kind != "address" && t.location.kind != "phone" &&
