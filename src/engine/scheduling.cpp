@@ -1,6 +1,7 @@
 #include "engine/scheduling.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -312,26 +313,41 @@ Result<store::Booking> create_booking(store::Db& db, const Clock& clock, IdSourc
   return b;
 }
 
-Result<store::Booking> confirm_booking(store::Db& db, const Clock& clock, IdSource& ids,
-                                       const ClientId& client, const std::string& id,
-                                       const std::string& actor,
-                                       const std::optional<BookingLinks>& links) {
+namespace {
+// A VA answers a booking that waits for them: its new status and the audit entry, then what
+// follows (invitations, or a note to the guest), in one transaction.
+Result<store::Booking> settle_pending(
+    store::Db& db, const Clock& clock, const ClientId& client, const std::string& id,
+    store::BookingStatus status, const std::string& actor, const std::string& action,
+    const std::string& reason,
+    const std::function<Result<void>(store::Booking&, const calendar::BookingType&)>& then) {
   SK_ASSIGN(auto b, store::get_booking(db, client, id));
   if (b.status != store::BookingStatus::pending)
     return make_error(Errc::conflict, id + " is " + std::string(store::to_string(b.status)) +
                                           ", not waiting for confirmation");
   SK_ASSIGN(auto t, load_booking_type(db, client, b.type_slug));
   SK_TRY(db.transaction([&]() -> Result<void> {
-    b.status = store::BookingStatus::confirmed;
+    b.status = status;
     b.updated_at = clock.now();
     SK_TRY(store::update_booking(db, b));
-    SK_TRY(store::append_audit(db, client, clock.now(), actor, "booking confirmed", id,
-                               "confirmed by " + actor));
-    SK_TRY(plan_reminders(db, clock, ids, b));
-    return invite(db, clock, ids, b, t, "REQUEST", "booking " + id + " confirmed by " + actor,
-                  links);
+    SK_TRY(store::append_audit(db, client, clock.now(), actor, action, id, reason));
+    return then(b, t);
   }));
   return b;
+}
+}  // namespace
+
+Result<store::Booking> confirm_booking(store::Db& db, const Clock& clock, IdSource& ids,
+                                       const ClientId& client, const std::string& id,
+                                       const std::string& actor,
+                                       const std::optional<BookingLinks>& links) {
+  return settle_pending(db, clock, client, id, store::BookingStatus::confirmed, actor,
+                        "booking confirmed", "confirmed by " + actor,
+                        [&](store::Booking& b, const calendar::BookingType& t) -> Result<void> {
+                          SK_TRY(plan_reminders(db, clock, ids, b));
+                          return invite(db, clock, ids, b, t, "REQUEST",
+                                        "booking " + id + " confirmed by " + actor, links);
+                        });
 }
 
 Result<store::Booking> cancel_booking(store::Db& db, const Clock& clock, IdSource& ids,
@@ -360,20 +376,11 @@ Result<store::Booking> decline_booking(store::Db& db, const Clock& clock, IdSour
                                        const ClientId& client, const std::string& id,
                                        const std::string& actor, const std::string& why,
                                        const std::optional<BookingLinks>& links) {
-  SK_ASSIGN(auto b, store::get_booking(db, client, id));
-  if (b.status != store::BookingStatus::pending)
-    return make_error(Errc::conflict, id + " is " + std::string(store::to_string(b.status)) +
-                                          ", not waiting for confirmation");
-  SK_ASSIGN(auto t, load_booking_type(db, client, b.type_slug));
-  SK_TRY(db.transaction([&]() -> Result<void> {
-    b.status = store::BookingStatus::cancelled;
-    b.updated_at = clock.now();
-    SK_TRY(store::update_booking(db, b));
-    SK_TRY(store::append_audit(db, client, clock.now(), actor, "booking not confirmed", id,
-                               why.empty() ? "declined by " + actor : why));
-    return tell_declined(db, clock, ids, b, t, why, links);
-  }));
-  return b;
+  return settle_pending(db, clock, client, id, store::BookingStatus::cancelled, actor,
+                        "booking not confirmed", why.empty() ? "declined by " + actor : why,
+                        [&](store::Booking& b, const calendar::BookingType& t) -> Result<void> {
+                          return tell_declined(db, clock, ids, b, t, why, links);
+                        });
 }
 
 Result<store::Booking> reschedule_booking(store::Db& db, const Clock& clock, IdSource& ids,
