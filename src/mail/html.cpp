@@ -7,15 +7,9 @@
 #include <string_view>
 
 #include "mail/message.hpp"
+#include "mail/mime_text.hpp"
 
 namespace sk::mail {
-
-namespace detail {  // defined in message.cpp
-void append_utf8(std::string& out, char32_t cp);
-char32_t windows_1252(unsigned char b);
-void append_valid_utf8(std::string& out, std::string_view in);
-bool is_clean_utf8(std::string_view in);
-}  // namespace detail
 
 namespace {
 

@@ -1,0 +1,1448 @@
+// The single-pass message reader (fast_reader.hpp). It reads what GMime would read and the way
+// the GMime path turns that into an Item, for the forms it knows exactly; on anything else
+// it declines and parse_message asks GMime. Every rule below that looks stricter than RFC
+// 5322 / 2045 is there because GMime reads that case differently, warns about it (which the
+// GMime path reports as a defect), or because nobody checked that it does not.
+#include "mail/fast_reader.hpp"
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "mail/message.hpp"
+#include "mail/mime_text.hpp"
+
+namespace sk::mail::detail {
+namespace {
+
+constexpr int kMaxNesting = 16;  // deeper trees are rare and GMime's to judge
+constexpr std::size_t kMaxParts = 256;
+constexpr std::size_t kMaxParams = 8;
+
+// --- characters --------------------------------------------------------------------------
+
+bool is_lwsp(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
+char lower_ascii(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
+  return true;
+}
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+bool has_encoded_word_start(std::string_view s) {
+  return s.find("=?") != std::string_view::npos;
+}
+
+// RFC 5322 atext: what an atom, and so an address or message id, is made of.
+constexpr auto kAtext = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (unsigned char c : std::string_view("!#$%&'*+-/=?^_`{|}~")) t[c] = true;
+  return t;
+}();
+bool is_atext(char c) {
+  return kAtext[static_cast<unsigned char>(c)];
+}
+
+// RFC 2045 token characters: the names of types, subtypes and parameters.
+constexpr auto kToken = [] {
+  std::array<bool, 256> t{};
+  for (int c = 33; c < 127; ++c) t[c] = true;
+  for (unsigned char c : std::string_view("()<>@,;:\\\"/[]?=")) t[c] = false;
+  return t;
+}();
+bool is_token(char c) {
+  return kToken[static_cast<unsigned char>(c)];
+}
+
+// atext runs separated by single dots, as in local parts, domains and message ids.
+bool is_dot_atom(std::string_view s) {
+  if (s.empty() || s.front() == '.' || s.back() == '.') return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '.') {
+      if (s[i + 1] == '.') return false;
+    } else if (!is_atext(s[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// local@domain, both dot-atoms. Punycode domains are turned into Unicode by GMime; leave
+// those to it.
+bool is_plain_addr_spec(std::string_view s) {
+  const std::size_t at = s.find('@');
+  if (at == std::string_view::npos) return false;
+  const std::string_view domain = s.substr(at + 1);
+  if (!is_dot_atom(s.substr(0, at)) || !is_dot_atom(domain)) return false;
+  for (std::size_t i = 0; i + 4 <= domain.size(); ++i)
+    if (istarts_with(domain.substr(i), "xn--")) return false;
+  return true;
+}
+
+// --- header values -----------------------------------------------------------------------
+
+// GMime's unfolding of a raw value: white space trimmed at both ends, line breaks dropped.
+std::string gmime_unfold(std::string_view raw) {
+  std::size_t b = 0, e = raw.size();
+  while (b < e && is_lwsp(raw[b])) ++b;
+  while (e > b && is_lwsp(raw[e - 1])) --e;
+  std::string out;
+  out.reserve(e - b);
+  for (std::size_t i = b; i < e; ++i)
+    if (raw[i] != '\r' && raw[i] != '\n') out.push_back(raw[i]);
+  return out;
+}
+
+// A piece of header text: white space, a literal word, or the payload of an encoded word.
+struct Word {
+  std::string_view text;
+  std::string_view charset;  // encoded words only
+  char encoding = 0;         // 'B' or 'Q' for encoded words
+  bool space = false;
+};
+
+// The encoded word starting at s[i] ("=?"), cut where GMime's tokenizer cuts it: at the first
+// "?=" after "=?charset?X?". 0 when GMime would not take it for one.
+std::size_t encoded_word(std::string_view s, std::size_t i, Word& w) {
+  std::size_t j = i + 2;
+  const std::size_t cs = j;
+  while (j < s.size() && s[j] != '?') ++j;
+  if (j == cs || j + 2 >= s.size() || s[j + 2] != '?') return 0;
+  const char e = s[j + 1];
+  if (e != 'B' && e != 'b' && e != 'Q' && e != 'q') return 0;
+  const std::size_t payload = j + 3;
+  const std::size_t end = s.find("?=", payload);
+  if (end == std::string_view::npos) return 0;
+  w = Word{s.substr(payload, end - payload), s.substr(cs, j - cs), e == 'B' || e == 'b' ? 'B' : 'Q',
+           false};
+  return end + 2 - i;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+constexpr auto kBase64 = [] {
+  std::array<std::int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = static_cast<std::int8_t>(c - 'A');
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = static_cast<std::int8_t>(c - 'a' + 26);
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<std::int8_t>(c - '0' + 52);
+  t['+'] = 62;
+  t['/'] = 63;
+  return t;
+}();
+
+// Decodes a word's payload, appending to `out`. Only the plainest forms: whole quartets,
+// complete escapes, printable ASCII. `last` says no word of the same run follows (GMime
+// carries base64 state across the words of a run, which padding inside the run upsets).
+bool decode_payload(const Word& w, bool last, std::string& out) {
+  const std::string_view p = w.text;
+  if (w.encoding == 'Q') {
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      const char c = p[i];
+      if (c == '_') {
+        out.push_back(' ');
+      } else if (c == '=') {
+        if (i + 2 >= p.size()) return false;
+        const int hi = hex_value(p[i + 1]), lo = hex_value(p[i + 2]);
+        if (hi < 0 || lo < 0) return false;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+      } else if (c > 32 && c < 127) {
+        out.push_back(c);
+      } else {
+        return false;
+      }
+    }
+    return true;
+  }
+  if (p.size() % 4 != 0) return false;
+  std::size_t pad = 0;
+  while (pad < 2 && pad < p.size() && p[p.size() - 1 - pad] == '=') ++pad;
+  if (pad > 0 && !last) return false;
+  std::uint32_t acc = 0;
+  for (std::size_t i = 0; i < p.size() - pad; ++i) {
+    const int v = kBase64[static_cast<unsigned char>(p[i])];
+    if (v < 0) return false;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    if (i % 4 == 3) {
+      out.push_back(static_cast<char>(acc >> 16));
+      out.push_back(static_cast<char>(acc >> 8));
+      out.push_back(static_cast<char>(acc));
+      acc = 0;
+    }
+  }
+  if (pad == 2) {
+    out.push_back(static_cast<char>(acc >> 4));
+  } else if (pad == 1) {
+    out.push_back(static_cast<char>(acc >> 10));
+    out.push_back(static_cast<char>(acc >> 2));
+  }
+  return true;
+}
+
+enum class WordCharset { unknown, utf8, ascii, latin1, cp1252 };
+
+WordCharset word_charset(std::string_view label) {
+  if (iequals(label, "utf-8")) return WordCharset::utf8;
+  if (iequals(label, "us-ascii")) return WordCharset::ascii;
+  if (iequals(label, "iso-8859-1")) return WordCharset::latin1;
+  if (iequals(label, "windows-1252")) return WordCharset::cp1252;
+  return WordCharset::unknown;
+}
+
+// Appends the decoded bytes of a run in UTF-8, when they convert without a single error
+// (GMime repairs errors its own way).
+bool append_converted(std::string_view bytes, WordCharset cs, std::string& out) {
+  if (bytes.find('\0') != std::string_view::npos) return false;
+  switch (cs) {
+    case WordCharset::utf8:
+      if (!is_valid_utf8(bytes)) return false;
+      out += bytes;
+      return true;
+    case WordCharset::ascii:
+      if (!is_ascii(bytes)) return false;
+      out += bytes;
+      return true;
+    case WordCharset::latin1:
+      for (unsigned char c : bytes) {
+        if (c >= 0x80 && c < 0xA0) return false;
+        append_utf8(out, c);
+      }
+      return true;
+    case WordCharset::cp1252:
+      for (unsigned char c : bytes) {
+        if (c == 0x81 || c == 0x8D || c == 0x8F || c == 0x90 || c == 0x9D) return false;
+        append_utf8(out, windows_1252(c));
+      }
+      return true;
+    case WordCharset::unknown:
+      break;
+  }
+  return false;
+}
+
+// Joins words into text as RFC 2047 and GMime do: white space between two encoded words
+// goes; runs of encoded words in one charset and encoding are decoded as one (a character
+// may be split between words).
+bool emit_words(const std::vector<Word>& words, std::string& out) {
+  std::string bytes;
+  for (std::size_t k = 0; k < words.size();) {
+    const Word& w = words[k];
+    if (w.encoding == 0) {
+      if (w.space) {
+        // Dropped between encoded words.
+        const bool after = k > 0 && words[k - 1].encoding != 0;
+        const bool before = k + 1 < words.size() && words[k + 1].encoding != 0;
+        if (!(after && before)) out += w.text;
+      } else {
+        out += w.text;
+      }
+      ++k;
+      continue;
+    }
+    const WordCharset cs = word_charset(w.charset);
+    if (cs == WordCharset::unknown) return false;
+    // The run: this word and the encoded words after it (across white space) alike.
+    std::size_t end = k + 1;
+    std::size_t next = k + 1;
+    while (true) {
+      std::size_t n = next;
+      if (n < words.size() && words[n].space) ++n;
+      if (n < words.size() && words[n].encoding == w.encoding &&
+          word_charset(words[n].charset) == cs && iequals(words[n].charset, w.charset)) {
+        end = n + 1;
+        next = n + 1;
+        continue;
+      }
+      if (n < words.size() && words[n].encoding != 0 && word_charset(words[n].charset) == cs &&
+          !iequals(words[n].charset, w.charset)) {
+        return false;  // one charset under two names: GMime may join them or not
+      }
+      break;
+    }
+    bytes.clear();
+    for (std::size_t r = k; r < end; ++r) {
+      if (words[r].space) continue;
+      if (!decode_payload(words[r], r + 1 == end, bytes)) return false;
+    }
+    if (!append_converted(bytes, cs, out)) return false;
+    k = end;
+  }
+  return true;
+}
+
+// GMime's decoding of unstructured header text (loose RFC 2047: encoded words may sit inside
+// a word). Fails on any "=?" that does not start a clean encoded word.
+bool decode_text(std::string_view s, std::string& out) {
+  if (!has_encoded_word_start(s)) {
+    out.assign(s);
+    return true;
+  }
+  std::vector<Word> words;
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    const std::size_t st = i;
+    while (i < n && is_lwsp(s[i])) ++i;
+    if (i > st) words.push_back(Word{s.substr(st, i - st), {}, 0, true});
+    if (i == n) break;
+    if (s[i] == '=' && i + 1 < n && s[i + 1] == '?') {
+      Word w;
+      const std::size_t len = encoded_word(s, i, w);
+      if (len == 0) return false;
+      words.push_back(w);
+      i += len;
+    } else {
+      const std::size_t ws = i;
+      while (i < n && !is_lwsp(s[i]) && !(s[i] == '=' && i + 1 < n && s[i + 1] == '?')) ++i;
+      words.push_back(Word{s.substr(ws, i - ws), {}, 0, false});
+    }
+  }
+  out.clear();
+  return emit_words(words, out);
+}
+
+// --- addresses ---------------------------------------------------------------------------
+
+struct Mailbox {
+  std::string addr;
+  std::string name;
+};
+
+// A display name as GMime makes it from the raw phrase (or comment): quotes dropped, encoded
+// words decoded, white space trimmed at both ends.
+bool display_name(std::string_view phrase, std::string& out) {
+  std::string unquoted;
+  unquoted.reserve(phrase.size());
+  for (char c : phrase)
+    if (c != '"') unquoted.push_back(c);
+  std::string decoded;
+  if (!decode_text(unquoted, decoded)) return false;
+  out.assign(trim(decoded));
+  return true;
+}
+
+// A strict reader of address lists: mailboxes with or without display names, groups, and the
+// old "addr (Name)" form. Quoted local parts, routes, domain literals, escapes and anything
+// GMime would warn about or read in its own way make it fail.
+class AddressReader {
+ public:
+  explicit AddressReader(std::string_view s) : s_(s) {}
+
+  bool list(std::vector<Mailbox>& out) {
+    while (true) {
+      if (!skip_cfws()) return false;
+      if (eof()) return true;
+      if (s_[i_] == ',') {
+        ++i_;
+        continue;
+      }
+      if (!address(out, true)) return false;
+      if (!skip_cfws()) return false;
+      if (eof()) return true;
+      if (s_[i_] != ',') return false;
+      ++i_;
+    }
+  }
+
+ private:
+  bool eof() const { return i_ >= s_.size(); }
+  void skip_blanks() {
+    while (!eof() && is_blank(s_[i_])) ++i_;
+  }
+  // A comment at i_ ("(" ... ")", nested); false when it does not end.
+  bool comment(std::size_t& end) const {
+    int depth = 0;
+    for (std::size_t p = i_; p < s_.size(); ++p) {
+      if (s_[p] == '(') {
+        ++depth;
+      } else if (s_[p] == ')' && --depth == 0) {
+        end = p + 1;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool skip_cfws() {
+    while (true) {
+      skip_blanks();
+      if (eof() || s_[i_] != '(') return true;
+      std::size_t end = 0;
+      if (!comment(end)) return false;
+      i_ = end;
+    }
+  }
+  // GMime's atoms, plus the dots it lets into names unquoted.
+  static bool is_word_char(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80) return true;
+    if (u <= 32 || u == 127) return false;
+    return std::string_view("()<>[]:;@\\,\"").find(c) == std::string_view::npos;
+  }
+
+  // The phrase before '<', ':' or '@': words (atoms, quoted strings) with the white space and
+  // comments between them; [start, end) is the raw phrase up to the end of its last word.
+  bool phrase(std::size_t& start, std::size_t& end, int& words, bool& quoted) {
+    if (!skip_cfws()) return false;
+    start = end = i_;
+    words = 0;
+    quoted = false;
+    while (!eof()) {
+      const char c = s_[i_];
+      if (c == '"') {
+        const std::size_t close = s_.find('"', i_ + 1);
+        if (close == std::string_view::npos) return false;
+        i_ = close + 1;
+        quoted = true;
+      } else if (is_word_char(c)) {
+        while (!eof() && is_word_char(s_[i_])) ++i_;
+      } else {
+        break;
+      }
+      end = i_;
+      ++words;
+      if (!skip_cfws()) return false;
+    }
+    return true;
+  }
+
+  bool addr_spec_until(char close, std::string& addr) {
+    skip_blanks();
+    const std::size_t st = i_;
+    while (!eof() && s_[i_] != close && !is_blank(s_[i_])) ++i_;
+    const std::string_view spec = s_.substr(st, i_ - st);
+    if (!is_plain_addr_spec(spec)) return false;
+    skip_blanks();
+    if (eof() || s_[i_] != close) return false;
+    ++i_;
+    addr.assign(spec);
+    return true;
+  }
+
+  bool address(std::vector<Mailbox>& out, bool allow_group) {
+    std::size_t start = 0, end = 0;
+    int words = 0;
+    bool quoted = false;
+    if (!phrase(start, end, words, quoted)) return false;
+    if (eof()) return false;  // words alone: an address without a domain
+    const std::string_view raw = s_.substr(start, end - start);
+    for (char ch : raw) {
+      const auto u = static_cast<unsigned char>(ch);
+      if (ch == '\\' || (u < 32 && ch != '\t')) return false;
+    }
+    const char c = s_[i_];
+    if (c == '<') {
+      ++i_;
+      Mailbox mb;
+      if (!addr_spec_until('>', mb.addr)) return false;
+      if (!display_name(raw, mb.name)) return false;
+      out.push_back(std::move(mb));
+      return true;
+    }
+    if (c == ':' && allow_group && words > 0) {
+      ++i_;
+      while (true) {
+        if (!skip_cfws()) return false;
+        if (eof()) return false;
+        if (s_[i_] == ';') {
+          ++i_;
+          return true;
+        }
+        if (s_[i_] == ',') {
+          ++i_;
+          continue;
+        }
+        if (!address(out, false)) return false;
+        if (!skip_cfws()) return false;
+        if (eof()) return false;
+        if (s_[i_] == ',') {
+          ++i_;
+        } else if (s_[i_] != ';') {
+          return false;
+        }
+      }
+    }
+    if (c == '@' && words == 1 && !quoted && i_ == end) {
+      // addr-spec, maybe followed by a comment that names its owner.
+      ++i_;
+      while (!eof() && (is_atext(s_[i_]) || s_[i_] == '.')) ++i_;
+      Mailbox mb;
+      mb.addr.assign(s_.substr(start, i_ - start));
+      if (!is_plain_addr_spec(mb.addr)) return false;
+      const std::size_t after = i_;
+      skip_blanks();
+      std::size_t close = 0;
+      if (!eof() && s_[i_] == '(' && comment(close)) {
+        const std::string_view text = s_.substr(i_ + 1, close - i_ - 2);
+        for (char ch : text) {
+          const auto u = static_cast<unsigned char>(ch);
+          if (ch == '\\' || (u < 32 && ch != '\t')) return false;
+        }
+        if (!display_name(text, mb.name)) return false;
+        i_ = close;
+      } else if (!eof() && s_[i_] == '(') {
+        return false;
+      } else {
+        i_ = after;
+      }
+      out.push_back(std::move(mb));
+      return true;
+    }
+    return false;
+  }
+
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+// --- message ids and dates ---------------------------------------------------------------
+
+// Message ids as GMime reads them in Message-ID, In-Reply-To and References: an addr-spec
+// between angle brackets, its words joined by dots (a trailing dot of the domain dropped),
+// or failing that the raw text up to '>'. A list goes on over words and quoted strings and
+// stops at the first thing that is neither. The callers leave out comments, escapes and
+// 8-bit bytes, which this does not read.
+class IdReader {
+ public:
+  explicit IdReader(std::string_view s) : s_(s) {}
+
+  // g_mime_references_parse.
+  bool list(std::vector<std::string>& out) {
+    while (i_ < s_.size() && !broken_) {
+      skip();
+      if (i_ < s_.size() && s_[i_] == '<') {
+        std::string id;
+        if (!msg_id(i_, id)) return false;
+        out.push_back(std::move(id));
+      } else if (i_ < s_.size()) {
+        std::string_view w;
+        if (!word(i_, w)) break;
+      }
+    }
+    return !broken_;
+  }
+
+  // The Message-ID header.
+  bool single(std::string& out) { return msg_id(i_, out) && !broken_; }
+
+ private:
+  static bool is_atom(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 32 && u < 127 &&
+           std::string_view("()<>@,;:\\\".[]").find(c) == std::string_view::npos;
+  }
+  // White space and comments. A comment that does not end fails the whole read
+  // (`broken_`), as what GMime makes of it is its own business.
+  void skip(std::size_t& p) const {
+    while (true) {
+      while (p < s_.size() && is_lwsp(s_[p])) ++p;
+      if (p >= s_.size() || s_[p] != '(') return;
+      int depth = 0;
+      std::size_t q = p;
+      for (; q < s_.size(); ++q) {
+        if (s_[q] == '(') {
+          ++depth;
+        } else if (s_[q] == ')' && --depth == 0) {
+          break;
+        }
+      }
+      if (q >= s_.size()) {
+        broken_ = true;
+        p = s_.size();
+        return;
+      }
+      p = q + 1;
+    }
+  }
+  void skip() { skip(i_); }
+
+  // An atom or a quoted string (quotes kept).
+  bool word(std::size_t& p, std::string_view& w) const {
+    skip(p);
+    const std::size_t st = p;
+    if (p < s_.size() && s_[p] == '"') {
+      const std::size_t close = s_.find('"', p + 1);
+      if (close == std::string_view::npos) return false;
+      p = close + 1;
+    } else {
+      while (p < s_.size() && is_atom(s_[p])) ++p;
+      if (p == st) return false;
+    }
+    w = s_.substr(st, p - st);
+    return true;
+  }
+
+  bool domain(std::size_t& p, std::string& out) const {
+    const std::size_t initial = out.size();
+    while (p < s_.size()) {
+      skip(p);
+      if (p < s_.size() && s_[p] == '[') {
+        // Only the plain dotted-number form; GMime drops white space in others.
+        const std::size_t close = s_.find(']', p + 1);
+        if (close == std::string_view::npos) return false;
+        const std::string_view lit = s_.substr(p, close + 1 - p);
+        for (char c : lit.substr(1, lit.size() - 2))
+          if (!(c == '.' || (c >= '0' && c <= '9'))) return false;
+        out += lit;
+        p = close + 1;
+      } else {
+        std::size_t q = p;
+        while (q < s_.size() && is_atom(s_[q])) ++q;
+        if (q == p) {
+          if (!out.empty() && out.back() == '.') out.pop_back();
+          break;
+        }
+        out += s_.substr(p, q - p);
+        p = q;
+      }
+      const std::size_t save = p;
+      skip(p);
+      if (p >= s_.size() || s_[p] != '.') {
+        p = save;
+        break;
+      }
+      out.push_back('.');
+      ++p;
+    }
+    return out.size() > initial;
+  }
+
+  bool addr_spec(std::size_t& pos, std::string& out) const {
+    skip(pos);
+    std::size_t p = pos;
+    std::string_view w;
+    if (!word(p, w)) return false;
+    out.assign(w);
+    skip(p);
+    while (p < s_.size() && s_[p] == '.') {
+      out.push_back('.');
+      ++p;
+      if (!word(p, w)) return false;
+      out += w;
+      skip(p);
+    }
+    if (p >= s_.size() || s_[p] != '@') return false;
+    ++p;
+    out.push_back('@');
+    if (!domain(p, out)) return false;
+    pos = p;
+    return true;
+  }
+
+  // decode_msgid; false where GMime's answer would hang on details we do not copy.
+  bool msg_id(std::size_t& pos, std::string& out) const {
+    skip(pos);
+    if (pos < s_.size() && s_[pos] == '<') ++pos;
+    skip(pos);
+    std::size_t p = pos;
+    if (addr_spec(p, out)) {
+      skip(p);
+      if (p < s_.size() && s_[p] == '>') ++p;
+      pos = p;
+      return true;
+    }
+    // The raw text up to '>': only when there is a '>' and no white space in between, where
+    // the raw and the unfolded header values could differ.
+    const std::size_t close = s_.find('>', pos);
+    if (close == std::string_view::npos) return false;
+    const std::string_view raw = s_.substr(pos, close - pos);
+    for (char c : raw)
+      if (is_lwsp(c)) return false;
+    out.assign(raw);
+    pos = close;
+    return true;
+  }
+
+  std::string_view s_;
+  std::size_t i_ = 0;
+  mutable bool broken_ = false;
+};
+
+// What GMime's id readers are not copied for: escapes, 8-bit bytes, encoded words.
+bool plain_id_text(std::string_view s) {
+  for (char c : s)
+    if (c == '\\' || static_cast<unsigned char>(c) >= 0x80) return false;
+  return !has_encoded_word_start(s);
+}
+
+bool days_in_month_ok(int y, int m, int d) {
+  static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d >= 1 && d <= kDays[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+// "[Www,] D Mmm YYYY H:M[:S] [zone] [(comment)]" with a numeric zone or one of RFC 822's
+// names, and nothing looser. Without a zone, GMime reads UTC.
+bool parse_date(std::string_view s, Timestamp& out) {
+  static constexpr std::string_view kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+  static constexpr std::string_view kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                 "jul", "aug", "sep", "oct", "nov", "dec"};
+  struct Zone {
+    std::string_view name;
+    int hours;
+  };
+  static constexpr Zone kZones[] = {{"UT", 0},   {"UTC", 0},  {"GMT", 0},  {"EDT", -4},
+                                    {"EST", -5}, {"CDT", -5}, {"CST", -6}, {"MDT", -6},
+                                    {"MST", -7}, {"PDT", -7}, {"PST", -8}};
+  std::size_t i = 0;
+  auto blanks = [&] {
+    const std::size_t st = i;
+    while (i < s.size() && is_blank(s[i])) ++i;
+    return i > st;
+  };
+  auto digits = [&](std::size_t min, std::size_t max, int& v) {
+    const std::size_t st = i;
+    v = 0;
+    while (i < s.size() && i - st < max && s[i] >= '0' && s[i] <= '9') v = v * 10 + (s[i++] - '0');
+    return i - st >= min && (i == s.size() || s[i] < '0' || s[i] > '9');
+  };
+  auto word3 = [&](const std::string_view* names, int count, int& v) {
+    if (i + 3 > s.size()) return false;
+    if (i + 3 < s.size() && ((s[i + 3] | 0x20) >= 'a' && (s[i + 3] | 0x20) <= 'z')) return false;
+    for (int k = 0; k < count; ++k) {
+      if (iequals(s.substr(i, 3), names[k])) {
+        v = k;
+        i += 3;
+        return true;
+      }
+    }
+    return false;
+  };
+  blanks();
+  int v = 0;
+  if (i < s.size() && !(s[i] >= '0' && s[i] <= '9')) {
+    if (!word3(kDays, 7, v)) return false;
+    const bool comma = i < s.size() && s[i] == ',';
+    if (comma) ++i;
+    if (!blanks() && !comma) return false;
+  }
+  int day = 0, month = 0, year = 0, hour = 0, min = 0, sec = 0;
+  if (!digits(1, 2, day) || !blanks()) return false;
+  if (!word3(kMonths, 12, month) || !blanks()) return false;
+  const std::size_t year_start = i;
+  if (!digits(2, 4, year)) return false;
+  const std::size_t year_len = i - year_start;
+  if (year_len == 3 || !blanks()) return false;
+  if (!digits(1, 2, hour) || i >= s.size() || s[i] != ':') return false;
+  ++i;
+  if (!digits(1, 2, min)) return false;
+  if (i < s.size() && s[i] == ':') {
+    ++i;
+    if (!digits(1, 2, sec)) return false;
+  }
+  int offset = 0;
+  bool zoned = false;
+  bool spaced = blanks();
+  if (spaced && i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    zoned = true;
+    const int sign = s[i] == '-' ? -1 : 1;
+    ++i;
+    int hhmm = 0;
+    if (!digits(4, 4, hhmm)) return false;
+    // GLib turns offsets it cannot represent into UTC; leave those to GMime.
+    if (hhmm / 100 > 23 || hhmm % 100 > 59) return false;
+    offset = sign * ((hhmm / 100) * 3600 + (hhmm % 100) * 60);
+    spaced = blanks();
+  } else if (spaced && i < s.size() && s[i] >= 'A' && s[i] <= 'Z') {
+    std::size_t e = i;
+    while (e < s.size() && s[e] >= 'A' && s[e] <= 'Z') ++e;
+    const std::string_view name = s.substr(i, e - i);
+    bool known = false;
+    for (const Zone& z : kZones) {
+      if (name == z.name) {
+        offset = z.hours * 3600;
+        known = true;
+      }
+    }
+    if (!known) return false;
+    zoned = true;
+    i = e;
+    spaced = blanks();
+  }
+  if (i < s.size()) {
+    // Only a comment after the zone: "-0400 (EDT)". Without a zone GMime reads the comment
+    // as one.
+    if (!zoned || !spaced || s[i] != '(' || s.back() != ')') return false;
+    const std::string_view comment = s.substr(i + 1, s.size() - i - 2);
+    if (comment.find_first_of("()") != std::string_view::npos) return false;
+  }
+  if (year_len == 2) year += year < 70 ? 2000 : 1900;
+  if (year < 1970 || year > 9999) return false;
+  if (!days_in_month_ok(year, month + 1, day) || hour > 23 || min > 59 || sec > 59) return false;
+  out =
+      days_from_civil(year, static_cast<unsigned>(month + 1), static_cast<unsigned>(day)) * 86400 +
+      hour * 3600 + min * 60 + sec - offset;
+  return true;
+}
+
+// --- MIME headers ------------------------------------------------------------------------
+
+struct Param {
+  std::string_view name, value;
+};
+
+struct Params {
+  std::array<Param, kMaxParams> items;
+  std::size_t count = 0;
+
+  const Param* find(std::string_view name) const {
+    for (std::size_t k = 0; k < count; ++k)
+      if (iequals(items[k].name, name)) return &items[k];
+    return nullptr;
+  }
+};
+
+// ";" name "=" value, repeated; a trailing ";" is fine. Values: tokens (and the other
+// printable characters GMime keeps in an unquoted value) or quoted strings without escapes.
+// Encoded words, RFC 2231 and 8-bit bytes are left to GMime. Reads the raw (folded) value:
+// line breaks count as white space, and values are views into the message.
+bool parse_params(std::string_view s, std::size_t i, Params& out) {
+  while (true) {
+    while (i < s.size() && is_lwsp(s[i])) ++i;
+    if (i == s.size()) return true;
+    if (s[i] != ';') return false;
+    ++i;
+    while (i < s.size() && is_lwsp(s[i])) ++i;
+    if (i == s.size()) return true;
+    const std::size_t ns = i;
+    while (i < s.size() && is_token(s[i])) ++i;
+    const std::string_view name = s.substr(ns, i - ns);
+    if (name.empty() || name.find('*') != std::string_view::npos) return false;
+    while (i < s.size() && is_lwsp(s[i])) ++i;
+    if (i == s.size() || s[i] != '=') return false;
+    ++i;
+    while (i < s.size() && is_lwsp(s[i])) ++i;
+    std::string_view value;
+    if (i < s.size() && s[i] == '"') {
+      const std::size_t close = s.find('"', i + 1);
+      if (close == std::string_view::npos) return false;
+      value = s.substr(i + 1, close - i - 1);
+      i = close + 1;
+      if (value.empty() || value.find('\\') != std::string_view::npos) return false;
+      for (char c : value)
+        if (static_cast<unsigned char>(c) >= 0x80 || static_cast<unsigned char>(c) < 32)
+          return false;
+    } else {
+      const std::size_t vs = i;
+      while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c <= 32 || c >= 127 || c == ';' || c == '"' || c == '(' || c == ')' || c == '\\' ||
+            c == ',')
+          break;
+        ++i;
+      }
+      value = s.substr(vs, i - vs);
+      if (value.empty()) return false;
+    }
+    if (has_encoded_word_start(value)) return false;
+    if (out.find(name) || out.count == kMaxParams) return false;
+    out.items[out.count++] = Param{name, value};
+  }
+}
+
+struct ContentType {
+  std::string_view type = "text", subtype = "plain";
+  Params params;
+};
+
+bool parse_content_type(std::string_view s, ContentType& ct) {
+  std::size_t i = 0;
+  while (i < s.size() && is_token(s[i])) ++i;
+  if (i == 0 || i == s.size() || s[i] != '/') return false;
+  ct.type = s.substr(0, i);
+  const std::size_t st = ++i;
+  while (i < s.size() && is_token(s[i])) ++i;
+  if (i == st) return false;
+  ct.subtype = s.substr(st, i - st);
+  return parse_params(s, i, ct.params);
+}
+
+bool parse_disposition(std::string_view s, bool& attached, Params& params) {
+  std::size_t i = 0;
+  while (i < s.size() && is_token(s[i])) ++i;
+  const std::string_view token = s.substr(0, i);
+  if (iequals(token, "attachment")) {
+    attached = true;
+  } else if (iequals(token, "inline")) {
+    attached = false;
+  } else {
+    return false;
+  }
+  return parse_params(s, i, params);
+}
+
+enum class Encoding { identity, base64, quoted_printable };
+
+// --- the reader --------------------------------------------------------------------------
+
+struct RawHeader {
+  std::string_view name;
+  std::string_view raw;  // after the colon, through the end of its last line
+};
+
+struct Part {
+  ContentType ct;
+  bool attached = false;
+  Params disposition;
+  Encoding encoding = Encoding::identity;
+  std::string_view content;  // still transfer-encoded
+  bool multipart = false;
+  std::vector<int> children;
+};
+
+// The rfc5322 fields GMime wants once in a message.
+bool single_field(std::string_view name) {
+  static constexpr std::string_view kSingle[] = {
+      "bcc",        "cc",       "date",   "from",    "in-reply-to", "message-id",
+      "references", "reply-to", "sender", "subject", "to"};
+  for (std::string_view s : kSingle)
+    if (iequals(name, s)) return true;
+  return false;
+}
+
+class FastReader {
+ public:
+  explicit FastReader(std::string_view msg) : msg_(msg) {}
+
+  const char* why() const { return why_; }
+
+  bool read(Item& item) {
+    std::size_t pos = 0;
+    std::vector<RawHeader> headers;
+    headers.reserve(32);
+    if (!header_block(pos, headers)) return false;
+    if (!message_headers(headers, item)) return false;
+
+    // The top-level part: its Content-* headers are the message's.
+    int top = 0;
+    parts_.reserve(8);
+    if (!part_from_headers(headers, true, top)) return false;
+    if (parts_[top].multipart) {
+      if (!read_multipart(top, pos, 0)) return false;
+    } else {
+      parts_[top].content = msg_.substr(pos);
+    }
+    if (!walk(top, true, 0, item)) return false;
+    finish_text(item, segments_, std::move(markup_), false);
+    if (!item.defects.empty()) return no("text cut");
+    return true;
+  }
+
+ private:
+  bool no(const char* reason) {
+    if (!why_) why_ = reason;
+    return false;
+  }
+
+  // One header block through the blank line that ends it; `pos` moves past that line.
+  bool header_block(std::size_t& pos, std::vector<RawHeader>& out) {
+    const std::string_view m = msg_;
+    while (true) {
+      if (pos >= m.size()) return no("no blank line after a header");
+      const char c = m[pos];
+      if (c == '\n') {
+        ++pos;
+        return true;
+      }
+      if (c == '\r') {
+        if (pos + 1 < m.size() && m[pos + 1] == '\n') {
+          pos += 2;
+          return true;
+        }
+        return no("bare CR in a header");
+      }
+      const void* nl = std::memchr(m.data() + pos, '\n', m.size() - pos);
+      if (!nl) return no("no blank line after a header");
+      const std::size_t eol = static_cast<std::size_t>(static_cast<const char*>(nl) - m.data());
+      if (is_blank(c)) {
+        if (out.empty()) return no("header starts with white space");
+        RawHeader& last = out.back();
+        last.raw = m.substr(static_cast<std::size_t>(last.raw.data() - m.data()),
+                            eol + 1 - static_cast<std::size_t>(last.raw.data() - m.data()));
+      } else {
+        std::size_t i = pos;
+        while (i < eol && m[i] != ':') {
+          const auto u = static_cast<unsigned char>(m[i]);
+          if (u <= 32 || u >= 127) return no("unusual header name");
+          ++i;
+        }
+        if (i == eol || i == pos) return no("header line without a name");
+        out.push_back(RawHeader{m.substr(pos, i - pos), m.substr(i + 1, eol - i)});
+      }
+      // No NUL, no CR but before the LF, and UTF-8 when 8-bit (else GMime warns).
+      const std::string_view line = m.substr(pos, eol - pos);
+      const std::size_t plain =
+          plain_ascii_prefix(reinterpret_cast<const unsigned char*>(line.data()), line.size());
+      if (plain < line.size()) {
+        const std::string_view rest = line.substr(plain);
+        if (rest.find('\0') != std::string_view::npos) return no("NUL in a header");
+        const std::size_t cr = rest.find('\r');
+        if (cr != std::string_view::npos && cr + 1 != rest.size()) return no("bare CR in a header");
+        const std::string_view body = cr == std::string_view::npos ? rest : rest.substr(0, cr);
+        if (!is_valid_utf8(body)) return no("8-bit header that is not UTF-8");
+      }
+      pos = eol + 1;
+    }
+  }
+
+  bool addresses_of(const RawHeader& h, std::vector<Mailbox>& out) {
+    const std::string value = gmime_unfold(h.raw);
+    AddressReader reader(value);
+    if (!reader.list(out)) return no("address list");
+    return true;
+  }
+
+  bool message_headers(const std::vector<RawHeader>& headers, Item& item) {
+    const RawHeader* from = nullptr;
+    const RawHeader* date = nullptr;
+    const RawHeader* message_id = nullptr;
+    const RawHeader* in_reply_to = nullptr;
+    const RawHeader* references = nullptr;
+    std::size_t subject = std::string_view::npos;
+    item.headers.reserve(headers.size());
+    for (std::size_t k = 0; k < headers.size(); ++k) {
+      const RawHeader& h = headers[k];
+      // Fields GMime wants once, and Content-* fields, must not repeat.
+      const bool content = istarts_with(h.name, "content-");
+      if (content || single_field(h.name)) {
+        for (std::size_t j = 0; j < k; ++j)
+          if (iequals(headers[j].name, h.name)) return no("repeated header");
+      }
+      const std::string unfolded = gmime_unfold(h.raw);
+      std::string decoded;
+      if (!decode_text(unfolded, decoded)) return no("encoded word");
+      item.headers.push_back(Header{std::string(h.name), unfold(decoded)});
+      if (content) continue;
+      if (iequals(h.name, "from")) {
+        from = &h;
+      } else if (iequals(h.name, "to") || iequals(h.name, "cc")) {
+        std::vector<Mailbox> boxes;
+        if (!addresses_of(h, boxes)) return false;
+        auto& list = iequals(h.name, "to") ? item.to : item.cc;
+        for (Mailbox& b : boxes) list.push_back(sk::lower(b.addr));
+      } else if (iequals(h.name, "sender") || iequals(h.name, "reply-to") ||
+                 iequals(h.name, "bcc")) {
+        std::vector<Mailbox> boxes;  // read only to be sure GMime finds nothing to warn about
+        if (!addresses_of(h, boxes)) return false;
+      } else if (iequals(h.name, "subject")) {
+        subject = k;
+      } else if (iequals(h.name, "date")) {
+        date = &h;
+      } else if (iequals(h.name, "message-id")) {
+        message_id = &h;
+      } else if (iequals(h.name, "in-reply-to")) {
+        in_reply_to = &h;
+      } else if (iequals(h.name, "references")) {
+        references = &h;
+      }
+    }
+    if (!from) return no("no From header");
+    std::vector<Mailbox> boxes;
+    if (!addresses_of(*from, boxes)) return false;
+    if (boxes.empty()) return no("no address in From");
+    item.from_address = sk::lower(boxes.front().addr);
+    item.from_name = unfold(boxes.front().name);
+    if (subject != std::string_view::npos) item.subject = item.headers[subject].value;
+    if (message_id) {
+      const std::string v = gmime_unfold(message_id->raw);
+      if (!plain_id_text(v) || !IdReader(v).single(item.message_id)) return no("Message-ID");
+    }
+    if (in_reply_to) {
+      // The GMime path takes the first id, or failing that the whole value when it looks
+      // like one.
+      const std::string v = gmime_unfold(in_reply_to->raw);
+      std::vector<std::string> ids;
+      if (!plain_id_text(v) || !IdReader(v).list(ids)) return no("In-Reply-To");
+      if (!ids.empty()) {
+        item.in_reply_to = std::move(ids.front());
+      } else {
+        std::string_view t = trim(v);
+        if (t.size() >= 2 && t.front() == '<' && t.back() == '>') t = t.substr(1, t.size() - 2);
+        if (t.find('@') != std::string_view::npos && t.find(' ') == std::string_view::npos)
+          item.in_reply_to.assign(t);
+      }
+    }
+    if (references) {
+      const std::string v = gmime_unfold(references->raw);
+      if (!plain_id_text(v) || !IdReader(v).list(item.references)) return no("References");
+    }
+    if (date) {
+      const std::string v = gmime_unfold(date->raw);
+      if (!parse_date(v, item.sent_at)) return no("Date");
+    }
+    return true;
+  }
+
+  // A part from its header block: type, disposition, transfer encoding.
+  bool part_from_headers(const std::vector<RawHeader>& headers, bool top, int& index) {
+    if (parts_.size() >= kMaxParts) return no("too many parts");
+    Part p;
+    for (std::size_t k = 0; k < headers.size(); ++k) {
+      const RawHeader& h = headers[k];
+      if (!top) {
+        for (std::size_t j = 0; j < k; ++j)
+          if (iequals(headers[j].name, h.name)) return no("repeated header in a part");
+        if (h.raw.find("=?") != std::string_view::npos) return no("encoded word in a part header");
+      }
+      if (!istarts_with(h.name, "content-")) continue;
+      const std::string_view v = trim(h.raw);
+      if (iequals(h.name, "content-type")) {
+        if (has_encoded_word_start(v) || !parse_content_type(v, p.ct)) return no("Content-Type");
+      } else if (iequals(h.name, "content-disposition")) {
+        if (has_encoded_word_start(v) || !parse_disposition(v, p.attached, p.disposition))
+          return no("Content-Disposition");
+      } else if (iequals(h.name, "content-transfer-encoding")) {
+        const std::string_view e = trim(v);
+        if (iequals(e, "7bit") || iequals(e, "8bit") || iequals(e, "binary")) {
+          p.encoding = Encoding::identity;
+        } else if (iequals(e, "base64")) {
+          p.encoding = Encoding::base64;
+        } else if (iequals(e, "quoted-printable")) {
+          p.encoding = Encoding::quoted_printable;
+        } else {
+          return no("Content-Transfer-Encoding");
+        }
+      }
+    }
+    if (iequals(p.ct.type, "message")) return no("message/* part");
+    if (iequals(p.ct.type, "multipart")) {
+      const Param* b = p.ct.params.find("boundary");
+      if (!b) return no("multipart without boundary");
+      if (iequals(p.ct.subtype, "digest")) return no("multipart/digest");
+      p.multipart = true;
+    }
+    index = static_cast<int>(parts_.size());
+    parts_.push_back(std::move(p));
+    return true;
+  }
+
+  // What ends a stretch of content: the next line that is a boundary of an enclosing
+  // multipart, as GMime checks them (innermost first, the closing form before the other).
+  struct Boundary {
+    std::size_t line = 0;  // where the boundary line starts (msg_.size() at the end)
+    std::size_t next = 0;  // where the line after it starts
+    int level = -1;        // index into bounds_, -1 at the end of the message
+    bool closing = false;
+    bool crlf = false;        // the boundary line ends in CRLF
+    bool terminated = false;  // the boundary line ends in LF (it is not the last bytes)
+  };
+
+  static bool rest_is_lwsp(std::string_view s) {
+    for (char c : s)
+      if (!is_lwsp(c)) return false;
+    return true;
+  }
+
+  Boundary next_boundary(std::size_t pos) const {
+    const std::string_view m = msg_;
+    while (pos < m.size()) {
+      const void* nl = std::memchr(m.data() + pos, '\n', m.size() - pos);
+      const std::size_t eol =
+          nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - m.data()) : m.size();
+      if (eol - pos >= 2 && m[pos] == '-' && m[pos + 1] == '-') {
+        std::string_view line = m.substr(pos, eol - pos);
+        const bool cr = !line.empty() && line.back() == '\r';
+        if (cr) line.remove_suffix(1);
+        for (int level = static_cast<int>(bounds_.size()) - 1; level >= 0; --level) {
+          const std::string& b = bounds_[static_cast<std::size_t>(level)];  // "--boundary--"
+          const std::string_view open(b.data(), b.size() - 2);
+          if (line.size() >= b.size() && line.compare(0, b.size(), b) == 0 &&
+              rest_is_lwsp(line.substr(b.size()))) {
+            return Boundary{pos, nl ? eol + 1 : m.size(), level, true, nl && cr, nl != nullptr};
+          }
+          if (line.size() >= open.size() && line.compare(0, open.size(), open) == 0 &&
+              rest_is_lwsp(line.substr(open.size()))) {
+            return Boundary{pos, nl ? eol + 1 : m.size(), level, false, nl && cr, nl != nullptr};
+          }
+        }
+      }
+      if (!nl) break;
+      pos = eol + 1;
+    }
+    return Boundary{m.size(), m.size(), -1, false, false, false};
+  }
+
+  // The content from `pos` up to a boundary, without the line break that belongs to the
+  // boundary line. GMime takes two bytes when the boundary line ends in CRLF and one
+  // otherwise, whatever the content's own last line ends with; so do we.
+  bool content_before(std::size_t pos, const Boundary& b, std::string_view& out) {
+    std::string_view c = msg_.substr(pos, b.line - pos);
+    if (b.level >= 0 && !c.empty()) {
+      const std::size_t drop = b.crlf ? 2 : 1;
+      if (c.size() < drop) return no("one byte before a CRLF boundary");
+      c.remove_suffix(drop);
+    }
+    out = c;
+    return true;
+  }
+
+  // The parts of multipart `index` whose headers ended at `pos`; `pos` moves to where the
+  // parent's content goes on (after the epilogue).
+  bool read_multipart(int index, std::size_t& pos, int depth) {
+    if (depth >= kMaxNesting) return no("nested too deeply");
+    const std::string_view boundary = parts_[index].ct.params.find("boundary")->value;
+    bounds_.push_back("--" + std::string(boundary) + "--");
+    const int level = static_cast<int>(bounds_.size()) - 1;
+    Boundary b = next_boundary(pos);  // the end of the prologue
+    if (b.level != level || b.closing) return no("multipart without parts");
+    while (true) {
+      // b is an opening boundary of this multipart: a part follows.
+      if (!b.terminated) return no("boundary at the end");
+      std::size_t p = b.next;
+      std::vector<RawHeader> headers;
+      if (!header_block(p, headers)) return false;
+      int child = 0;
+      if (!part_from_headers(headers, false, child)) return false;
+      parts_[index].children.push_back(child);
+      if (parts_[child].multipart) {
+        if (!read_multipart(child, p, depth + 1)) return false;
+        b = next_boundary(p);
+        // read_multipart leaves p at our next boundary line
+      } else {
+        b = next_boundary(p);
+        if (!content_before(p, b, parts_[child].content)) return false;
+      }
+      if (b.level != level) return no("part not closed by its own boundary");
+      if (b.closing) break;
+    }
+    // The epilogue runs to the parent's next boundary (or the end).
+    bounds_.pop_back();
+    pos = b.next;
+    if (!bounds_.empty()) {
+      const Boundary e = next_boundary(pos);
+      if (e.level != static_cast<int>(bounds_.size()) - 1)
+        return no("epilogue runs past its parent");
+      pos = e.line;
+    }
+    return true;
+  }
+
+  // --- the walk: the GMime path's Walker over our tree ------------------------------------
+
+  int text_rank(int index, int depth) const {
+    const Part& p = parts_[static_cast<std::size_t>(index)];
+    if (p.multipart) {
+      int best = 0;
+      for (int c : p.children) best = std::max(best, text_rank(c, depth + 1));
+      return best;
+    }
+    if (p.attached) return 0;
+    if (iequals(p.ct.type, "text") && iequals(p.ct.subtype, "plain")) return 2;
+    if (iequals(p.ct.type, "text") && iequals(p.ct.subtype, "html")) return 1;
+    return 0;
+  }
+
+  bool walk(int index, bool want_text, int depth, Item& item) {
+    const Part& p = parts_[static_cast<std::size_t>(index)];
+    if (!p.multipart) return leaf(p, want_text, item);
+    const int n = static_cast<int>(p.children.size());
+    int preferred = -1;
+    if (iequals(p.ct.subtype, "alternative") && n > 0) {
+      int best_rank = -1;
+      for (int i = 0; i < n; ++i) {
+        const int rank = text_rank(p.children[static_cast<std::size_t>(i)], depth + 1);
+        if (rank > best_rank) {
+          best_rank = rank;
+          preferred = i;
+        }
+      }
+      if (best_rank == 0) preferred = n - 1;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (!walk(p.children[static_cast<std::size_t>(i)],
+                want_text && (preferred < 0 || i == preferred), depth + 1, item))
+        return false;
+    }
+    return true;
+  }
+
+  // Base64 the GMime decoder and ours read alike: whole quartets, padding only at the end.
+  static bool plain_base64(std::string_view enc, std::size_t& decoded_size) {
+    if (base64_damaged(enc)) return false;
+    std::size_t sig = 0, pad = 0;
+    for (char c : enc) {
+      if (c == '=') {
+        ++pad;
+      } else if (kBase64[static_cast<unsigned char>(c)] >= 0) {
+        ++sig;
+      }
+    }
+    if (pad > 2 || (sig + pad) % 4 != 0) return false;
+    decoded_size = (sig + pad) / 4 * 3 - pad;
+    return true;
+  }
+
+  static void decode_base64(std::string_view enc, std::string& out) {
+    out.reserve(enc.size() / 4 * 3);
+    std::uint32_t acc = 0;
+    int n = 0;
+    for (char c : enc) {
+      const int v = kBase64[static_cast<unsigned char>(c)];
+      if (v < 0) continue;
+      acc = (acc << 6) | static_cast<std::uint32_t>(v);
+      if (++n == 4) {
+        out.push_back(static_cast<char>(acc >> 16));
+        out.push_back(static_cast<char>(acc >> 8));
+        out.push_back(static_cast<char>(acc));
+        acc = 0;
+        n = 0;
+      }
+    }
+    if (n == 2) {
+      out.push_back(static_cast<char>(acc >> 4));
+    } else if (n == 3) {
+      out.push_back(static_cast<char>(acc >> 10));
+      out.push_back(static_cast<char>(acc >> 2));
+    }
+  }
+
+  // Quoted-printable as GMime decodes it, for the forms where that is unambiguous: =XX
+  // escapes (either case), soft breaks "=\n" and "=\r\n", a lone "=" at the very end.
+  static bool decode_quoted_printable(std::string_view enc, std::string* out, std::size_t& size) {
+    size = 0;
+    std::size_t i = 0;
+    const std::size_t n = enc.size();
+    while (i < n) {
+      const void* eq = std::memchr(enc.data() + i, '=', n - i);
+      const std::size_t e =
+          eq ? static_cast<std::size_t>(static_cast<const char*>(eq) - enc.data()) : n;
+      if (out) out->append(enc.data() + i, e - i);
+      size += e - i;
+      if (e == n) break;
+      if (e + 1 == n) break;  // dropped
+      const char a = enc[e + 1];
+      if (a == '\n') {
+        i = e + 2;
+        continue;
+      }
+      if (a == '\r' && e + 2 < n && enc[e + 2] == '\n') {
+        i = e + 3;
+        continue;
+      }
+      if (e + 2 < n) {
+        const int hi = hex_value(a), lo = hex_value(enc[e + 2]);
+        if (hi >= 0 && lo >= 0) {
+          if (out) out->push_back(static_cast<char>(hi * 16 + lo));
+          ++size;
+          i = e + 3;
+          continue;
+        }
+      }
+      return false;
+    }
+    return true;
+  }
+
+  bool leaf(const Part& p, bool want_text, Item& item) {
+    const bool plain = iequals(p.ct.type, "text") && iequals(p.ct.subtype, "plain");
+    const bool html = iequals(p.ct.type, "text") && iequals(p.ct.subtype, "html");
+    const bool body = (plain || html) && !p.attached;
+    if (body && !want_text) return true;  // an alternative not chosen
+
+    std::string decoded;
+    std::string_view bytes = p.content;
+    std::size_t size = p.content.size();
+    if (p.encoding == Encoding::base64) {
+      if (!plain_base64(p.content, size)) return no("base64 that is damaged or unpadded");
+      if (body) {
+        decode_base64(p.content, decoded);
+        bytes = decoded;
+      }
+    } else if (p.encoding == Encoding::quoted_printable) {
+      if (quoted_printable_damaged(p.content)) return no("damaged quoted-printable");
+      if (!decode_quoted_printable(p.content, body ? &decoded : nullptr, size))
+        return no("quoted-printable GMime may read otherwise");
+      if (body) bytes = decoded;
+    }
+
+    if (!body) {
+      Attachment a;
+      const Param* name = p.disposition.find("filename");
+      if (!name) name = p.ct.params.find("name");
+      if (name) a.filename = clean(name->value);
+      a.content_type = sk::lower(p.ct.type) + "/" + sk::lower(p.ct.subtype);
+      a.size = size;
+      item.attachments.push_back(std::move(a));
+      return true;
+    }
+    if (bytes.size() > kMaxPartBytes) return no("part too long to read whole");
+    const Param* charset = p.ct.params.find("charset");
+    std::string label = charset ? std::string(charset->value) : std::string();
+    if (html && trim(label).empty()) label = html_meta_charset(bytes);
+    static const std::string kWhere = "the part";
+    std::vector<std::string> defects;
+    std::string text = to_utf8(bytes, label, kWhere, defects);
+    if (!defects.empty()) return no("charset");
+    if (html) {
+      segments_.push_back({SegmentKind::html, html_to_text(text, &markup_)});
+    } else {
+      segments_.push_back({SegmentKind::plain, std::move(text)});
+    }
+    return true;
+  }
+
+  std::string_view msg_;
+  const char* why_ = nullptr;
+  std::vector<Part> parts_;
+  std::vector<std::string> bounds_;
+  std::vector<Segment> segments_;
+  HtmlMarkup markup_;
+};
+
+}  // namespace
+
+std::optional<Item> read_fast(std::string_view raw, const char** declined) {
+  auto decline = [&](const char* why) -> std::optional<Item> {
+    if (declined) *declined = why;
+    return std::nullopt;
+  };
+  if (raw.empty()) return decline("empty");
+  std::string_view msg = raw;
+  if (msg.substr(0, 5) == "From ") {  // an mbox envelope line, as parse_message skips it
+    const std::size_t nl = msg.find('\n');
+    if (nl == std::string_view::npos) return decline("envelope line only");
+    msg.remove_prefix(nl + 1);
+  }
+  if (msg.empty() || is_lwsp(msg.front())) return decline("no header at the start");
+  Item item;
+  item.channel = Channel::email;
+  item.raw_size = raw.size();
+  FastReader reader(msg);
+  if (!reader.read(item)) return decline(reader.why() ? reader.why() : "unknown");
+  item.parse_status = ParseStatus::ok;
+  return item;
+}
+
+}  // namespace sk::mail::detail
