@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -100,15 +101,35 @@ bool is_plain_addr_spec(std::string_view s) {
 // --- header values -----------------------------------------------------------------------
 
 // GMime's unfolding of a raw value: white space trimmed at both ends, line breaks dropped.
-std::string gmime_unfold(std::string_view raw) {
+// Most values are not folded and come back as a view into the message; the others are
+// unfolded into `store`, whose elements stay put.
+std::string_view trim_lwsp(std::string_view raw) {
   std::size_t b = 0, e = raw.size();
   while (b < e && is_lwsp(raw[b])) ++b;
   while (e > b && is_lwsp(raw[e - 1])) --e;
-  std::string out;
-  out.reserve(e - b);
-  for (std::size_t i = b; i < e; ++i)
-    if (raw[i] != '\r' && raw[i] != '\n') out.push_back(raw[i]);
-  return out;
+  return raw.substr(b, e - b);
+}
+
+bool is_folded(std::string_view trimmed) {
+  return std::memchr(trimmed.data(), '\n', trimmed.size()) != nullptr;
+}
+
+// A CR only ever comes right before an LF (header_block makes sure).
+void unfold_into(std::string_view trimmed, std::string& out) {
+  out.clear();
+  out.reserve(trimmed.size());
+  std::size_t i = 0;
+  while (i < trimmed.size()) {
+    const void* nl = std::memchr(trimmed.data() + i, '\n', trimmed.size() - i);
+    const std::size_t end =
+        nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - trimmed.data())
+           : trimmed.size();
+    std::size_t seg = end;
+    if (seg > i && trimmed[seg - 1] == '\r') --seg;
+    out.append(trimmed.data() + i, seg - i);
+    if (!nl) break;
+    i = end + 1;
+  }
 }
 
 // A piece of header text: white space, a literal word, or the payload of an encoded word.
@@ -907,11 +928,6 @@ enum class Encoding { identity, base64, quoted_printable };
 
 // --- the reader --------------------------------------------------------------------------
 
-struct RawHeader {
-  std::string_view name;
-  std::string_view raw;  // after the colon, through the end of its last line
-};
-
 struct Part {
   ContentType ct;
   bool attached = false;
@@ -922,15 +938,79 @@ struct Part {
   std::vector<int> children;
 };
 
-// The rfc5322 fields GMime wants once in a message.
-bool single_field(std::string_view name) {
-  static constexpr std::string_view kSingle[] = {
-      "bcc",        "cc",       "date",   "from",    "in-reply-to", "message-id",
-      "references", "reply-to", "sender", "subject", "to"};
-  for (std::string_view s : kSingle)
-    if (iequals(name, s)) return true;
-  return false;
+// The header fields the reader looks at, told apart once per header.
+enum class Field {
+  other,
+  from,
+  to,
+  cc,
+  bcc,
+  sender,
+  reply_to,
+  subject,
+  date,
+  message_id,
+  in_reply_to,
+  references,
+  content_type,
+  content_disposition,
+  content_transfer_encoding,
+  content_other,
+};
+
+Field field_of(std::string_view name) {
+  if (name.size() < 2) return Field::other;
+  switch (lower_ascii(name[0])) {
+    case 'f':
+      if (iequals(name, "from")) return Field::from;
+      break;
+    case 't':
+      if (iequals(name, "to")) return Field::to;
+      break;
+    case 'c':
+      if (iequals(name, "cc")) return Field::cc;
+      if (istarts_with(name, "content-")) {
+        if (iequals(name, "content-type")) return Field::content_type;
+        if (iequals(name, "content-disposition")) return Field::content_disposition;
+        if (iequals(name, "content-transfer-encoding")) return Field::content_transfer_encoding;
+        return Field::content_other;
+      }
+      break;
+    case 'b':
+      if (iequals(name, "bcc")) return Field::bcc;
+      break;
+    case 's':
+      if (iequals(name, "subject")) return Field::subject;
+      if (iequals(name, "sender")) return Field::sender;
+      break;
+    case 'r':
+      if (iequals(name, "reply-to")) return Field::reply_to;
+      if (iequals(name, "references")) return Field::references;
+      break;
+    case 'd':
+      if (iequals(name, "date")) return Field::date;
+      break;
+    case 'm':
+      if (iequals(name, "message-id")) return Field::message_id;
+      break;
+    case 'i':
+      if (iequals(name, "in-reply-to")) return Field::in_reply_to;
+      break;
+    default:
+      break;
+  }
+  return Field::other;
 }
+
+bool is_content(Field f) {
+  return f >= Field::content_type;
+}
+
+struct RawHeader {
+  std::string_view name;
+  std::string_view raw;  // after the colon, through the end of its last line
+  Field field = Field::other;
+};
 
 class FastReader {
  public:
@@ -999,7 +1079,8 @@ class FastReader {
           ++i;
         }
         if (i == eol || i == pos) return no("header line without a name");
-        out.push_back(RawHeader{m.substr(pos, i - pos), m.substr(i + 1, eol - i)});
+        const std::string_view name = m.substr(pos, i - pos);
+        out.push_back(RawHeader{name, m.substr(i + 1, eol - i), field_of(name)});
       }
       // No NUL, no CR but before the LF, and UTF-8 when 8-bit (else GMime warns).
       const std::string_view line = m.substr(pos, eol - pos);
@@ -1017,91 +1098,126 @@ class FastReader {
     }
   }
 
-  bool addresses_of(const RawHeader& h, std::vector<Mailbox>& out) {
-    const std::string value = gmime_unfold(h.raw);
+  bool addresses_of(std::string_view value, std::vector<Mailbox>& out) {
     AddressReader reader(value);
     if (!reader.list(out)) return no("address list");
     return true;
   }
 
   bool message_headers(const std::vector<RawHeader>& headers, Item& item) {
-    const RawHeader* from = nullptr;
-    const RawHeader* date = nullptr;
-    const RawHeader* message_id = nullptr;
-    const RawHeader* in_reply_to = nullptr;
-    const RawHeader* references = nullptr;
+    std::string_view from, date, message_id, in_reply_to, references;
+    bool have_from = false, have_date = false, have_message_id = false;
+    bool have_in_reply_to = false, have_references = false;
+    std::uint32_t seen = 0;  // the fields GMime wants once
     std::size_t subject = std::string_view::npos;
     item.headers.reserve(headers.size());
+    std::vector<Mailbox> boxes;
     for (std::size_t k = 0; k < headers.size(); ++k) {
       const RawHeader& h = headers[k];
-      // Fields GMime wants once, and Content-* fields, must not repeat.
-      const bool content = istarts_with(h.name, "content-");
-      if (content || single_field(h.name)) {
+      if (h.field == Field::content_other) {
         for (std::size_t j = 0; j < k; ++j)
-          if (iequals(headers[j].name, h.name)) return no("repeated header");
+          if (headers[j].field == Field::content_other && iequals(headers[j].name, h.name))
+            return no("repeated header");
+      } else if (h.field != Field::other) {
+        const std::uint32_t bit = 1u << static_cast<unsigned>(h.field);
+        if (seen & bit) return no("repeated header");
+        seen |= bit;
       }
-      const std::string unfolded = gmime_unfold(h.raw);
-      std::string decoded;
-      if (!decode_text(unfolded, decoded)) return no("encoded word");
-      item.headers.push_back(Header{std::string(h.name), unfold(decoded)});
-      if (content) continue;
-      if (iequals(h.name, "from")) {
-        from = &h;
-      } else if (iequals(h.name, "to") || iequals(h.name, "cc")) {
-        std::vector<Mailbox> boxes;
-        if (!addresses_of(h, boxes)) return false;
-        auto& list = iequals(h.name, "to") ? item.to : item.cc;
-        for (Mailbox& b : boxes) list.push_back(sk::lower(b.addr));
-      } else if (iequals(h.name, "sender") || iequals(h.name, "reply-to") ||
-                 iequals(h.name, "bcc")) {
-        std::vector<Mailbox> boxes;  // read only to be sure GMime finds nothing to warn about
-        if (!addresses_of(h, boxes)) return false;
-      } else if (iequals(h.name, "subject")) {
-        subject = k;
-      } else if (iequals(h.name, "date")) {
-        date = &h;
-      } else if (iequals(h.name, "message-id")) {
-        message_id = &h;
-      } else if (iequals(h.name, "in-reply-to")) {
-        in_reply_to = &h;
-      } else if (iequals(h.name, "references")) {
-        references = &h;
+      std::string_view value = trim_lwsp(h.raw);
+      const bool encoded = has_encoded_word_start(value);
+      if (is_folded(value)) {
+        if (h.field == Field::other && !encoded) {
+          // Nothing else reads it: unfold straight into the Item.
+          std::string unfolded;
+          unfold_into(value, unfolded);
+          item.headers.push_back(Header{std::string(h.name), std::move(unfolded)});
+          continue;
+        }
+        std::string& unfolded = store_.emplace_back();
+        unfold_into(value, unfolded);
+        value = unfolded;
+      }
+      if (!encoded) {
+        // Valid UTF-8 without NUL or line breaks, already trimmed: unfold() would copy it.
+        item.headers.push_back(Header{std::string(h.name), std::string(value)});
+      } else {
+        std::string decoded;
+        if (!decode_text(value, decoded)) return no("encoded word");
+        item.headers.push_back(Header{std::string(h.name), unfold(decoded)});
+      }
+      switch (h.field) {
+        case Field::from:
+          from = value;
+          have_from = true;
+          break;
+        case Field::to:
+        case Field::cc: {
+          boxes.clear();
+          if (!addresses_of(value, boxes)) return false;
+          auto& list = h.field == Field::to ? item.to : item.cc;
+          for (Mailbox& box : boxes) list.push_back(sk::lower(box.addr));
+          break;
+        }
+        case Field::sender:
+        case Field::reply_to:
+        case Field::bcc:
+          // Read only to be sure that GMime finds nothing to warn about.
+          boxes.clear();
+          if (!addresses_of(value, boxes)) return false;
+          break;
+        case Field::subject:
+          subject = k;
+          break;
+        case Field::date:
+          date = value;
+          have_date = true;
+          break;
+        case Field::message_id:
+          message_id = value;
+          have_message_id = true;
+          break;
+        case Field::in_reply_to:
+          in_reply_to = value;
+          have_in_reply_to = true;
+          break;
+        case Field::references:
+          references = value;
+          have_references = true;
+          break;
+        default:
+          break;
       }
     }
-    if (!from) return no("no From header");
-    std::vector<Mailbox> boxes;
-    if (!addresses_of(*from, boxes)) return false;
+    if (!have_from) return no("no From header");
+    boxes.clear();
+    if (!addresses_of(from, boxes)) return false;
     if (boxes.empty()) return no("no address in From");
     item.from_address = sk::lower(boxes.front().addr);
     item.from_name = unfold(boxes.front().name);
     if (subject != std::string_view::npos) item.subject = item.headers[subject].value;
-    if (message_id) {
-      const std::string v = gmime_unfold(message_id->raw);
-      if (!plain_id_text(v) || !IdReader(v).single(item.message_id)) return no("Message-ID");
+    if (have_message_id) {
+      if (!plain_id_text(message_id) || !IdReader(message_id).single(item.message_id))
+        return no("Message-ID");
     }
-    if (in_reply_to) {
+    if (have_in_reply_to) {
       // The GMime path takes the first id, or failing that the whole value when it looks
       // like one.
-      const std::string v = gmime_unfold(in_reply_to->raw);
       std::vector<std::string> ids;
-      if (!plain_id_text(v) || !IdReader(v).list(ids)) return no("In-Reply-To");
+      if (!plain_id_text(in_reply_to) || !IdReader(in_reply_to).list(ids)) return no("In-Reply-To");
       if (!ids.empty()) {
         item.in_reply_to = std::move(ids.front());
       } else {
-        std::string_view t = trim(v);
+        std::string_view t = trim(in_reply_to);
         if (t.size() >= 2 && t.front() == '<' && t.back() == '>') t = t.substr(1, t.size() - 2);
         if (t.find('@') != std::string_view::npos && t.find(' ') == std::string_view::npos)
           item.in_reply_to.assign(t);
       }
     }
-    if (references) {
-      const std::string v = gmime_unfold(references->raw);
-      if (!plain_id_text(v) || !IdReader(v).list(item.references)) return no("References");
+    if (have_references) {
+      if (!plain_id_text(references) || !IdReader(references).list(item.references))
+        return no("References");
     }
-    if (date) {
-      const std::string v = gmime_unfold(date->raw);
-      if (!parse_date(v, item.sent_at)) return no("Date");
-    }
+    if (have_date && !parse_date(date, item.sent_at)) return no("Date");
     return true;
   }
 
@@ -1116,14 +1232,14 @@ class FastReader {
           if (iequals(headers[j].name, h.name)) return no("repeated header in a part");
         if (h.raw.find("=?") != std::string_view::npos) return no("encoded word in a part header");
       }
-      if (!istarts_with(h.name, "content-")) continue;
+      if (!is_content(h.field)) continue;
       const std::string_view v = trim(h.raw);
-      if (iequals(h.name, "content-type")) {
+      if (h.field == Field::content_type) {
         if (has_encoded_word_start(v) || !parse_content_type(v, p.ct)) return no("Content-Type");
-      } else if (iequals(h.name, "content-disposition")) {
+      } else if (h.field == Field::content_disposition) {
         if (has_encoded_word_start(v) || !parse_disposition(v, p.attached, p.disposition))
           return no("Content-Disposition");
-      } else if (iequals(h.name, "content-transfer-encoding")) {
+      } else if (h.field == Field::content_transfer_encoding) {
         const std::string_view e = trim(v);
         if (iequals(e, "7bit") || iequals(e, "8bit") || iequals(e, "binary")) {
           p.encoding = Encoding::identity;
@@ -1167,29 +1283,33 @@ class FastReader {
 
   Boundary next_boundary(std::size_t pos) const {
     const std::string_view m = msg_;
-    while (pos < m.size()) {
-      const void* nl = std::memchr(m.data() + pos, '\n', m.size() - pos);
-      const std::size_t eol =
-          nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - m.data()) : m.size();
-      if (eol - pos >= 2 && m[pos] == '-' && m[pos + 1] == '-') {
-        std::string_view line = m.substr(pos, eol - pos);
-        const bool cr = !line.empty() && line.back() == '\r';
-        if (cr) line.remove_suffix(1);
+    std::size_t line = pos;
+    while (line < m.size()) {
+      if (m.size() - line >= 2 && m[line] == '-' && m[line + 1] == '-') {
+        const void* nl = std::memchr(m.data() + line, '\n', m.size() - line);
+        const std::size_t eol =
+            nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - m.data()) : m.size();
+        std::string_view text = m.substr(line, eol - line);
+        const bool cr = !text.empty() && text.back() == '\r';
+        if (cr) text.remove_suffix(1);
+        const std::size_t next = nl ? eol + 1 : m.size();
         for (int level = static_cast<int>(bounds_.size()) - 1; level >= 0; --level) {
           const std::string& b = bounds_[static_cast<std::size_t>(level)];  // "--boundary--"
           const std::string_view open(b.data(), b.size() - 2);
-          if (line.size() >= b.size() && line.compare(0, b.size(), b) == 0 &&
-              rest_is_lwsp(line.substr(b.size()))) {
-            return Boundary{pos, nl ? eol + 1 : m.size(), level, true, nl && cr, nl != nullptr};
+          if (text.size() >= b.size() && text.compare(0, b.size(), b) == 0 &&
+              rest_is_lwsp(text.substr(b.size()))) {
+            return Boundary{line, next, level, true, nl && cr, nl != nullptr};
           }
-          if (line.size() >= open.size() && line.compare(0, open.size(), open) == 0 &&
-              rest_is_lwsp(line.substr(open.size()))) {
-            return Boundary{pos, nl ? eol + 1 : m.size(), level, false, nl && cr, nl != nullptr};
+          if (text.size() >= open.size() && text.compare(0, open.size(), open) == 0 &&
+              rest_is_lwsp(text.substr(open.size()))) {
+            return Boundary{line, next, level, false, nl && cr, nl != nullptr};
           }
         }
       }
-      if (!nl) break;
-      pos = eol + 1;
+      // On to the next line that starts with "--".
+      const void* hit = memmem(m.data() + line, m.size() - line, "\n--", 3);
+      if (!hit) break;
+      line = static_cast<std::size_t>(static_cast<const char*>(hit) - m.data()) + 1;
     }
     return Boundary{m.size(), m.size(), -1, false, false, false};
   }
@@ -1415,6 +1535,7 @@ class FastReader {
 
   std::string_view msg_;
   const char* why_ = nullptr;
+  std::deque<std::string> store_;  // unfolded header values that were folded
   std::vector<Part> parts_;
   std::vector<std::string> bounds_;
   std::vector<Segment> segments_;

@@ -135,6 +135,7 @@ struct Converted {
 };
 
 Converted iconv_to_utf8(std::string_view in, const std::string& key) {
+  ensure_gmime();  // the fast reader converts without GMime having parsed anything
   Converted r;
   const char* name = g_mime_charset_iconv_name(key.c_str());
   iconv_t cd = g_mime_iconv_open("UTF-8", name ? name : key.c_str());
@@ -181,6 +182,7 @@ Converted iconv_to_utf8(std::string_view in, const std::string& key) {
 }
 
 bool charset_known(const std::string& key) {
+  ensure_gmime();
   const char* name = g_mime_charset_iconv_name(key.c_str());
   iconv_t cd = g_mime_iconv_open("UTF-8", name ? name : key.c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) return false;

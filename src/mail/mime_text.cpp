@@ -237,14 +237,20 @@ std::string quote(std::string_view s) {
 std::string from_windows_1252(std::string_view in) {
   std::string out;
   out.reserve(in.size() + in.size() / 8);
-  for (unsigned char c : in) {
-    if (c == 0) {
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t run = plain_ascii_prefix(p + i, n - i);
+    out.append(in.data() + i, run);
+    i += run;
+    if (i == n) break;
+    if (p[i] == 0) {
       out += "\xEF\xBF\xBD";
-    } else if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
     } else {
-      append_utf8(out, windows_1252(c));
+      append_utf8(out, windows_1252(p[i]));
     }
+    ++i;
   }
   return out;
 }
