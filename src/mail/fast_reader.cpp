@@ -224,45 +224,22 @@ bool decode_payload(const Word& w, bool last, std::string& out) {
   return true;
 }
 
-enum class WordCharset { unknown, utf8, ascii, latin1, cp1252 };
-
-WordCharset word_charset(std::string_view label) {
-  if (iequals(label, "utf-8")) return WordCharset::utf8;
-  if (iequals(label, "us-ascii")) return WordCharset::ascii;
-  if (iequals(label, "iso-8859-1")) return WordCharset::latin1;
-  if (iequals(label, "windows-1252")) return WordCharset::cp1252;
-  return WordCharset::unknown;
-}
-
 // Appends the decoded bytes of a run in UTF-8, when they convert without a single error
-// (GMime repairs errors its own way).
-bool append_converted(std::string_view bytes, WordCharset cs, std::string& out) {
+// (GMime repairs errors its own way). UTF-8 and ASCII are checked here; other charsets go
+// through GMime's iconv, as in GMime.
+bool append_converted(std::string_view bytes, std::string_view charset, std::string& out) {
   if (bytes.find('\0') != std::string_view::npos) return false;
-  switch (cs) {
-    case WordCharset::utf8:
-      if (!is_valid_utf8(bytes)) return false;
-      out += bytes;
-      return true;
-    case WordCharset::ascii:
-      if (!is_ascii(bytes)) return false;
-      out += bytes;
-      return true;
-    case WordCharset::latin1:
-      for (unsigned char c : bytes) {
-        if (c >= 0x80 && c < 0xA0) return false;
-        append_utf8(out, c);
-      }
-      return true;
-    case WordCharset::cp1252:
-      for (unsigned char c : bytes) {
-        if (c == 0x81 || c == 0x8D || c == 0x8F || c == 0x90 || c == 0x9D) return false;
-        append_utf8(out, windows_1252(c));
-      }
-      return true;
-    case WordCharset::unknown:
-      break;
+  if (iequals(charset, "utf-8")) {
+    if (!is_valid_utf8(bytes)) return false;
+    out += bytes;
+    return true;
   }
-  return false;
+  if (iequals(charset, "us-ascii") && is_ascii(bytes)) {
+    out += bytes;
+    return true;
+  }
+  if (charset.find('*') != std::string_view::npos) return false;  // RFC 2231 language
+  return convert_exactly(bytes, charset, out);
 }
 
 // Joins words into text as RFC 2047 and GMime do: white space between two encoded words
@@ -284,32 +261,28 @@ bool emit_words(const std::vector<Word>& words, std::string& out) {
       ++k;
       continue;
     }
-    const WordCharset cs = word_charset(w.charset);
-    if (cs == WordCharset::unknown) return false;
     // The run: this word and the encoded words after it (across white space) alike.
     std::size_t end = k + 1;
     std::size_t next = k + 1;
     while (true) {
       std::size_t n = next;
       if (n < words.size() && words[n].space) ++n;
-      if (n < words.size() && words[n].encoding == w.encoding &&
-          word_charset(words[n].charset) == cs && iequals(words[n].charset, w.charset)) {
-        end = n + 1;
-        next = n + 1;
-        continue;
+      if (n >= words.size() || words[n].encoding == 0) break;
+      if (!iequals(words[n].charset, w.charset)) {
+        // GMime compares the charsets' canonical names; only spellings alike are sure.
+        if (words[n].encoding == w.encoding) return false;
+        break;
       }
-      if (n < words.size() && words[n].encoding != 0 && word_charset(words[n].charset) == cs &&
-          !iequals(words[n].charset, w.charset)) {
-        return false;  // one charset under two names: GMime may join them or not
-      }
-      break;
+      if (words[n].encoding != w.encoding) break;
+      end = n + 1;
+      next = n + 1;
     }
     bytes.clear();
     for (std::size_t r = k; r < end; ++r) {
       if (words[r].space) continue;
       if (!decode_payload(words[r], r + 1 == end, bytes)) return false;
     }
-    if (!append_converted(bytes, cs, out)) return false;
+    if (!append_converted(bytes, w.charset, out)) return false;
     k = end;
   }
   return true;
@@ -450,6 +423,32 @@ class AddressReader {
     return true;
   }
 
+  // "<Undisclosed Recipients@host>" and the like, the last thing in the list: GMime's
+  // local part ends at the first word, no '@' follows, and it drops the address without a
+  // warning. Only that exact case: a word, then white space or ':', then anything but a
+  // dot, and no ',' or ';' to the end.
+  bool dropped_angle_addr() {
+    static constexpr std::string_view kSpecials = "()<>@,;:\\\".[]";
+    const std::string_view rest = s_.substr(i_);
+    if (rest.find_first_of(",;") != std::string_view::npos) return false;
+    std::size_t p = 1;
+    const std::size_t word = p;
+    while (p < rest.size() && static_cast<unsigned char>(rest[p]) > 32 &&
+           static_cast<unsigned char>(rest[p]) < 127 &&
+           kSpecials.find(rest[p]) == std::string_view::npos)
+      ++p;
+    if (p == word) return false;
+    while (p < rest.size() && is_blank(rest[p])) ++p;
+    if (p >= rest.size()) return false;
+    const char next = rest[p];
+    if (!(next == ':' || (next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z') ||
+          (next >= '0' && next <= '9')))
+      return false;
+    if (next != ':' && !is_blank(rest[p - 1])) return false;
+    i_ = s_.size();
+    return true;
+  }
+
   bool addr_spec_until(char close, std::string& addr) {
     skip_blanks();
     const std::size_t st = i_;
@@ -476,9 +475,12 @@ class AddressReader {
     }
     const char c = s_[i_];
     if (c == '<') {
-      ++i_;
+      const std::size_t open = i_++;
       Mailbox mb;
-      if (!addr_spec_until('>', mb.addr)) return false;
+      if (!addr_spec_until('>', mb.addr)) {
+        i_ = open;
+        return allow_group && words == 0 && dropped_angle_addr();
+      }
       if (!display_name(raw, mb.name)) return false;
       out.push_back(std::move(mb));
       return true;
@@ -673,7 +675,7 @@ class IdReader {
     return true;
   }
 
-  // decode_msgid; false where GMime's answer would hang on details we do not copy.
+  // decode_msgid.
   bool msg_id(std::size_t& pos, std::string& out) const {
     skip(pos);
     if (pos < s_.size() && s_[pos] == '<') ++pos;
@@ -685,14 +687,10 @@ class IdReader {
       pos = p;
       return true;
     }
-    // The raw text up to '>': only when there is a '>' and no white space in between, where
-    // the raw and the unfolded header values could differ.
-    const std::size_t close = s_.find('>', pos);
-    if (close == std::string_view::npos) return false;
-    const std::string_view raw = s_.substr(pos, close - pos);
-    for (char c : raw)
-      if (is_lwsp(c)) return false;
-    out.assign(raw);
+    // The text up to '>' (or the end) as it stands.
+    std::size_t close = s_.find('>', pos);
+    if (close == std::string_view::npos) close = s_.size();
+    out.assign(s_.substr(pos, close - pos));
     pos = close;
     return true;
   }
@@ -724,8 +722,7 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-// "[Www,] D Mmm YYYY H:M[:S] [zone] [(comment)]" with a numeric zone or one of RFC 822's
-// names, and nothing looser. Without a zone, GMime reads UTC.
+// "[Www,] D Mmm YYYY H:M[:S]" then the zone as GMime finds it; nothing looser.
 bool parse_date(std::string_view s, Timestamp& out) {
   static constexpr std::string_view kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
   static constexpr std::string_view kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
@@ -734,9 +731,9 @@ bool parse_date(std::string_view s, Timestamp& out) {
     std::string_view name;
     int hours;
   };
-  static constexpr Zone kZones[] = {{"UT", 0},   {"UTC", 0},  {"GMT", 0},  {"EDT", -4},
-                                    {"EST", -5}, {"CDT", -5}, {"CST", -6}, {"MDT", -6},
-                                    {"MST", -7}, {"PDT", -7}, {"PST", -8}};
+  static constexpr Zone kZones[] = {{"UT", 0},   {"GMT", 0},  {"EDT", -4}, {"EST", -5},
+                                    {"CDT", -5}, {"CST", -6}, {"MDT", -6}, {"MST", -7},
+                                    {"PDT", -7}, {"PST", -8}};
   std::size_t i = 0;
   auto blanks = [&] {
     const std::size_t st = i;
@@ -783,41 +780,46 @@ bool parse_date(std::string_view s, Timestamp& out) {
     ++i;
     if (!digits(1, 2, sec)) return false;
   }
+  // The zone: GMime looks at the next two tokens (cut at "-/,", white space) for "+HHMM",
+  // "-HHMM" or one of RFC 822's names, bare or in parentheses, and takes UTC when neither
+  // is one; whatever follows is not read.
   int offset = 0;
-  bool zoned = false;
-  bool spaced = blanks();
-  if (spaced && i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    zoned = true;
-    const int sign = s[i] == '-' ? -1 : 1;
-    ++i;
-    int hhmm = 0;
-    if (!digits(4, 4, hhmm)) return false;
-    // GLib turns offsets it cannot represent into UTC; leave those to GMime.
-    if (hhmm / 100 > 23 || hhmm % 100 > 59) return false;
-    offset = sign * ((hhmm / 100) * 3600 + (hhmm % 100) * 60);
-    spaced = blanks();
-  } else if (spaced && i < s.size() && s[i] >= 'A' && s[i] <= 'Z') {
-    std::size_t e = i;
-    while (e < s.size() && s[e] >= 'A' && s[e] <= 'Z') ++e;
-    const std::string_view name = s.substr(i, e - i);
-    bool known = false;
-    for (const Zone& z : kZones) {
-      if (name == z.name) {
-        offset = z.hours * 3600;
-        known = true;
-      }
-    }
-    if (!known) return false;
-    zoned = true;
-    i = e;
-    spaced = blanks();
-  }
   if (i < s.size()) {
-    // Only a comment after the zone: "-0400 (EDT)". Without a zone GMime reads the comment
-    // as one.
-    if (!zoned || !spaced || s[i] != '(' || s.back() != ')') return false;
-    const std::string_view comment = s.substr(i + 1, s.size() - i - 2);
-    if (comment.find_first_of("()") != std::string_view::npos) return false;
+    if (!is_blank(s[i])) return false;
+    std::size_t start = i + 1;
+    for (int token = 0; token < 2; ++token) {
+      while (start < s.size() && is_blank(s[start])) ++start;
+      if (start >= s.size()) break;
+      std::size_t end = start + 1;
+      while (end < s.size() &&
+             std::string_view("-/,\t\r\n ").find(s[end]) == std::string_view::npos)
+        ++end;
+      std::string_view t = s.substr(start, end - start);
+      start = end + 1;
+      if (t.size() >= 6) continue;
+      if (t[0] == '+' || t[0] == '-') {
+        if (t.size() != 5) return false;
+        int hhmm = 0;
+        for (char c : t.substr(1)) {
+          if (c < '0' || c > '9') return false;
+          hhmm = hhmm * 10 + (c - '0');
+        }
+        // GLib turns offsets it cannot represent into UTC; leave those to GMime.
+        if (hhmm / 100 > 23 || hhmm % 100 > 59) return false;
+        offset = (t[0] == '-' ? -1 : 1) * ((hhmm / 100) * 3600 + (hhmm % 100) * 60);
+        break;
+      }
+      if (t[0] == '(') t = t.substr(1, t.size() - (t.back() == ')' && t.size() > 1 ? 2 : 1));
+      if (t.size() == 1) return false;  // military zones: not worth being sure about
+      bool known = false;
+      for (const Zone& z : kZones) {
+        if (t == z.name) {
+          offset = z.hours * 3600;
+          known = true;
+        }
+      }
+      if (known) break;
+    }
   }
   if (year_len == 2) year += year < 70 ? 2000 : 1900;
   if (year < 1970 || year > 9999) return false;
@@ -1098,9 +1100,9 @@ class FastReader {
     }
   }
 
-  bool addresses_of(std::string_view value, std::vector<Mailbox>& out) {
+  bool addresses_of(std::string_view value, std::vector<Mailbox>& out, const char* why) {
     AddressReader reader(value);
-    if (!reader.list(out)) return no("address list");
+    if (!reader.list(out)) return no(why);
     return true;
   }
 
@@ -1153,7 +1155,7 @@ class FastReader {
         case Field::to:
         case Field::cc: {
           boxes.clear();
-          if (!addresses_of(value, boxes)) return false;
+          if (!addresses_of(value, boxes, "address list in To or Cc")) return false;
           auto& list = h.field == Field::to ? item.to : item.cc;
           for (Mailbox& box : boxes) list.push_back(sk::lower(box.addr));
           break;
@@ -1163,7 +1165,7 @@ class FastReader {
         case Field::bcc:
           // Read only to be sure that GMime finds nothing to warn about.
           boxes.clear();
-          if (!addresses_of(value, boxes)) return false;
+          if (!addresses_of(value, boxes, "address list in Sender, Reply-To or Bcc")) return false;
           break;
         case Field::subject:
           subject = k;
@@ -1190,7 +1192,7 @@ class FastReader {
     }
     if (!have_from) return no("no From header");
     boxes.clear();
-    if (!addresses_of(from, boxes)) return false;
+    if (!addresses_of(from, boxes, "address list in From")) return false;
     if (boxes.empty()) return no("no address in From");
     item.from_address = sk::lower(boxes.front().addr);
     item.from_name = unfold(boxes.front().name);

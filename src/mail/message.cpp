@@ -260,6 +260,13 @@ std::string to_utf8(std::string_view in, std::string_view label, const std::stri
   return std::move(c.text);
 }
 
+bool convert_exactly(std::string_view in, std::string_view charset, std::string& out) {
+  Converted c = iconv_to_utf8(in, std::string(charset));
+  if (!c.opened || c.bad > 0 || c.text.find('\0') != std::string::npos) return false;
+  out += c.text;
+  return true;
+}
+
 }  // namespace detail
 
 namespace {

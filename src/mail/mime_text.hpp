@@ -66,6 +66,11 @@ std::string html_meta_charset(std::string_view html);
 std::string to_utf8(std::string_view in, std::string_view label, const std::string& where,
                     std::vector<std::string>& defects);
 
+// Appends `in`, in `charset`, as UTF-8 through GMime's iconv names and cache, as GMime
+// converts the text of encoded words; false (and nothing appended) unless every byte
+// converts. Defined in message.cpp.
+bool convert_exactly(std::string_view in, std::string_view charset, std::string& out);
+
 // --- transfer encodings ------------------------------------------------------------------
 
 bool base64_damaged(std::string_view enc);
