@@ -134,12 +134,59 @@ struct Converted {
   bool opened = false;  // iconv knew the charset
 };
 
+// iconv descriptors to UTF-8, kept per thread. GMime's cache opens a new descriptor on
+// every call here (libc then looks the converter up again), which costs more than most
+// conversions. The charset names are GMime's, as g_mime_iconv_open would use them.
+class IconvCache {
+ public:
+  IconvCache() = default;
+  IconvCache(const IconvCache&) = delete;
+  IconvCache& operator=(const IconvCache&) = delete;
+  ~IconvCache() {
+    for (Entry& e : entries_)
+      if (e.cd != kNone) iconv_close(e.cd);
+  }
+
+  // A descriptor from `key` in its initial state, or kNone when iconv knows no such charset.
+  iconv_t get(const std::string& key) {
+    for (Entry& e : entries_) {
+      if (e.key != key) continue;
+      if (e.cd != kNone) iconv(e.cd, nullptr, nullptr, nullptr, nullptr);
+      return e.cd;
+    }
+    ensure_gmime();  // the fast reader converts without GMime having parsed anything
+    const char* name = g_mime_charset_iconv_name(key.c_str());
+    const char* from = g_mime_charset_iconv_name(name ? name : key.c_str());
+    if (g_ascii_strcasecmp(from, "x-unknown") == 0) from = g_mime_locale_charset();
+    const iconv_t cd = iconv_open(g_mime_charset_iconv_name("UTF-8"), from);
+    if (entries_.size() >= kMax) {
+      if (entries_.front().cd != kNone) iconv_close(entries_.front().cd);
+      entries_.erase(entries_.begin());
+    }
+    entries_.push_back(Entry{key, cd});
+    return cd;
+  }
+
+  static inline const iconv_t kNone = reinterpret_cast<iconv_t>(-1);
+
+ private:
+  static constexpr std::size_t kMax = 32;
+  struct Entry {
+    std::string key;
+    iconv_t cd;
+  };
+  std::vector<Entry> entries_;
+};
+
+iconv_t utf8_converter(const std::string& key) {
+  thread_local IconvCache cache;
+  return cache.get(key);
+}
+
 Converted iconv_to_utf8(std::string_view in, const std::string& key) {
-  ensure_gmime();  // the fast reader converts without GMime having parsed anything
   Converted r;
-  const char* name = g_mime_charset_iconv_name(key.c_str());
-  iconv_t cd = g_mime_iconv_open("UTF-8", name ? name : key.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) return r;
+  const iconv_t cd = utf8_converter(key);
+  if (cd == IconvCache::kNone) return r;
   r.opened = true;
   std::string& out = r.text;
   out.resize(in.size() + in.size() / 2 + 16);
@@ -177,17 +224,11 @@ Converted iconv_to_utf8(std::string_view in, const std::string& key) {
     iconv(cd, nullptr, nullptr, nullptr, nullptr);
   }
   out.resize(used);
-  g_mime_iconv_close(cd);
   return r;
 }
 
 bool charset_known(const std::string& key) {
-  ensure_gmime();
-  const char* name = g_mime_charset_iconv_name(key.c_str());
-  iconv_t cd = g_mime_iconv_open("UTF-8", name ? name : key.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) return false;
-  g_mime_iconv_close(cd);
-  return true;
+  return utf8_converter(key) != IconvCache::kNone;
 }
 
 // Bytes in a charset nobody named or everybody got wrong: UTF-8 when they read as such,
