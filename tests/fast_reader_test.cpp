@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -165,6 +166,264 @@ std::vector<fs::path> files_under(const fs::path& dir, std::string_view ext = {}
   return out;
 }
 
+// --- edge cases the fast reader reads itself ----------------------------------------------
+
+// The fast reader must take `raw` and give GMime's Item; returns it for further checks.
+Item read_same(const std::string& raw) {
+  const char* why = nullptr;
+  std::optional<Item> fast = read_fast(raw, &why);
+  EXPECT_TRUE(fast.has_value()) << "declined: " << (why ? why : "?");
+  if (!fast) return parse_with_gmime(raw);
+  EXPECT_EQ(first_difference(*fast, parse_with_gmime(raw)), "");
+  EXPECT_EQ(fast->parse_status, ParseStatus::ok);
+  return *fast;
+}
+
+// The fast reader must decline `raw`, and parse_message must then give GMime's answer.
+Item declined_same(const std::string& raw) {
+  EXPECT_FALSE(read_fast(raw).has_value());
+  const Item it = parse_message(raw);
+  EXPECT_EQ(first_difference(it, parse_with_gmime(raw)), "");
+  return it;
+}
+
+TEST(FastReader, EncodedWordsSplitAcrossLines) {
+  // "café ✓" in two encoded words on two lines, the é cut between them; the white space
+  // between encoded words goes, the one before plain text stays.
+  const Item it = read_same(
+      "From: a@example.com\n"
+      "Subject: =?UTF-8?Q?caf=C3?=\n"
+      " =?UTF-8?Q?=A9_=E2=9C=93?= and\n"
+      " =?iso-8859-1?B?SOls6G5l?=\n"
+      "\n"
+      "x\n");
+  EXPECT_EQ(it.subject, "café ✓ and Hélène");
+  ASSERT_NE(it.header("subject"), nullptr);
+  EXPECT_EQ(*it.header("subject"), "café ✓ and Hélène");
+}
+
+TEST(FastReader, QuotedDisplayNamesWithCommas) {
+  const Item it = read_same(
+      "From: \"Doe, John Q.\" <John.Doe@Example.COM>\n"
+      "To: \"Smith, Ann\" <ann@example.org>, bob@example.net (Bob B.),\n"
+      "  Dr. Who <who@example.org>, friends: c@example.org, \"D, E\" <d@example.org>;\n"
+      "Cc: \"=?utf-8?Q?Zo=C3=AB?=, the 2nd\" <zoe@example.org>\n"
+      "\n"
+      "x\n");
+  EXPECT_EQ(it.from_address, "john.doe@example.com");
+  EXPECT_EQ(it.from_name, "Doe, John Q.");
+  EXPECT_EQ(it.to, (std::vector<std::string>{"ann@example.org", "bob@example.net",
+                                             "who@example.org", "c@example.org", "d@example.org"}));
+  EXPECT_EQ(it.cc, (std::vector<std::string>{"zoe@example.org"}));
+}
+
+TEST(FastReader, AlternativeNestedInMixed) {
+  const Item it = read_same(
+      "From: a@example.com\n"
+      "Content-Type: multipart/mixed; boundary=\"outer\"\n"
+      "\n"
+      "preamble\n"
+      "--outer\n"
+      "Content-Type: multipart/alternative;\n"
+      "\tboundary=inner\n"
+      "\n"
+      "--inner\n"
+      "Content-Type: text/html; charset=us-ascii\n"
+      "\n"
+      "<p>Hello <b>there</b></p>\n"
+      "--inner\n"
+      "Content-Type: text/plain; charset=us-ascii\n"
+      "\n"
+      "Hello there\n"
+      "--inner--\n"
+      "inner epilogue\n"
+      "--outer\n"
+      "Content-Type: application/pdf; name=\"report.pdf\"\n"
+      "Content-Disposition: attachment; filename=\"Q3 report.pdf\"\n"
+      "Content-Transfer-Encoding: base64\n"
+      "\n"
+      "JVBERi0xLjQK\n"
+      "--outer--\n"
+      "epilogue\n");
+  EXPECT_EQ(it.text, "Hello there");  // the plain alternative, though it came second
+  EXPECT_FALSE(it.html_only);
+  ASSERT_EQ(it.attachments.size(), 1u);
+  EXPECT_EQ(it.attachments[0].filename, "Q3 report.pdf");
+  EXPECT_EQ(it.attachments[0].content_type, "application/pdf");
+  EXPECT_EQ(it.attachments[0].size, 9u);
+}
+
+TEST(FastReader, QuotedPrintableSoftBreaks) {
+  const Item it = read_same(
+      "From: a@example.com\n"
+      "Content-Type: text/plain; charset=utf-8\n"
+      "Content-Transfer-Encoding: quoted-printable\n"
+      "\n"
+      "A long line that goes=\n"
+      " on, =C3=A9t=c3=a9 and =3D=\r\n"
+      "signs.=\n");
+  EXPECT_EQ(it.text, "A long line that goes on, été and =signs.");
+}
+
+TEST(FastReader, Base64WithCrlf) {
+  // "Hello, world!\nÇa va.\n" in UTF-8, the whole message with CRLF line ends.
+  const Item it = read_same(
+      "From: a@example.com\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n"
+      "\r\n"
+      "--b\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n"
+      "Content-Transfer-Encoding: base64\r\n"
+      "\r\n"
+      "SGVsbG8sIHdvcmxkIQrDh2Eg\r\n"
+      "dmEuCg==\r\n"
+      "--b--\r\n");
+  EXPECT_EQ(it.text, "Hello, world!\nÇa va.\n");
+}
+
+TEST(FastReader, Latin1AndWindows1252Bodies) {
+  Item it = read_same(
+      "From: a@example.com\n"
+      "Content-Type: text/plain; charset=ISO-8859-1\n"
+      "Content-Transfer-Encoding: 8bit\n"
+      "\n"
+      "Caf\xE9 cr\xE8me, 50 \x80\n");
+  EXPECT_EQ(it.text, "Café crème, 50 €\n");
+  it = read_same(
+      "From: a@example.com\n"
+      "Content-Type: text/html; charset=\"windows-1252\"\n"
+      "Content-Transfer-Encoding: quoted-printable\n"
+      "\n"
+      "<p>=93Quoted=94 =96 dash</p>\n");
+  EXPECT_EQ(it.text, "“Quoted” – dash");
+  EXPECT_TRUE(it.html_only);
+}
+
+TEST(FastReader, EightBitHeaders) {
+  // Raw UTF-8 in headers is read as UTF-8 by GMime, without a warning.
+  const Item it = read_same(
+      "From: J\xC3\xB6rg M\xC3\xBCller <joerg@example.de>\n"
+      "Subject: Gr\xC3\xBC\xC3\x9F"
+      "e\n"
+      "\n"
+      "x\n");
+  EXPECT_EQ(it.from_name, "Jörg Müller");
+  EXPECT_EQ(it.subject, "Grüße");
+  // Raw latin-1 is not UTF-8: GMime warns and the message is repaired.
+  const Item latin1 = declined_same(
+      "From: a@example.com\n"
+      "Subject: Gr\xFC\xDF"
+      "e\n"
+      "\n"
+      "x\n");
+  EXPECT_EQ(latin1.parse_status, ParseStatus::repaired);
+}
+
+TEST(FastReader, DatesAsGMimeReadsThem) {
+  // Every form the reader takes gives GMime's time; the others are GMime's to read.
+  const std::vector<std::string> days = {"Thu, ", "", "Thu,", "thu, ", "Thursday, "};
+  const std::vector<std::string> dates = {"22 Aug 2002", "1 Jan 2000",    "29 Feb 2000",
+                                          "29 Feb 2001", "31 Dec 1999",   "22 aug 02",
+                                          "22 Aug 69",   "22 August 2002"};
+  const std::vector<std::string> times = {"12:36:23", "1:2:3", "12:36", "24:00:00"};
+  const std::vector<std::string> zones = {
+      "+0100",       "-0500",         "+2359", "+2400", "+0060",    "+100",
+      "+-0800",      "GMT",           "UT",    "UTC",   "EDT",      "PST",
+      "edt",         "(EDT)",         "GMT+1", "Z",     "PM -0400", "AM",
+      "-0400 (EDT)", "+0100 foo bar", "01800", "",      "(EDT",     "Eastern Daylight Time"};
+  int accepted = 0, total = 0;
+  for (const auto& d : days)
+    for (const auto& date : dates)
+      for (const auto& t : times)
+        for (const auto& z : zones) {
+          const std::string raw =
+              "From: a@example.com\nDate: " + d + date + " " + t + " " + z + "\n\nx\n";
+          ++total;
+          const std::optional<Item> fast = read_fast(raw);
+          if (!fast) continue;
+          ++accepted;
+          const Item gmime = parse_with_gmime(raw);
+          EXPECT_EQ(fast->sent_at, gmime.sent_at) << raw;
+          EXPECT_EQ(gmime.parse_status, ParseStatus::ok) << raw;
+        }
+  EXPECT_GT(accepted, total / 4);
+}
+
+// --- what the fast reader leaves to GMime ------------------------------------------------
+
+TEST(FastReader, DeclinesBrokenBoundaries) {
+  // The closing boundary never comes.
+  Item it = declined_same(
+      "From: a@example.com\n"
+      "Content-Type: multipart/mixed; boundary=b\n"
+      "\n"
+      "--b\n"
+      "Content-Type: text/plain\n"
+      "\n"
+      "text\n");
+  EXPECT_EQ(it.parse_status, ParseStatus::repaired);
+  // No boundary line at all.
+  it = declined_same(
+      "From: a@example.com\n"
+      "Content-Type: multipart/mixed; boundary=b\n"
+      "\n"
+      "just text\n");
+  EXPECT_EQ(it.parse_status, ParseStatus::repaired);
+  // An inner part ends at the outer boundary.
+  it = declined_same(
+      "From: a@example.com\n"
+      "Content-Type: multipart/mixed; boundary=outer\n"
+      "\n"
+      "--outer\n"
+      "Content-Type: multipart/alternative; boundary=inner\n"
+      "\n"
+      "--inner\n"
+      "Content-Type: text/plain\n"
+      "\n"
+      "text\n"
+      "--outer--\n");
+  EXPECT_EQ(it.parse_status, ParseStatus::repaired);
+}
+
+TEST(FastReader, DeclinesDamagedBase64) {
+  Item it = declined_same(
+      "From: a@example.com\n"
+      "Content-Type: application/octet-stream; name=a.bin\n"
+      "Content-Transfer-Encoding: base64\n"
+      "\n"
+      "SGVsbG8*sIHdvcmxk\n");
+  EXPECT_EQ(it.parse_status, ParseStatus::repaired);
+  // A lone sextet at the end: something was cut.
+  it = declined_same(
+      "From: a@example.com\n"
+      "Content-Type: text/plain\n"
+      "Content-Transfer-Encoding: base64\n"
+      "\n"
+      "SGVsbG8sIHdvcmxkI\n");
+  EXPECT_EQ(it.parse_status, ParseStatus::repaired);
+}
+
+TEST(FastReader, DeclinesWhatItDoesNotReadExactly) {
+  for (const char* raw : {
+           // a forwarded message
+           "From: a@example.com\nContent-Type: message/rfc822\n\nFrom: b@example.com\n\nx\n",
+           // an encoded word it cannot decode the same way
+           "From: a@example.com\nSubject: =?utf-8?q?bad=ZZ?=\n\nx\n",
+           // RFC 2231 parameters
+           "From: a@example.com\nContent-Type: text/plain; name*=utf-8''a%C3%A9.txt\n\nx\n",
+           // no From
+           "To: a@example.com\n\nx\n",
+           // an unknown transfer encoding
+           "From: a@example.com\nContent-Transfer-Encoding: x-foo\n\nx\n",
+           // a header repeated that GMime wants once
+           "From: a@example.com\nSubject: one\nSubject: two\n\nx\n",
+           // 8-bit text without a charset
+           "From: a@example.com\n\nna\xEFve\n",
+       }) {
+    declined_same(raw);
+  }
+}
+
 TEST(FastReaderDifferential, SpamAssassinCorpus) {
   SK_REQUIRE_CORPUS();
   Tally all;
@@ -184,7 +443,7 @@ TEST(FastReaderDifferential, SpamAssassinCorpus) {
   EXPECT_EQ(all.different, 0);
   // The floor sits a little under what the reader reaches, so that a change that makes it
   // decline much more shows here rather than only as a slower benchmark.
-  EXPECT_GE(all.accepted * 100, all.messages * 85) << "the fast reader declines too much";
+  EXPECT_GE(all.accepted * 100, all.messages * 90) << "the fast reader declines too much";
 }
 
 TEST(FastReaderDifferential, MimeTestData) {
