@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -444,6 +445,111 @@ TEST(FastReaderDifferential, SpamAssassinCorpus) {
   // The floor sits a little under what the reader reaches, so that a change that makes it
   // decline much more shows here rather than only as a slower benchmark.
   EXPECT_GE(all.accepted * 100, all.messages * 90) << "the fast reader declines too much";
+}
+
+// Corpus messages with small damage where mail is fragile (headers, boundaries, encodings):
+// whatever the fast reader still accepts, it must read as GMime does.
+TEST(FastReaderDifferential, MutatedCorpusMessages) {
+  SK_REQUIRE_CORPUS();
+  std::vector<std::string> seeds;
+  for (const char* group : {"easy-ham-2", "spam-2"}) {
+    const auto files = files_under(fs::path(test::corpus_dir()) / group, ".txt");
+    for (std::size_t i = 0; i < files.size(); i += 7) {
+      std::string raw = test::file_text(files[i].string());
+      if (read_fast(raw)) seeds.push_back(std::move(raw));
+    }
+  }
+  ASSERT_GT(seeds.size(), 100u);
+  static const char* const kPieces[] = {"=?",
+                                        "?=",
+                                        "\"",
+                                        "<",
+                                        ">",
+                                        "(",
+                                        ")",
+                                        ",",
+                                        ";",
+                                        ":",
+                                        " ",
+                                        "\t",
+                                        "\n",
+                                        "\r\n",
+                                        "\r",
+                                        "-",
+                                        "--",
+                                        "=",
+                                        "?",
+                                        "_",
+                                        "\\",
+                                        "@",
+                                        ".",
+                                        "\x80",
+                                        "\xc3\xa9",
+                                        "\n ",
+                                        "\n\n",
+                                        "=?utf-8?q?",
+                                        "=?iso-8859-1?b?",
+                                        "=C3",
+                                        "[",
+                                        "]",
+                                        "+",
+                                        "GMT",
+                                        "=\n",
+                                        "==",
+                                        "/",
+                                        "'",
+                                        "\xff"};
+  std::mt19937_64 rng(20021122);
+  int accepted = 0, different = 0;
+  for (int round = 0; round < 4000; ++round) {
+    std::string m = seeds[rng() % seeds.size()];
+    const std::size_t header_end = std::min(m.size(), m.find("\n\n"));
+    const std::string boundary = [&] {
+      const std::size_t b = m.find("boundary=\"");
+      if (b == std::string::npos) return std::string("--x");
+      const std::size_t e = m.find('"', b + 10);
+      return "--" + m.substr(b + 10, e == std::string::npos ? 0 : e - b - 10);
+    }();
+    for (int k = 0, n = 1 + static_cast<int>(rng() % 3); k < n && !m.empty(); ++k) {
+      const std::size_t span = rng() % 3 == 0 ? m.size() : header_end + 1;
+      const std::size_t pos = rng() % std::min(span, m.size());
+      const std::size_t line = m.rfind('\n', pos) == std::string::npos ? 0 : m.rfind('\n', pos) + 1;
+      switch (rng() % 8) {
+        case 0:
+        case 1:
+          m.insert(pos, kPieces[rng() % std::size(kPieces)]);
+          break;
+        case 2:
+          m.erase(pos, 1 + rng() % 4);
+          break;
+        case 3:
+          m.insert(line, boundary + (rng() % 2 ? "--" : "") + (rng() % 2 ? "\r\n" : "\n"));
+          break;
+        case 4:
+          m.insert(line, m.substr(line, m.find('\n', line) - line) + "\n");
+          break;
+        case 5:
+          if (const std::size_t nl = m.find('\n', pos); nl != std::string::npos)
+            m.replace(nl, 1, rng() % 2 ? "\r\n" : "\n\t");
+          break;
+        case 6:
+          m[pos] = static_cast<char>(rng() & 0xFF);
+          break;
+        default:
+          m.insert(line, "\n");
+          break;
+      }
+    }
+    const std::optional<Item> fast = read_fast(m);
+    if (!fast) continue;
+    ++accepted;
+    const std::string diff = first_difference(*fast, parse_with_gmime(m));
+    if (!diff.empty() && ++different <= 5) ADD_FAILURE() << "round " << round << ": " << diff;
+  }
+  std::printf("[ mutated    ] %d of 4000 mutated messages accepted, %d read otherwise\n", accepted,
+              different);
+  EXPECT_EQ(different, 0);
+  EXPECT_GT(accepted, 1000);
 }
 
 TEST(FastReaderDifferential, MimeTestData) {

@@ -145,7 +145,14 @@ struct Word {
 std::size_t encoded_word(std::string_view s, std::size_t i, Word& w) {
   std::size_t j = i + 2;
   const std::size_t cs = j;
-  while (j < s.size() && s[j] != '?') ++j;
+  while (j < s.size() && s[j] != '?') {
+    // Charset names of letters, digits, '-' and '_' only; GMime finds fault with some others.
+    const char c = s[j];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
+      return 0;
+    ++j;
+  }
   if (j == cs || j + 2 >= s.size() || s[j + 2] != '?') return 0;
   const char e = s[j + 1];
   if (e != 'B' && e != 'b' && e != 'Q' && e != 'q') return 0;
@@ -288,9 +295,21 @@ bool emit_words(const std::vector<Word>& words, std::string& out) {
   return true;
 }
 
+// In a display name GMime warns about encoded words that hold RFC 822 specials.
+bool is_phrase_safe(std::string_view word) {
+  for (char c : word) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 32 || u >= 127 ||
+        std::string_view("()<>@,;:\\\".[]").find(c) != std::string_view::npos)
+      return false;
+  }
+  return true;
+}
+
 // GMime's decoding of unstructured header text (loose RFC 2047: encoded words may sit inside
-// a word). Fails on any "=?" that does not start a clean encoded word.
-bool decode_text(std::string_view s, std::string& out) {
+// a word), or with `phrase` of a display name. Fails on any "=?" that does not start a clean
+// encoded word.
+bool decode_text(std::string_view s, std::string& out, bool phrase = false) {
   if (!has_encoded_word_start(s)) {
     out.assign(s);
     return true;
@@ -306,7 +325,7 @@ bool decode_text(std::string_view s, std::string& out) {
     if (s[i] == '=' && i + 1 < n && s[i + 1] == '?') {
       Word w;
       const std::size_t len = encoded_word(s, i, w);
-      if (len == 0) return false;
+      if (len == 0 || (phrase && !is_phrase_safe(s.substr(i, len)))) return false;
       words.push_back(w);
       i += len;
     } else {
@@ -334,7 +353,7 @@ bool display_name(std::string_view phrase, std::string& out) {
   for (char c : phrase)
     if (c != '"') unquoted.push_back(c);
   std::string decoded;
-  if (!decode_text(unquoted, decoded)) return false;
+  if (!decode_text(unquoted, decoded, true)) return false;
   out.assign(trim(decoded));
   return true;
 }
@@ -346,19 +365,15 @@ class AddressReader {
  public:
   explicit AddressReader(std::string_view s) : s_(s) {}
 
+  // Empty entries between commas are fine after an address, not before the first one
+  // (GMime warns about those).
   bool list(std::vector<Mailbox>& out) {
     while (true) {
       if (!skip_cfws()) return false;
       if (eof()) return true;
-      if (s_[i_] == ',') {
-        ++i_;
-        continue;
-      }
       if (!address(out, true)) return false;
-      if (!skip_cfws()) return false;
+      if (!skip_commas()) return false;
       if (eof()) return true;
-      if (s_[i_] != ',') return false;
-      ++i_;
     }
   }
 
@@ -389,6 +404,16 @@ class AddressReader {
       i_ = end;
     }
   }
+  // What may follow an address: the end, or one or more commas. False on anything else.
+  bool skip_commas() {
+    bool comma = false;
+    while (true) {
+      if (!skip_cfws()) return false;
+      if (eof() || s_[i_] != ',') return comma || eof();
+      comma = true;
+      ++i_;
+    }
+  }
   // GMime's atoms, plus the dots it lets into names unquoted.
   static bool is_word_char(char c) {
     const auto u = static_cast<unsigned char>(c);
@@ -411,7 +436,8 @@ class AddressReader {
         if (close == std::string_view::npos) return false;
         i_ = close + 1;
         quoted = true;
-      } else if (is_word_char(c)) {
+      } else if (is_word_char(c) && !(c == '.' && words == 0)) {
+        // (GMime takes dots only after a word.)
         while (!eof() && is_word_char(s_[i_])) ++i_;
       } else {
         break;
@@ -487,25 +513,22 @@ class AddressReader {
     }
     if (c == ':' && allow_group && words > 0) {
       ++i_;
+      if (!skip_cfws()) return false;
       while (true) {
-        if (!skip_cfws()) return false;
         if (eof()) return false;
         if (s_[i_] == ';') {
           ++i_;
           return true;
         }
-        if (s_[i_] == ',') {
-          ++i_;
-          continue;
-        }
         if (!address(out, false)) return false;
-        if (!skip_cfws()) return false;
-        if (eof()) return false;
-        if (s_[i_] == ',') {
+        bool comma = false;
+        while (true) {
+          if (!skip_cfws()) return false;
+          if (eof() || s_[i_] != ',') break;
+          comma = true;
           ++i_;
-        } else if (s_[i_] != ';') {
-          return false;
         }
+        if (!comma && (eof() || s_[i_] != ';')) return false;
       }
     }
     if (c == '@' && words == 1 && !quoted && i_ == end) {
@@ -542,6 +565,19 @@ class AddressReader {
 };
 
 // --- message ids and dates ---------------------------------------------------------------
+
+// "1.2.3.4": digit runs separated by single dots.
+bool is_dotted_number(std::string_view s) {
+  if (s.empty() || s.front() == '.' || s.back() == '.') return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '.') {
+      if (s[i + 1] == '.') return false;
+    } else if (s[i] < '0' || s[i] > '9') {
+      return false;
+    }
+  }
+  return true;
+}
 
 // Message ids as GMime reads them in Message-ID, In-Reply-To and References: an addr-spec
 // between angle brackets, its words joined by dots (a trailing dot of the domain dropped),
@@ -608,7 +644,10 @@ class IdReader {
     const std::size_t st = p;
     if (p < s_.size() && s_[p] == '"') {
       const std::size_t close = s_.find('"', p + 1);
-      if (close == std::string_view::npos) return false;
+      if (close == std::string_view::npos) {
+        broken_ = true;  // GMime takes the rest as the word
+        return false;
+      }
       p = close + 1;
     } else {
       while (p < s_.size() && is_atom(s_[p])) ++p;
@@ -623,13 +662,13 @@ class IdReader {
     while (p < s_.size()) {
       skip(p);
       if (p < s_.size() && s_[p] == '[') {
-        // Only the plain dotted-number form; GMime drops white space in others.
+        // Only the plain dotted-number form: GMime reads others its own way.
         const std::size_t close = s_.find(']', p + 1);
-        if (close == std::string_view::npos) return false;
-        const std::string_view lit = s_.substr(p, close + 1 - p);
-        for (char c : lit.substr(1, lit.size() - 2))
-          if (!(c == '.' || (c >= '0' && c <= '9'))) return false;
-        out += lit;
+        if (close == std::string_view::npos || !is_dotted_number(s_.substr(p + 1, close - p - 1))) {
+          broken_ = true;
+          return false;
+        }
+        out += s_.substr(p, close + 1 - p);
         p = close + 1;
       } else {
         std::size_t q = p;
@@ -687,6 +726,7 @@ class IdReader {
       pos = p;
       return true;
     }
+    if (broken_) return false;
     // The text up to '>' (or the end) as it stands.
     std::size_t close = s_.find('>', pos);
     if (close == std::string_view::npos) close = s_.size();
@@ -1074,6 +1114,9 @@ class FastReader {
         last.raw = m.substr(static_cast<std::size_t>(last.raw.data() - m.data()),
                             eol + 1 - static_cast<std::size_t>(last.raw.data() - m.data()));
       } else {
+        // GMime checks header lines for boundaries; a name that starts like one is its to read.
+        if (c == '-' && pos + 1 < eol && m[pos + 1] == '-')
+          return no("header line like a boundary");
         std::size_t i = pos;
         while (i < eol && m[i] != ':') {
           const auto u = static_cast<unsigned char>(m[i]);
@@ -1085,16 +1128,15 @@ class FastReader {
         out.push_back(RawHeader{name, m.substr(i + 1, eol - i), field_of(name)});
       }
       // No NUL, no CR but before the LF, and UTF-8 when 8-bit (else GMime warns).
-      const std::string_view line = m.substr(pos, eol - pos);
+      std::string_view line = m.substr(pos, eol - pos);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (std::memchr(line.data(), '\r', line.size())) return no("bare CR in a header");
       const std::size_t plain =
           plain_ascii_prefix(reinterpret_cast<const unsigned char*>(line.data()), line.size());
       if (plain < line.size()) {
         const std::string_view rest = line.substr(plain);
         if (rest.find('\0') != std::string_view::npos) return no("NUL in a header");
-        const std::size_t cr = rest.find('\r');
-        if (cr != std::string_view::npos && cr + 1 != rest.size()) return no("bare CR in a header");
-        const std::string_view body = cr == std::string_view::npos ? rest : rest.substr(0, cr);
-        if (!is_valid_utf8(body)) return no("8-bit header that is not UTF-8");
+        if (!is_valid_utf8(rest)) return no("8-bit header that is not UTF-8");
       }
       pos = eol + 1;
     }
