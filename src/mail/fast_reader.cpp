@@ -8,7 +8,6 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -101,8 +100,6 @@ bool is_plain_addr_spec(std::string_view s) {
 // --- header values -----------------------------------------------------------------------
 
 // GMime's unfolding of a raw value: white space trimmed at both ends, line breaks dropped.
-// Most values are not folded and come back as a view into the message; the others are
-// unfolded into `store`, whose elements stay put.
 std::string_view trim_lwsp(std::string_view raw) {
   std::size_t b = 0, e = raw.size();
   while (b < e && is_lwsp(raw[b])) ++b;
@@ -1155,6 +1152,7 @@ class FastReader {
     std::uint32_t seen = 0;  // the fields GMime wants once
     std::size_t subject = std::string_view::npos;
     item.headers.reserve(headers.size());
+    store_.reserve(headers.size());
     std::vector<Mailbox> boxes;
     for (std::size_t k = 0; k < headers.size(); ++k) {
       const RawHeader& h = headers[k];
@@ -1579,7 +1577,9 @@ class FastReader {
 
   std::string_view msg_;
   const char* why_ = nullptr;
-  std::deque<std::string> store_;  // unfolded header values that were folded
+  // Unfolded values of folded headers that are read further. Reserved for every header of
+  // the message, so that the strings never move and views into them stay good.
+  std::vector<std::string> store_;
   std::vector<Part> parts_;
   std::vector<std::string> bounds_;
   std::vector<Segment> segments_;
