@@ -446,15 +446,20 @@ class AddressReader {
     return true;
   }
 
-  // "<Undisclosed Recipients@host>" and the like, the last thing in the list: GMime's
-  // local part ends at the first word, no '@' follows, and it drops the address without a
-  // warning. Only that exact case: a word, then white space or ':', then anything but a
-  // dot, and no ',' or ';' to the end.
+  // "<Undisclosed Recipients@host>", "<>" and the like, with no ',' after them: GMime's
+  // local part ends at the first word (or there is none), no '@' follows, and GMime drops
+  // the address, skips to the next ',' and warns about nothing. Only those exact cases: no
+  // word, or a word then white space or ':', then a letter, digit or ':'.
   bool dropped_angle_addr() {
     static constexpr std::string_view kSpecials = "()<>@,;:\\\".[]";
     const std::string_view rest = s_.substr(i_);
-    if (rest.find_first_of(",;") != std::string_view::npos) return false;
+    if (rest.find(',') != std::string_view::npos) return false;
     std::size_t p = 1;
+    while (p < rest.size() && is_blank(rest[p])) ++p;
+    if (p < rest.size() && rest[p] == '>') {
+      i_ = s_.size();
+      return true;
+    }
     const std::size_t word = p;
     while (p < rest.size() && static_cast<unsigned char>(rest[p]) > 32 &&
            static_cast<unsigned char>(rest[p]) < 127 &&
@@ -490,21 +495,28 @@ class AddressReader {
     int words = 0;
     bool quoted = false;
     if (!phrase(start, end, words, quoted)) return false;
-    if (eof()) return false;  // words alone: an address without a domain
     const std::string_view raw = s_.substr(start, end - start);
     for (char ch : raw) {
       const auto u = static_cast<unsigned char>(ch);
       if (ch == '\\' || (u < 32 && ch != '\t')) return false;
     }
+    if (eof()) {
+      // A word alone at the end: GMime takes it for an address without a domain. (Followed
+      // by a comma it would be the start of an unquoted name.)
+      if (words != 1 || quoted || !is_dot_atom(raw) || has_encoded_word_start(raw)) return false;
+      out.push_back(Mailbox{std::string(raw), std::string()});
+      return true;
+    }
     const char c = s_[i_];
     if (c == '<') {
       const std::size_t open = i_++;
       Mailbox mb;
+      const bool named = display_name(raw, mb.name);  // GMime reads the name first
       if (!addr_spec_until('>', mb.addr)) {
         i_ = open;
-        return allow_group && words == 0 && dropped_angle_addr();
+        return allow_group && named && dropped_angle_addr();
       }
-      if (!display_name(raw, mb.name)) return false;
+      if (!named) return false;
       out.push_back(std::move(mb));
       return true;
     }
