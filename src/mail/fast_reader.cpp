@@ -365,6 +365,8 @@ class AddressReader {
   // Empty entries between commas are fine after an address, not before the first one
   // (GMime warns about those).
   bool list(std::vector<Mailbox>& out) {
+    // Backslash escapes (in quoted strings and comments) are GMime's to read.
+    if (s_.find('\\') != std::string_view::npos) return false;
     while (true) {
       if (!skip_cfws()) return false;
       if (eof()) return true;
