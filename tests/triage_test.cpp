@@ -1,6 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
 #include "engine/policy_codec.hpp"
+#include "mail/message.hpp"
 #include "support.hpp"
 #include "triage/categorize.hpp"
 #include "triage/features.hpp"
@@ -427,6 +433,171 @@ TEST(PolicyJson, RoundTrips) {
   EXPECT_EQ(back->delegation[static_cast<int>(Category::support)], Delegation::auto_);
   EXPECT_EQ(back->spam_threshold, 0.7);
   EXPECT_FALSE(engine::policy_from_json("not json").ok());
+}
+
+// Real mail, pinned: what extraction and triage made of a few corpus messages before they were
+// made faster, so that a speed-up that changes any output fails here. If a change is meant to
+// alter the output (new features, a new parser, new wording), run this test with
+// SK_PRINT_PINS=1, review the printed pins and paste them over these.
+struct Pin {
+  const char* file;            // in the corpus folder
+  std::size_t ids;             // distinct features
+  std::uint64_t sorted_ids;    // checksum of the sorted ids
+  std::uint64_t names;         // checksum of the names, in the order of the ids
+  std::uint64_t phrases;       // checksum of the watched phrases, in the order found
+  std::size_t words;           // word_features: what lessons compare
+  std::uint64_t sorted_words;  // checksum of them (sorted)
+  double spam_score;
+  const char* category;
+  const char* disposition;
+  double confidence;
+  std::vector<std::string> reasons;  // "code: text"
+};
+
+std::uint64_t checksum(std::uint64_t h, std::uint64_t v) {
+  return (h ^ v) * 1099511628211ull;
+}
+std::uint64_t checksum(std::uint64_t h, std::string_view s) {
+  for (char c : s) h = checksum(h, static_cast<unsigned char>(c));
+  return checksum(h, 0x100);  // ends the name
+}
+template <class T>
+std::uint64_t checksum(const std::vector<T>& v) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (const auto& x : v) h = checksum(h, x);
+  return h;
+}
+
+Item corpus_item(const std::string& file) {
+  return mail::parse_message(sk::test::file_text(sk::test::corpus_dir() + "/" + file));
+}
+
+// A model trained on the first messages of the training folders, as reproducible as the
+// corpus.
+const SpamModel& corpus_subset_model() {
+  static const SpamModel model = [] {
+    std::vector<LabelledFeatures> ex;
+    for (auto [folder, count, spam] :
+         {std::tuple{"easy-ham-1", 200, false}, std::tuple{"spam-1", 100, true}}) {
+      std::vector<std::string> files;
+      for (const auto& e :
+           std::filesystem::directory_iterator(sk::test::corpus_dir() + "/" + folder))
+        if (e.path().extension() == ".txt") files.push_back(e.path().filename().string());
+      std::sort(files.begin(), files.end());
+      files.resize(std::min<std::size_t>(files.size(), count));
+      for (const auto& f : files)
+        ex.push_back({extract_features(corpus_item(std::string(folder) + "/" + f)).ids, spam});
+    }
+    return SpamModel::train_calibrated(ex);
+  }();
+  return model;
+}
+
+Pin observe(const char* file) {
+  const SpamModel& model = corpus_subset_model();
+  Item item = corpus_item(file);
+  FeatureOptions named;
+  named.with_names = true;
+  named.watch = &category_cues();
+  FeatureSet fs = extract_features(item, named);
+  Pin p{file};
+  p.ids = fs.ids.size();
+  auto sorted = fs.ids;
+  std::sort(sorted.begin(), sorted.end());
+  p.sorted_ids = checksum(sorted);
+  p.names = checksum(fs.names);
+  p.phrases = checksum(fs.phrases);
+  auto words = word_features(item);
+  p.words = words.size();
+  p.sorted_words = checksum(words);
+  Policy policy;
+  policy.screener = false;
+  Party party;
+  Decision d = triage::triage({item, party, policy, model, {}, 1'700'000'000});
+  p.spam_score = d.spam_score;
+  p.category = to_string(d.category).data();
+  p.disposition = to_string(d.disposition).data();
+  p.confidence = d.confidence;
+  for (const auto& r : d.reasons) p.reasons.push_back(r.code + ": " + r.text);
+  return p;
+}
+
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Prints a pin as the C++ that pins() holds.
+void print_pin(const Pin& p) {
+  auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  std::printf("    {\"%s\", %zu, %lluull, %lluull, %lluull, %zu, %lluull, ", p.file, p.ids,
+              u(p.sorted_ids), u(p.names), u(p.phrases), p.words, u(p.sorted_words));
+  std::printf("%.17g, \"%s\", \"%s\", %.17g,\n     {", p.spam_score, p.category, p.disposition,
+              p.confidence);
+  for (std::size_t i = 0; i < p.reasons.size(); ++i)
+    std::printf("%s%s", i ? ",\n      " : "", quoted(p.reasons[i]).c_str());
+  std::printf("}},\n");
+}
+
+const std::vector<Pin>& pins() {
+  // clang-format off
+  static const std::vector<Pin> all = {
+    {"easy-ham-2/00001.1a31cc283af0060967a233d26548a6ce.txt", 1354, 6239522626517954415ull, 8608120669968288290ull, 18362074246721075172ull, 405, 10764253769777018592ull, 0.00092031472182405461, "newsletter", "handled", 0.57894736842105265,
+     {"classifier.category: it looks like newsletter / bulk: Precedence: bulk, mentions 'mailing list'",
+      "delegation: the client's delegation for newsletter / bulk is silent"}},
+    {"easy-ham-2/00106.5c4519d12bf9435ebbc0c648836b21b1.txt", 941, 4403978166764518733ull, 1835318043315111972ull, 7421722995142892631ull, 298, 5715144547746020578ull, 0.016720087224677459, "support", "awaiting-va", 0.375,
+     {"classifier.category: it looks like support: mentions 'doesn't work', mentions 'problem', mentions 'can't'",
+      "low_confidence: I am not sure (38%), so a VA should look"}},
+    {"easy-ham-2/00300.7c83dd137e4d39f9be3db9eafefdd7e6.txt", 371, 14014053209309820124ull, 6318960724617434606ull, 7882043231710415605ull, 104, 9048898041800167635ull, 0.022732684416459883, "newsletter", "handled", 0.5,
+     {"classifier.category: it looks like newsletter / bulk: Precedence: bulk",
+      "delegation: the client's delegation for newsletter / bulk is silent"}},
+    {"easy-ham-2/00900.a95137fbc6f04e8669849f4319a371bb.txt", 281, 5513515679134707998ull, 2222424757414298682ull, 1836947990336935702ull, 71, 8450954123836591523ull, 0.0019497944833925065, "newsletter", "handled", 0.5714285714285714,
+     {"classifier.category: it looks like newsletter / bulk: Precedence: bulk",
+      "delegation: the client's delegation for newsletter / bulk is silent"}},
+    {"hard-ham-1/00130.f1caab154ed658777c7c75bef652fba2.txt", 1264, 12508690660969093083ull, 16826209941960239518ull, 3395073714982835973ull, 441, 13039689546292850819ull, 0.21009397592052137, "other", "to-client", 0.45454545454545453,
+     {"classifier.category: it looks like other (nothing points elsewhere)",
+      "delegation: the client's delegation for other is notify"}},
+    {"hard-ham-1/00200.a255046d0e3434e840e71179b89f2c6f.txt", 391, 13550366353747961850ull, 2154747223249062772ull, 5951381306929949718ull, 122, 14372716856512441647ull, 0.79850208659792665, "spam", "screened", 0.79850208659792665,
+     {"classifier.spam: it looks like spam (80%): word 'wish', pair 'wish to', word 'click', word 'please'"}},
+    {"spam-2/00001.317e78fa8ee2f54cd4890fdc09ba8176.txt", 843, 5941828419084944917ull, 9821127951236185889ull, 5856316146066274919ull, 251, 12750809188748538831ull, 0.46243689339589839, "spam", "screened", 0.46243689339589839,
+     {"classifier.spam: it looks like spam (46%): received '<long>', word 'our', received '8.9.3', received 'jmason.org'"}},
+    {"spam-2/00400.9360c6d3f34caf75a4c5439852153b71.txt", 545, 3024476017122184253ull, 10452804273791082910ull, 2263130652475525668ull, 174, 10922634593895485106ull, 0.89855587422348249, "spam", "screened", 0.89855587422348249,
+     {"classifier.spam: it looks like spam (90%): received '<long>', word 'our', received 'jmason.org', word 'address'"}},
+    {"spam-2/01004.f3ce5cdf52dbe7ed22354f1ab95376d6.txt", 270, 4320981756155848755ull, 5692206322074432652ull, 17763300507945759799ull, 64, 3472922768920960204ull, 0.98064750218074659, "spam", "screened", 0.98064750218074659,
+     {"classifier.spam: it looks like spam (98%): pair 'click here', pair 'this email', shape 'HTML only', word 'we'"}},
+    {"spam-2/01095.520dcad6e0ebb4d30222292f51ee76ab.txt", 2081, 14738210858404567617ull, 2585604959437604507ull, 14184882862471414336ull, 681, 10277656892073018495ull, 0.40157765856292404, "support", "awaiting-va", 0.61538461538461542,
+     {"classifier.category: it looks like support: mentions 'how do i', mentions 'problem', mentions 'cannot'",
+      "delegation: the client's delegation for support is draft"}},
+  };
+  // clang-format on
+  return all;
+}
+
+TEST(Pinned, CorpusMessagesKeepTheirFeaturesAndDecisions) {
+  SK_REQUIRE_CORPUS();
+  if (std::getenv("SK_PRINT_PINS")) {
+    for (const Pin& p : pins()) print_pin(observe(p.file));
+    return;
+  }
+  for (const Pin& want : pins()) {
+    SCOPED_TRACE(want.file);
+    Pin got = observe(want.file);
+    EXPECT_EQ(got.ids, want.ids);
+    EXPECT_EQ(got.sorted_ids, want.sorted_ids);
+    EXPECT_EQ(got.names, want.names);
+    EXPECT_EQ(got.phrases, want.phrases);
+    EXPECT_EQ(got.words, want.words);
+    EXPECT_EQ(got.sorted_words, want.sorted_words);
+    EXPECT_NEAR(got.spam_score, want.spam_score, 1e-12);
+    EXPECT_STREQ(got.category, want.category);
+    EXPECT_STREQ(got.disposition, want.disposition);
+    EXPECT_NEAR(got.confidence, want.confidence, 1e-12);
+    EXPECT_EQ(got.reasons, want.reasons);
+  }
 }
 
 }  // namespace
