@@ -3,6 +3,7 @@
 #include "triage/spam_model.hpp"
 
 #include <algorithm>
+#include <array>
 #include <string_view>
 
 namespace sk::triage {
@@ -31,75 +32,122 @@ inline char lower_ascii(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }
 
-inline bool token_char(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '$' ||
-         c == '\'' || c == '-' || c == '_' || c == '.' || c == '!' || c >= 0x80;
+// Which bytes tokens are made of: a table, since every byte of every message asks.
+constexpr std::array<bool, 256> kTokenChar = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '$' ||
+           c == '\'' || c == '-' || c == '_' || c == '.' || c == '!' || c >= 0x80;
+  return t;
+}();
+
+inline bool token_char(char c) {
+  return kTokenChar[static_cast<unsigned char>(c)];
 }
 
-// Collects features as hashes; builds readable names only when explaining.
+// A feature namespace and its hash, hashed once rather than for every feature in it.
+struct Ns {
+  std::string_view name;
+  std::uint64_t hash;
+};
+
+consteval Ns operator""_ns(const char* s, std::size_t n) {
+  return {{s, n}, fnv({s, n})};
+}
+
+// Collects features as hashes, dropping repeats as they come; builds readable names only when
+// explaining, and then only for the features that are kept and wanted.
 class Sink {
  public:
-  explicit Sink(const FeatureOptions& o) : options_(o) {}
-
-  bool naming() const { return options_.with_names || options_.name_spam_evidence; }
-
-  // A feature in namespace `ns` with value `token`.
-  void add(std::string_view ns, std::string_view token) {
-    add_hashed(ns, fnv(ns), fnv(token), token);
+  // `expected`: about how many distinct features the item will give (a first size only).
+  Sink(const FeatureOptions& o, std::size_t expected)
+      : with_names_(o.with_names), evidence_(o.with_names ? nullptr : o.name_spam_evidence) {
+    ids_.reserve(expected);
+    std::size_t size = 64;
+    while (size < expected * 2) size *= 2;
+    slots_.assign(size, 0);
   }
 
-  // The same with the hashes already known (the hot path: words of the text).
-  void add_hashed(std::string_view ns, std::uint64_t ns_hash, std::uint64_t token_hash,
-                  std::string_view token_for_name) {
-    auto id = static_cast<std::uint32_t>(mix(ns_hash, token_hash) & kFeatureMask);
-    ids_.push_back(id);
-    if (!naming()) return;
-    bool want = options_.with_names || options_.name_spam_evidence->heavy_toward_spam(id);
-    names_.emplace_back();
-    if (want) {
-      names_.back().assign(ns);
-      names_.back() += " '";
-      names_.back() += token_for_name;
-      names_.back() += '\'';
-    }
+  bool naming() const { return with_names_ || evidence_; }
+
+  // A feature in namespace `ns` with value `token`.
+  void add(const Ns& ns, std::string_view token) { add_hashed(ns, fnv(token), token); }
+
+  // The same with the token's hash already known (the hot path: words of the text). A pair's
+  // name is "first second": the two words are passed apart so that nothing is joined unless
+  // the feature is named.
+  void add_hashed(const Ns& ns, std::uint64_t token_hash, std::string_view token,
+                  std::string_view second = {}) {
+    auto id = static_cast<std::uint32_t>(mix(ns.hash, token_hash) & kFeatureMask);
+    if (!insert(id)) return;
+    if (naming()) name(id, ns, token, second);
   }
 
   FeatureSet finish() {
-    // Duplicates are dropped with a small open-addressing set sized to this message:
-    // linear, where sorting a few thousand ids was a third of the extraction.
-    std::size_t size = 64;
-    while (size < ids_.size() * 2) size *= 2;
-    std::vector<std::uint32_t> slots(size, 0);  // id + 1; 0 is empty
-    const std::size_t mask = size - 1;
     FeatureSet fs;
-    fs.ids.reserve(ids_.size());
-    for (std::size_t i = 0; i < ids_.size(); ++i) {
-      std::uint32_t id = ids_[i];
-      std::size_t k = (id * 2654435761u) & mask;
-      while (slots[k] != 0 && slots[k] != id + 1) k = (k + 1) & mask;
-      if (slots[k] != 0) continue;
-      slots[k] = id + 1;
-      fs.ids.push_back(id);
-      if (naming()) fs.names.push_back(std::move(names_[i]));
-    }
+    fs.ids = std::move(ids_);
+    fs.names = std::move(names_);
+    fs.spam_evidence = std::move(evidence_names_);
     return fs;
   }
 
  private:
-  const FeatureOptions& options_;
+  // Whether `id` is new. Open addressing (id + 1; 0 is empty), kept at most half full: linear,
+  // where sorting a few thousand ids was a third of the extraction.
+  bool insert(std::uint32_t id) {
+    std::size_t mask = slots_.size() - 1;
+    std::size_t k = (id * 2654435761u) & mask;
+    for (; slots_[k] != 0; k = (k + 1) & mask)
+      if (slots_[k] == id + 1) return false;
+    slots_[k] = id + 1;
+    ids_.push_back(id);
+    if (ids_.size() * 2 > slots_.size()) grow();
+    return true;
+  }
+
+  void grow() {
+    slots_.assign(slots_.size() * 2, 0);
+    std::size_t mask = slots_.size() - 1;
+    for (std::uint32_t id : ids_) {
+      std::size_t k = (id * 2654435761u) & mask;
+      while (slots_[k] != 0) k = (k + 1) & mask;
+      slots_[k] = id + 1;
+    }
+  }
+
+  void name(std::uint32_t id, const Ns& ns, std::string_view token, std::string_view second) {
+    if (!with_names_ && !evidence_->heavy_toward_spam(id)) return;
+    std::string n;
+    n.reserve(ns.name.size() + token.size() + second.size() + 4);
+    n.append(ns.name).append(" '").append(token);
+    if (!second.empty()) n.append(" ").append(second);
+    n += '\'';
+    if (with_names_)
+      names_.push_back(std::move(n));
+    else
+      evidence_names_.emplace_back(id, std::move(n));
+  }
+
+  bool with_names_;
+  const SpamModel* evidence_;  // when naming only what this model weighs heavily toward spam
   std::vector<std::uint32_t> ids_;
+  std::vector<std::uint32_t> slots_;
   std::vector<std::string> names_;
+  std::vector<std::pair<std::uint32_t, std::string>> evidence_names_;
 };
 
-// Splits text into lower-cased tokens; calls fn(token) for each.
+// Splits text into lower-cased tokens; calls fn(token, fnv(token)) for each. Lower-casing and
+// hashing are one pass over the token.
 template <class Fn>
 void tokenize(std::string_view text, Fn&& fn) {
+  static constexpr std::string_view kLong = "<long>", kVeryLong = "<very long>";
+  static constexpr std::uint64_t kLongHash = fnv(kLong), kVeryLongHash = fnv(kVeryLong);
   char buf[32];
   std::size_t i = 0, n = text.size();
   while (i < n) {
-    while (i < n && !token_char(static_cast<unsigned char>(text[i]))) ++i;
+    while (i < n && !token_char(text[i])) ++i;
     std::size_t start = i;
-    while (i < n && token_char(static_cast<unsigned char>(text[i]))) ++i;
+    while (i < n && token_char(text[i])) ++i;
     std::size_t len = i - start;
     // Trim punctuation that ends sentences or quotes.
     while (len > 0 && (text[start + len - 1] == '.' || text[start + len - 1] == '\'' ||
@@ -112,11 +160,19 @@ void tokenize(std::string_view text, Fn&& fn) {
     if (len < 2) continue;
     if (len > 28) {
       // Long runs (base64 leftovers, tracking ids) say something by their length only.
-      fn(std::string_view(len > 60 ? "<very long>" : "<long>"));
+      if (len > 60)
+        fn(kVeryLong, kVeryLongHash);
+      else
+        fn(kLong, kLongHash);
       continue;
     }
-    for (std::size_t k = 0; k < len; ++k) buf[k] = lower_ascii(text[start + k]);
-    fn(std::string_view(buf, len));
+    std::uint64_t h = kFnvOffset;
+    for (std::size_t k = 0; k < len; ++k) {
+      char c = lower_ascii(text[start + k]);
+      buf[k] = c;
+      h = (h ^ static_cast<unsigned char>(c)) * kFnvPrime;
+    }
+    fn(std::string_view(buf, len), h);
   }
 }
 
@@ -179,6 +235,7 @@ std::string_view last_two_labels(std::string_view host) {
 
 // "from HELO (RDNS [IP]) by ..." says whether the relay told the truth about its name and
 // whether it is a home connection; spamware rarely gets that right, real mail servers do.
+// hop: 1 to 6.
 void received_hop(std::string_view v, std::size_t hop, Sink& sink) {
   if (v.rfind("from ", 0) != 0) return;
   std::string_view rest = v.substr(5);
@@ -195,10 +252,12 @@ void received_hop(std::string_view v, std::size_t hop, Sink& sink) {
   // inner: "rdns [ip]" or "[ip]" or "helo=... " or "user@host"
   std::string_view rdns = inner.substr(0, inner.find_first_of(" ["));
   if (auto at = rdns.find('@'); at != std::string_view::npos) rdns = rdns.substr(at + 1);
-  std::string tag = "hop " + std::to_string(hop);
+  static constexpr Ns kHop[] = {"hop 1"_ns, "hop 2"_ns, "hop 3"_ns,
+                                "hop 4"_ns, "hop 5"_ns, "hop 6"_ns};
+  const Ns& tag = kHop[hop - 1];
   auto emit = [&](std::string_view what) {
     sink.add(tag, what);
-    sink.add("some hop", what);
+    sink.add("some hop"_ns, what);
   };
   std::string h = lower(helo), r = lower(rdns);
   if (h == "localhost" || r == "localhost" || h.find("127.0.0.1") != std::string::npos) {
@@ -220,45 +279,108 @@ void received_hop(std::string_view v, std::size_t hop, Sink& sink) {
   }
 }
 
+// What header_features does with a header, by its lower-cased name.
+enum class HeaderUse { presence, received, words, message_id, date, to, cc };
+
+struct KnownHeader {
+  std::string_view name;
+  HeaderUse use;
+};
+
+constexpr KnownHeader kKnownHeaders[] = {
+    {"received", HeaderUse::received},
+    {"x-mailer", HeaderUse::words},
+    {"user-agent", HeaderUse::words},
+    {"x-mimeole", HeaderUse::words},
+    {"content-type", HeaderUse::words},
+    {"precedence", HeaderUse::words},
+    {"auto-submitted", HeaderUse::words},
+    {"x-priority", HeaderUse::words},
+    {"x-msmail-priority", HeaderUse::words},
+    {"organization", HeaderUse::words},
+    {"authentication-results", HeaderUse::words},
+    {"received-spf", HeaderUse::words},
+    {"content-transfer-encoding", HeaderUse::words},
+    {"x-mailing-list", HeaderUse::words},
+    {"mailing-list", HeaderUse::words},
+    {"list-id", HeaderUse::words},
+    {"errors-to", HeaderUse::words},
+    {"reply-to", HeaderUse::words},
+    {"return-path", HeaderUse::words},
+    {"sender", HeaderUse::words},
+    {"x-authentication-warning", HeaderUse::words},
+    {"message-id", HeaderUse::message_id},
+    {"date", HeaderUse::date},
+    {"to", HeaderUse::to},
+    {"cc", HeaderUse::cc},
+};
+
+HeaderUse use_of(std::string_view lower_name) {
+  for (const auto& k : kKnownHeaders)
+    if (k.name == lower_name) return k.use;
+  return HeaderUse::presence;
+}
+
 void header_features(const Item& item, Sink& sink) {
+  constexpr std::size_t kLongestName = 40;  // longer names are junk, not evidence
   std::size_t received = 0;
+  bool message_id = false, date = false;
   for (const auto& h : item.headers) {
-    std::string name = lower(h.name);
+    if (h.name.size() > kLongestName) continue;
+    // Lower-cased on the stack and hashed in the same pass: the name is both a feature's value
+    // and, for the headers whose words count, their namespace.
+    char buf[kLongestName];
+    std::uint64_t hash = kFnvOffset;
+    for (std::size_t k = 0; k < h.name.size(); ++k) {
+      buf[k] = lower_ascii(h.name[k]);
+      hash = (hash ^ static_cast<unsigned char>(buf[k])) * kFnvPrime;
+    }
+    const Ns name{std::string_view(buf, h.name.size()), hash};
     // Spam filters' own verdicts would be the answer key, not evidence.
-    if (name.rfind("x-spam", 0) == 0 || name.size() > 40) continue;
-    sink.add("has-header", name);
+    if (name.name.starts_with("x-spam")) continue;
+    sink.add_hashed("has-header"_ns, name.hash, name.name);
     std::string_view v = h.value;
-    if (name == "received") {
-      if (++received > 6) continue;
-      received_hop(v, received, sink);
-      tokenize(v, [&](std::string_view t) { sink.add("received", t); });
-    } else if (name == "x-mailer" || name == "user-agent" || name == "x-mimeole" ||
-               name == "content-type" || name == "precedence" || name == "auto-submitted" ||
-               name == "x-priority" || name == "x-msmail-priority" || name == "organization" ||
-               name == "authentication-results" || name == "received-spf" ||
-               name == "content-transfer-encoding" || name == "x-mailing-list" ||
-               name == "mailing-list" || name == "list-id" || name == "errors-to" ||
-               name == "reply-to" || name == "return-path" || name == "sender" ||
-               name == "x-authentication-warning") {
-      tokenize(v, [&](std::string_view t) { sink.add(name, t); });
-    } else if (name == "message-id") {
-      auto at = v.rfind('@');
-      sink.add("message-id shape",
-               shape(v.substr(0, at == std::string_view::npos ? v.size() : at)));
-      if (at != std::string_view::npos) sink.add("message-id domain", lower(v.substr(at + 1)));
-    } else if (name == "date") {
-      // Time zone style and weekday presence differ between real mailers and spamware.
-      auto sp = v.find_last_of(' ');
-      if (sp != std::string_view::npos) sink.add("date zone", shape(v.substr(sp + 1)));
-      sink.add("date shape", shape(v));
-    } else if (name == "to" || name == "cc") {
-      std::size_t commas = static_cast<std::size_t>(std::count(v.begin(), v.end(), ','));
-      sink.add(name == "to" ? "to count" : "cc count", bucket(commas + 1));
+    switch (use_of(name.name)) {
+      case HeaderUse::presence:
+        break;
+      case HeaderUse::received:
+        if (++received > 6) break;
+        received_hop(v, received, sink);
+        tokenize(v, [&](std::string_view t, std::uint64_t th) {
+          sink.add_hashed("received"_ns, th, t);
+        });
+        break;
+      case HeaderUse::words:
+        tokenize(v, [&](std::string_view t, std::uint64_t th) { sink.add_hashed(name, th, t); });
+        break;
+      case HeaderUse::message_id: {
+        message_id = true;
+        auto at = v.rfind('@');
+        sink.add("message-id shape"_ns,
+                 shape(v.substr(0, at == std::string_view::npos ? v.size() : at)));
+        if (at != std::string_view::npos) sink.add("message-id domain"_ns, lower(v.substr(at + 1)));
+        break;
+      }
+      case HeaderUse::date: {
+        date = true;
+        // Time zone style and weekday presence differ between real mailers and spamware.
+        auto sp = v.find_last_of(' ');
+        if (sp != std::string_view::npos) sink.add("date zone"_ns, shape(v.substr(sp + 1)));
+        sink.add("date shape"_ns, shape(v));
+        break;
+      }
+      case HeaderUse::to:
+      case HeaderUse::cc: {
+        std::size_t commas = static_cast<std::size_t>(std::count(v.begin(), v.end(), ','));
+        sink.add(use_of(name.name) == HeaderUse::to ? "to count"_ns : "cc count"_ns,
+                 bucket(commas + 1));
+        break;
+      }
     }
   }
-  sink.add("received count", bucket(received));
-  if (!item.header("message-id")) sink.add("missing", "message-id");
-  if (!item.header("date")) sink.add("missing", "date");
+  sink.add("received count"_ns, bucket(received));
+  if (!message_id) sink.add("missing"_ns, "message-id");
+  if (!date) sink.add("missing"_ns, "date");
 }
 
 void sender_features(const Item& item, Sink& sink) {
@@ -266,18 +388,19 @@ void sender_features(const Item& item, Sink& sink) {
   auto at = from.rfind('@');
   std::string_view local = std::string_view(from).substr(0, at == std::string::npos ? 0 : at);
   std::string domain = domain_of(from);
-  sink.add("from domain", domain);
-  sink.add("from user shape", shape(local));
-  tokenize(item.from_name, [&](std::string_view t) { sink.add("from name", t); });
-  if (item.from_name.empty()) sink.add("from name", "<none>");
+  sink.add("from domain"_ns, domain);
+  sink.add("from user shape"_ns, shape(local));
+  tokenize(item.from_name,
+           [&](std::string_view t, std::uint64_t h) { sink.add_hashed("from name"_ns, h, t); });
+  if (item.from_name.empty()) sink.add("from name"_ns, "<none>");
   if (const auto* rt = item.header("reply-to")) {
-    if (rt->find(from) == std::string::npos) sink.add("reply-to", "differs from sender");
+    if (rt->find(from) == std::string::npos) sink.add("reply-to"_ns, "differs from sender");
   }
   bool to_self = false;
   for (const auto& t : item.to)
     if (t == from) to_self = true;
-  if (to_self) sink.add("to", "sender writes to themselves");
-  if (item.to.empty()) sink.add("to", "<none>");
+  if (to_self) sink.add("to"_ns, "sender writes to themselves");
+  if (item.to.empty()) sink.add("to"_ns, "<none>");
 }
 
 // Words of free text: each word, each pair of neighbours, and the one- to three-word phrases
@@ -287,18 +410,14 @@ class TextFeatures {
   TextFeatures(Sink& sink, const PhraseSet* watch, std::vector<std::uint64_t>* phrases)
       : sink_(sink), watch_(watch), phrases_(phrases) {}
 
-  void run(std::string_view ns, std::string_view text, bool pairs) {
-    std::uint64_t ns_hash = fnv(ns), pair_ns = fnv("pair");
+  void run(const Ns& ns, std::string_view text, bool pairs) {
+    const bool naming = sink_.naming();
     std::uint64_t h1 = 0, h2 = 0;  // the previous two words' hashes
-    std::string prev;              // the previous word, only for names
-    tokenize(text, [&](std::string_view t) {
-      std::uint64_t h = fnv(t);
-      sink_.add_hashed(ns, ns_hash, h, t);
-      if (pairs && h1) {
-        std::string pair_name;
-        if (sink_.naming()) pair_name = prev + " " + std::string(t);
-        sink_.add_hashed("pair", pair_ns, mix(h1, h), pair_name);
-      }
+    char prev[32];                 // the previous word, only for naming pairs
+    std::size_t prev_len = 0;
+    tokenize(text, [&](std::string_view t, std::uint64_t h) {
+      sink_.add_hashed(ns, h, t);
+      if (pairs && h1) sink_.add_hashed("pair"_ns, mix(h1, h), {prev, prev_len}, t);
       if (watch_) {
         auto seen = [&](std::uint64_t p) {
           if (watch_->contains(p) &&
@@ -311,7 +430,10 @@ class TextFeatures {
       }
       h2 = h1;
       h1 = h;
-      if (sink_.naming()) prev.assign(t);
+      if (naming) {
+        std::copy(t.begin(), t.end(), prev);  // tokens are at most 28 bytes
+        prev_len = t.size();
+      }
     });
   }
 
@@ -324,7 +446,7 @@ class TextFeatures {
 void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
                    std::vector<std::uint64_t>* phrases) {
   TextFeatures words(sink, watch, phrases);
-  words.run("subject", item.subject, false);
+  words.run("subject"_ns, item.subject, false);
   // Subject shouting and punctuation.
   std::size_t subj_upper = 0, subj_alpha = 0;
   for (char c : item.subject) {
@@ -332,8 +454,8 @@ void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) ++subj_alpha;
   }
   if (subj_alpha >= 6 && subj_upper * 10 >= subj_alpha * 7)
-    sink.add("subject", "<mostly capitals>");
-  if (item.subject.empty()) sink.add("subject", "<empty>");
+    sink.add("subject"_ns, "<mostly capitals>");
+  if (item.subject.empty()) sink.add("subject"_ns, "<empty>");
 
   std::string_view text = item.text;
   if (text.size() > 64 * 1024) text = text.substr(0, 64 * 1024);
@@ -359,27 +481,27 @@ void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
       }
     }
   }
-  words.run("word", text, true);
-  sink.add("links", bucket(links));
-  sink.add("length", bucket(text.size() / 256));
+  words.run("word"_ns, text, true);
+  sink.add("links"_ns, bucket(links));
+  sink.add("length"_ns, bucket(text.size() / 256));
   if (words_seen >= 20) {
     std::size_t pct = upper_words * 100 / words_seen;
-    sink.add("capitals", pct >= 30 ? "30%+" : pct >= 10 ? "10-30%" : "<10%");
+    sink.add("capitals"_ns, pct >= 30 ? "30%+" : pct >= 10 ? "10-30%" : "<10%");
   }
-  if (item.html_only) sink.add("shape", "HTML only");
-  for (const auto& tag : item.html_tags) sink.add("html element", tag);
+  if (item.html_only) sink.add("shape"_ns, "HTML only");
+  for (const auto& tag : item.html_tags) sink.add("html element"_ns, tag);
   for (const auto& host : item.link_hosts) {
     if (is_ip_literal(host)) {
-      sink.add("links to", "a bare address");
+      sink.add("links to"_ns, "a bare address");
       continue;
     }
-    sink.add("links to host", host);
-    sink.add("links to domain", last_two_labels(host));
+    sink.add("links to host"_ns, host);
+    sink.add("links to domain"_ns, last_two_labels(host));
   }
-  sink.add("linked hosts", bucket(item.link_hosts.size()));
-  for (const auto& a : item.attachments) sink.add("attachment type", lower(a.content_type));
-  sink.add("attachments", bucket(item.attachments.size()));
-  if (item.parse_status != ParseStatus::ok) sink.add("shape", "malformed");
+  sink.add("linked hosts"_ns, bucket(item.link_hosts.size()));
+  for (const auto& a : item.attachments) sink.add("attachment type"_ns, lower(a.content_type));
+  sink.add("attachments"_ns, bucket(item.attachments.size()));
+  if (item.parse_status != ParseStatus::ok) sink.add("shape"_ns, "malformed");
 }
 
 }  // namespace
@@ -404,9 +526,11 @@ bool PhraseSet::contains(std::uint64_t h) const {
 }
 
 FeatureSet extract_features(const Item& item, const FeatureOptions& options) {
-  Sink sink(options);
+  // About one distinct feature per 12 bytes of text, plus the headers'.
+  std::size_t text = std::min<std::size_t>(item.text.size(), 64 * 1024);
+  Sink sink(options, 64 + item.headers.size() * 4 + text / 12);
   std::vector<std::uint64_t> phrases;
-  sink.add("bias", "");
+  sink.add("bias"_ns, "");
   header_features(item, sink);
   sender_features(item, sink);
   body_features(item, sink, options.watch, &phrases);
@@ -417,8 +541,7 @@ FeatureSet extract_features(const Item& item, const FeatureOptions& options) {
 
 std::uint64_t phrase_hash(std::string_view phrase) {
   std::uint64_t h1 = 0, h2 = 0, out = 0;
-  tokenize(phrase, [&](std::string_view t) {
-    std::uint64_t h = fnv(t);
+  tokenize(phrase, [&](std::string_view, std::uint64_t h) {
     out = (h2 ? mix(mix(h2, h1), h) : h1 ? mix(h1, h) : h) | 1;
     h2 = h1;
     h1 = h;
@@ -428,12 +551,12 @@ std::uint64_t phrase_hash(std::string_view phrase) {
 
 std::vector<std::uint32_t> word_features(const Item& item) {
   FeatureOptions options;
-  Sink sink(options);
   std::string_view text = item.text;
   if (text.size() > 16 * 1024) text = text.substr(0, 16 * 1024);
+  Sink sink(options, 32 + text.size() / 24);
   TextFeatures words(sink, nullptr, nullptr);
-  words.run("word", item.subject, false);
-  words.run("word", text, false);
+  words.run("word"_ns, item.subject, false);
+  words.run("word"_ns, text, false);
   auto ids = sink.finish().ids;
   std::sort(ids.begin(), ids.end());  // lessons compare sorted lists
   return ids;

@@ -3,6 +3,7 @@
 // message's shape. Pure and allocation-light; this is the hot path of triage.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/domain.hpp"
@@ -14,7 +15,10 @@ inline constexpr std::uint32_t kFeatureMask = (1u << kFeatureBits) - 1;
 
 struct FeatureSet {
   std::vector<std::uint32_t> ids;  // unique, in the order found, each < 2^kFeatureBits
-  std::vector<std::string> names;  // parallel to ids, only when asked for (explain)
+  std::vector<std::string> names;  // parallel to ids, only with FeatureOptions::with_names
+  // Without with_names, the features named for FeatureOptions::name_spam_evidence: (id, name),
+  // in the order of ids. Few, so that naming them costs nothing on the hot path.
+  std::vector<std::pair<std::uint32_t, std::string>> spam_evidence;
   // The watched phrases (FeatureOptions::watch) that occur in the subject or text, unique.
   std::vector<std::uint64_t> phrases;
 };

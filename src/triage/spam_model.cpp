@@ -131,11 +131,16 @@ void SpamModel::find_heavy_weight() {
 
 std::vector<Contribution> SpamModel::explain(const FeatureSet& fs, std::size_t top) const {
   std::vector<Contribution> out;
-  for (std::size_t i = 0; i < fs.ids.size(); ++i) {
-    double w = weights_[fs.ids[i]];
-    if (w == 0 || i >= fs.names.size() || fs.names[i].empty() || fs.names[i].rfind("bias", 0) == 0)
-      continue;
-    out.push_back({fs.names[i], w});
+  auto consider = [&](std::uint32_t id, const std::string& name) {
+    double w = weights_[id];
+    if (w == 0 || name.empty() || name.starts_with("bias")) return;
+    out.push_back({name, w});
+  };
+  if (!fs.names.empty()) {
+    for (std::size_t i = 0; i < fs.ids.size() && i < fs.names.size(); ++i)
+      consider(fs.ids[i], fs.names[i]);
+  } else {
+    for (const auto& [id, name] : fs.spam_evidence) consider(id, name);
   }
   std::sort(out.begin(), out.end(), [](const Contribution& a, const Contribution& b) {
     return std::abs(a.weight) > std::abs(b.weight);
