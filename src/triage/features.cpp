@@ -45,6 +45,15 @@ inline bool token_char(char c) {
   return kTokenChar[static_cast<unsigned char>(c)];
 }
 
+// ASCII letters by case, for counting shouted words.
+constexpr unsigned kUpper = 1, kLower = 2;
+constexpr std::array<unsigned char, 256> kLetter = [] {
+  std::array<unsigned char, 256> t{};
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kUpper;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kLower;
+  return t;
+}();
+
 // A feature namespace and its hash, hashed once rather than for every feature in it.
 struct Ns {
   std::string_view name;
@@ -80,7 +89,7 @@ class Sink {
                   std::string_view second = {}) {
     auto id = static_cast<std::uint32_t>(mix(ns.hash, token_hash) & kFeatureMask);
     if (!insert(id)) return;
-    if (naming()) name(id, ns, token, second);
+    if (with_names_ || (evidence_ && evidence_->heavy_toward_spam(id))) name(id, ns, token, second);
   }
 
   FeatureSet finish() {
@@ -105,7 +114,7 @@ class Sink {
     return true;
   }
 
-  void grow() {
+  [[gnu::noinline]] void grow() {
     slots_.assign(slots_.size() * 2, 0);
     std::size_t mask = slots_.size() - 1;
     for (std::uint32_t id : ids_) {
@@ -115,8 +124,9 @@ class Sink {
     }
   }
 
-  void name(std::uint32_t id, const Ns& ns, std::string_view token, std::string_view second) {
-    if (!with_names_ && !evidence_->heavy_toward_spam(id)) return;
+  // Out of line: rare next to the hashing, which it would crowd.
+  [[gnu::noinline]] void name(std::uint32_t id, const Ns& ns, std::string_view token,
+                              std::string_view second) {
     std::string n;
     n.reserve(ns.name.size() + token.size() + second.size() + 4);
     n.append(ns.name).append(" '").append(token);
@@ -413,11 +423,13 @@ class TextFeatures {
   void run(const Ns& ns, std::string_view text, bool pairs) {
     const bool naming = sink_.naming();
     std::uint64_t h1 = 0, h2 = 0;  // the previous two words' hashes
+    std::uint64_t prev_pair = 0;   // mix(h2, h1): a three-word phrase extends it
     char prev[32];                 // the previous word, only for naming pairs
     std::size_t prev_len = 0;
     tokenize(text, [&](std::string_view t, std::uint64_t h) {
       sink_.add_hashed(ns, h, t);
-      if (pairs && h1) sink_.add_hashed("pair"_ns, mix(h1, h), {prev, prev_len}, t);
+      std::uint64_t pair = mix(h1, h);
+      if (pairs && h1) sink_.add_hashed("pair"_ns, pair, {prev, prev_len}, t);
       if (watch_) {
         auto seen = [&](std::uint64_t p) {
           if (watch_->contains(p) &&
@@ -425,11 +437,12 @@ class TextFeatures {
             phrases_->push_back(p);
         };
         seen(h | 1);
-        if (h1) seen(mix(h1, h) | 1);
-        if (h2) seen(mix(mix(h2, h1), h) | 1);
+        if (h1) seen(pair | 1);
+        if (h2) seen(mix(prev_pair, h) | 1);
       }
       h2 = h1;
       h1 = h;
+      prev_pair = pair;
       if (naming) {
         std::copy(t.begin(), t.end(), prev);  // tokens are at most 28 bytes
         prev_len = t.size();
@@ -466,18 +479,15 @@ void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
   std::size_t words_seen = 0, upper_words = 0;
   {
     std::size_t i = 0, n = text.size();
-    auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+    auto letter = [](char c) { return kLetter[static_cast<unsigned char>(c)]; };
     while (i < n) {
-      while (i < n && !alpha(text[i])) ++i;
+      while (i < n && !letter(text[i])) ++i;
       std::size_t s = i;
-      bool all_upper = true;
-      while (i < n && alpha(text[i])) {
-        if (text[i] >= 'a') all_upper = false;
-        ++i;
-      }
+      unsigned cases = 0;  // kUpper | kLower: which cases the word has
+      for (unsigned c; i < n && (c = letter(text[i])) != 0; ++i) cases |= c;
       if (i - s >= 3) {
         ++words_seen;
-        if (all_upper) ++upper_words;
+        if (cases == kUpper) ++upper_words;
       }
     }
   }

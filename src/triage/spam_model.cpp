@@ -24,7 +24,8 @@ std::uint64_t next_random(std::uint64_t& s) {
 
 }  // namespace
 
-SpamModel::SpamModel() : weights_(std::size_t{1} << kFeatureBits, 0.0f) {}
+SpamModel::SpamModel()
+    : weights_(std::size_t{1} << kFeatureBits, 0.0f), heavy_bits_(weights_.size() / 64, 0) {}
 
 double SpamModel::logit(const std::vector<std::uint32_t>& ids) const {
   // Features are scaled by 1/sqrt(n): a long message is not more certain for being long.
@@ -122,11 +123,15 @@ void SpamModel::find_heavy_weight() {
   std::vector<float> positive;
   for (float w : weights_)
     if (w > 0) positive.push_back(w);
-  if (positive.empty()) return;
-  auto k = positive.size() - 1 - positive.size() * 3 / 100;
-  std::nth_element(positive.begin(), positive.begin() + static_cast<std::ptrdiff_t>(k),
-                   positive.end());
-  heavy_ = positive[k];
+  if (!positive.empty()) {
+    auto k = positive.size() - 1 - positive.size() * 3 / 100;
+    std::nth_element(positive.begin(), positive.begin() + static_cast<std::ptrdiff_t>(k),
+                     positive.end());
+    heavy_ = positive[k];
+  }
+  std::fill(heavy_bits_.begin(), heavy_bits_.end(), 0);
+  for (std::size_t i = 0; i < weights_.size(); ++i)
+    if (weights_[i] >= heavy_) heavy_bits_[i >> 6] |= std::uint64_t{1} << (i & 63);
 }
 
 std::vector<Contribution> SpamModel::explain(const FeatureSet& fs, std::size_t top) const {
