@@ -135,22 +135,30 @@ void SpamModel::find_heavy_weight() {
 }
 
 std::vector<Contribution> SpamModel::explain(const FeatureSet& fs, std::size_t top) const {
-  std::vector<Contribution> out;
-  auto consider = [&](std::uint32_t id, const std::string& name) {
+  // Ranked by reference and named only for the top: a spam verdict names four of dozens.
+  struct Ranked {
+    std::string_view name;
+    double weight;
+  };
+  std::vector<Ranked> ranked;
+  auto consider = [&](std::uint32_t id, std::string_view name) {
     double w = weights_[id];
     if (w == 0 || name.empty() || name.starts_with("bias")) return;
-    out.push_back({name, w});
+    ranked.push_back({name, w});
   };
   if (!fs.names.empty()) {
     for (std::size_t i = 0; i < fs.ids.size() && i < fs.names.size(); ++i)
       consider(fs.ids[i], fs.names[i]);
   } else {
-    for (const auto& [id, name] : fs.spam_evidence) consider(id, name);
+    for (std::size_t i = 0; i < fs.spam_evidence.size(); ++i)
+      consider(fs.spam_evidence.id(i), fs.spam_evidence.name(i));
   }
-  std::sort(out.begin(), out.end(), [](const Contribution& a, const Contribution& b) {
+  std::sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
     return std::abs(a.weight) > std::abs(b.weight);
   });
-  if (out.size() > top) out.resize(top);
+  std::vector<Contribution> out;
+  for (std::size_t i = 0; i < ranked.size() && i < top; ++i)
+    out.push_back({std::string(ranked[i].name), ranked[i].weight});
   return out;
 }
 
