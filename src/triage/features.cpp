@@ -32,27 +32,54 @@ inline char lower_ascii(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }
 
-// Which bytes tokens are made of: a table, since every byte of every message asks.
-constexpr std::array<bool, 256> kTokenChar = [] {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c)
-    t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '$' ||
-           c == '\'' || c == '-' || c == '_' || c == '.' || c == '!' || c >= 0x80;
-  return t;
-}();
-
-inline bool token_char(char c) {
-  return kTokenChar[static_cast<unsigned char>(c)];
-}
-
-// ASCII letters by case, for counting shouted words.
-constexpr unsigned kUpper = 1, kLower = 2;
-constexpr std::array<unsigned char, 256> kLetter = [] {
+// What each byte is to the tokenizer: not part of tokens (0), an ASCII letter by case, or
+// another token character. A table, since every byte of every message asks.
+constexpr unsigned kUpper = 1, kLower = 2, kOtherToken = 4;
+constexpr std::array<unsigned char, 256> kClass = [] {
   std::array<unsigned char, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    if ((c >= '0' && c <= '9') || c == '$' || c == '\'' || c == '-' || c == '_' || c == '.' ||
+        c == '!' || c >= 0x80)
+      t[c] = kOtherToken;
   for (int c = 'A'; c <= 'Z'; ++c) t[c] = kUpper;
   for (int c = 'a'; c <= 'z'; ++c) t[c] = kLower;
   return t;
 }();
+
+inline unsigned char_class(char c) {
+  return kClass[static_cast<unsigned char>(c)];
+}
+
+inline bool token_char(char c) {
+  return char_class(c) != 0;
+}
+
+// Words in capitals, for the message's shape: runs of three or more ASCII letters, and how many
+// of them have no lower-case letter. Counted by the tokenizer (a letter run never crosses a
+// token's edge); a pass of its own over the text cost as much as the tokenizer's.
+struct Capitals {
+  std::size_t words = 0, upper = 0;
+
+  // One letter run; cases: kUpper | kLower, the cases it has.
+  void run(std::size_t len, unsigned cases) {
+    if (len < 3) return;
+    ++words;
+    if (cases == kUpper) ++upper;
+  }
+
+  // Every letter run in `s`.
+  void scan(std::string_view s) {
+    std::size_t i = 0, n = s.size();
+    auto letter = [](char c) { return char_class(c) & (kUpper | kLower); };
+    while (i < n) {
+      while (i < n && !letter(s[i])) ++i;
+      std::size_t start = i;
+      unsigned cases = 0;
+      for (unsigned c; i < n && (c = letter(s[i])) != 0; ++i) cases |= c;
+      run(i - start, cases);
+    }
+  }
+};
 
 // A feature namespace and its hash, hashed once rather than for every feature in it.
 struct Ns {
@@ -145,9 +172,10 @@ class Sink {
 
 // Splits text into lower-cased tokens; calls fn(token, fnv(token)) for each. Lower-casing and
 // hashing are one pass over the token. The previous token stays readable while fn has the next
-// one (two buffers in turn), so that pairs can be named without copying every word.
+// one (two buffers in turn), so that pairs can be named without copying every word. Counts
+// words in capitals into `caps` when given.
 template <class Fn>
-void tokenize(std::string_view text, Fn&& fn) {
+void tokenize(std::string_view text, Fn&& fn, Capitals* caps = nullptr) {
   static constexpr std::string_view kLong = "<long>", kVeryLong = "<very long>";
   static constexpr std::uint64_t kLongHash = fnv(kLong), kVeryLongHash = fnv(kVeryLong);
   char bufs[2][32];
@@ -167,7 +195,9 @@ void tokenize(std::string_view text, Fn&& fn) {
       --len;
     }
     if (len < 2) continue;
+    // Trimmed ends are not letters: the token has the run's letters (none if shorter than 2).
     if (len > 28) {
+      if (caps) caps->scan(text.substr(start, len));
       // Long runs (base64 leftovers, tracking ids) say something by their length only.
       if (len > 60)
         fn(kVeryLong, kVeryLongHash);
@@ -178,10 +208,18 @@ void tokenize(std::string_view text, Fn&& fn) {
     char* buf = bufs[turn];
     turn ^= 1;
     std::uint64_t h = kFnvOffset;
+    unsigned classes = 0;
     for (std::size_t k = 0; k < len; ++k) {
+      classes |= char_class(text[start + k]);
       char c = lower_ascii(text[start + k]);
       buf[k] = c;
       h = (h ^ static_cast<unsigned char>(c)) * kFnvPrime;
+    }
+    if (caps) {
+      if (classes & kOtherToken)
+        caps->scan(text.substr(start, len));  // "don't", "e-mail", "mp3": runs within
+      else
+        caps->run(len, classes);  // the usual: one word, all letters
     }
     fn(std::string_view(buf, len), h);
   }
@@ -421,27 +459,30 @@ class TextFeatures {
   TextFeatures(Sink& sink, const PhraseSet* watch, std::vector<std::uint64_t>* phrases)
       : sink_(sink), watch_(watch), phrases_(phrases) {}
 
-  void run(const Ns& ns, std::string_view text, bool pairs) {
+  void run(const Ns& ns, std::string_view text, bool pairs, Capitals* caps = nullptr) {
     std::uint64_t h1 = 0, h2 = 0;  // the previous two words' hashes
     std::uint64_t prev_pair = 0;   // mix(h2, h1): a three-word phrase extends it
     std::string_view prev;         // the previous word (see tokenize), for naming pairs
-    tokenize(text, [&](std::string_view t, std::uint64_t h) {
-      sink_.add_hashed(ns, h, t);
-      std::uint64_t pair = mix(h1, h);
-      if (pairs && h1) sink_.add_hashed("pair"_ns, pair, prev, t);
-      if (watch_) {
-        if (watch_->contains(h | 1)) seen(h | 1);
-        if (h1 && watch_->contains(pair | 1)) seen(pair | 1);
-        if (h2) {
-          std::uint64_t triple = mix(prev_pair, h) | 1;
-          if (watch_->contains(triple)) seen(triple);
-        }
-      }
-      h2 = h1;
-      h1 = h;
-      prev_pair = pair;
-      prev = t;
-    });
+    tokenize(
+        text,
+        [&](std::string_view t, std::uint64_t h) {
+          sink_.add_hashed(ns, h, t);
+          std::uint64_t pair = mix(h1, h);
+          if (pairs && h1) sink_.add_hashed("pair"_ns, pair, prev, t);
+          if (watch_) {
+            if (watch_->contains(h | 1)) seen(h | 1);
+            if (h1 && watch_->contains(pair | 1)) seen(pair | 1);
+            if (h2) {
+              std::uint64_t triple = mix(prev_pair, h) | 1;
+              if (watch_->contains(triple)) seen(triple);
+            }
+          }
+          h2 = h1;
+          h1 = h;
+          prev_pair = pair;
+          prev = t;
+        },
+        caps);
   }
 
  private:
@@ -475,26 +516,12 @@ void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
   for (std::size_t p = text.find("://"); p != std::string_view::npos; p = text.find("://", p + 3))
     ++links;
   // Upper-case words are counted on the raw text, before the tokenizer lower-cases them.
-  std::size_t words_seen = 0, upper_words = 0;
-  {
-    std::size_t i = 0, n = text.size();
-    auto letter = [](char c) { return kLetter[static_cast<unsigned char>(c)]; };
-    while (i < n) {
-      while (i < n && !letter(text[i])) ++i;
-      std::size_t s = i;
-      unsigned cases = 0;  // kUpper | kLower: which cases the word has
-      for (unsigned c; i < n && (c = letter(text[i])) != 0; ++i) cases |= c;
-      if (i - s >= 3) {
-        ++words_seen;
-        if (cases == kUpper) ++upper_words;
-      }
-    }
-  }
-  words.run("word"_ns, text, true);
+  Capitals caps;
+  words.run("word"_ns, text, true, &caps);
   sink.add("links"_ns, bucket(links));
   sink.add("length"_ns, bucket(text.size() / 256));
-  if (words_seen >= 20) {
-    std::size_t pct = upper_words * 100 / words_seen;
+  if (caps.words >= 20) {
+    std::size_t pct = caps.upper * 100 / caps.words;
     sink.add("capitals"_ns, pct >= 30 ? "30%+" : pct >= 10 ? "10-30%" : "<10%");
   }
   if (item.html_only) sink.add("shape"_ns, "HTML only");
