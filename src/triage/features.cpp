@@ -119,6 +119,7 @@ class Sink {
                                          std::string_view token, std::string_view second = {}) {
     auto id = static_cast<std::uint32_t>(mix(ns.hash, token_hash) & kFeatureMask);
     if (!insert(id)) return;
+    if (evidence_) evidence_->prefetch(id);  // triage scores the features right after
     if (with_names_ || (evidence_ && evidence_->heavy_toward_spam(id))) name(id, ns, token, second);
   }
 
