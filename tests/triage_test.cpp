@@ -318,6 +318,35 @@ TEST(Categories, HeaderEvidence) {
   EXPECT_FALSE(is_bulk(make_item("x@y.example", "s", "t", {{"Auto-Submitted", "no"}})));
 }
 
+TEST(Categories, EvidenceInWords) {
+  Party p;
+  std::vector<std::string> domains{"acme.example"};
+  Item it = make_item("ann@acme.example", "Invoice and a meeting",
+                      "the invoice for the meeting; payment is past due", {{"Precedence", "bulk"}});
+  FeatureOptions o;
+  o.watch = &category_cues();
+  FeatureSet fs = extract_features(it, o);
+  CategoryGuess g = categorize({it, p, domains, fs.phrases});
+  EXPECT_EQ(g.category, Category::billing);
+  EXPECT_EQ(g.evidence, (std::vector<std::string>{"mentions 'invoice'", "mentions 'past due'",
+                                                  "mentions 'payment'"}));
+  p.relationship = Relationship::team;
+  g = categorize({it, p, domains, fs.phrases});
+  EXPECT_EQ(g.category, Category::team);
+  EXPECT_EQ(g.evidence, (std::vector<std::string>{
+                            "the sender is on the client's team",
+                            "the sender writes from the client's own domain acme.example"}));
+  it.from_address = "news@list.example";
+  p.relationship = Relationship::unknown;
+  g = categorize({it, p, domains, fs.phrases});
+  EXPECT_EQ(g.category, Category::billing);
+  it.text = "see you";
+  fs = extract_features(it, o);
+  g = categorize({it, p, domains, fs.phrases});
+  EXPECT_EQ(g.category, Category::newsletter);
+  EXPECT_EQ(g.evidence, (std::vector<std::string>{"Precedence: bulk"}));
+}
+
 TEST(SpamModel, SerializesExactly) {
   const SpamModel& m = toy_model();
   auto back = SpamModel::deserialize(m.serialize());

@@ -89,11 +89,23 @@ constexpr Cue kNewsletter[] = {
     {"opt out", 1.5},
 };
 
+// A piece of evidence, put in words only if it is among the few a guess shows: most are not.
+// The parts are literals, cue phrases or strings that outlive the guess's making.
+struct Hit {
+  double weight;
+  std::string_view before, middle, after;
+
+  std::string words() const {
+    std::string s;
+    s.reserve(before.size() + middle.size() + after.size());
+    return s.append(before).append(middle).append(after);
+  }
+};
+
 // One instantiation per cue table (the table is the template argument), so each table's
 // hashes are computed once; they are constant, so sharing them is safe.
 template <const auto& cues>
-double score_cues(const std::vector<std::uint64_t>& phrases,
-                  std::vector<std::pair<double, std::string>>& hits) {
+double score_cues(const std::vector<std::uint64_t>& phrases, std::vector<Hit>& hits) {
   constexpr std::size_t N = std::size(cues);
   static const std::array<std::uint64_t, N> hashes = [] {
     std::array<std::uint64_t, N> h{};
@@ -104,7 +116,7 @@ double score_cues(const std::vector<std::uint64_t>& phrases,
   for (std::size_t i = 0; i < N; ++i) {
     if (std::find(phrases.begin(), phrases.end(), hashes[i]) == phrases.end()) continue;
     s += cues[i].weight;
-    hits.emplace_back(cues[i].weight, "mentions '" + std::string(cues[i].phrase) + "'");
+    hits.push_back({cues[i].weight, "mentions '", cues[i].phrase, "'"});
   }
   return s;
 }
@@ -155,10 +167,10 @@ CategoryGuess categorize(const CategoryContext& ctx) {
   const auto& text = ctx.phrases;
 
   std::array<double, kCategoryCount> score{};
-  std::array<std::vector<std::pair<double, std::string>>, kCategoryCount> hits;
-  auto add = [&](Category c, double w, std::string why) {
+  std::array<std::vector<Hit>, kCategoryCount> hits;
+  auto add = [&](Category c, double w, std::string_view why, std::string_view more = {}) {
     score[static_cast<int>(c)] += w;
-    hits[static_cast<int>(c)].emplace_back(w, std::move(why));
+    hits[static_cast<int>(c)].push_back({w, why, more, {}});
   };
 
   // Who it is from says the most.
@@ -181,7 +193,7 @@ CategoryGuess categorize(const CategoryContext& ctx) {
   std::string domain = domain_of(item.from_address);
   if (!domain.empty() && std::find(ctx.client_domains.begin(), ctx.client_domains.end(), domain) !=
                              ctx.client_domains.end())
-    add(Category::team, 4, "the sender writes from the client's own domain " + domain);
+    add(Category::team, 4, "the sender writes from the client's own domain ", domain);
 
   std::string bulk_why;
   if (is_bulk(item, &bulk_why)) add(Category::newsletter, 4, bulk_why);
@@ -222,8 +234,8 @@ CategoryGuess categorize(const CategoryContext& ctx) {
   g.confidence = total > 0 ? score[best] / total : 0;
   auto& h = hits[best];
   std::stable_sort(h.begin(), h.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (std::size_t i = 0; i < h.size() && i < 3; ++i) g.evidence.push_back(h[i].second);
+                   [](const Hit& a, const Hit& b) { return a.weight > b.weight; });
+  for (std::size_t i = 0; i < h.size() && i < 3; ++i) g.evidence.push_back(h[i].words());
   return g;
 }
 
