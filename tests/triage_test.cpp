@@ -232,6 +232,68 @@ TEST(Lessons, TheLatestLessonWins) {
   EXPECT_EQ(decide(hammy("a@work.example"), known(), Policy{}, lessons).category, Category::team);
 }
 
+// Triage takes the words lessons compare from the features' own pass over the text
+// (FeatureOptions::lesson_words); they must be word_features' exactly, and the features the
+// same with or without them.
+void expect_lesson_words_as_word_features(const Item& it, const std::string& what) {
+  SCOPED_TRACE(what);
+  FeatureOptions o;
+  o.with_names = true;
+  o.watch = &category_cues();
+  FeatureSet plain = extract_features(it, o);
+  o.lesson_words = true;
+  FeatureSet fs = extract_features(it, o);
+  EXPECT_EQ(fs.words, word_features(it));
+  EXPECT_EQ(fs.ids, plain.ids);
+  EXPECT_EQ(fs.names, plain.names);
+  EXPECT_EQ(fs.phrases, plain.phrases);
+  EXPECT_TRUE(plain.words.empty());
+}
+
+TEST(Lessons, WordsComeFromTheFeaturesPass) {
+  std::string filler;
+  while (filler.size() < 17000) filler += "Some FILLER words, don't e-mail 42x ";
+  const std::size_t limit = 16 * 1024;
+  // Whatever token the 16 KiB limit cuts, or leaves whole, at every offset near it.
+  const std::vector<std::string> tokens = {"x",
+                                           "ab",
+                                           "Limit",
+                                           "'quoted'",
+                                           "...dots...",
+                                           "don't-stop",
+                                           std::string(40, 'q'),
+                                           std::string(70, 'Z'),
+                                           "UP.down"};
+  for (const std::string& token : tokens) {
+    for (std::size_t at = limit - 75; at <= limit + 3; ++at) {
+      std::string text = filler.substr(0, at) + token + " tail words after";
+      expect_lesson_words_as_word_features(make_item("a@b.example", "Subject Words", text),
+                                           token + " at " + std::to_string(at));
+    }
+  }
+  expect_lesson_words_as_word_features(make_item("a@b.example", "", ""), "empty");
+  expect_lesson_words_as_word_features(make_item("a@b.example", "s", filler.substr(0, limit)),
+                                       "exactly the limit");
+  expect_lesson_words_as_word_features(
+      make_item("a@b.example", "s", filler.substr(0, limit - 1) + "ab"), "limit mid-token");
+}
+
+TEST(Lessons, WordsComeFromTheFeaturesPassOnRealMail) {
+  SK_REQUIRE_CORPUS();
+  for (auto [folder, count] : {std::pair{"hard-ham-1", 250}, std::pair{"spam-2", 200}}) {
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(sk::test::corpus_dir() + "/" + folder))
+      if (e.path().extension() == ".txt") files.push_back(e.path().filename().string());
+    std::sort(files.begin(), files.end());
+    files.resize(std::min<std::size_t>(files.size(), count));
+    for (const auto& f : files) {
+      std::string file = std::string(folder) + "/" + f;
+      expect_lesson_words_as_word_features(
+          mail::parse_message(sk::test::file_text(sk::test::corpus_dir() + "/" + file)), file);
+    }
+  }
+}
+
 TEST(Lessons, WordsRoundTripThroughText) {
   auto words = word_features(hammy());
   EXPECT_EQ(decode_words(encode_words(words)), words);

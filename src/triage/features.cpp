@@ -460,30 +460,51 @@ class TextFeatures {
   TextFeatures(Sink& sink, const PhraseSet* watch, std::vector<std::uint64_t>* phrases)
       : sink_(sink), watch_(watch), phrases_(phrases) {}
 
-  void run(const Ns& ns, std::string_view text, bool pairs, Capitals* caps = nullptr) {
-    std::uint64_t h1 = 0, h2 = 0;  // the previous two words' hashes
-    std::uint64_t prev_pair = 0;   // mix(h2, h1): a three-word phrase extends it
-    std::string_view prev;         // the previous word (see tokenize), for naming pairs
+  // Starts a text whose words are features in `ns`, with pairs if asked.
+  void start(const Ns& ns, bool pairs) {
+    ns_ = ns;
+    pairs_ = pairs;
+    h1_ = h2_ = prev_pair_ = 0;
+    prev_ = {};
+  }
+
+  // The next part of the text; parts are cut where no token spans the cut. Counts words in
+  // capitals into `caps`, and puts the word_features ids of the part into `words`, when given.
+  void feed(std::string_view part, Capitals* caps = nullptr,
+            std::vector<std::uint32_t>* words = nullptr) {
     tokenize(
-        text,
+        part,
         [&](std::string_view t, std::uint64_t h) {
-          sink_.add_hashed(ns, h, t);
-          std::uint64_t pair = mix(h1, h);
-          if (pairs && h1) sink_.add_hashed("pair"_ns, pair, prev, t);
+          sink_.add_hashed(ns_, h, t);
+          if (words) words->push_back(word_id(h));
+          std::uint64_t pair = mix(h1_, h);
+          if (pairs_ && h1_) sink_.add_hashed("pair"_ns, pair, prev_, t);
           if (watch_) {
             if (watch_->contains(h | 1)) seen(h | 1);
-            if (h1 && watch_->contains(pair | 1)) seen(pair | 1);
-            if (h2) {
-              std::uint64_t triple = mix(prev_pair, h) | 1;
+            if (h1_ && watch_->contains(pair | 1)) seen(pair | 1);
+            if (h2_) {
+              std::uint64_t triple = mix(prev_pair_, h) | 1;
               if (watch_->contains(triple)) seen(triple);
             }
           }
-          h2 = h1;
-          h1 = h;
-          prev_pair = pair;
-          prev = t;
+          h2_ = h1_;
+          h1_ = h;
+          prev_pair_ = pair;
+          prev_ = t;
         },
         caps);
+    // prev_ points into the tokenizer's buffers, gone with it; a next part pairs with a copy.
+    std::copy(prev_.begin(), prev_.end(), carry_);
+    prev_ = std::string_view(carry_, prev_.size());
+  }
+
+  void run(const Ns& ns, std::string_view text, bool pairs) {
+    start(ns, pairs);
+    feed(text);
+  }
+
+  static std::uint32_t word_id(std::uint64_t token_hash) {
+    return static_cast<std::uint32_t>(mix("word"_ns.hash, token_hash) & kFeatureMask);
   }
 
  private:
@@ -495,12 +516,23 @@ class TextFeatures {
   Sink& sink_;
   const PhraseSet* watch_;
   std::vector<std::uint64_t>* phrases_;
+  Ns ns_{};
+  bool pairs_ = false;
+  std::uint64_t h1_ = 0, h2_ = 0;  // the previous two words' hashes
+  std::uint64_t prev_pair_ = 0;    // mix(h2_, h1_): a three-word phrase extends it
+  std::string_view prev_;          // the previous word (see tokenize), for naming pairs
+  char carry_[32];                 // prev_ across parts
 };
 
+// Lessons compare items by the words of the subject and of the text's first 16 KiB.
+constexpr std::size_t kLessonText = 16 * 1024;
+
+// words: when given, gets word_features(item), unsorted and with repeats, from the same pass.
 void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
-                   std::vector<std::uint64_t>* phrases) {
-  TextFeatures words(sink, watch, phrases);
-  words.run("subject"_ns, item.subject, false);
+                   std::vector<std::uint64_t>* phrases, std::vector<std::uint32_t>* words) {
+  TextFeatures text_features(sink, watch, phrases);
+  text_features.start("subject"_ns, false);
+  text_features.feed(item.subject, nullptr, words);
   // Subject shouting and punctuation.
   std::size_t subj_upper = 0, subj_alpha = 0;
   for (char c : item.subject) {
@@ -518,7 +550,22 @@ void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
     ++links;
   // Upper-case words are counted on the raw text, before the tokenizer lower-cases them.
   Capitals caps;
-  words.run("word"_ns, text, true, &caps);
+  text_features.start("word"_ns, true);
+  if (!words) {
+    text_features.feed(text, &caps);
+  } else {
+    // The words of the first 16 KiB come from the features' own pass: the text is fed in two
+    // parts, cut before the token that the limit splits, if one does, which is then tokenized
+    // apart up to the limit, as word_features sees it.
+    std::size_t limit = std::min(text.size(), kLessonText), cut = limit;
+    while (cut > 0 && cut < text.size() && token_char(text[cut - 1]) && token_char(text[cut]))
+      --cut;
+    text_features.feed(text.substr(0, cut), &caps, words);
+    text_features.feed(text.substr(cut), &caps);
+    tokenize(text.substr(cut, limit - cut), [&](std::string_view, std::uint64_t h) {
+      words->push_back(TextFeatures::word_id(h));
+    });
+  }
   sink.add("links"_ns, bucket(links));
   sink.add("length"_ns, bucket(text.size() / 256));
   if (caps.words >= 20) {
@@ -567,12 +614,18 @@ FeatureSet extract_features(const Item& item, const FeatureOptions& options) {
   std::size_t text = std::min<std::size_t>(item.text.size(), 64 * 1024);
   Sink sink(options, 64 + item.headers.size() * 4 + text / 6);
   std::vector<std::uint64_t> phrases;
+  std::vector<std::uint32_t> words;
   sink.add("bias"_ns, "");
   header_features(item, sink);
   sender_features(item, sink);
-  body_features(item, sink, options.watch, &phrases);
+  body_features(item, sink, options.watch, &phrases, options.lesson_words ? &words : nullptr);
   FeatureSet fs = sink.finish();
   fs.phrases = std::move(phrases);
+  if (options.lesson_words) {
+    std::sort(words.begin(), words.end());
+    words.erase(std::unique(words.begin(), words.end()), words.end());
+    fs.words = std::move(words);
+  }
   return fs;
 }
 
@@ -589,7 +642,7 @@ std::uint64_t phrase_hash(std::string_view phrase) {
 std::vector<std::uint32_t> word_features(const Item& item) {
   FeatureOptions options;
   std::string_view text = item.text;
-  if (text.size() > 16 * 1024) text = text.substr(0, 16 * 1024);
+  if (text.size() > kLessonText) text = text.substr(0, kLessonText);
   Sink sink(options, 32 + text.size() / 24);
   TextFeatures words(sink, nullptr, nullptr);
   words.run("word"_ns, item.subject, false);

@@ -45,6 +45,8 @@ struct FeatureSet {
   NamedFeatures spam_evidence;
   // The watched phrases (FeatureOptions::watch) that occur in the subject or text, unique.
   std::vector<std::uint64_t> phrases;
+  // word_features(item), only with FeatureOptions::lesson_words.
+  std::vector<std::uint32_t> words;
 };
 
 // A fixed set of phrase hashes (see phrase_hash) to watch for while the text is tokenized:
@@ -68,6 +70,8 @@ struct FeatureOptions {
   const SpamModel* name_spam_evidence = nullptr;
   // Phrases of one to three words to report in FeatureSet::phrases.
   const PhraseSet* watch = nullptr;
+  // Fill FeatureSet::words (what lessons compare) from the same pass over the text.
+  bool lesson_words = false;
 };
 
 FeatureSet extract_features(const Item& item, const FeatureOptions& options = {});

@@ -11,17 +11,13 @@ namespace {
 // Jaccard similarity of two sorted id lists.
 double similarity(const std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b) {
   if (a.empty() || b.empty()) return 0;
+  // Without branches: which list advances is a coin toss, and each item meets every lesson.
   std::size_t i = 0, j = 0, common = 0;
   while (i < a.size() && j < b.size()) {
-    if (a[i] == b[j]) {
-      ++common;
-      ++i;
-      ++j;
-    } else if (a[i] < b[j]) {
-      ++i;
-    } else {
-      ++j;
-    }
+    std::uint32_t x = a[i], y = b[j];
+    common += x == y;
+    i += x <= y;
+    j += y <= x;
   }
   return static_cast<double>(common) / static_cast<double>(a.size() + b.size() - common);
 }
@@ -45,7 +41,11 @@ Lesson lesson_from(const Item& item, Category category) {
                 word_features(item)};
 }
 
-std::optional<LessonMatch> apply_lessons(const std::vector<Lesson>& lessons, const Item& item) {
+namespace {
+
+// words: the item's word_features, or null to compute them if they are needed.
+std::optional<LessonMatch> match(const std::vector<Lesson>& lessons, const Item& item,
+                                 const std::vector<std::uint32_t>* words) {
   if (lessons.empty()) return std::nullopt;
   std::string sender = lower(item.from_address);
   std::string list = list_id_of(item);
@@ -61,11 +61,15 @@ std::optional<LessonMatch> apply_lessons(const std::vector<Lesson>& lessons, con
         return LessonMatch{
             it->category, 0.9,
             "you taught me that the list " + list + " is " + std::string(label(it->category))};
-  auto words = word_features(item);
+  std::vector<std::uint32_t> computed;
+  if (!words) {
+    computed = word_features(item);
+    words = &computed;
+  }
   const Lesson* best = nullptr;
   double best_sim = kSameWords;
   for (auto it = lessons.rbegin(); it != lessons.rend(); ++it) {
-    double s = similarity(words, it->words);
+    double s = similarity(*words, it->words);
     if (s > best_sim) {
       best_sim = s;
       best = &*it;
@@ -75,6 +79,17 @@ std::optional<LessonMatch> apply_lessons(const std::vector<Lesson>& lessons, con
   return LessonMatch{best->category, std::min(0.95, best_sim),
                      "it reads much like \"" + best->subject + "\", which you taught me is " +
                          std::string(label(best->category))};
+}
+
+}  // namespace
+
+std::optional<LessonMatch> apply_lessons(const std::vector<Lesson>& lessons, const Item& item) {
+  return match(lessons, item, nullptr);
+}
+
+std::optional<LessonMatch> apply_lessons(const std::vector<Lesson>& lessons, const Item& item,
+                                         const std::vector<std::uint32_t>& words) {
+  return match(lessons, item, &words);
 }
 
 std::string encode_words(const std::vector<std::uint32_t>& words) {

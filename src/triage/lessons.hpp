@@ -29,6 +29,9 @@ Lesson lesson_from(const Item& item, Category category);
 
 // The most specific lesson that applies; later lessons win over earlier ones.
 std::optional<LessonMatch> apply_lessons(const std::vector<Lesson>& lessons, const Item& item);
+// The same with the item's word_features at hand (FeatureSet::words): not computed again.
+std::optional<LessonMatch> apply_lessons(const std::vector<Lesson>& lessons, const Item& item,
+                                         const std::vector<std::uint32_t>& words);
 
 // Lessons are stored as text; these turn the word features into it and back.
 std::string encode_words(const std::vector<std::uint32_t>& words);

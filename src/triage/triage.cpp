@@ -141,6 +141,7 @@ Decision triage(const TriageInput& in) {
   FeatureOptions options;
   options.watch = &category_cues();
   options.name_spam_evidence = &in.model;
+  options.lesson_words = !in.lessons.empty();
   FeatureSet fs = extract_features(item, options);
   std::vector<Reason> auth_reasons;
   double z = in.model.logit(fs.ids) + authentication_adjustment(item, auth_reasons);
@@ -162,7 +163,7 @@ Decision triage(const TriageInput& in) {
                        "it looks like " + std::string(label(category)) +
                            (ev.empty() ? std::string(" (nothing points elsewhere)") : ": " + ev)};
   }
-  if (auto m = apply_lessons(in.lessons, item)) {
+  if (auto m = apply_lessons(in.lessons, item, fs.words)) {
     category = m->category;
     confidence = m->confidence;
     category_reason = {"lesson", m->reason};
