@@ -599,10 +599,11 @@ PhraseSet::PhraseSet(const std::vector<std::uint64_t>& hashes) {
     std::size_t i = static_cast<std::size_t>(h & mask_);
     while (slots_[i] != 0 && slots_[i] != h) i = (i + 1) & mask_;
     slots_[i] = h;
+    filter_[(h >> 38) & 63] |= std::uint64_t{1} << ((h >> 32) & 63);
   }
 }
 
-bool PhraseSet::contains(std::uint64_t h) const {
+bool PhraseSet::find(std::uint64_t h) const {
   for (std::size_t i = static_cast<std::size_t>(h & mask_);; i = (i + 1) & mask_) {
     if (slots_[i] == h) return true;
     if (slots_[i] == 0) return false;
