@@ -28,8 +28,17 @@ inline std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
   return z ^ (z >> 31);
 }
 
+// A table, not a comparison: the compiler branches on the comparison, and letters and other
+// bytes alternate too irregularly for the branch to be predicted.
+constexpr std::array<char, 256> kLowerAscii = [] {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+  return t;
+}();
+
 inline char lower_ascii(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  return kLowerAscii[static_cast<unsigned char>(c)];
 }
 
 // What each byte is to the tokenizer: not part of tokens (0), an ASCII letter by case, or
