@@ -113,9 +113,8 @@ class Sink {
     slots_.assign(size, 0);
   }
 
-  bool naming() const { return with_names_ || evidence_; }
-
-  // A feature in namespace `ns` with value `token`.
+  // A feature in namespace `ns` with value `token`. Out of line: called from many places, none
+  // of them hot.
   [[gnu::noinline]] void add(const Ns& ns, std::string_view token) {
     add_hashed(ns, fnv(token), token);
   }
@@ -205,7 +204,8 @@ void tokenize(std::string_view text, Fn&& fn, Capitals* caps = nullptr) {
       --len;
     }
     if (len < 2) continue;
-    // Trimmed ends are not letters: the token has the run's letters (none if shorter than 2).
+    // (Trimmed ends are not letters: the token has all the run's letters, at most one if it
+    // is shorter than 2, so no word for Capitals.)
     if (len > 28) {
       if (caps) caps->scan(text.substr(start, len));
       // Long runs (base64 leftovers, tracking ids) say something by their length only.
@@ -399,7 +399,8 @@ void header_features(const Item& item, Sink& sink) {
     if (name.name.starts_with("x-spam")) continue;
     sink.add_hashed("has-header"_ns, name.hash, name.name);
     std::string_view v = h.value;
-    switch (use_of(name.name)) {
+    const HeaderUse use = use_of(name.name);
+    switch (use) {
       case HeaderUse::presence:
         break;
       case HeaderUse::received:
@@ -431,8 +432,7 @@ void header_features(const Item& item, Sink& sink) {
       case HeaderUse::to:
       case HeaderUse::cc: {
         std::size_t commas = static_cast<std::size_t>(std::count(v.begin(), v.end(), ','));
-        sink.add(use_of(name.name) == HeaderUse::to ? "to count"_ns : "cc count"_ns,
-                 bucket(commas + 1));
+        sink.add(use == HeaderUse::to ? "to count"_ns : "cc count"_ns, bucket(commas + 1));
         break;
       }
     }
@@ -503,8 +503,10 @@ class TextFeatures {
         },
         caps);
     // prev_ points into the tokenizer's buffers, gone with it; a next part pairs with a copy.
-    std::copy(prev_.begin(), prev_.end(), carry_);
-    prev_ = std::string_view(carry_, prev_.size());
+    if (!prev_.empty() && prev_.data() != carry_) {
+      std::copy(prev_.begin(), prev_.end(), carry_);
+      prev_ = std::string_view(carry_, prev_.size());
+    }
   }
 
   void run(const Ns& ns, std::string_view text, bool pairs) {
@@ -557,7 +559,7 @@ void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
   std::size_t links = 0;
   for (std::size_t p = text.find("://"); p != std::string_view::npos; p = text.find("://", p + 3))
     ++links;
-  // Upper-case words are counted on the raw text, before the tokenizer lower-cases them.
+  // Words in capitals are counted by the tokenizer, from the bytes before it lower-cases them.
   Capitals caps;
   text_features.start("word"_ns, true);
   if (!words) {
