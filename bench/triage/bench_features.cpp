@@ -2,8 +2,10 @@
 // sk::triage::extract_features and sk::triage::triage are timed (CPU time, one core, best and
 // median of --repeat passes), so that their cost is not lost in the parser's.
 //   bench_features --test test.tsv (--model FILE | --train train.tsv) [--repeat N] [--dump OUT]
+//                  [--only PASS]
 // --dump writes, per message, everything triage decides and every feature (id and name): two
-// builds that must behave the same must write the same file.
+// builds that must behave the same must write the same file. --only runs one timed pass
+// (extract, triage, lessons, parse+triage, parse), e.g. under callgrind.
 #include <time.h>
 
 #include <algorithm>
@@ -27,6 +29,8 @@ struct Sample {
   std::string path;
   bool spam = false;
 };
+
+std::string only;  // --only: the one pass to run
 
 std::vector<Sample> read_split(const std::string& tsv) {
   std::vector<Sample> out;
@@ -59,7 +63,8 @@ double cpu_seconds() {
 
 // Best and median of `repeat` timed passes over all items, in µs per item.
 template <class Fn>
-void time_passes(const char* what, int repeat, std::size_t items, Fn&& pass) {
+void time_passes(const char* name, const char* what, int repeat, std::size_t items, Fn&& pass) {
+  if (!only.empty() && only != name) return;
   std::vector<double> us;
   for (int r = 0; r < repeat; ++r) {
     double c0 = cpu_seconds();
@@ -67,7 +72,7 @@ void time_passes(const char* what, int repeat, std::size_t items, Fn&& pass) {
     us.push_back((cpu_seconds() - c0) * 1e6 / static_cast<double>(items));
   }
   std::sort(us.begin(), us.end());
-  std::printf("%-34s best %7.2f us/msg   median %7.2f us/msg\n", what, us.front(),
+  std::printf("%-13s %-34s best %7.2f us/msg   median %7.2f us/msg\n", name, what, us.front(),
               us[us.size() / 2]);
 }
 
@@ -99,6 +104,8 @@ int main(int argc, char** argv) {
       repeat = std::max(1, std::atoi(argv[i + 1]));
     else if (k == "--dump")
       dump_path = argv[i + 1];
+    else if (k == "--only")
+      only = argv[i + 1];
   }
   if (test_tsv.empty() || (model_path.empty() && train_tsv.empty())) {
     std::cerr << "usage: bench_features --test TSV (--model FILE | --train TSV) [--repeat N] "
@@ -145,10 +152,10 @@ int main(int argc, char** argv) {
   options.name_spam_evidence = &model;
 
   std::size_t sink = 0;  // keeps the optimizer from dropping the work
-  time_passes("extract_features (triage's options)", repeat, items.size(), [&] {
+  time_passes("extract", "extract_features (triage's options)", repeat, items.size(), [&] {
     for (const auto& item : items) sink += sk::triage::extract_features(item, options).ids.size();
   });
-  time_passes("triage()", repeat, items.size(), [&] {
+  time_passes("triage", "triage()", repeat, items.size(), [&] {
     for (const auto& item : items)
       sink += sk::triage::triage({item, party, policy, model, lessons, 0}).reasons.size();
   });
@@ -157,19 +164,19 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < items.size(); i += 97)
     taught.push_back(sk::triage::lesson_from(
         items[i], static_cast<sk::Category>(1 + (i / 97) % (sk::kCategoryCount - 1))));
-  time_passes("triage() with 31 lessons", repeat, items.size(), [&] {
+  time_passes("lessons", "triage() with 31 lessons", repeat, items.size(), [&] {
     for (const auto& item : items)
       sink += sk::triage::triage({item, party, policy, model, taught, 0}).reasons.size();
   });
   // As bench_triage runs: each message parsed, then decided, with what parsing leaves in the
   // cache; triage's share is the difference between the two.
-  time_passes("parse + triage() (bench_triage)", repeat, items.size(), [&] {
+  time_passes("parse+triage", "parse + triage() (bench_triage)", repeat, items.size(), [&] {
     for (const auto& bytes : raw) {
       sk::Item item = sk::mail::parse_message(bytes);
       sink += sk::triage::triage({item, party, policy, model, lessons, 0}).reasons.size();
     }
   });
-  time_passes("parse alone", repeat, items.size(), [&] {
+  time_passes("parse", "parse alone", repeat, items.size(), [&] {
     for (const auto& bytes : raw) sink += sk::mail::parse_message(bytes).headers.size();
   });
   std::printf("(%zu messages; %zu)\n", items.size(), sink);

@@ -262,14 +262,13 @@ bool digit(char c) {
 }
 
 // Host names that dial-up, DSL and cable pools give their customers: "dsl", "dial", or the
-// address spelled out in digits.
-bool looks_dynamic(std::string_view host) {
+// address spelled out in digits. h: lower-cased.
+bool looks_dynamic(std::string_view h) {
   static constexpr std::string_view kWords[] = {"dsl",  "dial", "cable",     "pool",    "dyn",
                                                 "ppp",  "dhcp", "modem",     "client",  "cust",
                                                 "user", "adsl", "broadband", "resident"};
-  std::string h = lower(host);
   for (auto w : kWords)
-    if (h.find(w) != std::string::npos) return true;
+    if (h.find(w) != std::string_view::npos) return true;
   int digit_runs = 0;
   for (std::size_t i = 0; i < h.size(); ++i)
     if (digit(h[i]) && (i == 0 || !digit(h[i - 1]))) ++digit_runs;
