@@ -19,47 +19,14 @@
 
 #include "engine/training.hpp"
 #include "mail/message.hpp"
+#include "split_io.hpp"
 #include "triage/categorize.hpp"
 #include "triage/features.hpp"
 #include "triage/triage.hpp"
 
 namespace {
 
-struct Sample {
-  std::string path;
-  bool spam = false;
-};
-
 std::string only;  // --only: the one pass to run
-
-std::vector<Sample> read_split(const std::string& tsv) {
-  std::vector<Sample> out;
-  std::ifstream in(tsv);
-  if (!in) {
-    std::cerr << "cannot read " << tsv << "\n";
-    std::exit(2);
-  }
-  std::string line;
-  while (std::getline(in, line)) {
-    auto tab = line.find('\t');
-    if (tab == std::string::npos) continue;
-    out.push_back({line.substr(tab + 1), line.substr(0, tab) == "spam"});
-  }
-  return out;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 // Best and median of `repeat` timed passes over all items, in µs per item.
 template <class Fn>
@@ -67,9 +34,9 @@ void time_passes(const char* name, const char* what, int repeat, std::size_t ite
   if (!only.empty() && only != name) return;
   std::vector<double> us;
   for (int r = 0; r < repeat; ++r) {
-    double c0 = cpu_seconds();
+    double c0 = bench::cpu_seconds();
     pass();
-    us.push_back((cpu_seconds() - c0) * 1e6 / static_cast<double>(items));
+    us.push_back((bench::cpu_seconds() - c0) * 1e6 / static_cast<double>(items));
   }
   std::sort(us.begin(), us.end());
   std::printf("%-13s %-34s best %7.2f us/msg   median %7.2f us/msg\n", name, what, us.front(),
@@ -115,7 +82,7 @@ int main(int argc, char** argv) {
 
   sk::triage::SpamModel model;
   if (!model_path.empty()) {
-    auto m = sk::triage::SpamModel::deserialize(slurp(model_path));
+    auto m = sk::triage::SpamModel::deserialize(bench::read_bytes(model_path));
     if (!m.ok()) {
       std::cerr << "bench_features: " << m.error().message << "\n";
       return 1;
@@ -123,7 +90,8 @@ int main(int argc, char** argv) {
     model = std::move(m.value());
   } else {
     sk::engine::TrainingSet set;
-    for (const auto& s : read_split(train_tsv)) (s.spam ? set.spam : set.ham).push_back(s.path);
+    for (const auto& s : bench::read_split(train_tsv, false))
+      (s.spam ? set.spam : set.ham).push_back(s.path);
     auto m = sk::engine::train_spam_model(set);
     if (!m.ok()) {
       std::cerr << "bench_features: " << m.error().message << "\n";
@@ -132,12 +100,12 @@ int main(int argc, char** argv) {
     model = std::move(m.value());
   }
 
-  auto test = read_split(test_tsv);
+  auto test = bench::read_split(test_tsv, false);
   std::vector<std::string> raw;
   std::vector<sk::Item> items;
   items.reserve(test.size());
   for (const auto& s : test) {
-    raw.push_back(slurp(s.path));
+    raw.push_back(bench::read_bytes(s.path));
     items.push_back(sk::mail::parse_message(raw.back()));
     items.back().id = "itm";
   }

@@ -17,48 +17,10 @@
 #include "engine/training.hpp"
 #include "mail/fast_reader.hpp"
 #include "mail/message.hpp"
+#include "split_io.hpp"
 #include "triage/triage.hpp"
 
 namespace {
-
-struct Sample {
-  std::string path;
-  bool spam = false;
-  std::string bytes;
-};
-
-std::vector<Sample> read_split(const std::string& tsv, bool load) {
-  std::vector<Sample> out;
-  std::ifstream in(tsv);
-  if (!in) {
-    std::cerr << "cannot read " << tsv << "\n";
-    std::exit(2);
-  }
-  std::string line;
-  while (std::getline(in, line)) {
-    auto tab = line.find('\t');
-    if (tab == std::string::npos) continue;
-    Sample s;
-    s.spam = line.substr(0, tab) == "spam";
-    s.path = line.substr(tab + 1);
-    if (!load) {
-      out.push_back(std::move(s));
-      continue;
-    }
-    std::ifstream f(s.path, std::ios::binary);
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    s.bytes = ss.str();
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 double wall_seconds() {
   timespec ts{};
@@ -69,13 +31,13 @@ double wall_seconds() {
 // Microseconds of CPU per message for `parse` over the test messages: the best of a few
 // passes, the machine being shared.
 template <class Parse>
-double parse_us(const std::vector<Sample>& test, Parse parse) {
+double parse_us(const std::vector<bench::Sample>& test, Parse parse) {
   double best = 0;
   std::size_t sink = 0;
   for (int pass = 0; pass < 5; ++pass) {
-    const double c0 = cpu_seconds();
+    const double c0 = bench::cpu_seconds();
     for (const auto& s : test) sink += parse(s.bytes).text.size();
-    const double cpu = cpu_seconds() - c0;
+    const double cpu = bench::cpu_seconds() - c0;
     if (pass == 0 || cpu < best) best = cpu;
   }
   if (sink == 0) std::fprintf(stderr, "sidekick: no text parsed?\n");
@@ -84,7 +46,7 @@ double parse_us(const std::vector<Sample>& test, Parse parse) {
 
 // parse_message alone, the GMime path alone (what parse_message was before the single-pass
 // reader), and how many messages that reader took.
-void time_parse(const std::vector<Sample>& test) {
+void time_parse(const std::vector<bench::Sample>& test) {
   std::size_t accepted = 0;
   for (const auto& s : test) accepted += sk::mail::detail::read_fast(s.bytes).has_value();
   const double fast = parse_us(test, [](std::string_view m) { return sk::mail::parse_message(m); });
@@ -134,7 +96,7 @@ int main(int argc, char** argv) {
       ham_cost = std::atof(v);
   }
   if (parse_only && !test_tsv.empty()) {
-    time_parse(read_split(test_tsv, true));
+    time_parse(bench::read_split(test_tsv, true));
     return 0;
   }
   if (train_tsv.empty() || test_tsv.empty() || scores_path.empty()) {
@@ -143,9 +105,9 @@ int main(int argc, char** argv) {
                  "       bench_triage --parse-only --test TSV\n";
     return 2;
   }
-  auto train = read_split(train_tsv, false);
+  auto train = bench::read_split(train_tsv, false);
   // The test messages are read into memory first: the timed loop measures Sidekick, not disk.
-  auto test = read_split(test_tsv, true);
+  auto test = bench::read_split(test_tsv, true);
 
   // Trained exactly as `sidekick model train` does.
   double t0 = wall_seconds();
@@ -168,13 +130,13 @@ int main(int argc, char** argv) {
   std::vector<sk::triage::Lesson> lessons;
   sk::Party party;
   std::vector<sk::Decision> decisions(test.size());
-  double c0 = cpu_seconds(), w0 = wall_seconds();
+  double c0 = bench::cpu_seconds(), w0 = wall_seconds();
   for (std::size_t i = 0; i < test.size(); ++i) {
     sk::Item item = sk::mail::parse_message(test[i].bytes);
     item.id = "itm";
     decisions[i] = sk::triage::triage({item, party, policy, model, lessons, 0});
   }
-  double cpu = cpu_seconds() - c0, wall = wall_seconds() - w0;
+  double cpu = bench::cpu_seconds() - c0, wall = wall_seconds() - w0;
 
   std::ofstream out(scores_path);
   for (std::size_t i = 0; i < test.size(); ++i)

@@ -4,15 +4,7 @@
 
 namespace sk::calendar {
 
-// Howard Hinnant's days_from_civil / civil_from_days (public domain algorithms).
-std::int64_t days_from_civil(int y, int m, int d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
+// Howard Hinnant's civil_from_days (a public domain algorithm; days_from_civil is in core).
 
 Ymd civil_from_days(std::int64_t z) {
   z += 719468;

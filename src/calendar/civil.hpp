@@ -7,10 +7,11 @@
 #include <string>
 #include <string_view>
 
+#include "core/clock.hpp"
+
 namespace sk::calendar {
 
-// Days since 1970-01-01 for a proleptic Gregorian date.
-std::int64_t days_from_civil(int y, int m, int d);
+using sk::days_from_civil;
 struct Ymd {
   int y = 1970, m = 1, d = 1;
 };

@@ -8,6 +8,10 @@ namespace sk {
 // Seconds since the Unix epoch, UTC.
 using Timestamp = std::int64_t;
 
+// Days since 1970-01-01 for a proleptic Gregorian date (month 1-12): what turns a calendar
+// date into a Timestamp, for the calendar and for mail's Date headers alike.
+std::int64_t days_from_civil(int y, int m, int d);
+
 class Clock {
  public:
   virtual ~Clock() = default;

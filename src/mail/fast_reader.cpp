@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "mail/message.hpp"
 #include "mail/mime_text.hpp"
 
@@ -764,15 +765,6 @@ bool days_in_month_ok(int y, int m, int d) {
   return d >= 1 && d <= kDays[m - 1] + (m == 2 && leap ? 1 : 0);
 }
 
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 // "[Www,] D Mmm YYYY H:M[:S]" then the zone as GMime finds it; nothing looser.
 bool parse_date(std::string_view s, Timestamp& out) {
   static constexpr std::string_view kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
@@ -875,9 +867,7 @@ bool parse_date(std::string_view s, Timestamp& out) {
   if (year_len == 2) year += year < 70 ? 2000 : 1900;
   if (year < 1970 || year > 9999) return false;
   if (!days_in_month_ok(year, month + 1, day) || hour > 23 || min > 59 || sec > 59) return false;
-  out =
-      days_from_civil(year, static_cast<unsigned>(month + 1), static_cast<unsigned>(day)) * 86400 +
-      hour * 3600 + min * 60 + sec - offset;
+  out = days_from_civil(year, month + 1, day) * 86400 + hour * 3600 + min * 60 + sec - offset;
   return true;
 }
 
