@@ -958,52 +958,43 @@ bool inline_image_type(GMimeContentType* ct) {
   return false;
 }
 
-void find_inline_images(GMimeObject* obj, int depth, std::vector<GMimePart*>& out) {
+// Every leaf part in message order, down to kMaxDepth: what showing a message looks through.
+void leaf_parts(GMimeObject* obj, int depth, std::vector<GMimePart*>& out) {
   if (!obj || depth > kMaxDepth) return;
   if (GMIME_IS_MULTIPART(obj)) {
     GMimeMultipart* mp = GMIME_MULTIPART(obj);
     for (int i = 0, n = g_mime_multipart_get_count(mp); i < n; ++i)
-      find_inline_images(g_mime_multipart_get_part(mp, i), depth + 1, out);
+      leaf_parts(g_mime_multipart_get_part(mp, i), depth + 1, out);
     return;
   }
-  if (GMIME_IS_PART(obj) && g_mime_object_get_content_id(obj) &&
-      inline_image_type(g_mime_object_get_content_type(obj)))
-    out.push_back(GMIME_PART(obj));
+  if (GMIME_IS_PART(obj)) out.push_back(GMIME_PART(obj));
 }
 
-GMimePart* find_html(GMimeObject* obj, int depth) {
-  if (!obj || depth > kMaxDepth) return nullptr;
-  if (GMIME_IS_MULTIPART(obj)) {
-    GMimeMultipart* mp = GMIME_MULTIPART(obj);
-    for (int i = 0, n = g_mime_multipart_get_count(mp); i < n; ++i)
-      if (GMimePart* p = find_html(g_mime_multipart_get_part(mp, i), depth + 1)) return p;
-    return nullptr;
-  }
-  if (GMIME_IS_PART(obj)) {
-    GMimeContentType* ct = g_mime_object_get_content_type(obj);
-    GMimeContentDisposition* d = g_mime_object_get_content_disposition(obj);
-    if (ct && g_mime_content_type_is_type(ct, "text", "html") &&
-        !(d && g_mime_content_disposition_is_attachment(d)))
-      return GMIME_PART(obj);
-  }
-  return nullptr;
+std::vector<GMimePart*> leaf_parts(const ParsedForParts& parsed) {
+  std::vector<GMimePart*> out;
+  if (parsed.message) leaf_parts(g_mime_message_get_mime_part(parsed.message.get()), 0, out);
+  return out;
 }
-void find_calendars(GMimeObject* obj, int depth, std::vector<GMimePart*>& out) {
-  if (!obj || depth > kMaxDepth) return;
-  if (GMIME_IS_MULTIPART(obj)) {
-    GMimeMultipart* mp = GMIME_MULTIPART(obj);
-    for (int i = 0, n = g_mime_multipart_get_count(mp); i < n; ++i)
-      find_calendars(g_mime_multipart_get_part(mp, i), depth + 1, out);
-    return;
-  }
-  if (!GMIME_IS_PART(obj)) return;
-  GMimeContentType* ct = g_mime_object_get_content_type(obj);
-  const char* name = g_mime_part_get_filename(GMIME_PART(obj));
+
+bool is_inline_image(GMimePart* part) {
+  return g_mime_object_get_content_id(GMIME_OBJECT(part)) &&
+         inline_image_type(g_mime_object_get_content_type(GMIME_OBJECT(part)));
+}
+
+bool is_html_body(GMimePart* part) {
+  GMimeContentType* ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+  GMimeContentDisposition* d = g_mime_object_get_content_disposition(GMIME_OBJECT(part));
+  return ct && g_mime_content_type_is_type(ct, "text", "html") &&
+         !(d && g_mime_content_disposition_is_attachment(d));
+}
+
+bool is_calendar(GMimePart* part) {
+  GMimeContentType* ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+  const char* name = g_mime_part_get_filename(part);
   std::string file = name ? name : "";
   for (auto& ch : file) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if ((ct && g_mime_content_type_is_type(ct, "text", "calendar")) ||
-      (ct && g_mime_content_type_is_type(ct, "application", "ics")) || file.ends_with(".ics"))
-    out.push_back(GMIME_PART(obj));
+  return (ct && g_mime_content_type_is_type(ct, "text", "calendar")) ||
+         (ct && g_mime_content_type_is_type(ct, "application", "ics")) || file.ends_with(".ics");
 }
 }  // namespace
 
@@ -1011,9 +1002,8 @@ std::vector<std::string> calendar_parts(std::string_view raw) {
   std::vector<std::string> out;
   ParsedForParts parsed(raw);
   if (!parsed.message) return out;
-  std::vector<GMimePart*> parts;
-  find_calendars(g_mime_message_get_mime_part(parsed.message.get()), 0, parts);
-  for (GMimePart* part : parts) {
+  for (GMimePart* part : leaf_parts(parsed)) {
+    if (!is_calendar(part)) continue;
     GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
     if (!wrapper) continue;
     Decoded decoded = decoded_content(wrapper);
@@ -1025,8 +1015,10 @@ std::vector<std::string> calendar_parts(std::string_view raw) {
 std::string html_part(std::string_view raw) {
   ParsedForParts parsed(raw);
   if (!parsed.message) return {};
-  GMimePart* part = find_html(g_mime_message_get_mime_part(parsed.message.get()), 0);
-  if (!part) return {};
+  const auto parts = leaf_parts(parsed);
+  auto html = std::find_if(parts.begin(), parts.end(), is_html_body);
+  if (html == parts.end()) return {};
+  GMimePart* part = *html;
   GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
   if (!wrapper) return {};
   Decoded decoded = decoded_content(wrapper);
@@ -1043,10 +1035,9 @@ std::vector<InlineImage> inline_images(std::string_view raw) {
   std::vector<InlineImage> out;
   ParsedForParts parsed(raw);
   if (!parsed.message) return out;
-  std::vector<GMimePart*> parts;
-  find_inline_images(g_mime_message_get_mime_part(parsed.message.get()), 0, parts);
   std::size_t total = 0;
-  for (GMimePart* part : parts) {
+  for (GMimePart* part : leaf_parts(parsed)) {
+    if (!is_inline_image(part)) continue;
     GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
     if (!wrapper) continue;
     Decoded decoded = decoded_content(wrapper);
