@@ -101,6 +101,27 @@ struct Context {
   std::string by;
 };
 
+// A password for an account: from a file (or "-", standard input) or an environment
+// variable, never from the command line, where other users' `ps` would see it.
+Result<std::string> read_secret(const std::string& file, const std::string& env) {
+  std::string secret;
+  if (file == "-") {
+    std::getline(std::cin, secret);
+  } else if (!file.empty()) {
+    SK_ASSIGN(secret, read_file(file));
+  } else if (!env.empty()) {
+    const char* v = std::getenv(env.c_str());
+    if (!v) return make_error(Errc::invalid_input, "$" + env + " is not set");
+    secret = v;
+  } else {
+    return make_error(Errc::invalid_input,
+                      "give the password with --password-file FILE (or -) or --password-env "
+                      "VAR; never on the command line");
+  }
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  return secret;
+}
+
 // Everything a command that touches the store needs, opened once.
 struct Session {
   Home home;
@@ -906,23 +927,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return ok();
     }
     if (account_add->parsed()) {
-      std::string secret;
-      if (!secret_file.empty()) {
-        if (secret_file == "-") {
-          std::getline(std::cin, secret);
-        } else {
-          SK_ASSIGN(secret, read_file(secret_file));
-        }
-      } else if (!secret_env.empty()) {
-        const char* v = std::getenv(secret_env.c_str());
-        if (!v) return make_error(Errc::invalid_input, "$" + secret_env + " is not set");
-        secret = v;
-      } else {
-        return make_error(Errc::invalid_input,
-                          "give the password with --password-file FILE (or -) or --password-env "
-                          "VAR; never on the command line");
-      }
-      while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+      SK_ASSIGN(auto secret, read_secret(secret_file, secret_env));
       SK_ASSIGN(auto key, open_secret_key(s.home));
       acct.client = c.id;
       if (acct.username.empty()) acct.username = acct.address;
@@ -1028,21 +1033,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return ok();
     }
     if (cal_connect->parsed()) {
-      std::string secret;
-      if (secret_file == "-") {
-        std::getline(std::cin, secret);
-      } else if (!secret_file.empty()) {
-        SK_ASSIGN(secret, read_file(secret_file));
-      } else if (!secret_env.empty()) {
-        const char* v = std::getenv(secret_env.c_str());
-        if (!v) return make_error(Errc::invalid_input, "$" + secret_env + " is not set");
-        secret = v;
-      } else {
-        return make_error(Errc::invalid_input,
-                          "give the password with --password-file FILE (or -) or --password-env "
-                          "VAR; never on the command line");
-      }
-      while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+      SK_ASSIGN(auto secret, read_secret(secret_file, secret_env));
       if (!cal_url.ends_with("/")) cal_url += "/";
       // Checked before it is kept: a wrong URL or password is said now, not in serve's log.
       calendar::CaldavClient caldav({cal_url, cal_user, secret});
