@@ -790,12 +790,7 @@ void Console::Impl::add_routes() {
                 if (body != f.end()) {
                   auto current = store::get_outgoing(call.db, call.client(), call.param("draft"));
                   if (!current.ok()) return error_response(call, current.error());
-                  // Browsers send textareas with CRLF line breaks.
-                  std::string text;
-                  for (std::size_t i = 0; i < body->second.size(); ++i)
-                    if (!(body->second[i] == '\r' && i + 1 < body->second.size() &&
-                          body->second[i + 1] == '\n'))
-                      text += body->second[i];
+                  std::string text = unix_lines(body->second);
                   if (text != current->body) edited = text;
                 }
                 Result<store::OutgoingMessage> m = make_error(Errc::internal, "not approved");

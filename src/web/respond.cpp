@@ -75,6 +75,13 @@ RouteHandler api_route(ViewModel build) {
   };
 }
 
+std::string unix_lines(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (!(s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n')) out += s[i];
+  return out;
+}
+
 Response changed(const Call& call, const std::string& message, const std::string& go,
                  const nlohmann::json& extra) {
   if (!call.request.header("hx-request").empty()) {

@@ -24,6 +24,8 @@ Response error_response(const Call& call, const Error& e);
 Response changed(const Call& call, const std::string& message, const std::string& go,
                  const nlohmann::json& extra);
 Response changed(const Call& call, const std::string& message, const std::string& go = "");
+// Browsers send textareas with CRLF line breaks; everything stored has LF.
+std::string unix_lines(const std::string& s);
 // The fields a call sends, from a JSON body (strings only) or a form.
 std::map<std::string, std::string> fields(const Request& req);
 std::string field(const std::map<std::string, std::string>& f, const std::string& k);

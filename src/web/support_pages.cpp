@@ -52,19 +52,6 @@ std::string trim(std::string s) {
   return s.substr(i);
 }
 
-// Browsers send textareas with CRLF line breaks.
-std::string unix_lines(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i)
-    if (!(s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n')) out += s[i];
-  return out;
-}
-
-std::string lower_ascii(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::vector<std::string> split(const std::string& text, const std::string& separators) {
   std::vector<std::string> out;
   std::string cur;
@@ -112,7 +99,7 @@ class Input {
     if (json_.is_object() && json_.contains(k) && json_[k].is_boolean())
       return json_[k].get<bool>();
     if (!fields_.count(k)) return std::nullopt;
-    std::string v = lower_ascii(trim(str(k)));
+    std::string v = lower(trim(str(k)));
     if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
     if (v == "0" || v == "false" || v == "no" || v == "off" || v.empty()) return false;
     return std::nullopt;
@@ -153,8 +140,8 @@ bool entry_matches(const support::Entry& e, const std::string& query) {
   std::string hay = e.key + "\n" + e.question + "\n" + e.answer;
   for (const auto& v : e.variants) hay += "\n" + v;
   for (const auto& t : e.tags) hay += "\n" + t;
-  hay = lower_ascii(hay);
-  for (const auto& w : split(lower_ascii(query), " \t\n"))
+  hay = lower(hay);
+  for (const auto& w : split(lower(query), " \t\n"))
     if (hay.find(w) == std::string::npos) return false;
   return true;
 }
@@ -172,39 +159,20 @@ json settings_json(const support::Settings& s) {
 // The fields of an entry the call sets, over `base` (a new entry starts empty).
 Result<support::Entry> entry_from(const Input& in, support::Entry base,
                                   std::vector<std::string>* changed) {
-  auto note = [&](const char* what) {
-    if (changed) changed->push_back(what);
+  // Sets one field, noting it when the value is new.
+  auto set = [&](const char* what, auto& field, auto value) {
+    if (changed && value != field) changed->push_back(what);
+    field = std::move(value);
   };
-  if (in.has("key")) {
-    std::string k = trim(in.str("key"));
-    if (k != base.key) note("key");
-    base.key = k;
-  }
-  if (in.has("question")) {
-    std::string q = trim(unix_lines(in.str("question")));
-    if (q != base.question) note("question");
-    base.question = q;
-  }
-  if (in.has("variants")) {
-    auto v = in.list("variants", "\n");
-    if (v != base.variants) note("variants");
-    base.variants = v;
-  }
-  if (in.has("answer")) {
-    std::string a = trim(unix_lines(in.str("answer")));
-    if (a != base.answer) note("answer");
-    base.answer = a;
-  }
-  if (in.has("tags")) {
-    auto t = in.list("tags", ",|");
-    if (t != base.tags) note("tags");
-    base.tags = t;
-  }
+  if (in.has("key")) set("key", base.key, trim(in.str("key")));
+  if (in.has("question")) set("question", base.question, trim(unix_lines(in.str("question"))));
+  if (in.has("variants")) set("variants", base.variants, in.list("variants", "\n"));
+  if (in.has("answer")) set("answer", base.answer, trim(unix_lines(in.str("answer"))));
+  if (in.has("tags")) set("tags", base.tags, in.list("tags", ",|"));
   if (in.has("private")) {
     auto p = in.boolean("private");
     if (!p) return make_error(Errc::invalid_input, "`private` is yes or no");
-    if (*p != base.is_private) note("private");
-    base.is_private = *p;
+    set("private", base.is_private, *p);
   }
   if (base.question.empty()) return make_error(Errc::invalid_input, "an entry needs a question");
   if (base.answer.empty()) return make_error(Errc::invalid_input, "an entry needs an answer");
@@ -356,7 +324,7 @@ Response delete_entry(Call& call) {
 Response import_kb(Call& call) {
   Input in(call.request);
   std::string text = unix_lines(in.str("text"));
-  std::string format = lower_ascii(trim(in.str("format")));
+  std::string format = lower(trim(in.str("format")));
   const std::string type = call.request.header("content-type");
   // The file itself as the body: its type says the format.
   if (!in.has("text") && type.find("json") == std::string::npos &&
@@ -367,7 +335,7 @@ Response import_kb(Call& call) {
   }
   if (format != "toml" && format != "csv") return bad(call, 400, "say `format`: toml or csv");
   if (trim(text).empty()) return bad(call, 400, "nothing to import: the text is empty");
-  std::string mode = in.has("mode") ? lower_ascii(trim(in.str("mode"))) : "replace";
+  std::string mode = in.has("mode") ? lower(trim(in.str("mode"))) : "replace";
   if (mode != "replace" && mode != "merge")
     return bad(call, 400, "`mode` is replace (the file is the whole KB) or merge (by key)");
   std::string name = trim(in.str("name"));
@@ -411,7 +379,7 @@ Response import_kb(Call& call) {
 
 Response export_kb(Call& call) {
   auto f = call.request.query.find("format");
-  std::string format = f == call.request.query.end() ? "toml" : lower_ascii(f->second);
+  std::string format = f == call.request.query.end() ? "toml" : lower(f->second);
   if (format != "toml" && format != "csv") return bad(call, 400, "`format` is toml or csv");
   auto c = store::find_client(call.db, call.client());
   if (!c.ok()) return error_response(call, c.error());
@@ -442,7 +410,7 @@ Response save_settings(Call& call) {
     any = true;
   }
   if (in.has("tone")) {
-    std::string tone = lower_ascii(trim(in.str("tone")));
+    std::string tone = lower(trim(in.str("tone")));
     if (!support::valid_tone(tone)) return bad(call, 400, "the tone is friendly, formal or brief");
     s->tone = tone;
     any = true;
