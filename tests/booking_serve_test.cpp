@@ -37,17 +37,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string run_node(const std::string& cmd, int* code) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return "cannot start node";
-  std::array<char, 4096> buf;
-  while (std::fgets(buf.data(), buf.size(), p)) out += buf.data();
-  int status = ::pclose(p);
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
 std::string file_text(const std::string& path) {
   std::ifstream f(path);
   return std::string(std::istreambuf_iterator<char>(f), {});
@@ -188,15 +177,8 @@ TEST(BookingServe, GuestBooksOnThePageEmailRequestsAndRepliesAreHandled) {
                                  "https://book.example",
                                  "--calendar-seconds",
                                  "1"};
-    std::vector<char*> argv;
-    for (auto& a : cmd) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    ASSERT_EQ(posix_spawn(&serve.pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
+    serve.pid = test::spawn_logged(cmd, log);
+    ASSERT_GT(serve.pid, 0);
   }
   int port = 0;
   const std::string console_at = "console: http://127.0.0.1:";
@@ -238,8 +220,8 @@ TEST(BookingServe, GuestBooksOnThePageEmailRequestsAndRepliesAreHandled) {
   ::setenv("SK_ARTIFACTS", artifacts.c_str(), 1);
   ::setenv("SK_WORLD", w.dump().c_str(), 1);
   int code = -1;
-  std::string out =
-      run_node("node " + std::string(SK_SOURCE_DIR) + "/tests/browser/booking.test.js", &code);
+  std::string out = test::run_command(
+      "node " + std::string(SK_SOURCE_DIR) + "/tests/browser/booking.test.js", &code);
   ASSERT_EQ(code, 0) << out;
   auto at = out.find("RESULT ");
   ASSERT_NE(at, std::string::npos) << out;

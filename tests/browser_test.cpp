@@ -88,17 +88,6 @@ class Trap {
   std::vector<Heard> heard_;
 };
 
-std::string run_node(const std::string& cmd, int* code) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return "cannot start node";
-  std::array<char, 4096> buf;
-  while (std::fgets(buf.data(), buf.size(), p)) out += buf.data();
-  int status = ::pclose(p);
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
 TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
   const std::string playwright =
       std::string(SK_SOURCE_DIR) + "/.cache/web/node_modules/playwright-core";
@@ -130,8 +119,8 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
   ::setenv("SK_ARTIFACTS", artifacts.c_str(), 1);
   ::setenv("SK_WORLD", w.dump().c_str(), 1);
   int code = -1;
-  std::string out =
-      run_node("node " + std::string(SK_SOURCE_DIR) + "/tests/browser/console.test.js", &code);
+  std::string out = test::run_command(
+      "node " + std::string(SK_SOURCE_DIR) + "/tests/browser/console.test.js", &code);
   (*server)->stop();
   ASSERT_EQ(code, 0) << out;
 
@@ -205,9 +194,9 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
   EXPECT_TRUE(before.empty()) << "the hostile message reached the trap:\n" << before;
   EXPECT_TRUE(after.empty()) << "more than the photo loaded:\n" << after;
   EXPECT_GE(photos, 1);
-  for (const char* shot : {"va-queue.png", "va-corrected.png", "va-hostile-message.png",
-                           "va-images-shown.png", "client-digest.png", "va-kb.png",
-                           "va-support-sent.png"})
+  for (const char* shot :
+       {"va-queue.png", "va-corrected.png", "va-hostile-message.png", "va-images-shown.png",
+        "client-digest.png", "va-kb.png", "va-support-sent.png"})
     EXPECT_GT(std::filesystem::file_size(artifacts + "/" + shot), 1000u) << shot;
 }
 

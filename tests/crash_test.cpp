@@ -34,18 +34,7 @@ constexpr int kMessages = 300;
 
 // `sidekick --home HOME serve` as a child process.
 pid_t start_serve(const std::string& home, const std::string& log) {
-  std::vector<std::string> args{SK_SIDEKICK_BIN, "--home", home, "serve", "--no-console"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0 ? pid : -1;
+  return test::spawn_logged({SK_SIDEKICK_BIN, "--home", home, "serve", "--no-console"}, log, true);
 }
 
 std::int64_t count(store::Db& db, const std::string& sql) {

@@ -1394,16 +1394,8 @@ TEST(WebCli, ServeDemoPrintsPasswordsOnceAndServesTheConsole) {
   std::vector<std::string> cmd{
       SK_SIDEKICK_BIN,    "--home",   home.str(), "serve",  "--demo", "--corpus",
       test::corpus_dir(), "--sample", "20",       "--port", "0"};
-  std::vector<char*> argv;
-  for (auto& a : cmd) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
+  pid_t pid = test::spawn_logged(cmd, log);
+  ASSERT_GT(pid, 0);
 
   // std::regex is avoided: GCC 12 warns inside it under the sanitizers.
   std::string text;
