@@ -3,10 +3,9 @@
 // Started by booking_serve_test.cpp, which runs `sidekick serve` and checks afterwards that
 // the booking reached the client's CalDAV calendar and the invitation a real mailbox.
 "use strict";
-const { chromium } = require(process.env.SK_PLAYWRIGHT);
 const assert = require("node:assert/strict");
+const { browserContext, watchPolicy } = require("./chromium.js");
 const fs = require("node:fs");
-const os = require("node:os");
 const path = require("node:path");
 
 const base = process.env.SK_BASE;
@@ -16,12 +15,7 @@ const report = {};
 
 (async () => {
   fs.mkdirSync(out, { recursive: true });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sk-chromium-"));
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  const context = await browserContext({
     viewport: { width: 390, height: 844 },
     isMobile: true,
     hasTouch: true,
@@ -30,9 +24,7 @@ const report = {};
   try {
     const page = context.pages()[0] || (await context.newPage());
     const violations = [];
-    page.on("console", (m) => {
-      if (m.type() === "error" && /Content Security Policy|Refused to/.test(m.text())) violations.push(m.text());
-    });
+    watchPolicy(page, violations);
     // The page learns the visitor's zone from the browser and shows times in it.
     await page.goto(`${base}/book/${world.client}/${world.type}`);
     await page.waitForURL(/zone=Australia%2FAdelaide/);
@@ -65,7 +57,6 @@ const report = {};
     assert.deepEqual(violations, []);
   } finally {
     await context.close();
-    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   }
   console.log("RESULT " + JSON.stringify(report));
 })().catch((e) => {
