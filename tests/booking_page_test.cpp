@@ -93,13 +93,7 @@ struct BookingPageTest : ::testing::Test {
                      const std::string& body = "",
                      std::vector<std::pair<std::string, std::string>> headers = {},
                      web::Console* on = nullptr) {
-    web::Request r;
-    r.method = method;
-    r.target = target;
-    auto q = target.find('?');
-    r.path = target.substr(0, q);
-    if (q != std::string::npos) r.query = web::parse_query(target.substr(q + 1));
-    r.body = body;
+    web::Request r = test::request_for(method, target, body);
     r.remote = "192.0.2.7";
     r.headers = std::move(headers);
     r.headers.emplace_back("host", "book.test");

@@ -187,13 +187,7 @@ struct ConsoleTest : ::testing::Test {
   web::Response call(const std::string& method, const std::string& target,
                      const std::string& who = "", const std::string& body = "",
                      std::vector<std::pair<std::string, std::string>> headers = {}) {
-    web::Request r;
-    r.method = method;
-    r.target = target;
-    auto q = target.find('?');
-    r.path = target.substr(0, q);
-    if (q != std::string::npos) r.query = web::parse_query(target.substr(q + 1));
-    r.body = body;
+    web::Request r = test::request_for(method, target, body);
     r.remote = "127.0.0.1";
     r.headers = std::move(headers);
     r.headers.emplace_back("host", "127.0.0.1:1");

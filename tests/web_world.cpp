@@ -199,6 +199,18 @@ std::string WebWorld::add_mail(const store::ClientRecord& c, const std::string& 
   return items[label];
 }
 
+web::Request request_for(const std::string& method, const std::string& target,
+                         const std::string& body) {
+  web::Request r;
+  r.method = method;
+  r.target = target;
+  auto q = target.find('?');
+  r.path = target.substr(0, q);
+  if (q != std::string::npos) r.query = web::parse_query(target.substr(q + 1));
+  r.body = body;
+  return r;
+}
+
 std::unique_ptr<web::Console> WebWorld::console(web::ConsoleOptions options) const {
   std::string path = db_path;
   options.events_poll_ms = 100;

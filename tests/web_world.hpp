@@ -35,6 +35,10 @@ struct WebWorld {
                        const std::string& raw);
 };
 
+// A request for `target` (path and query) as the server would hand it to the console.
+web::Request request_for(const std::string& method, const std::string& target,
+                         const std::string& body);
+
 // A message whose HTML tries every way to run script or reach the network.
 std::string hostile_message(int trap_port);
 
