@@ -602,6 +602,18 @@ Result<ItemContext> support_item(Call& call) {
   return c;
 }
 
+// The reply recorded for a support item, if any, while it is not sent: one that is (queued,
+// sending or sent) means the item is answered, a conflict.
+Result<std::optional<store::OutgoingMessage>> unsent_reply(Call& call,
+                                                           const support::AnswerRecord& rec) {
+  if (rec.outgoing_id.empty()) return std::optional<store::OutgoingMessage>();
+  SK_ASSIGN(auto out, store::get_outgoing(call.db, call.client(), rec.outgoing_id));
+  if (answered(out.status))
+    return make_error(Errc::conflict, "already answered: " + out.id + " is " +
+                                          std::string(store::to_string(out.status)));
+  return std::optional<store::OutgoingMessage>(std::move(out));
+}
+
 Response send_answer(Call& call) {
   auto ctx = support_item(call);
   if (!ctx.ok()) return error_response(call, ctx.error());
@@ -617,16 +629,9 @@ Response send_answer(Call& call) {
   if (!e) return bad(call, 400, "no entry '" + key + "' in the knowledge base");
   auto settings = support::load_settings(call.db, client);
   if (!settings.ok()) return error_response(call, settings.error());
-  std::optional<store::OutgoingMessage> earlier;
-  if (!rec.outgoing_id.empty()) {
-    auto out = store::get_outgoing(call.db, client, rec.outgoing_id);
-    if (!out.ok()) return error_response(call, out.error());
-    if (answered(out->status))
-      return bad(
-          call, 409,
-          "already answered: " + out->id + " is " + std::string(store::to_string(out->status)));
-    earlier = *out;
-  }
+  auto reply = unsent_reply(call, rec);
+  if (!reply.ok()) return error_response(call, reply.error());
+  const std::optional<store::OutgoingMessage>& earlier = *reply;
   const std::string composed = trim(composed_for(*e, *settings, it));
   std::string body = in.has("body") ? trim(unix_lines(in.str("body"))) : composed;
   if (body.empty()) return bad(call, 400, "the answer is empty");
@@ -686,16 +691,10 @@ Response dismiss(Call& call) {
   Input in(call.request);
   const ClientId& client = call.client();
   support::AnswerRecord rec = ctx->rec;
+  auto reply = unsent_reply(call, rec);
+  if (!reply.ok()) return error_response(call, reply.error());
   std::optional<store::OutgoingMessage> draft;
-  if (!rec.outgoing_id.empty()) {
-    auto out = store::get_outgoing(call.db, client, rec.outgoing_id);
-    if (!out.ok()) return error_response(call, out.error());
-    if (answered(out->status))
-      return bad(
-          call, 409,
-          "already answered: " + out->id + " is " + std::string(store::to_string(out->status)));
-    if (out->status == store::OutgoingStatus::draft) draft = *out;
-  }
+  if (*reply && (*reply)->status == store::OutgoingStatus::draft) draft = *reply;
   const std::string why = trim(in.str("why"));
   auto r = call.db.transaction([&]() -> Result<void> {
     if (draft)
