@@ -1146,14 +1146,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         SK_ASSIGN(auto text, read_file(body_file));
         body = text;
       }
-      store::OutgoingMessage m;
-      SK_TRY(db.transaction([&]() -> Result<void> {
-        SK_ASSIGN(m, engine::approve_outgoing(db, clock, c.id, outgoing_id, body, ctx.by));
-        // The reply was what the item waited for.
-        if (!m.answers.empty())
-          SK_TRY(s.engine->answered(c.id, m.answers, ctx.by, "approved the reply " + m.id));
-        return ok();
-      }));
+      SK_ASSIGN(auto m, s.engine->approve_draft(c.id, outgoing_id, body, ctx.by));
       out << m.id << " approved: it goes to " << (m.to.empty() ? std::string("?") : m.to.front())
           << " with the next round of `sidekick serve`\n";
       return ok();

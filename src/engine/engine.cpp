@@ -8,6 +8,7 @@
 #include "core/hash.hpp"
 #include "engine/booking_links.hpp"
 #include "engine/policy_codec.hpp"
+#include "engine/replies.hpp"
 #include "engine/scheduling.hpp"
 #include "engine/support.hpp"
 #include "mail/import.hpp"
@@ -320,6 +321,21 @@ Result<Decision> Engine::confirm(const ClientId& client, const ItemId& item,
   SK_TRY(store::record_decision(db_, ids_, clock_, client, d, actor,
                                 why.empty() ? "confirmed by " + actor : why));
   return d;
+}
+
+Result<store::OutgoingMessage> Engine::approve_draft(const ClientId& client,
+                                                     const std::string& draft,
+                                                     const std::optional<std::string>& edited_body,
+                                                     const std::string& actor) {
+  store::OutgoingMessage m;
+  SK_TRY(db_.transaction([&]() -> Result<void> {
+    SK_ASSIGN(m, approve_outgoing(db_, clock_, client, draft, edited_body, actor));
+    // The reply was what the item waited for.
+    if (!m.answers.empty())
+      SK_TRY(answered(client, m.answers, actor, "approved the reply " + m.id));
+    return ok();
+  }));
+  return m;
 }
 
 Result<Decision> Engine::answered(const ClientId& client, const ItemId& item,

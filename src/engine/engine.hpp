@@ -3,6 +3,7 @@
 // corrections (teach) and explanations. Commands and the web console both call this.
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "core/result.hpp"
 #include "engine/scheduling.hpp"
 #include "store/db.hpp"
+#include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "triage/triage.hpp"
 
@@ -63,6 +65,11 @@ class Engine {
   // item leaves the VA's queue), with no new effects.
   Result<Decision> confirm(const ClientId& client, const ItemId& item, const std::string& actor,
                            const std::string& why);
+  // A VA approves a draft (optionally with an edited text): it is queued to send and, when it
+  // answers an item, that item is answered() in the same transaction.
+  Result<store::OutgoingMessage> approve_draft(const ClientId& client, const std::string& draft,
+                                               const std::optional<std::string>& edited_body,
+                                               const std::string& actor);
   // A person answered the item (approved a reply to it, or sent one): an item that was
   // waiting for a VA is handled now, in their name, with no new effects; any other decision
   // is confirmed as it stands. Either way it leaves the VA's queue.

@@ -793,18 +793,9 @@ void Console::Impl::add_routes() {
                   std::string text = unix_lines(body->second);
                   if (text != current->body) edited = text;
                 }
-                Result<store::OutgoingMessage> m = make_error(Errc::internal, "not approved");
-                auto done = call.db.transaction([&]() -> Result<void> {
-                  m = engine::approve_outgoing(call.db, clock, call.client(), call.param("draft"),
-                                               edited, call.actor());
-                  if (!m.ok()) return m.error();
-                  // The reply was what the item waited for.
-                  if (!m->answers.empty())
-                    SK_TRY(call.engine.answered(call.client(), m->answers, call.actor(),
-                                                "approved the reply " + m->id));
-                  return ok();
-                });
-                if (!done.ok()) return error_response(call, done.error());
+                auto m = call.engine.approve_draft(call.client(), call.param("draft"), edited,
+                                                   call.actor());
+                if (!m.ok()) return error_response(call, m.error());
                 return action_done(call,
                                    std::string(edited ? "approved with your edits" : "approved") +
                                        ": queued to send to " +
