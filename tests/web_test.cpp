@@ -518,21 +518,28 @@ TEST(QueueCache, KeepsPerClientSetAndRevision) {
     return s;
   };
   const std::vector<ClientId> a{"cli_1"}, ab{"cli_1", "cli_2"}, b{"cli_2"};
-  EXPECT_EQ(cache.find(a, 1), nullptr);
+  const Timestamp t = 1'750'000'000;
+  EXPECT_EQ(cache.find(a, 1, t), nullptr);
   cache.keep(a, snap(1, "a1"));
-  ASSERT_NE(cache.find(a, 1), nullptr);
-  EXPECT_EQ(cache.find(a, 1)->json, "a1");
-  EXPECT_EQ(cache.find(a, 2), nullptr);   // the store moved on
-  EXPECT_EQ(cache.find(ab, 1), nullptr);  // another caller's clients
+  ASSERT_NE(cache.find(a, 1, t), nullptr);
+  EXPECT_EQ(cache.find(a, 1, t)->json, "a1");
+  EXPECT_EQ(cache.find(a, 2, t), nullptr);   // the store moved on
+  EXPECT_EQ(cache.find(ab, 1, t), nullptr);  // another caller's clients
   cache.keep(a, snap(3, "a3"));
   cache.keep(a, snap(2, "a2"));  // built by a slower request: the newer one stays
-  EXPECT_EQ(cache.find(a, 3)->json, "a3");
+  EXPECT_EQ(cache.find(a, 3, t)->json, "a3");
   cache.keep(ab, snap(1, "ab1"));
-  ASSERT_NE(cache.find(a, 3), nullptr);  // a was used last: ab is forgotten first
+  ASSERT_NE(cache.find(a, 3, t), nullptr);  // a was used last: ab is forgotten first
   cache.keep(b, snap(1, "b1"));
-  EXPECT_EQ(cache.find(ab, 1), nullptr);
-  EXPECT_NE(cache.find(a, 3), nullptr);
-  EXPECT_NE(cache.find(b, 1), nullptr);
+  EXPECT_EQ(cache.find(ab, 1, t), nullptr);
+  EXPECT_NE(cache.find(a, 3, t), nullptr);
+  EXPECT_NE(cache.find(b, 1, t), nullptr);
+  // A snapshot holding something that ends at a time is not kept past it.
+  auto timed = snap(4, "a4");
+  timed->stale_at = t + 60;
+  cache.keep(a, timed);
+  EXPECT_NE(cache.find(a, 4, t + 59), nullptr);
+  EXPECT_EQ(cache.find(a, 4, t + 60), nullptr);
 }
 
 TEST_F(ConsoleTest, ActionsDecideTeachAndAudit) {
@@ -1234,6 +1241,19 @@ TEST_F(ConsoleTest, TheVaConfirmsOrDeclinesBookingRequests) {
   EXPECT_TRUE(invited);
   EXPECT_TRUE(told);
   EXPECT_EQ(call("POST", api + bo + "/decline", "va", "{}").status, 409);
+  // A request nobody answered leaves the queue once its meeting is over, though nothing in the
+  // store changed (the kept queue follows the clock too).
+  const std::string late = book("Cy", slots->back().start);
+  auto waiting = [&] {
+    return call("GET", "/api/queue", "va").body.find(late) != std::string::npos;
+  };
+  EXPECT_TRUE(waiting());
+  const Timestamp before = world->clock.now();
+  world->clock.set(slots->back().end);
+  EXPECT_FALSE(waiting());
+  EXPECT_EQ(call("GET", "/queue", "va").body.find("cy@guest.example"), std::string::npos);
+  world->clock.set(before);
+  ASSERT_EQ(call("POST", api + late + "/decline", "va", "{}").status, 200);
   auto now = json::parse(call("GET", "/api/clients/" + acme + "/bookings", "va").body);
   EXPECT_TRUE(now["pending"].empty());
   ASSERT_EQ(now["upcoming"].size(), 1u);

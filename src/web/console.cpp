@@ -177,7 +177,9 @@ struct Console::Impl {
 
   // --- view models (the API returns them; the pages render them) ---
   Result<json> page_base(Call& call, const std::string& title);
-  Result<json> queue_json(Call& call);
+  // stale_at, when given, gets the time the queue changes by the clock alone (a booking
+  // request's meeting is over).
+  Result<json> queue_json(Call& call, Timestamp* stale_at = nullptr);
   Result<std::shared_ptr<const QueueSnapshot>> queue_snapshot(Call& call);
   Result<json> item_json(Call& call);
   Result<json> draft_json(Call& call);
@@ -205,7 +207,7 @@ Result<json> Console::Impl::page_base(Call& call, const std::string& title) {
               {"clients", clients}};
 }
 
-Result<json> Console::Impl::queue_json(Call& call) {
+Result<json> Console::Impl::queue_json(Call& call, Timestamp* stale_at) {
   const double low = triage::Policy{}.low_confidence;
   struct Entry {
     Why why;
@@ -235,6 +237,7 @@ Result<json> Console::Impl::queue_json(Call& call) {
     std::optional<calendar::Zone> zone;
     for (const auto& b : active) {
       if (b.status != store::BookingStatus::pending) continue;
+      if (stale_at) *stale_at = std::min(*stale_at, b.ends_at);
       if (!zone) {
         SK_ASSIGN(auto name, engine::client_calendar_zone(call.db, c));
         SK_ASSIGN(zone, calendar::Zone::find(name));
@@ -314,9 +317,9 @@ Result<json> Console::Impl::queue_json(Call& call) {
 Result<std::shared_ptr<const QueueSnapshot>> Console::Impl::queue_snapshot(Call& call) {
   // The revision is read before the queue: a change in between makes the next call rebuild.
   SK_ASSIGN(auto revision, store::revision(call.db, call.access.clients));
-  if (auto kept = queue_cache.find(call.access.clients, revision)) return kept;
-  SK_ASSIGN(auto q, queue_json(call));
+  if (auto kept = queue_cache.find(call.access.clients, revision, call.clock.now())) return kept;
   auto snapshot = std::make_shared<QueueSnapshot>();
+  SK_ASSIGN(auto q, queue_json(call, &snapshot->stale_at));
   snapshot->revision = revision;
   snapshot->count = q["items"].size();
   snapshot->json = dump(q);

@@ -5,10 +5,12 @@
 namespace sk::web {
 
 std::shared_ptr<const QueueSnapshot> QueueCache::find(const std::vector<ClientId>& clients,
-                                                      std::int64_t revision) {
+                                                      std::int64_t revision, Timestamp now) {
   std::lock_guard lock(mutex_);
   auto it = kept_.find(clients);
-  if (it == kept_.end() || it->second.snapshot->revision != revision) return nullptr;
+  if (it == kept_.end() || it->second.snapshot->revision != revision ||
+      now >= it->second.snapshot->stale_at)
+    return nullptr;
   it->second.used = ++tick_;
   return it->second.snapshot;
 }
