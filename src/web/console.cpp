@@ -108,8 +108,6 @@ struct Console::Impl {
   const std::atomic<bool>* stopping = nullptr;
   std::mutex pool_mutex;
   std::vector<std::unique_ptr<Workspace>> pool;
-  std::map<ClientId, store::ClientRecord> client_cache;
-  std::mutex client_mutex;
   QueueCache queue_cache;
 
   Impl(OpenDb o, const Clock& c, const triage::SpamModel& m, ConsoleOptions opt)
@@ -144,16 +142,11 @@ struct Console::Impl {
     return Lease{this, std::move(ws)};
   }
 
+  // Read each time, not kept: a client renamed by the CLI or another console shows its new
+  // name at once. (The queue, which names a client on every row, reads each client once.)
   Result<store::ClientRecord> client_record(store::Db& db, const ClientId& id) {
-    {
-      std::lock_guard lock(client_mutex);
-      auto it = client_cache.find(id);
-      if (it != client_cache.end()) return it->second;
-    }
     SK_ASSIGN(auto c, store::find_client(db, id));
     if (c.id != id) return make_error(Errc::not_found, "no client '" + id + "'");
-    std::lock_guard lock(client_mutex);
-    client_cache[id] = c;
     return c;
   }
 
@@ -214,7 +207,9 @@ Result<json> Console::Impl::queue_json(Call& call, Timestamp* stale_at) {
     store::QueueRow row;
   };
   std::vector<Entry> entries;
+  std::map<ClientId, store::ClientRecord> records;
   for (const auto& c : call.access.clients) {
+    SK_ASSIGN(records[c], client_record(call.db, c));
     SK_ASSIGN(auto rows, store::queue_rows(call.db, c, low));
     for (auto& r : rows) entries.push_back({why_waiting(r, low), std::move(r)});
   }
@@ -242,7 +237,7 @@ Result<json> Console::Impl::queue_json(Call& call, Timestamp* stale_at) {
         SK_ASSIGN(auto name, engine::client_calendar_zone(call.db, c));
         SK_ASSIGN(zone, calendar::Zone::find(name));
       }
-      SK_ASSIGN(auto rec, client_record(call.db, c));
+      const auto& rec = records.at(c);
       const std::string api = "/api/clients/" + c + "/bookings/" + b.id;
       bookings.push_back({{"client", c},
                           {"client_name", rec.name},
@@ -266,7 +261,7 @@ Result<json> Console::Impl::queue_json(Call& call, Timestamp* stale_at) {
     for (auto& b : bookings) items.push_back(std::move(b));
     bookings = json::array();
     for (const auto& m : drafts) {
-      SK_ASSIGN(auto c, client_record(call.db, m.client));
+      const auto& c = records.at(m.client);
       std::string api = "/api/clients/" + m.client + "/drafts/" + m.id;
       items.push_back({{"client", m.client},
                        {"client_name", c.name},
@@ -291,7 +286,7 @@ Result<json> Console::Impl::queue_json(Call& call, Timestamp* stale_at) {
   };
   for (const auto& e : entries) {
     if (e.why.rank > kDraft.rank && (!drafts.empty() || !bookings.empty())) SK_TRY(add_drafts());
-    SK_ASSIGN(auto c, client_record(call.db, e.row.client));
+    const auto& c = records.at(e.row.client);
     items.push_back(
         {{"client", e.row.client},
          {"client_name", c.name},
