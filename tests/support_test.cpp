@@ -497,6 +497,16 @@ TEST(ConversationStatus, Transitions) {
   EXPECT_FALSE(support::solve_if_quiet(c, 10'000'000, 10));  // already solved
 }
 
+// The console and the CLI say how long a customer waited the same way.
+TEST(ConversationStatus, WaitsReadTheSameEverywhere) {
+  EXPECT_EQ(support::describe_wait(std::nullopt), "-");
+  EXPECT_EQ(support::describe_wait(-5), "0s");
+  EXPECT_EQ(support::describe_wait(45), "45s");
+  EXPECT_EQ(support::describe_wait(12 * 60 + 59), "12m");
+  EXPECT_EQ(support::describe_wait(3600 + 5 * 60), "1h 5m");
+  EXPECT_EQ(support::describe_wait(2 * 86400 + 3 * 3600 + 59), "2d 3h");
+}
+
 TEST(ConversationStatus, ThreadSubjects) {
   EXPECT_EQ(support::thread_subject("Re: RE: Fwd:  Shipping   Question "), "shipping question");
   EXPECT_EQ(support::thread_subject("AW: [Ticket 12] Shipping question"), "shipping question");

@@ -36,21 +36,6 @@ std::string pct(double p) {
   return buf;
 }
 
-std::string duration(std::optional<Timestamp> s) {
-  if (!s) return "-";
-  Timestamp v = *s;
-  char buf[32];
-  if (v < 3600)
-    std::snprintf(buf, sizeof buf, "%lldm", static_cast<long long>(v / 60));
-  else if (v < 86400 * 2)
-    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(v / 3600),
-                  static_cast<long long>(v % 3600 / 60));
-  else
-    std::snprintf(buf, sizeof buf, "%lldd%02lldh", static_cast<long long>(v / 86400),
-                  static_cast<long long>(v % 86400 / 3600));
-  return buf;
-}
-
 std::string one_line(std::string s, std::size_t width) {
   for (auto& c : s)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
@@ -253,8 +238,8 @@ Result<bool> run_support_commands(SupportCommands& c, const SupportContext& ctx)
       std::snprintf(line, sizeof line, "%-8s %-20s %-28s %-30s first reply %-7s solved in %-7s",
                     v.id.c_str(), std::string(support::to_string(v.status)).c_str(),
                     one_line(v.customer, 28).c_str(), one_line(v.subject, 30).c_str(),
-                    duration(support::first_response_seconds(v)).c_str(),
-                    duration(support::resolution_seconds(v)).c_str());
+                    support::describe_wait(support::first_response_seconds(v)).c_str(),
+                    support::describe_wait(support::resolution_seconds(v)).c_str());
       out << line << (v.reopened ? "  reopened " + std::to_string(v.reopened) + "x" : "") << "\n";
     }
     if (all.empty()) out << "no support conversations yet\n";
@@ -262,7 +247,7 @@ Result<bool> run_support_commands(SupportCommands& c, const SupportContext& ctx)
   }
   if (c.support_solve->parsed()) {
     SK_ASSIGN(auto conv, engine::solve_conversation(db, ctx.clock, client.id, c.id, ctx.actor));
-    out << conv.id << " is solved (" << duration(support::resolution_seconds(conv))
+    out << conv.id << " is solved (" << support::describe_wait(support::resolution_seconds(conv))
         << " after it was opened)\n";
     return true;
   }

@@ -1,6 +1,7 @@
 #include "support/conversation.hpp"
 
 #include <cctype>
+#include <cstdio>
 
 namespace sk::support {
 
@@ -57,6 +58,21 @@ std::optional<Timestamp> first_response_seconds(const Conversation& c) {
 std::optional<Timestamp> resolution_seconds(const Conversation& c) {
   if (c.status != Status::solved || c.solved_at == 0) return std::nullopt;
   return c.solved_at - c.opened_at;
+}
+
+std::string describe_wait(std::optional<Timestamp> seconds) {
+  if (!seconds) return "-";
+  const long long t = *seconds < 0 ? 0 : static_cast<long long>(*seconds);
+  char buf[48];
+  if (t < 60)
+    std::snprintf(buf, sizeof buf, "%llds", t);
+  else if (t < 3600)
+    std::snprintf(buf, sizeof buf, "%lldm", t / 60);
+  else if (t < 86400)
+    std::snprintf(buf, sizeof buf, "%lldh %lldm", t / 3600, t % 3600 / 60);
+  else
+    std::snprintf(buf, sizeof buf, "%lldd %lldh", t / 86400, t % 86400 / 3600);
+  return buf;
 }
 
 std::string thread_subject(std::string_view subject) {

@@ -43,6 +43,9 @@ bool solve_if_quiet(Conversation& c, Timestamp now, Timestamp quiet);
 std::optional<Timestamp> first_response_seconds(const Conversation& c);
 // Seconds from the first message to the (last) solution; empty until solved.
 std::optional<Timestamp> resolution_seconds(const Conversation& c);
+// Such a time as a VA reads it, the same in the console and the CLI: "45s", "12m", "1h 5m",
+// "2d 3h"; "-" when there is none yet.
+std::string describe_wait(std::optional<Timestamp> seconds);
 
 // The subject a thread is known by: without "Re:", "Fwd:", "AW:" prefixes and "[tags]",
 // spaces collapsed, lower case.

@@ -27,23 +27,6 @@ std::string pct(double p) {
   return std::to_string(static_cast<int>(p * 100 + 0.5)) + "%";
 }
 
-std::string duration(std::optional<Timestamp> s) {
-  if (!s) return "-";
-  Timestamp t = *s < 0 ? 0 : *s;
-  char buf[32];
-  if (t < 60)
-    std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(t));
-  else if (t < 3600)
-    std::snprintf(buf, sizeof buf, "%lldm", static_cast<long long>(t / 60));
-  else if (t < 86400)
-    std::snprintf(buf, sizeof buf, "%lldh %lldm", static_cast<long long>(t / 3600),
-                  static_cast<long long>(t % 3600 / 60));
-  else
-    std::snprintf(buf, sizeof buf, "%lldd %lldh", static_cast<long long>(t / 86400),
-                  static_cast<long long>(t % 86400 / 3600));
-  return buf;
-}
-
 std::string trim(std::string s) {
   auto space = [](unsigned char c) { return std::isspace(c) != 0; };
   while (!s.empty() && space(s.back())) s.pop_back();
@@ -476,9 +459,9 @@ json conversation_json(const ClientId& client, const support::Conversation& v) {
           {"status_label", status_label(v.status)},
           {"solved", v.status == support::Status::solved},
           {"opened_at", format_utc(v.opened_at)},
-          {"first_response", duration(fr)},
+          {"first_response", support::describe_wait(fr)},
           {"first_response_seconds", fr ? json(*fr) : json()},
-          {"resolution", duration(rs)},
+          {"resolution", support::describe_wait(rs)},
           {"resolution_seconds", rs ? json(*rs) : json()},
           {"reopened", v.reopened},
           {"has_reopened", v.reopened > 0},
@@ -832,7 +815,7 @@ Result<json> conversations_json(Call& call) {
               {"open", open},
               {"waiting", waiting},
               {"solved", solved},
-              {"median_first_response", duration(median)},
+              {"median_first_response", support::describe_wait(median)},
               {"median_first_response_seconds", median ? json(*median) : json()},
               {"shown", a.size()},
               {"conversations", a}};
