@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -80,7 +81,15 @@ int hex_value(char c) {
 // Case-insensitive search for an ASCII needle (given in lower case).
 std::size_t ifind(std::string_view hay, std::string_view needle, std::size_t from) {
   if (needle.empty() || hay.size() < needle.size()) return std::string_view::npos;
+  // A needle that starts with markup ("</style") jumps from one '<' to the next: the end of
+  // a long style sheet or script is found without looking at every byte of it.
+  const bool jump = !is_alpha(needle[0]);
   for (std::size_t i = from; i + needle.size() <= hay.size(); ++i) {
+    if (jump) {
+      i = hay.find(needle[0], i);
+      if (i == std::string_view::npos || i + needle.size() > hay.size())
+        return std::string_view::npos;
+    }
     if (to_lower(hay[i]) != needle[0]) continue;
     std::size_t k = 1;
     while (k < needle.size() && to_lower(hay[i + k]) == needle[k]) ++k;
@@ -99,29 +108,83 @@ constexpr std::uint64_t pack(std::string_view name) {
   return v;
 }
 
-// Elements whose start or end begins a new line of text.
+// Elements whose start or end begins a new line of text. A switch over the packed names:
+// every tag of every HTML message asks.
 Break block_break(std::string_view tag) {
-  static constexpr std::uint64_t kParagraph[] = {
-      pack("p"),   pack("h1"), pack("h2"),    pack("h3"),     pack("h4"),
-      pack("h5"),  pack("h6"), pack("table"), pack("ul"),     pack("ol"),
-      pack("pre"), pack("hr"), pack("dl"),    pack("center"), pack("form")};
-  static constexpr std::uint64_t kLine[] = {
-      pack("br"),     pack("div"),     pack("tr"),      pack("li"),     pack("dt"),
-      pack("dd"),     pack("section"), pack("article"), pack("header"), pack("footer"),
-      pack("nav"),    pack("aside"),   pack("address"), pack("figure"), pack("caption"),
-      pack("tbody"),  pack("thead"),   pack("tfoot"),   pack("main"),   pack("fieldset"),
-      pack("legend"), pack("option"),  pack("title")};
   if (tag == "blockquote") return Break::paragraph;
-  const std::uint64_t t = pack(tag);
-  if (t == 0) return Break::none;
-  for (std::uint64_t p : kParagraph) {
-    if (t == p) return Break::paragraph;
+  switch (pack(tag)) {
+    case pack("p"):
+    case pack("h1"):
+    case pack("h2"):
+    case pack("h3"):
+    case pack("h4"):
+    case pack("h5"):
+    case pack("h6"):
+    case pack("table"):
+    case pack("ul"):
+    case pack("ol"):
+    case pack("pre"):
+    case pack("hr"):
+    case pack("dl"):
+    case pack("center"):
+    case pack("form"):
+      return Break::paragraph;
+    case pack("br"):
+    case pack("div"):
+    case pack("tr"):
+    case pack("li"):
+    case pack("dt"):
+    case pack("dd"):
+    case pack("section"):
+    case pack("article"):
+    case pack("header"):
+    case pack("footer"):
+    case pack("nav"):
+    case pack("aside"):
+    case pack("address"):
+    case pack("figure"):
+    case pack("caption"):
+    case pack("tbody"):
+    case pack("thead"):
+    case pack("tfoot"):
+    case pack("main"):
+    case pack("fieldset"):
+    case pack("legend"):
+    case pack("option"):
+    case pack("title"):
+      return Break::line;
+    default:
+      return Break::none;
   }
-  for (std::uint64_t l : kLine) {
-    if (t == l) return Break::line;
-  }
-  return Break::none;
 }
+
+// The element names a document uses, in order, each once: the packed ones (up to eight
+// letters, nearly all) are checked in a small set rather than by comparing strings.
+class TagNames {
+ public:
+  explicit TagNames(std::vector<std::string>& out) : out_(out) {
+    for (const auto& t : out_) seen(t);
+  }
+  void add(std::string_view name) {
+    if (out_.size() >= 64 || seen(name)) return;
+    out_.emplace_back(name);
+  }
+
+ private:
+  // Whether `name` was added before; remembers it.
+  bool seen(std::string_view name) {
+    const std::uint64_t p = pack(name);
+    if (p == 0) return std::find(out_.begin(), out_.end(), name) != out_.end();
+    for (std::size_t k = 0; k < packed_count_; ++k)
+      if (packed_[k] == p) return true;
+    if (packed_count_ < packed_.size()) packed_[packed_count_++] = p;
+    return false;
+  }
+
+  std::vector<std::string>& out_;
+  std::array<std::uint64_t, 64> packed_{};
+  std::size_t packed_count_ = 0;
+};
 
 class Writer {
  public:
@@ -280,6 +343,8 @@ void note_link(std::string_view tag, HtmlMarkup& markup) {
 
 std::string html_to_text(std::string_view html, HtmlMarkup* markup) {
   Writer w(html.size() / 2);
+  std::optional<TagNames> tag_names;
+  if (markup) tag_names.emplace(markup->tags);
   std::size_t i = 0;
   const std::size_t n = html.size();
   while (i < n) {
@@ -332,9 +397,7 @@ std::string html_to_text(std::string_view html, HtmlMarkup* markup) {
     const std::size_t after = tag_end(html, j);
     const bool self_closed = after >= 2 && html[after - 1] == '>' && html[after - 2] == '/';
     if (markup && !closing && !name.empty()) {
-      auto& tags = markup->tags;
-      if (tags.size() < 64 && std::find(tags.begin(), tags.end(), name) == tags.end())
-        tags.emplace_back(name);
+      tag_names->add(name);
       if (name == "a" || name == "img" || name == "form" || name == "area" || name == "iframe")
         note_link(html.substr(j, after - j), *markup);
     }
