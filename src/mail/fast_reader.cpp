@@ -841,7 +841,8 @@ bool parse_date(std::string_view s, Timestamp& out) {
       start = end + 1;
       if (t.size() >= 6) continue;
       if (t[0] == '+' || t[0] == '-') {
-        if (t.size() != 5) return false;
+        // No zone name has a sign: "+" in "+-0500" is no zone, nor is "0500" after it.
+        if (t.size() != 5) continue;
         int hhmm = 0;
         for (char c : t.substr(1)) {
           if (c < '0' || c > '9') return false;
@@ -869,6 +870,36 @@ bool parse_date(std::string_view s, Timestamp& out) {
   if (!days_in_month_ok(year, month + 1, day) || hour > 23 || min > 59 || sec > 59) return false;
   out = days_from_civil(year, month + 1, day) * 86400 + hour * 3600 + min * 60 + sec - offset;
   return true;
+}
+
+// Old mailers wrote the year as 1900 + tm_year ("Wed, 24 Jul 0102 21:48:06 +1200"). GMime
+// reads no date there: a year under 1969 is no year to it, strictly or loosely read. The
+// GMime path then turns the year into "20xx" and reads again (y2k_date in message.cpp).
+// Taken here only when parse_date reads the date so rewritten (then the rewritten word was
+// its year, the one thing that made it fail) and GMime's loose second reading finds no year
+// either: no number among its tokens but the day and that one. `s` is trimmed.
+bool parse_y2k_date(std::string_view s, Timestamp& out) {
+  const std::size_t at = y2k_year_at(s);
+  if (at == std::string_view::npos) return false;
+  std::string d(s);
+  d[at] = '2';
+  d[at + 1] = '0';
+  if (!parse_date(d, out)) return false;
+  // GMime's tokens: each runs from its first character (whatever it is) to the next of
+  // "-/,", white space or a line break.
+  int numbers = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    while (i < s.size() && is_blank(s[i])) ++i;
+    if (i == s.size()) break;
+    std::size_t end = i + 1;
+    while (end < s.size() && std::string_view("-/,\t\r\n ").find(s[end]) == std::string_view::npos)
+      ++end;
+    bool number = true;
+    for (std::size_t k = i; k < end; ++k) number = number && is_digit(s[k]);
+    if (number) ++numbers;
+    i = end + 1;
+  }
+  return numbers == 2;
 }
 
 // --- MIME headers ------------------------------------------------------------------------
@@ -1077,9 +1108,14 @@ class FastReader {
     } else {
       parts_[top].content = msg_.substr(pos);
     }
+    top_is_leaf_ = !parts_[top].multipart;
     if (!walk(top, true, 0, item)) return false;
+    // The defects above are this reader's to give; a text cut at 256 KB stays GMime's, as
+    // nobody compared where the two paths cut.
+    const std::size_t found = item.defects.size();
     finish_text(item, segments_, std::move(markup_), false);
-    if (!item.defects.empty()) return no("text cut");
+    if (item.defects.size() != found) return no("text cut");
+    dedupe(item.defects);
     return true;
   }
 
@@ -1151,7 +1187,7 @@ class FastReader {
 
   bool message_headers(const std::vector<RawHeader>& headers, Item& item) {
     std::string_view from, date, message_id, in_reply_to, references;
-    bool have_from = false, have_date = false, have_message_id = false;
+    bool have_from = false, have_date = false, have_message_id = false, date_folded = false;
     bool have_in_reply_to = false, have_references = false;
     std::uint32_t seen = 0;  // the fields GMime wants once
     std::size_t subject = std::string_view::npos;
@@ -1171,7 +1207,8 @@ class FastReader {
       }
       std::string_view value = trim_lwsp(h.raw);
       const bool encoded = has_encoded_word_start(value);
-      if (is_folded(value)) {
+      const bool folded = is_folded(value);
+      if (folded) {
         if (h.field == Field::other && !encoded) {
           // Nothing else reads it: unfold straight into the Item.
           std::string unfolded;
@@ -1217,6 +1254,7 @@ class FastReader {
         case Field::date:
           date = value;
           have_date = true;
+          date_folded = folded;
           break;
         case Field::message_id:
           message_id = value;
@@ -1263,7 +1301,14 @@ class FastReader {
       if (!plain_id_text(references) || !IdReader(references).list(item.references))
         return no("References");
     }
-    if (have_date && !parse_date(date, item.sent_at)) return no("Date");
+    if (have_date && !parse_date(date, item.sent_at)) {
+      // The GMime path quotes the header's value as GMime keeps it; for a value on one line
+      // without encoded words that is the trimmed line.
+      if (date_folded || has_encoded_word_start(date) || !parse_y2k_date(date, item.sent_at))
+        return no("Date");
+      item.defects.push_back("unreadable Date header '" + quote(date) +
+                             "'; read its year 01xx as 20xx");
+    }
     return true;
   }
 
@@ -1531,7 +1576,15 @@ class FastReader {
     return true;
   }
 
+  // How the GMime path's Walker names a part in defects: "the body" for a message of one
+  // part, else "part N", counting every leaf so far (attachments and alternatives not
+  // chosen too).
+  std::string where() const {
+    return top_is_leaf_ ? std::string("the body") : "part " + std::to_string(leaves_);
+  }
+
   bool leaf(const Part& p, bool want_text, Item& item) {
+    ++leaves_;
     const bool plain = iequals(p.ct.type, "text") && iequals(p.ct.subtype, "plain");
     const bool html = iequals(p.ct.type, "text") && iequals(p.ct.subtype, "html");
     const bool body = (plain || html) && !p.attached;
@@ -1567,10 +1620,9 @@ class FastReader {
     const Param* charset = p.ct.params.find("charset");
     std::string label = charset ? std::string(charset->value) : std::string();
     if (html && trim(label).empty()) label = html_meta_charset(bytes);
-    static const std::string kWhere = "the part";
-    std::vector<std::string> defects;
-    std::string text = to_utf8(bytes, label, kWhere, defects);
-    if (!defects.empty()) return no("charset");
+    // What the charset made us guess or repair is the GMime path's defect word for word:
+    // the same to_utf8 over the same bytes, in the same walk order.
+    std::string text = to_utf8(bytes, label, where(), item.defects);
     if (html) {
       segments_.push_back({SegmentKind::html, html_to_text(text, &markup_)});
     } else {
@@ -1588,6 +1640,8 @@ class FastReader {
   std::vector<std::string> bounds_;
   std::vector<Segment> segments_;
   HtmlMarkup markup_;
+  bool top_is_leaf_ = false;
+  int leaves_ = 0;
 };
 
 }  // namespace
@@ -1610,7 +1664,7 @@ std::optional<Item> read_fast(std::string_view raw, const char** declined) {
   item.raw_size = raw.size();
   FastReader reader(msg);
   if (!reader.read(item)) return decline(reader.why() ? reader.why() : "unknown");
-  item.parse_status = ParseStatus::ok;
+  item.parse_status = item.defects.empty() ? ParseStatus::ok : ParseStatus::repaired;
   return item;
 }
 

@@ -27,8 +27,8 @@ namespace {
 using detail::append_utf8;
 using detail::base64_damaged;
 using detail::clean;
+using detail::dedupe;
 using detail::html_meta_charset;
-using detail::is_digit;
 using detail::is_valid_utf8;
 using detail::kMaxPartBytes;
 using detail::looks_like_prose;
@@ -41,6 +41,7 @@ using detail::trim;
 using detail::unfold;
 using detail::utf8_sequence;
 using detail::windows_1252;
+using detail::y2k_year_at;
 
 // Inline images shown with a message: a logo or a photo, not a whole album.
 constexpr std::size_t kMaxInlineImageBytes = 2 << 20;
@@ -701,22 +702,15 @@ std::string first_message_id(GMimeParserOptions* options, const char* value) {
 // dates. Returns 0 when the header is not of that kind.
 Timestamp y2k_date(const char* header) {
   std::string d(trim(sv(header)));
-  for (std::size_t i = 0; i + 4 <= d.size(); ++i) {
-    const bool word_start = i == 0 || d[i - 1] == ' ';
-    const bool word_end = i + 4 == d.size() || d[i + 4] == ' ';
-    if (!word_start || !word_end || d[i] != '0' || d[i + 1] != '1' || !is_digit(d[i + 2]) ||
-        !is_digit(d[i + 3])) {
-      continue;
-    }
-    d[i] = '2';
-    d[i + 1] = '0';
-    GDateTime* fixed = g_mime_utils_header_decode_date(d.c_str());
-    if (!fixed) return 0;
-    const Timestamp t = g_date_time_to_unix(fixed);
-    g_date_time_unref(fixed);
-    return t;
-  }
-  return 0;
+  const std::size_t at = y2k_year_at(d);
+  if (at == std::string::npos) return 0;
+  d[at] = '2';
+  d[at + 1] = '0';
+  GDateTime* fixed = g_mime_utils_header_decode_date(d.c_str());
+  if (!fixed) return 0;
+  const Timestamp t = g_date_time_to_unix(fixed);
+  g_date_time_unref(fixed);
+  return t;
 }
 
 // --- the envelope of the whole message ---------------------------------------------------
@@ -743,22 +737,6 @@ void finish_unreadable(Item& item, std::string_view raw, std::string why) {
     item.defects.push_back("kept raw; the text shows only the first 4 KB of " +
                            std::to_string(raw.size()) + " bytes");
   }
-}
-
-void dedupe(std::vector<std::string>& v) {
-  std::vector<std::string> out;
-  out.reserve(v.size());
-  for (auto& s : v) {
-    bool seen = false;
-    for (const auto& o : out) {
-      if (o == s) {
-        seen = true;
-        break;
-      }
-    }
-    if (!seen) out.push_back(std::move(s));
-  }
-  v = std::move(out);
 }
 
 }  // namespace

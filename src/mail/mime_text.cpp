@@ -234,6 +234,18 @@ std::string quote(std::string_view s) {
   return out;
 }
 
+std::size_t y2k_year_at(std::string_view d) {
+  for (std::size_t i = 0; i + 4 <= d.size(); ++i) {
+    const bool word_start = i == 0 || d[i - 1] == ' ';
+    const bool word_end = i + 4 == d.size() || d[i + 4] == ' ';
+    if (word_start && word_end && d[i] == '0' && d[i + 1] == '1' && is_digit(d[i + 2]) &&
+        is_digit(d[i + 3])) {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
 std::string from_windows_1252(std::string_view in) {
   std::string out;
   out.reserve(in.size() + in.size() / 8);
@@ -389,6 +401,22 @@ bool quoted_printable_damaged(std::string_view enc) {
 // The decoded (transfer-encoding removed) content of a leaf part, viewed in the memory
 
 // --- the text of a message ---------------------------------------------------------------
+
+void dedupe(std::vector<std::string>& defects) {
+  std::vector<std::string> out;
+  out.reserve(defects.size());
+  for (auto& s : defects) {
+    bool seen = false;
+    for (const auto& o : out) {
+      if (o == s) {
+        seen = true;
+        break;
+      }
+    }
+    if (!seen) out.push_back(std::move(s));
+  }
+  defects = std::move(out);
+}
 
 void finish_text(Item& item, std::vector<Segment>& segments, HtmlMarkup&& markup, bool cut) {
   bool has_plain = false, has_html = false;

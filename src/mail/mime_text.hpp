@@ -50,6 +50,10 @@ std::string_view trim(std::string_view s);
 std::string unfold(std::string_view v);
 // What a defect message quotes: short, on one line, valid UTF-8.
 std::string quote(std::string_view s);
+// Old mailers wrote the year as 1900 + tm_year ("0102" for 2002). Where the GMime path
+// reads such a year in a Date GMime could not read: the first "01xx" word between spaces
+// of `date` (trimmed), or npos.
+std::size_t y2k_year_at(std::string_view date);
 
 // --- charsets ----------------------------------------------------------------------------
 
@@ -92,5 +96,8 @@ struct Segment {
 // the plain parts when there is one, else the HTML ones (forwarding markers always). `cut`
 // says a part was too long to read whole; a cut text adds its defect.
 void finish_text(Item& item, std::vector<Segment>& segments, HtmlMarkup&& markup, bool cut);
+
+// Drops repeated defects, keeping the first of each in place: the last step of both readers.
+void dedupe(std::vector<std::string>& defects);
 
 }  // namespace sk::mail::detail
