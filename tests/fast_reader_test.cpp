@@ -312,14 +312,47 @@ TEST(FastReader, EightBitHeaders) {
       "x\n");
   EXPECT_EQ(it.from_name, "Jörg Müller");
   EXPECT_EQ(it.subject, "Grüße");
-  // Raw latin-1 is not UTF-8: GMime warns and the message is repaired.
-  const Item latin1 = declined_same(
+  // Raw latin-1 is not UTF-8: GMime warns about each such header (its warnings come last,
+  // after the body's defects) and reads every word in windows-1252.
+  const Item latin1 = read_same(
       "From: a@example.com\n"
       "Subject: Gr\xFC\xDF"
-      "e\n"
+      "e \x93"
+      "aus\x94\n"
+      "\tK\xF6ln\n"
+      "X-Mailer: Mailer \xAE 2.0\n"
+      "X-Mailer: Mailer \xAE 2.1\n"
       "\n"
-      "x\n");
-  EXPECT_EQ(latin1.parse_status, ParseStatus::repaired);
+      "caf\xE9\n",
+      ParseStatus::repaired);
+  EXPECT_EQ(latin1.subject, "Grüße “aus”\tKöln");
+  EXPECT_EQ(latin1.defects, (std::vector<std::string>{
+                                "no charset for the 8-bit text in the body; read as windows-1252",
+                                "header 'Subject' has unencoded 8-bit text",
+                                "header 'X-Mailer' has unencoded 8-bit text"}));
+  // Every byte windows-1252 defines reads alike.
+  for (int b = 0x80; b <= 0xFF; ++b) {
+    if (b == 0x81 || b == 0x8D || b == 0x8F || b == 0x90 || b == 0x9D) continue;
+    read_same("From: a@example.com\nSubject: [" + std::string(1, static_cast<char>(b)) + "]\n\nx\n",
+              ParseStatus::repaired);
+  }
+  for (const char* raw : {
+           // a word GMime reads as UTF-8, next to one it reads as windows-1252
+           "From: a@example.com\nSubject: caf\xC3\xA9 \xE9t\xE9\n\nx\n",
+           // a byte windows-1252 lacks: GMime reads that word as iso-8859-1
+           "From: a@example.com\nSubject: \x81\xE9\n\nx\n",
+           // an encoded word beside 8-bit text
+           "From: a@example.com\nSubject: =?utf-8?q?caf=C3=A9?= \xE9\n\nx\n",
+           // headers read further: addresses, dates, MIME
+           "From: J\xF6rg <joerg@example.de>\n\nx\n",
+           "From: a@example.com\nDate: Thu, 22 Aug 2002 12:36:23 +0100 (\xE9)\n\nx\n",
+           "From: a@example.com\nContent-Type: text/plain; name=\"\xE9.txt\"\n\nx\n",
+           // a part's header
+           "From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+           "Content-Description: caf\xE9\n\nx\n--b--\n",
+       }) {
+    EXPECT_EQ(declined_same(raw).parse_status, ParseStatus::repaired) << raw;
+  }
 }
 
 TEST(FastReader, DatesAsGMimeReadsThem) {
@@ -350,6 +383,10 @@ TEST(FastReader, DatesAsGMimeReadsThem) {
           EXPECT_EQ(gmime.parse_status, ParseStatus::ok) << raw;
         }
   EXPECT_GT(accepted, total / 4);
+  // A sign that starts no zone: GMime passes over it and the number after it, and reads UTC.
+  const Item signed_zone =
+      read_same("From: a@example.com\nDate: Tue, 3 Dec 2002 11:51:12 +-0700\n\nx\n");
+  EXPECT_EQ(signed_zone.sent_at, 1038916272);
 }
 
 TEST(FastReader, CharsetRepairsOfTheBody) {

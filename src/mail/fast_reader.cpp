@@ -130,6 +130,20 @@ void unfold_into(std::string_view trimmed, std::string& out) {
   }
 }
 
+// Header text that is 8-bit but not UTF-8, GMime reads word by word (between white space),
+// each in the first of the parser's fallback charsets that converts it whole: UTF-8,
+// windows-1252, iso-8859-1. True when that is windows-1252 for every word, and so for the
+// whole text: no word is UTF-8 (none holds a UTF-8 sequence) and no byte is one that
+// windows-1252 leaves undefined.
+bool windows_1252_words(std::string_view s) {
+  if (utf8_sequences(s) > 0) return false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u == 0x81 || u == 0x8D || u == 0x8F || u == 0x90 || u == 0x9D) return false;
+  }
+  return true;
+}
+
 // A piece of header text: white space, a literal word, or the payload of an encoded word.
 struct Word {
   std::string_view text;
@@ -1084,6 +1098,7 @@ struct RawHeader {
   std::string_view name;
   std::string_view raw;  // after the colon, through the end of its last line
   Field field = Field::other;
+  bool not_utf8 = false;  // 8-bit bytes that are not UTF-8 (the message's own headers only)
 };
 
 class FastReader {
@@ -1096,7 +1111,7 @@ class FastReader {
     std::size_t pos = 0;
     std::vector<RawHeader> headers;
     headers.reserve(32);
-    if (!header_block(pos, headers)) return false;
+    if (!header_block(pos, headers, true)) return false;
     if (!message_headers(headers, item)) return false;
 
     // The top-level part: its Content-* headers are the message's.
@@ -1115,6 +1130,9 @@ class FastReader {
     const std::size_t found = item.defects.size();
     finish_text(item, segments_, std::move(markup_), false);
     if (item.defects.size() != found) return no("text cut");
+    // GMime's warnings come last in the GMime path, and of those only these get this far.
+    for (std::string_view name : not_utf8_)
+      item.defects.push_back("header '" + quote(name) + "' has unencoded 8-bit text");
     dedupe(item.defects);
     return true;
   }
@@ -1126,7 +1144,8 @@ class FastReader {
   }
 
   // One header block through the blank line that ends it; `pos` moves past that line.
-  bool header_block(std::size_t& pos, std::vector<RawHeader>& out) {
+  // `message`: the message's own header block, whose 8-bit headers message_headers judges.
+  bool header_block(std::size_t& pos, std::vector<RawHeader>& out, bool message) {
     const std::string_view m = msg_;
     while (true) {
       if (pos >= m.size()) return no("no blank line after a header");
@@ -1164,7 +1183,8 @@ class FastReader {
         const std::string_view name = m.substr(pos, i - pos);
         out.push_back(RawHeader{name, m.substr(i + 1, eol - i), field_of(name)});
       }
-      // No NUL, no CR but before the LF, and UTF-8 when 8-bit (else GMime warns).
+      // No NUL, no CR but before the LF, and UTF-8 when 8-bit (else GMime warns; only the
+      // message's own headers are read in that case).
       std::string_view line = m.substr(pos, eol - pos);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (std::memchr(line.data(), '\r', line.size())) return no("bare CR in a header");
@@ -1173,7 +1193,10 @@ class FastReader {
       if (plain < line.size()) {
         const std::string_view rest = line.substr(plain);
         if (rest.find('\0') != std::string_view::npos) return no("NUL in a header");
-        if (!is_valid_utf8(rest)) return no("8-bit header that is not UTF-8");
+        if (!is_valid_utf8(rest)) {
+          if (!message) return no("8-bit header that is not UTF-8");
+          out.back().not_utf8 = true;
+        }
       }
       pos = eol + 1;
     }
@@ -1208,6 +1231,21 @@ class FastReader {
       std::string_view value = trim_lwsp(h.raw);
       const bool encoded = has_encoded_word_start(value);
       const bool folded = is_folded(value);
+      if (h.not_utf8) {
+        if (!(h.field == Field::other || h.field == Field::subject) || encoded ||
+            !windows_1252_words(value))
+          return no("8-bit header that is not UTF-8");
+        std::string text;
+        if (folded) {
+          unfold_into(value, text);
+        } else {
+          text.assign(value);
+        }
+        item.headers.push_back(Header{std::string(h.name), from_windows_1252(text)});
+        if (h.field == Field::subject) subject = k;
+        not_utf8_.push_back(h.name);
+        continue;
+      }
       if (folded) {
         if (h.field == Field::other && !encoded) {
           // Nothing else reads it: unfold straight into the Item.
@@ -1433,7 +1471,7 @@ class FastReader {
       if (!b.terminated) return no("boundary at the end");
       std::size_t p = b.next;
       std::vector<RawHeader> headers;
-      if (!header_block(p, headers)) return false;
+      if (!header_block(p, headers, false)) return false;
       int child = 0;
       if (!part_from_headers(headers, false, child)) return false;
       parts_[index].children.push_back(child);
@@ -1642,6 +1680,7 @@ class FastReader {
   HtmlMarkup markup_;
   bool top_is_leaf_ = false;
   int leaves_ = 0;
+  std::vector<std::string_view> not_utf8_;  // names of the headers GMime warns about
 };
 
 }  // namespace
