@@ -634,6 +634,27 @@ TEST_F(ConsoleTest, PolicyDelegationRulesAndTemplates) {
   EXPECT_EQ(t["matches"][0]["item"], world->items["first"]);
   EXPECT_GE(t["tested"].get<int>(), 5);
   EXPECT_EQ(call("POST", c + "/rules/test", "va", json{{"rule", "{not json"}}.dump()).status, 400);
+  {
+    // Hours are tested on the client's clock as it was when the item came: Ann wrote in June
+    // (Toronto on UTC-4), and testing in January (UTC-5) must not move her an hour.
+    ASSERT_TRUE(store::set_client_zone(*world->db, world->acme.id, "America/Toronto").ok());
+    auto ann = store::get_item(*world->db, world->acme.id, world->items["first"]);
+    ASSERT_TRUE(ann.ok());
+    const Timestamp edt = ann->item.received_at - 4 * 3600;
+    const int hour = static_cast<int>((edt % 86400 + 86400) % 86400 / 3600);
+    const Timestamp before = world->clock.now();
+    world->clock.set(1'768'000'000);  // January 2026
+    const json at_her_hour{{"name", "Evening pricing"},
+                           {"when",
+                            {{"subject", {"pricing"}},
+                             {"hours", std::to_string(hour) + "-" + std::to_string(hour + 1)}}},
+                           {"then", {{"disposition", "to-client"}}}};
+    auto by_hour = call("POST", c + "/rules/test", "va", json{{"rule", at_her_hour.dump()}}.dump());
+    world->clock.set(before);
+    ASSERT_TRUE(store::set_client_zone(*world->db, world->acme.id, "UTC").ok());
+    ASSERT_EQ(by_hour.status, 200) << by_hour.body;
+    EXPECT_EQ(json::parse(by_hour.body)["matched"], 1) << by_hour.body;
+  }
   ASSERT_EQ(call("POST", c + "/rules/save", "va", json{{"rule", pricing}}.dump()).status, 200);
   ASSERT_EQ(call("POST", c + "/rules/save", "va", json{{"rule", partners}}.dump()).status, 200);
   ASSERT_EQ(call("POST", c + "/rules/move", "va", "{\"from\":\"1\",\"to\":\"0\"}").status, 200);

@@ -1137,6 +1137,16 @@ void Console::Impl::add_policy_routes(const Roles& staff) {
          if (!policy.ok()) return error_response(call, policy.error());
          auto rows = store::list_decisions(call.db, call.client());
          if (!rows.ok()) return error_response(call, rows.error());
+         // Hours are read on the client's clock as it was when each item came (load_policy's
+         // offset is today's: half the year an hour off across daylight saving).
+         auto record = client_record(call.db, call.client());
+         if (!record.ok()) return error_response(call, record.error());
+         std::optional<calendar::Zone> zone;
+         if (!record->timezone.empty() && record->timezone != "UTC") {
+           auto z = calendar::Zone::find(record->timezone);
+           if (!z.ok()) return error_response(call, z.error());
+           zone = std::move(*z);
+         }
          json matches = json::array();
          int tested = 0;
          // The newest 200 items, as triage saw them (its category and spam score).
@@ -1145,7 +1155,8 @@ void Console::Impl::add_policy_routes(const Roles& staff) {
            if (!stored.ok()) continue;
            auto party = store::find_party(call.db, call.client(), stored->item.from_address);
            Party p = party.ok() && *party ? **party : Party{};
-           Timestamp local = stored->item.received_at + policy->utc_offset_minutes * 60;
+           const Timestamp at = stored->item.received_at;
+           Timestamp local = at + (zone ? zone->offset_at(at) : policy->utc_offset_minutes * 60);
            int hour = static_cast<int>(((local % 86400) + 86400) % 86400 / 3600);
            int weekday = static_cast<int>(((local / 86400 + 4) % 7 + 7) % 7);
            triage::RuleContext ctx{
