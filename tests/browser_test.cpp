@@ -146,6 +146,18 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
   EXPECT_NE(draft.body.find("Tuesday at 10?\nBest regards, Vera (assistant)"), std::string::npos)
       << draft.body;
 
+  // The rule the VA wrote in the form is stored as they filled it in.
+  auto rules = world.engine->load_policy(world.acme.id).value().rules;
+  auto rule = std::find_if(rules.begin(), rules.end(),
+                           [&](const triage::Rule& r) { return r.name == report["rule"]; });
+  ASSERT_NE(rule, rules.end());
+  EXPECT_EQ(rule->when.subject_words, (std::vector<std::string>{"order", "refund"}));
+  EXPECT_EQ(rule->when.relationships, std::vector<Relationship>{Relationship::customer});
+  EXPECT_EQ(rule->when.hour_from, 8);
+  EXPECT_EQ(rule->when.weekdays, std::vector<int>{1});
+  EXPECT_EQ(rule->then.disposition, Disposition::awaiting_va);
+  EXPECT_EQ(rule->then.labels, std::vector<std::string>{"orders"});
+
   // The VA's knowledge-base entry is stored, and the answer chosen from it, edited, waits in
   // the outgoing queue as a threaded reply to the customer; the conversation is solved.
   auto entries = support::load_entries(*world.db, world.acme.id).value();

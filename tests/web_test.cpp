@@ -611,6 +611,90 @@ TEST_F(ConsoleTest, ActionsDecideTeachAndAudit) {
             400);
 }
 
+// A VA writes rules with a form (sender, words, relationship, category, hours… then what to
+// do), not JSON: what the form sends is the rule stored, what is stored fills the form again.
+TEST_F(ConsoleTest, RulesAreWrittenWithAForm) {
+  const std::string c = "/api/clients/" + world->acme.id;
+  const std::string form =
+      "name=Board+evenings&enabled=on&from=chair%40board.example%2C+*%40trustees.example"
+      "&subject=minutes%0Aagenda&rel_vip=on&rel_team=on&cat_scheduling=on&score_below=0.5"
+      "&hours=18-22&day_mon=on&day_thu=on&header_name=List-Id&header_contains=board"
+      "&then_disposition=to-client&then_category=personal&then_labels=board%2C+evening"
+      "&then_let_through=on&then_reply=";
+  const std::vector<std::pair<std::string, std::string>> as_form{
+      {"content-type", "application/x-www-form-urlencoded"}};
+  // Tested like the JSON: it matches nothing of the world's mail, and changes nothing.
+  auto tested = call("POST", c + "/rules/test", "va", form, as_form);
+  ASSERT_EQ(tested.status, 200) << tested.body;
+  EXPECT_EQ(json::parse(tested.body)["matched"], 0);
+  ASSERT_EQ(call("POST", c + "/rules/save", "va", form, as_form).status, 200);
+  auto rules = world->engine->load_policy(world->acme.id).value().rules;
+  ASSERT_FALSE(rules.empty());
+  const triage::Rule& r = rules.back();
+  EXPECT_EQ(r.name, "Board evenings");
+  EXPECT_TRUE(r.enabled);
+  EXPECT_EQ(r.when.from, (std::vector<std::string>{"chair@board.example", "*@trustees.example"}));
+  EXPECT_EQ(r.when.subject_words, (std::vector<std::string>{"minutes", "agenda"}));
+  EXPECT_EQ(r.when.relationships,
+            (std::vector<Relationship>{Relationship::vip, Relationship::team}));
+  EXPECT_EQ(r.when.categories, std::vector<Category>{Category::scheduling});
+  EXPECT_EQ(r.when.spam_score_max, 0.5);
+  EXPECT_FALSE(r.when.spam_score_min);
+  EXPECT_EQ(r.when.hour_from, 18);
+  EXPECT_EQ(r.when.hour_to, 22);
+  EXPECT_EQ(r.when.weekdays, (std::vector<int>{1, 4}));
+  ASSERT_EQ(r.when.headers.size(), 1u);
+  EXPECT_EQ(r.when.headers[0].name, "List-Id");
+  EXPECT_EQ(r.when.headers[0].contains, "board");
+  EXPECT_EQ(r.then.disposition, Disposition::to_client);
+  EXPECT_EQ(r.then.category, Category::personal);
+  EXPECT_EQ(r.then.labels, (std::vector<std::string>{"board", "evening"}));
+  EXPECT_TRUE(r.then.let_through);
+  EXPECT_TRUE(r.then.reply.empty());
+
+  // The page shows it in the form, filled in, and a blank form to add one.
+  const std::size_t index = rules.size() - 1;
+  auto page = call("GET", "/c/" + world->acme.id + "/policy", "va", "", {{"accept", "text/html"}});
+  ASSERT_EQ(page.status, 200);
+  for (const std::string& want : std::vector<std::string>{
+           "value=\"Board evenings\"", "value=\"chair@board.example, *@trustees.example\"",
+           "value=\"minutes, agenda\"", "name=\"rel_vip\" checked",
+           "name=\"cat_scheduling\" checked", "name=\"day_thu\" checked", "value=\"18-22\"",
+           "value=\"0.5\"", "value=\"List-Id\"", "<option value=\"to-client\" selected>",
+           "<option value=\"personal\" selected>", "value=\"board, evening\"",
+           "name=\"then_let_through\" checked",
+           "name=\"index\" value=\"" + std::to_string(index) + "\"", "value=\"New rule\""})
+    EXPECT_NE(page.body.find(want), std::string::npos) << want;
+  EXPECT_EQ(page.body.find("name=\"rel_family\" checked"), std::string::npos);
+
+  // Saved again from the form as it is shown, switched off: the same rule, not in use.
+  std::string again = form;
+  again.replace(again.find("&enabled=on"), 11, "");
+  ASSERT_EQ(
+      call("POST", c + "/rules/save", "va", again + "&index=" + std::to_string(index), as_form)
+          .status,
+      200);
+  auto saved = world->engine->load_policy(world->acme.id).value().rules;
+  ASSERT_EQ(saved.size(), rules.size());
+  EXPECT_FALSE(saved.back().enabled);
+  EXPECT_EQ(saved.back().when.hour_from, 18);
+
+  // What cannot be read is refused with the field and the reason; nothing is stored.
+  auto bad = call("POST", c + "/rules/save", "va", "name=x&subject=a&score_above=high", as_form);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("score_above"), std::string::npos) << bad.body;
+  auto empty =
+      call("POST", c + "/rules/save", "va", "name=Nothing&then_disposition=handled", as_form);
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_NE(empty.body.find("no condition"), std::string::npos) << empty.body;
+  EXPECT_EQ(call("POST", c + "/rules/save", "va", "name=&subject=a&then_labels=x", as_form).status,
+            400);
+  EXPECT_EQ(world->engine->load_policy(world->acme.id).value().rules.size(), rules.size());
+  ASSERT_EQ(call("POST", c + "/rules/delete", "va", "{\"index\":\"" + std::to_string(index) + "\"}")
+                .status,
+            200);
+}
+
 TEST_F(ConsoleTest, PolicyDelegationRulesAndTemplates) {
   const std::string c = "/api/clients/" + world->acme.id;
   auto set =

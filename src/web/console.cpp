@@ -23,6 +23,7 @@
 #include "web/queue_cache.hpp"
 #include "web/render.hpp"
 #include "web/respond.hpp"
+#include "web/rule_form.hpp"
 #include "web/sanitize.hpp"
 #include "web/support_pages.hpp"
 
@@ -1026,37 +1027,55 @@ Result<json> Console::Impl::policy_json(Call& call) {
                     {"label", label(static_cast<Category>(i))},
                     {"levels", levels}});
   }
+  SK_ASSIGN(auto templates, store::list_templates(call.db, call.client()));
+  json ts = json::array();
+  std::vector<std::string> template_names;
+  for (const auto& t : templates) {
+    ts.push_back({{"name", t.name}, {"subject", t.subject}, {"body", t.body}});
+    template_names.push_back(t.name);
+  }
   SK_ASSIGN(auto rules, store::load_rules(call.db, call.client()));
   json rs = json::array();
   for (std::size_t i = 0; i < rules.size(); ++i) {
     auto r = engine::rule_from_json(rules[i]);
+    json form = r.ok() ? rule_form(&*r, template_names) : json();
+    if (r.ok()) {
+      form["index"] = i;
+      form["key"] = std::to_string(i);
+    }
     rs.push_back({{"index", i},
                   {"number", i + 1},
                   {"name", r.ok() ? r->name : "(unreadable)"},
                   {"enabled", r.ok() && r->enabled},
                   {"json", rules[i]},
+                  {"form", form},
                   {"first", i == 0},
                   {"up", i == 0 ? 0 : i - 1},
                   {"last", i + 1 == rules.size()}});
   }
-  SK_ASSIGN(auto templates, store::list_templates(call.db, call.client()));
-  json ts = json::array();
-  for (const auto& t : templates)
-    ts.push_back({{"name", t.name}, {"subject", t.subject}, {"body", t.body}});
+  json new_rule = rule_form(nullptr, template_names);
+  new_rule["key"] = "new";
   return json{{"client", call.client()}, {"client_name", c.name}, {"screener", policy.screener},
-              {"delegation", dels},      {"rules", rs},           {"templates", ts}};
+              {"delegation", dels},      {"rules", rs},           {"new_rule", new_rule},
+              {"templates", ts}};
 }
 
+namespace {
+
+// A rule sent as the policy page's form, or as JSON in `rule`.
+Result<triage::Rule> rule_of(const std::map<std::string, std::string>& f) {
+  if (!is_rule_form(f)) return engine::rule_from_json(field(f, "rule"));
+  SK_ASSIGN(auto text, rule_json_from_form(f));
+  return engine::rule_from_json(text);
+}
+
+}  // namespace
+
 void Console::Impl::add_policy_routes(const Roles& staff) {
-  auto done = [](Call& call, const std::string& message, json extra = json::object()) {
-    if (!call.request.header("hx-request").empty()) {
-      Response r = Response::html(200, "<p class=\"done\">" + html_escape(message) + "</p>");
-      r.set("HX-Trigger", "policy-changed");
-      return r;
-    }
-    extra["ok"] = true;
-    extra["message"] = message;
-    return Response::json(200, dump(extra));
+  // A rule or a template changed: the page shows the lists again, in their new order; a
+  // delegation level is shown by its own select already.
+  auto done = [](Call& call, const std::string& message) {
+    return changed(call, message, "reload");
   };
   router.add({"GET", "/c/{client}/policy", staff,
               [this](Call& call) {
@@ -1076,27 +1095,27 @@ void Console::Impl::add_policy_routes(const Roles& staff) {
                 return Response::json(200, dump(*data));
               },
               "delegation per category, the rules in order, the templates"});
-  router.add({"POST", "/api/clients/{client}/delegation", staff,
-              [this, done](Call& call) {
-                auto f = fields(call.request);
-                auto cat = category_from(field(f, "category"));
-                auto level = delegation_from(field(f, "level"));
-                if (!cat || !level)
-                  return json_error(400,
-                                    "give a category and a level (auto, draft, notify, silent)");
-                auto r = call.db.transaction([&]() -> Result<void> {
-                  SK_ASSIGN(auto c, store::find_client(call.db, call.client()));
-                  SK_ASSIGN(auto policy, engine::policy_from_json(c.policy_json));
-                  policy.delegation[static_cast<int>(*cat)] = *level;
-                  SK_TRY(store::set_client_policy(call.db, c.id, engine::policy_to_json(policy)));
-                  return store::append_audit(
-                      call.db, c.id, clock.now(), call.actor(), "policy changed", c.slug,
-                      std::string(to_string(*cat)) + "=" + std::string(to_string(*level)));
-                });
-                if (!r.ok()) return error_response(call, r.error());
-                return done(call, std::string(label(*cat)) + ": " + std::string(to_string(*level)));
-              },
-              "set the delegation level of one category"});
+  router.add(
+      {"POST", "/api/clients/{client}/delegation", staff,
+       [this](Call& call) {
+         auto f = fields(call.request);
+         auto cat = category_from(field(f, "category"));
+         auto level = delegation_from(field(f, "level"));
+         if (!cat || !level)
+           return json_error(400, "give a category and a level (auto, draft, notify, silent)");
+         auto r = call.db.transaction([&]() -> Result<void> {
+           SK_ASSIGN(auto c, store::find_client(call.db, call.client()));
+           SK_ASSIGN(auto policy, engine::policy_from_json(c.policy_json));
+           policy.delegation[static_cast<int>(*cat)] = *level;
+           SK_TRY(store::set_client_policy(call.db, c.id, engine::policy_to_json(policy)));
+           return store::append_audit(
+               call.db, c.id, clock.now(), call.actor(), "policy changed", c.slug,
+               std::string(to_string(*cat)) + "=" + std::string(to_string(*level)));
+         });
+         if (!r.ok()) return error_response(call, r.error());
+         return changed(call, std::string(label(*cat)) + ": " + std::string(to_string(*level)));
+       },
+       "set the delegation level of one category"});
   router.add({"POST", "/api/clients/{client}/rules/move", staff,
               [this, done](Call& call) {
                 auto f = fields(call.request);
@@ -1130,8 +1149,7 @@ void Console::Impl::add_policy_routes(const Roles& staff) {
   router.add(
       {"POST", "/api/clients/{client}/rules/test", staff,
        [this](Call& call) {
-         auto f = fields(call.request);
-         auto rule = engine::rule_from_json(field(f, "rule"));
+         auto rule = rule_of(fields(call.request));
          if (!rule.ok()) return json_error(400, "the rule is not valid: " + rule.error().message);
          auto policy = call.engine.load_policy(call.client());
          if (!policy.ok()) return error_response(call, policy.error());
@@ -1176,7 +1194,7 @@ void Console::Impl::add_policy_routes(const Roles& staff) {
       {"POST", "/api/clients/{client}/rules/save", staff,
        [this, done](Call& call) {
          auto f = fields(call.request);
-         auto rule = engine::rule_from_json(field(f, "rule"));
+         auto rule = rule_of(f);
          if (!rule.ok()) return json_error(400, "the rule is not valid: " + rule.error().message);
          int index = -1;
          if (!field(f, "index").empty()) {

@@ -86,15 +86,28 @@ std::string render_one(std::string_view name_view, const mu::data& d) {
   return out;
 }
 
+// Templates other templates include with {{>name}}: a piece of a page that repeats, kept once.
+constexpr std::string_view kPartials[] = {"rule_form"};
+
+mu::data with_partials(const nlohmann::json& data) {
+  mu::data d = to_data(data);
+  if (d.is_object())
+    for (std::string_view name : kPartials)
+      d.set(std::string(name), mu::partial([name] {
+              return std::string(asset("templates/" + std::string(name) + ".mustache"));
+            }));
+  return d;
+}
+
 }  // namespace
 
 std::string render_fragment(std::string_view name, const nlohmann::json& data) {
-  mu::data d = to_data(data);
+  mu::data d = with_partials(data);
   return render_one(name, d);
 }
 
 std::string render_page(std::string_view name, const nlohmann::json& data) {
-  mu::data d = to_data(data);
+  mu::data d = with_partials(data);
   std::string body = render_one(name, d);
   d.set("body", body);
   return render_one("layout", d);

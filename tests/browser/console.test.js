@@ -197,6 +197,36 @@ async function vaAnswersFromTheKnowledgeBase() {
   await context.close();
 }
 
+// A VA writes a rule with the policy page's form: tries it on recent mail, then adds it.
+async function vaWritesARule() {
+  const context = await browserContext();
+  const page = context.pages()[0] || (await context.newPage());
+  const violations = [];
+  watchPolicy(page, violations);
+  await signIn(page, "va", world.passwords.va);
+  await page.goto(base + `/c/${world.acme}/policy`);
+  await page.click('summary:text-is("Add a rule")');
+  const form = page.locator("#rule-form-new");
+  await form.locator('input[name="name"]').fill("Orders from customers");
+  await form.locator('input[name="subject"]').fill("order, refund");
+  await form.locator('input[name="rel_customer"]').check();
+  await form.locator('input[name="hours"]').fill("8-18");
+  await form.locator('input[name="day_mon"]').check();
+  await form.locator('select[name="then_disposition"]').selectOption("awaiting-va");
+  await form.locator('input[name="then_labels"]').fill("orders");
+  await form.locator('button:text-is("Test on recent items")').click();
+  await page.locator("#test-new p.done").waitFor();
+  assert.match(await page.locator("#test-new p.done").innerText(), /Matches \d+ of the newest \d+ items/);
+  await form.screenshot({ path: path.join(out, "va-rule-form.png") });
+  // Added: the page shows the rules again, the new one last.
+  await Promise.all([page.waitForNavigation(), form.locator('button:text-is("Add")').click()]);
+  await page.locator('li.rule b:text-is("Orders from customers")').waitFor();
+  await page.screenshot({ path: path.join(out, "va-rules.png"), fullPage: true });
+  report.rule = "Orders from customers";
+  assert.deepEqual(violations, [], "the policy page breaks no policy");
+  await context.close();
+}
+
 // A message that carries its own picture (cid:) shows it at once: it loads nothing from
 // anywhere, so it needs no "show images" and breaks no policy.
 async function inlineImagesAreShown() {
@@ -255,6 +285,7 @@ async function clientSeesOnlyTheirDigest() {
   fs.mkdirSync(out, { recursive: true });
   await vaWorksTheQueue();
   await vaAnswersFromTheKnowledgeBase();
+  await vaWritesARule();
   await inlineImagesAreShown();
   await clientSeesOnlyTheirDigest();
   console.log("RESULT " + JSON.stringify(report));
