@@ -1,5 +1,7 @@
 #include "web/respond.hpp"
 
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 #include "web/render.hpp"
@@ -35,6 +37,32 @@ Response error_response(const Call& call, const Error& e) {
   if (call.wants_html())
     return Response::html(status, "<p class=\"error\">" + html_escape(e.message) + "</p>");
   return json_error(status, e.message);
+}
+
+std::string trim(std::string s) {
+  auto space = [](unsigned char c) { return std::isspace(c) != 0; };
+  while (!s.empty() && space(s.back())) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && space(s[i])) ++i;
+  return s.substr(i);
+}
+
+std::vector<std::string> split(const std::string& text, const std::string& separators) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    std::string t = trim(cur);
+    if (!t.empty()) out.push_back(t);
+    cur.clear();
+  };
+  for (char c : text) {
+    if (separators.find(c) != std::string::npos)
+      flush();
+    else
+      cur += c;
+  }
+  flush();
+  return out;
 }
 
 std::map<std::string, std::string> fields(const Request& req) {

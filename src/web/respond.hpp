@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 #include "web/http.hpp"
@@ -26,6 +27,11 @@ Response changed(const Call& call, const std::string& message, const std::string
 Response changed(const Call& call, const std::string& message, const std::string& go = "");
 // Browsers send textareas with CRLF line breaks; everything stored has LF.
 std::string unix_lines(const std::string& s);
+// Without white space at either end.
+std::string trim(std::string s);
+// The non-empty trimmed pieces of what a person typed as a list ("a, b" or one per line),
+// cut at any of `separators`.
+std::vector<std::string> split(const std::string& text, const std::string& separators);
 // The fields a call sends, from a JSON body (strings only) or a form.
 std::map<std::string, std::string> fields(const Request& req);
 std::string field(const std::map<std::string, std::string>& f, const std::string& k);

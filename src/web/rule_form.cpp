@@ -1,5 +1,7 @@
 #include "web/rule_form.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string_view>
@@ -27,25 +29,9 @@ std::string joined(const std::vector<std::string>& v) {
   return out;
 }
 
-// "a, b\nc" → {"a", "b", "c"}: a VA types lists with commas or one per line.
+// A list as a VA types it: with commas or one per line.
 std::vector<std::string> list_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::string cur;
-  auto flush = [&] {
-    const auto b = cur.find_first_not_of(" \t\r");
-    const auto e = cur.find_last_not_of(" \t\r");
-    if (b != std::string::npos) out.push_back(cur.substr(b, e - b + 1));
-    cur.clear();
-  };
-  for (char c : text) {
-    if (c == ',' || c == '\n') {
-      flush();
-    } else {
-      cur += c;
-    }
-  }
-  flush();
-  return out;
+  return split(text, ",\n");
 }
 
 bool checked(const std::map<std::string, std::string>& f, const std::string& k) {
@@ -155,8 +141,8 @@ Result<std::string> rule_json_from_form(const std::map<std::string, std::string>
   if (!cats.empty()) when["category"] = cats;
   if (!days.empty()) when["weekdays"] = days;
   for (const char* key : {"score_above", "score_below"}) {
-    const std::string text = field(f, key);
-    if (text.find_first_not_of(" ") == std::string::npos) continue;
+    const std::string text = trim(field(f, key));
+    if (text.empty()) continue;
     char* end = nullptr;
     const double v = std::strtod(text.c_str(), &end);
     if (end == text.c_str() || *end != '\0')
@@ -172,12 +158,9 @@ Result<std::string> rule_json_from_form(const std::map<std::string, std::string>
   if (auto labels = list_of(field(f, "then_labels")); !labels.empty()) then["label"] = labels;
   if (checked(f, "then_let_through")) then["let_through"] = true;
   if (auto reply = field(f, "then_reply"); !reply.empty()) then["reply"] = reply;
-  const auto name = list_of(field(f, "name"));
+  const std::string name = trim(field(f, "name"));
   if (name.empty()) return make_error(Errc::invalid_input, "a rule needs a name");
-  return json{{"name", field(f, "name")},
-              {"enabled", checked(f, "enabled")},
-              {"when", when},
-              {"then", then}}
+  return json{{"name", name}, {"enabled", checked(f, "enabled")}, {"when", when}, {"then", then}}
       .dump();
 }
 

@@ -27,32 +27,6 @@ std::string pct(double p) {
   return std::to_string(static_cast<int>(p * 100 + 0.5)) + "%";
 }
 
-std::string trim(std::string s) {
-  auto space = [](unsigned char c) { return std::isspace(c) != 0; };
-  while (!s.empty() && space(s.back())) s.pop_back();
-  std::size_t i = 0;
-  while (i < s.size() && space(s[i])) ++i;
-  return s.substr(i);
-}
-
-std::vector<std::string> split(const std::string& text, const std::string& separators) {
-  std::vector<std::string> out;
-  std::string cur;
-  auto flush = [&] {
-    std::string t = trim(cur);
-    if (!t.empty()) out.push_back(t);
-    cur.clear();
-  };
-  for (char c : text) {
-    if (separators.find(c) != std::string::npos)
-      flush();
-    else
-      cur += c;
-  }
-  flush();
-  return out;
-}
-
 // What a call sends: form fields, or a JSON object whose lists may be arrays and whose
 // `private` may be a boolean.
 class Input {
