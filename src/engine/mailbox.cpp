@@ -297,14 +297,22 @@ Result<std::size_t> MailboxWatcher::notice_client_moves() {
 
 Result<WatchRound> MailboxWatcher::poll_once() {
   WatchRound round;
+  using Wall = std::chrono::steady_clock;
+  auto lap = [last = Wall::now()]() mutable {
+    auto now = Wall::now();
+    return std::chrono::duration<double, std::milli>(now - std::exchange(last, now)).count();
+  };
   auto attempt = [&]() -> Result<void> {
     SK_TRY(ensure_connected());
     SK_ASSIGN(round.taken_in, take_in());
+    round.take_in_ms = lap();
     SK_ASSIGN(auto report, engine_.triage_pending(account_.client));
     round.decided = report.decided;
+    round.decide_ms = lap();
     ImapExecutor executor(db_, *session_, account_.client, account_.id);
     Outbox outbox(db_, clock_, engine_.ids());
     SK_ASSIGN(auto done, outbox.run(account_.client, executor));
+    round.act_ms = lap();
     round.effects_done = done.done;
     round.effects_failed = done.failed;
     AccountSender sender(*session_, account_, secret_);

@@ -63,6 +63,10 @@ struct WatchRound {
   std::size_t sent = 0;
   std::size_t send_failed = 0;
   std::size_t corrections = 0;  // messages the client moved into or out of Sidekick's folders
+  // Wall time of the round's phases, for benchmarks and logs.
+  double take_in_ms = 0;  // connecting included
+  double decide_ms = 0;
+  double act_ms = 0;  // carrying out the due effects in the mailbox
 };
 
 class MailboxWatcher {
