@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <map>
 #include <thread>
 #include <utility>
 
@@ -106,12 +107,39 @@ Result<void> AccountSender::file_copy(const store::OutgoingMessage& m) {
   return ok();
 }
 
+namespace {
+
+std::string left_behind(const std::string& folder) {
+  return "no longer in " + folder + ": left where the client filed it";
+}
+
+std::string moved_text(const std::string& from, const std::string& to) {
+  return "moved from " + from + " to " + to;
+}
+
+}  // namespace
+
+Result<std::optional<store::ItemLocation>> ImapExecutor::locate(const store::StoredItem& item) {
+  auto uid = uid_of(item.item.source_key, account_);
+  if (!uid) return std::optional<store::ItemLocation>();
+  SK_ASSIGN(auto known, store::item_location(db_, client_, item.item.id));
+  return std::optional<store::ItemLocation>(known ? *known
+                                                  : store::ItemLocation{account_, kInbox, *uid});
+}
+
+Result<void> ImapExecutor::ensure_folder(const std::string& folder) {
+  if (folder == kInbox || std::find(created_.begin(), created_.end(), folder) != created_.end())
+    return ok();
+  SK_TRY(session_.create_folder(folder));
+  created_.push_back(folder);
+  return ok();
+}
+
 Result<std::string> ImapExecutor::execute(const store::EffectRecord& effect,
                                           const store::StoredItem& item) {
-  auto uid = uid_of(item.item.source_key, account_);
-  if (!uid) return std::string("not from this mailbox: nothing to do there");
-  SK_ASSIGN(auto known, store::item_location(db_, client_, item.item.id));
-  store::ItemLocation where = known ? *known : store::ItemLocation{account_, kInbox, *uid};
+  SK_ASSIGN(auto located, locate(item));
+  if (!located) return std::string("not from this mailbox: nothing to do there");
+  const store::ItemLocation& where = *located;
   if (effect.kind == EffectKind::move_to_folder && where.folder == effect.target)
     return "already in " + effect.target;
   if (effect.kind != EffectKind::move_to_folder && effect.kind != EffectKind::flag &&
@@ -122,18 +150,14 @@ Result<std::string> ImapExecutor::execute(const store::EffectRecord& effect,
   if (where.uid != 0) {
     SK_ASSIGN(present, session_.has_uid(where.uid));
   }
-  if (!present) return "no longer in " + where.folder + ": left where the client filed it";
+  if (!present) return left_behind(where.folder);
 
   if (effect.kind == EffectKind::move_to_folder) {
-    if (effect.target != kInbox &&
-        std::find(created_.begin(), created_.end(), effect.target) == created_.end()) {
-      SK_TRY(session_.create_folder(effect.target));
-      created_.push_back(effect.target);
-    }
+    SK_TRY(ensure_folder(effect.target));
     SK_ASSIGN(auto new_uid, session_.move(where.uid, effect.target));
     SK_TRY(
         store::set_item_location(db_, client_, item.item.id, {account_, effect.target, new_uid}));
-    return "moved from " + where.folder + " to " + effect.target;
+    return moved_text(where.folder, effect.target);
   }
   // Labels become IMAP keywords, which must be atoms.
   std::string flag = effect.target;
@@ -144,6 +168,78 @@ Result<std::string> ImapExecutor::execute(const store::EffectRecord& effect,
   }
   SK_TRY(session_.set_flag(where.uid, flag, true));
   return "flagged " + flag;
+}
+
+std::vector<Result<std::string>> ImapExecutor::execute_many(const std::vector<DueEffect>& due) {
+  std::vector<std::optional<Result<std::string>>> outcomes(due.size());
+  std::map<std::pair<std::string, std::string>, std::vector<Move>> groups;  // (from, to)
+  for (std::size_t i = 0; i < due.size(); ++i) {
+    const auto& effect = due[i].effect;
+    if (effect.kind != EffectKind::move_to_folder) {
+      outcomes[i].emplace(execute(effect, due[i].item));
+      continue;
+    }
+    auto located = locate(due[i].item);
+    if (!located.ok())
+      outcomes[i].emplace(located.error());
+    else if (!*located)
+      outcomes[i].emplace(std::string("not from this mailbox: nothing to do there"));
+    else if ((*located)->folder == effect.target)
+      outcomes[i].emplace("already in " + effect.target);
+    else
+      groups[{(*located)->folder, effect.target}].push_back({i, (*located)->uid});
+  }
+  for (const auto& [route, moves] : groups)
+    move_together(route.first, route.second, moves, due, outcomes);
+  std::vector<Result<std::string>> out;
+  out.reserve(due.size());
+  for (auto& o : outcomes) out.push_back(std::move(*o));
+  return out;
+}
+
+void ImapExecutor::move_together(const std::string& from, const std::string& to,
+                                 const std::vector<Move>& moves, const std::vector<DueEffect>& due,
+                                 std::vector<std::optional<Result<std::string>>>& outcomes) {
+  auto fail = [&](const std::vector<Move>& which, const Error& e) {
+    for (const auto& m : which) outcomes[m.index].emplace(e);
+  };
+  if (auto selected = session_.ensure_selected(from); !selected.ok())
+    return fail(moves, selected.error());
+  std::vector<std::uint32_t> uids;
+  for (const auto& m : moves) uids.push_back(m.uid);
+  auto present = session_.present_uids(uids);
+  if (!present.ok()) return fail(moves, present.error());
+  std::vector<Move> there;
+  for (const auto& m : moves) {
+    if (m.uid != 0 && std::binary_search(present->begin(), present->end(), m.uid))
+      there.push_back(m);
+    else
+      outcomes[m.index].emplace(left_behind(from));
+  }
+  if (there.empty()) return;
+  if (auto made = ensure_folder(to); !made.ok()) return fail(there, made.error());
+
+  uids.clear();
+  for (const auto& m : there) uids.push_back(m.uid);
+  auto moved = session_.move_many(uids, to);
+  if (!moved.ok()) {
+    // One message the server will not move must not hold back the others.
+    for (const auto& m : there)
+      outcomes[m.index].emplace(execute(due[m.index].effect, due[m.index].item));
+    return;
+  }
+  auto recorded = db_.transaction([&]() -> Result<void> {
+    for (const auto& m : there) {
+      auto it = moved->find(m.uid);
+      if (it == moved->end()) continue;
+      SK_TRY(store::set_item_location(db_, client_, due[m.index].item.item.id,
+                                      {account_, to, it->second}));
+    }
+    return ok();
+  });
+  if (!recorded.ok()) return fail(there, recorded.error());
+  for (const auto& m : there)
+    outcomes[m.index].emplace(moved->count(m.uid) ? moved_text(from, to) : left_behind(from));
 }
 
 MailboxWatcher::MailboxWatcher(Engine& engine, store::Db& db, const Clock& clock,

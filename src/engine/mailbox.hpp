@@ -4,7 +4,9 @@
 // mail never leaves the client's server, so nothing is lost if Sidekick stops.
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/engine.hpp"
 #include "engine/outbox.hpp"
@@ -27,8 +29,23 @@ class ImapExecutor final : public EffectExecutor {
       : db_(db), session_(session), client_(std::move(client)), account_(std::move(account_id)) {}
   Result<std::string> execute(const store::EffectRecord& effect,
                               const store::StoredItem& item) override;
+  // Moves from one folder to another go together: one search for which messages are still
+  // there and one MOVE for all of them (Dovecot rewrites a folder's index once per expunge,
+  // which one move at a time pays per message). Everything else goes one at a time.
+  std::vector<Result<std::string>> execute_many(const std::vector<DueEffect>& due) override;
 
  private:
+  // Where the item's message is now; nullopt when it did not come from this mailbox.
+  Result<std::optional<store::ItemLocation>> locate(const store::StoredItem& item);
+  Result<void> ensure_folder(const std::string& folder);
+  struct Move {
+    std::size_t index;  // into the effects given to execute_many
+    std::uint32_t uid;  // in the folder it is moved from
+  };
+  void move_together(const std::string& from, const std::string& to, const std::vector<Move>& moves,
+                     const std::vector<DueEffect>& due,
+                     std::vector<std::optional<Result<std::string>>>& outcomes);
+
   store::Db& db_;
   mail::ImapSession& session_;
   ClientId client_;

@@ -37,6 +37,9 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kPollInterval = std::chrono::seconds(2);
 // FETCH this many messages per command: bounded command lines and responses.
 constexpr size_t kFetchBatch = 100;
+// SEARCH and MOVE this many UIDs per command: scattered UIDs make long command lines
+// (Dovecot takes 64 kB), and a large MOVE holds the folder's lock for as long as it runs.
+constexpr size_t kUidBatch = 1000;
 
 // A write to a socket the server has closed raises SIGPIPE, whose default action ends the
 // process. Block it in this thread while libetpan writes and swallow what was raised, rather
@@ -776,13 +779,65 @@ struct ImapSession::Impl {
     return ok();
   }
 
-  static std::uint32_t first_uid_of(mailimap_set* set) {
-    if (!set || !set->set_list || clist_isempty(set->set_list)) return 0;
-    auto* item = static_cast<mailimap_set_item*>(clist_content(clist_begin(set->set_list)));
-    return item ? item->set_first : 0;
+  // Ascending UIDs as a set, runs of consecutive ones as ranges (short command lines).
+  static Result<SetPtr> set_of(const std::vector<std::uint32_t>& sorted) {
+    SetPtr set(mailimap_set_new_empty());
+    if (!set) return make_error(Errc::internal, "out of memory");
+    for (size_t i = 0; i < sorted.size();) {
+      size_t j = i;
+      while (j + 1 < sorted.size() && sorted[j + 1] == sorted[j] + 1) ++j;
+      int r = i == j ? mailimap_set_add_single(set.get(), sorted[i])
+                     : mailimap_set_add_interval(set.get(), sorted[i], sorted[j]);
+      if (r != MAILIMAP_NO_ERROR) return make_error(Errc::internal, "out of memory");
+      i = j + 1;
+    }
+    return set;
   }
 
-  Result<void> store_flags(std::uint32_t uid, mailimap_flag* flag, bool on) {
+  // The UIDs a uid-set names, in the order it names them; false when it names "*" or more
+  // than `most` (an answer that cannot describe what we asked for).
+  static bool expand(const mailimap_set* set, size_t most, std::vector<std::uint32_t>& out) {
+    if (!set || !set->set_list) return false;
+    for (clistiter* it = clist_begin(set->set_list); it; it = clist_next(it)) {
+      auto* item = static_cast<mailimap_set_item*>(clist_content(it));
+      if (!item || item->set_first == 0 || item->set_last == 0) return false;
+      // "a:b" names the same UIDs as "b:a".
+      std::uint64_t lo = std::min(item->set_first, item->set_last);
+      std::uint64_t hi = std::max(item->set_first, item->set_last);
+      if (out.size() + (hi - lo + 1) > most) return false;
+      for (std::uint64_t u = lo; u <= hi; ++u) out.push_back(static_cast<std::uint32_t>(u));
+    }
+    return true;
+  }
+
+  // Old UID → new UID from every COPYUID of the last command (RFC 6851 lets a server answer
+  // one MOVE with several), for the UIDs asked about. False when there was none.
+  bool copyuids(const std::vector<std::uint32_t>& asked,
+                std::map<std::uint32_t, std::uint32_t>& out) const {
+    bool any = false;
+    auto* info = imap->imap_response_info;
+    if (!info || !info->rsp_extension_list) return false;
+    for (clistiter* it = clist_begin(info->rsp_extension_list); it; it = clist_next(it)) {
+      auto* ext = static_cast<mailimap_extension_data*>(clist_content(it));
+      if (!ext || ext->ext_extension != &mailimap_extension_uidplus ||
+          ext->ext_type != MAILIMAP_UIDPLUS_RESP_CODE_COPY || !ext->ext_data)
+        continue;
+      any = true;
+      auto* copy = static_cast<mailimap_uidplus_resp_code_copy*>(ext->ext_data);
+      std::vector<std::uint32_t> from, to;
+      if (!expand(copy->uid_source_set, asked.size(), from) ||
+          !expand(copy->uid_dest_set, asked.size(), to) || from.size() != to.size()) {
+        // Moved, but where to cannot be read: as a server without UIDPLUS would say.
+        for (auto u : asked) out.emplace(u, 0);
+        continue;
+      }
+      for (size_t i = 0; i < from.size(); ++i)
+        if (std::binary_search(asked.begin(), asked.end(), from[i])) out[from[i]] = to[i];
+    }
+    return any;
+  }
+
+  Result<void> store_flags(const std::vector<std::uint32_t>& uids, mailimap_flag* flag, bool on) {
     FlagListPtr flags(mailimap_flag_list_new_empty());
     if (!flags || !flag || mailimap_flag_list_add(flags.get(), flag) != MAILIMAP_NO_ERROR) {
       if (flag) mailimap_flag_free(flag);
@@ -795,66 +850,112 @@ struct ImapSession::Impl {
       mailimap_flag_list_free(raw);
       return make_error(Errc::internal, "out of memory");
     }
-    SetPtr set(mailimap_set_new_single(uid));
-    if (!set) return make_error(Errc::internal, "out of memory");
+    SK_ASSIGN(SetPtr set, set_of(uids));
     int r = mailimap_uid_store(imap, set.get(), att.get());
     if (r != MAILIMAP_NO_ERROR) return fail("UID STORE", r);
     note_unsolicited();
     return ok();
   }
 
+  Result<std::vector<std::uint32_t>> present_uids(const std::vector<std::uint32_t>& wanted) {
+    SK_TRY(need_selected());
+    std::vector<std::uint32_t> uids;
+    for (auto u : wanted)
+      if (u != 0) uids.push_back(u);
+    std::sort(uids.begin(), uids.end());
+    uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+    std::vector<std::uint32_t> present;
+    for (size_t start = 0; start < uids.size(); start += kUidBatch) {
+      std::vector<std::uint32_t> chunk(
+          uids.begin() + static_cast<std::ptrdiff_t>(start),
+          uids.begin() + static_cast<std::ptrdiff_t>(std::min(uids.size(), start + kUidBatch)));
+      SK_ASSIGN(SetPtr set, set_of(chunk));
+      mailimap_search_key* key = mailimap_search_key_new_uid(set.get());
+      if (key) set.release();  // the key owns it now
+      SK_ASSIGN(auto found, uid_search(key));
+      // An odd server's extra UIDs are not ours to report.
+      for (auto u : found)
+        if (std::binary_search(chunk.begin(), chunk.end(), u)) present.push_back(u);
+    }
+    std::sort(present.begin(), present.end());
+    return present;
+  }
+
+  Result<std::map<std::uint32_t, std::uint32_t>> move_many(const std::vector<std::uint32_t>& wanted,
+                                                           const std::string& folder) {
+    SK_TRY(need_selected());
+    SK_ASSIGN(std::string name, wire_name(folder));
+    std::vector<std::uint32_t> uids;
+    for (auto u : wanted)
+      if (u != 0) uids.push_back(u);
+    std::sort(uids.begin(), uids.end());
+    uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+    std::map<std::uint32_t, std::uint32_t> moved;
+    const bool uidplus = has("UIDPLUS");
+    const bool move_command = has("MOVE");
+    for (size_t start = 0; start < uids.size(); start += kUidBatch) {
+      std::vector<std::uint32_t> chunk(
+          uids.begin() + static_cast<std::ptrdiff_t>(start),
+          uids.begin() + static_cast<std::ptrdiff_t>(std::min(uids.size(), start + kUidBatch)));
+      // Without COPYUID nothing tells which UIDs were there: ask first.
+      if (!uidplus) {
+        SK_ASSIGN(chunk, present_uids(chunk));
+        if (chunk.empty()) continue;
+      }
+      SK_ASSIGN(SetPtr set, set_of(chunk));
+      int r = move_command ? mailimap_uid_move(imap, set.get(), name.c_str())
+                           : mailimap_uid_copy(imap, set.get(), name.c_str());
+      if (r != MAILIMAP_NO_ERROR) {
+        bool missing = imap->imap_response_info && imap->imap_response_info->rsp_trycreate;
+        std::string what = chunk.size() == 1 ? "UID " + std::to_string(chunk[0])
+                                             : std::to_string(chunk.size()) + " messages";
+        return fail("cannot move " + what + " to " + folder, r,
+                    missing ? Errc::not_found : Errc::io);
+      }
+      note_unsolicited();
+      std::map<std::uint32_t, std::uint32_t> these;
+      // With UIDPLUS, no COPYUID means none of them was there: nothing was moved.
+      if (!copyuids(chunk, these) && !uidplus)
+        for (auto u : chunk) these.emplace(u, 0);
+      if (!move_command && !these.empty()) {
+        std::vector<std::uint32_t> copied;
+        for (const auto& [old_uid, new_uid] : these) copied.push_back(old_uid);
+        SK_TRY(store_flags(copied, mailimap_flag_new_deleted(), true));
+        if (uidplus) {
+          SK_ASSIGN(SetPtr done, set_of(copied));
+          r = mailimap_uid_expunge(imap, done.get());
+          if (r != MAILIMAP_NO_ERROR) return fail("UID EXPUNGE", r);
+        } else {
+          // A plain EXPUNGE would also remove whatever else is marked \Deleted: only when
+          // nothing else is; otherwise they stay, marked \Deleted, for the client.
+          // libetpan has no helper for DELETED; like ALL it carries no data.
+          mailimap_search_key* key = mailimap_search_key_new_all();
+          if (key) key->sk_type = MAILIMAP_SEARCH_KEY_DELETED;
+          SK_ASSIGN(auto deleted, uid_search(key));
+          bool only_ours = std::all_of(deleted.begin(), deleted.end(), [&](std::uint32_t u) {
+            return std::binary_search(copied.begin(), copied.end(), u);
+          });
+          if (!deleted.empty() && only_ours) {
+            r = mailimap_expunge(imap);
+            if (r != MAILIMAP_NO_ERROR) return fail("EXPUNGE", r);
+          }
+        }
+        note_unsolicited();
+      }
+      moved.merge(these);
+    }
+    return moved;
+  }
+
   Result<std::uint32_t> move(std::uint32_t uid, const std::string& folder) {
     SK_TRY(need_selected());
     if (uid == 0) return make_error(Errc::invalid_input, "UID 0 names no message");
-    SK_ASSIGN(std::string name, wire_name(folder));
-    SetPtr set(mailimap_set_new_single(uid));
-    if (!set) return make_error(Errc::internal, "out of memory");
-    bool uidplus = has("UIDPLUS");
-    std::uint32_t uidvalidity = 0;
-    mailimap_set* src = nullptr;
-    mailimap_set* dst = nullptr;
-    int r;
-    if (has("MOVE")) {
-      r = uidplus
-              ? mailimap_uidplus_uid_move(imap, set.get(), name.c_str(), &uidvalidity, &src, &dst)
-              : mailimap_uid_move(imap, set.get(), name.c_str());
-    } else {
-      r = uidplus
-              ? mailimap_uidplus_uid_copy(imap, set.get(), name.c_str(), &uidvalidity, &src, &dst)
-              : mailimap_uid_copy(imap, set.get(), name.c_str());
-    }
-    SetPtr src_owner(src), dst_owner(dst);
-    if (r != MAILIMAP_NO_ERROR) {
-      bool missing = imap->imap_response_info && imap->imap_response_info->rsp_trycreate;
-      return fail("cannot move UID " + std::to_string(uid) + " to " + folder, r,
-                  missing ? Errc::not_found : Errc::io);
-    }
-    note_unsolicited();
-    std::uint32_t new_uid = first_uid_of(dst);
-    // With UIDPLUS, no COPYUID means no message had that UID: nothing was moved.
-    if (uidplus && new_uid == 0)
+    SK_ASSIGN(auto moved, move_many({uid}, folder));
+    auto it = moved.find(uid);
+    if (it == moved.end())
       return make_error(Errc::not_found,
                         "no message with UID " + std::to_string(uid) + " in " + selected);
-    if (!has("MOVE")) {
-      SK_TRY(store_flags(uid, mailimap_flag_new_deleted(), true));
-      if (uidplus) {
-        r = mailimap_uid_expunge(imap, set.get());
-        if (r != MAILIMAP_NO_ERROR) return fail("UID EXPUNGE", r);
-      } else {
-        // A plain EXPUNGE would also remove whatever else is marked \Deleted: only when this
-        // message is the only one; otherwise it stays, marked \Deleted, for the client.
-        // libetpan has no helper for DELETED; like ALL it carries no data.
-        mailimap_search_key* key = mailimap_search_key_new_all();
-        if (key) key->sk_type = MAILIMAP_SEARCH_KEY_DELETED;
-        SK_ASSIGN(auto deleted, uid_search(key));
-        if (deleted.size() == 1 && deleted[0] == uid) {
-          r = mailimap_expunge(imap);
-          if (r != MAILIMAP_NO_ERROR) return fail("EXPUNGE", r);
-        }
-      }
-      note_unsolicited();
-    }
-    return new_uid;
+    return it->second;
   }
 
   static Result<mailimap_flag*> make_flag(const std::string& flag) {
@@ -896,7 +997,7 @@ struct ImapSession::Impl {
     SK_TRY(need_selected());
     if (uid == 0) return make_error(Errc::invalid_input, "UID 0 names no message");
     SK_ASSIGN(mailimap_flag * f, make_flag(flag));
-    return store_flags(uid, f, on);
+    return store_flags({uid}, f, on);
   }
 
   Result<std::uint32_t> append(const std::string& folder, const std::string& bytes,
@@ -1050,6 +1151,17 @@ Result<void> ImapSession::create_folder(const std::string& name) {
 }
 Result<std::uint32_t> ImapSession::move(std::uint32_t uid, const std::string& folder) {
   return guarded([&] { return impl_->move(uid, folder); });
+}
+Result<std::map<std::uint32_t, std::uint32_t>> ImapSession::move_many(
+    const std::vector<std::uint32_t>& uids, const std::string& folder) {
+  return guarded([&] { return impl_->move_many(uids, folder); });
+}
+Result<std::vector<std::uint32_t>> ImapSession::present_uids(
+    const std::vector<std::uint32_t>& uids) {
+  return guarded([&] { return impl_->present_uids(uids); });
+}
+std::uint64_t ImapSession::commands_sent() const {
+  return impl_->imap ? static_cast<std::uint64_t>(impl_->imap->imap_tag) : 0;
 }
 Result<void> ImapSession::set_flag(std::uint32_t uid, const std::string& flag, bool on) {
   return guarded([&] { return impl_->set_flag(uid, flag, on); });

@@ -3,6 +3,7 @@
 // Errors come back as Result errors: Errc::io for the network, TLS and the server refusing a
 // command, Errc::invalid_input for a refused login, Errc::not_found for a missing folder.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,8 @@ class ImapSession {
   Result<void> ensure_selected(const std::string& folder);
   // Whether a message with this UID is in the selected folder (UID SEARCH UID n).
   Result<bool> has_uid(std::uint32_t uid);
+  // Which of these UIDs are in the selected folder, ascending (one UID SEARCH for the set).
+  Result<std::vector<std::uint32_t>> present_uids(const std::vector<std::uint32_t>& uids);
 
   // In the selected folder, in ascending order.
   Result<std::vector<std::uint32_t>> uids_since(std::int64_t unix_time);  // SEARCH SINCE (a date)
@@ -62,8 +65,14 @@ class ImapSession {
 
   Result<void> create_folder(const std::string& name);  // ok when it exists already
   // MOVE where offered, else UID COPY + \Deleted + UID EXPUNGE. Returns the message's UID in
-  // `folder` when the server tells (COPYUID), else 0.
+  // `folder` when the server tells (COPYUID), else 0; Errc::not_found when no message in the
+  // selected folder has that UID.
   Result<std::uint32_t> move(std::uint32_t uid, const std::string& folder);
+  // The same for a set of messages, in one command per step (a server rewrites its index
+  // once per expunge, not once per message). Returns, for each UID that was moved, its UID
+  // in `folder` (0 when the server does not tell); a UID left out was not there to move.
+  Result<std::map<std::uint32_t, std::uint32_t>> move_many(const std::vector<std::uint32_t>& uids,
+                                                           const std::string& folder);
   Result<void> set_flag(std::uint32_t uid, const std::string& flag, bool on);
   // Returns the new message's UID when the server tells (APPENDUID), else 0.
   Result<std::uint32_t> append(const std::string& folder, const std::string& bytes,
@@ -73,6 +82,10 @@ class ImapSession {
   // offered, for up to `seconds`, else NOOP polls. True when something changed, including
   // changes the server reported during earlier commands since the last call.
   Result<bool> wait_for_change(int seconds);
+
+  // Tagged commands sent on this connection so far, the login's included (for tests and
+  // benchmarks that count round trips).
+  std::uint64_t commands_sent() const;
 
   ~ImapSession();
   ImapSession(const ImapSession&) = delete;
