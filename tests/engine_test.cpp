@@ -444,6 +444,50 @@ TEST_F(OutboxTest, AnEffectInterruptedMidwayIsCarriedOutAgain) {
   EXPECT_EQ(exec.done.size(), 1u);
 }
 
+// Effects of different items reach the executor together; an item's own effects never in
+// the same call, and in the order they were planned.
+TEST_F(OutboxTest, EffectsOfDifferentItemsGoTogetherAndAnItemsOwnStayInOrder) {
+  struct Batches : RecordingExecutor {
+    std::vector<std::size_t> sizes;
+    std::vector<Result<std::string>> execute_many(
+        const std::vector<engine::DueEffect>& due) override {
+      sizes.push_back(due.size());
+      std::set<ItemId> items;
+      for (const auto& d : due) EXPECT_TRUE(items.insert(d.item.item.id).second);
+      return EffectExecutor::execute_many(due);
+    }
+  };
+  decide(Disposition::screened,
+         {{EffectKind::move_to_folder, "Sidekick/Screened"}, {EffectKind::flag, "\\Seen"}});
+  Item other;
+  other.id = "itm_2";
+  other.client = client;
+  other.source_key = "imap:acc_1:7:43";
+  other.received_at = clock.now();
+  ASSERT_TRUE(store::insert_item(*db, other, "", "raw", "test").ok());
+  Decision d;
+  d.item = other.id;
+  d.disposition = Disposition::screened;
+  d.effects = {{EffectKind::move_to_folder, "Sidekick/Screened"}, {EffectKind::flag, "\\Seen"}};
+  ASSERT_TRUE(store::record_decision(*db, *ids, clock, client, d, "triage", "").ok());
+
+  engine::Outbox outbox(*db, clock, *ids);
+  Batches exec;
+  auto r = outbox.run(client, exec);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->done, 4u);
+  EXPECT_EQ(exec.sizes, (std::vector<std::size_t>{2, 2}));
+  EXPECT_EQ(exec.done, (std::vector<std::string>{"move Sidekick/Screened itm_1",
+                                                 "move Sidekick/Screened itm_2",
+                                                 "flag \\Seen itm_1", "flag \\Seen itm_2"}));
+  // Audited one by one, as when they went one at a time.
+  int moves = 0;
+  auto audit = store::list_audit(*db, client);
+  ASSERT_TRUE(audit.ok());
+  for (const auto& e : *audit) moves += e.action == "move";
+  EXPECT_EQ(moves, 2);
+}
+
 TEST_F(OutboxTest, ACorrectionCancelsWhatTheOldDecisionHadNotStarted) {
   decide(Disposition::screened, {{EffectKind::move_to_folder, "Sidekick/Screened"}});
   decide(Disposition::to_client, {{EffectKind::flag, "\\Flagged"}});

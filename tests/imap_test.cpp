@@ -483,6 +483,68 @@ TEST(Imap, MoveToScreened) {
   EXPECT_FALSE(contains(server.messages("bob", "Sidekick/Screened"), raw));
 }
 
+// A set with gaps, one UID that was never there and one already moved away: one MOVE, and
+// each moved UID paired with the right new one (COPYUID's source "a:c,e,g:h" against its
+// destination "x:z" must be expanded and zipped, not read as first UIDs).
+TEST(Imap, MoveManyMovesASetAndPairsEachOldUidWithItsNewOne) {
+  auto& server = MailServer::shared();
+  auto s = open(config(ImapSecurity::none, "bob"));
+  ASSERT_TRUE(s);
+  const std::string target = "Batch/Target " + std::to_string(::getpid());
+  ASSERT_TRUE(s->create_folder(target).ok());
+  std::vector<std::string> raws;
+  std::vector<std::uint32_t> uids;
+  for (int i = 0; i < 10; ++i) {
+    auto [raw, uid] = deliver_one(*s, "bob", "Batch " + std::to_string(i));
+    ASSERT_NE(uid, 0u);
+    raws.push_back(raw);
+    uids.push_back(uid);
+  }
+  // Gone before the batch: moved elsewhere.
+  ASSERT_TRUE(s->create_folder(target + " elsewhere").ok());
+  ASSERT_TRUE(s->move(uids[8], target + " elsewhere").ok());
+  const std::uint32_t never = uids.back() + 1000;
+  std::vector<std::uint32_t> batch = {uids[0], uids[1], uids[2], uids[4], uids[6],
+                                      uids[7], uids[9], uids[8], never};
+  auto present = s->present_uids(batch);
+  ASSERT_TRUE(present.ok()) << present.error().message;
+  EXPECT_EQ(*present, (std::vector<std::uint32_t>{uids[0], uids[1], uids[2], uids[4], uids[6],
+                                                  uids[7], uids[9]}));
+
+  auto before = s->commands_sent();
+  auto moved = s->move_many(batch, target);
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  EXPECT_EQ(s->commands_sent() - before, 1u) << "one UID MOVE for the whole set";
+  EXPECT_EQ(moved->size(), 7u);
+  EXPECT_FALSE(moved->count(uids[8]));
+  EXPECT_FALSE(moved->count(never));
+
+  // In the target, each new UID is the message that had the old one.
+  ASSERT_TRUE(s->select(target).ok());
+  for (std::size_t i : {0u, 1u, 2u, 4u, 6u, 7u, 9u}) {
+    ASSERT_TRUE(moved->count(uids[i])) << "UID " << uids[i];
+    std::uint32_t now_at = moved->at(uids[i]);
+    ASSERT_NE(now_at, 0u);
+    auto got = s->fetch({now_at});
+    ASSERT_TRUE(got.ok());
+    ASSERT_EQ(got->size(), 1u);
+    EXPECT_EQ((*got)[0].bytes, raws[i]) << "message " << i;
+  }
+  // The ones left out of the set are still in INBOX; the moved ones are not.
+  auto inbox = server.messages("bob");
+  for (std::size_t i = 0; i < raws.size(); ++i)
+    EXPECT_EQ(contains(inbox, raws[i]), i == 3 || i == 5) << "message " << i;
+
+  // Nothing there to move: an empty answer, not an error.
+  ASSERT_TRUE(s->select("INBOX").ok());
+  auto again = s->move_many({uids[0], never}, target);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->empty());
+  auto none = s->move_many({}, target);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
 TEST(Imap, MoveToMissingFolderIsNotFound) {
   auto s = open(config(ImapSecurity::none, "bob"));
   ASSERT_TRUE(s);

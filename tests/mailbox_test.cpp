@@ -5,12 +5,14 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
 #include "core/secrets.hpp"
 #include "engine/engine.hpp"
 #include "engine/mailbox.hpp"
+#include "engine/outbox.hpp"
 #include "engine/replies.hpp"
 #include "mail/message.hpp"
 #include "mailserver.hpp"
@@ -125,6 +127,131 @@ TEST_F(MailboxTest, NewMailIsDecidedAndFiledAndACorrectionMovesItBack) {
   int moves = 0;
   for (const auto& e : *audit) moves += e.action == "move";
   EXPECT_EQ(moves, 3);
+}
+
+// The first pass over a full INBOX moves its messages a folder's worth at a time, not one
+// command round per message, and still knows where each one went.
+TEST_F(MailboxTest, AFirstPassMovesInBatchesAndKnowsWhereEachMessageWent) {
+  ASSERT_TRUE(store::set_relationship(*db, *ids, clock, account.client, "pest@nuisance.example",
+                                      Relationship::blocked)
+                  .ok());
+  const std::string tag = std::to_string(::getpid());
+  std::map<std::string, std::string> folder_of;  // Message-ID → where it belongs
+  for (int i = 0; i < 60; ++i) {
+    std::string id = "batch" + std::to_string(i) + "-" + tag;
+    if (i % 6 == 5) {
+      server.deliver(user, message("pest@nuisance.example", "Again " + std::to_string(i), id));
+      folder_of[id + "@test"] = "Sidekick/Blocked";
+    } else {
+      server.deliver(user, message("sender" + std::to_string(i) + "@new.example",
+                                   "Hello " + std::to_string(i), id));
+      folder_of[id + "@test"] = "Sidekick/Screened";
+    }
+  }
+
+  engine::MailboxWatcher watcher(*engine, *db, clock, account, server.user(user).password);
+  auto round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message << "\n" << server.logs();
+  EXPECT_EQ(round->taken_in, 60u);
+  EXPECT_EQ(round->effects_failed, 0u);
+  EXPECT_TRUE(server.messages(user, "INBOX").empty());
+  EXPECT_EQ(server.messages(user, "Sidekick/Screened").size(), 50u);
+  EXPECT_EQ(server.messages(user, "Sidekick/Blocked").size(), 10u);
+  // Connecting, making Sidekick's folders, taking in and looking for the client's moves
+  // take a few dozen commands; the 60 moves add a handful, not three per message.
+  EXPECT_LT(round->imap_commands, 60u) << round->imap_commands << " IMAP commands";
+
+  // Each item's stored place is its message: the UID there holds the same message.
+  auto mua = mail::ImapSession::connect(engine::imap_config(account, server.user(user).password));
+  ASSERT_TRUE(mua.ok()) << mua.error().message;
+  auto rows = db->query("SELECT id, message_id FROM items");
+  ASSERT_EQ(rows->size(), 60u);
+  for (const auto& row : *rows) {
+    auto where = store::item_location(*db, account.client, row.str(0));
+    ASSERT_TRUE(where.ok() && *where) << row.str(1);
+    EXPECT_EQ((*where)->folder, folder_of[row.str(1)]) << row.str(1);
+    ASSERT_TRUE((*mua)->ensure_selected((*where)->folder).ok());
+    auto there = (*mua)->fetch({(*where)->uid});
+    ASSERT_TRUE(there.ok());
+    ASSERT_EQ(there->size(), 1u) << row.str(1);
+    EXPECT_NE((*there)[0].bytes.find("<" + row.str(1) + ">"), std::string::npos) << row.str(1);
+  }
+
+  // Every move is audited as before, one entry per message.
+  int to_screened = 0, to_blocked = 0;
+  auto audit = store::list_audit(*db, account.client);
+  ASSERT_TRUE(audit.ok());
+  for (const auto& e : *audit) {
+    if (e.action != "move") continue;
+    to_screened += e.reason == "moved from INBOX to Sidekick/Screened";
+    to_blocked += e.reason == "moved from INBOX to Sidekick/Blocked";
+  }
+  EXPECT_EQ(to_screened, 50);
+  EXPECT_EQ(to_blocked, 10);
+
+  // The stored UIDs are right: the VA lets one sender in, and that message comes back.
+  auto stranger = db->query("SELECT id FROM items WHERE from_address = 'sender7@new.example'");
+  ASSERT_EQ(stranger->size(), 1u);
+  auto taught = engine->teach(account.client, stranger->at(0).str(0), Category::personal,
+                              std::nullopt, "va:kim", "a new customer");
+  ASSERT_TRUE(taught.ok()) << taught.error().message;
+  round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->effects_failed, 0u);
+  auto inbox = server.messages(user, "INBOX");
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_NE(inbox[0].find("Hello 7"), std::string::npos);
+  EXPECT_EQ(server.messages(user, "Sidekick/Screened").size(), 49u);
+}
+
+// Between the decision and the batch the client files one message away: the batch moves the
+// others and leaves that one where the client put it.
+TEST_F(MailboxTest, AMessageTheClientMovedBeforeTheBatchIsLeftAlone) {
+  const std::string tag = std::to_string(::getpid());
+  for (int i = 0; i < 5; ++i)
+    server.deliver(
+        user, message("sender" + std::to_string(i) + "@new.example", "Note " + std::to_string(i),
+                      "away" + std::to_string(i) + "-" + tag));
+  // Taken in and decided as the watcher would, but not yet carried out.
+  auto mua = mail::ImapSession::connect(engine::imap_config(account, server.user(user).password));
+  ASSERT_TRUE(mua.ok()) << mua.error().message;
+  auto inbox = (*mua)->select("INBOX");
+  ASSERT_TRUE(inbox.ok());
+  auto messages = (*mua)->fetch(*(*mua)->uids_from(1));
+  ASSERT_EQ(messages->size(), 5u);
+  std::uint32_t filed_away = 0;
+  for (const auto& m : *messages) {
+    auto id = engine->intake_message(account.client,
+                                     store::imap_item_key(account.id, inbox->uidvalidity, m.uid),
+                                     m.bytes, account.address + "/INBOX");
+    ASSERT_TRUE(id.ok()) << id.error().message;
+    if (m.bytes.find("Note 2") != std::string::npos) filed_away = m.uid;
+  }
+  ASSERT_EQ(engine->triage_pending(account.client)->decided, 5u);
+  ASSERT_TRUE((*mua)->create_folder("Archive").ok());
+  ASSERT_TRUE((*mua)->move(filed_away, "Archive").ok());
+
+  auto session =
+      mail::ImapSession::connect(engine::imap_config(account, server.user(user).password));
+  ASSERT_TRUE(session.ok()) << session.error().message;
+  engine::ImapExecutor executor(*db, **session, account.client, account.id);
+  engine::Outbox outbox(*db, clock, *ids);
+  const auto before = (*session)->commands_sent();
+  auto report = outbox.run(account.client, executor);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->failed, 0u);
+  // SELECT, one SEARCH, CREATE and SUBSCRIBE of the target, one MOVE.
+  EXPECT_LE((*session)->commands_sent() - before, 5u);
+
+  EXPECT_EQ(server.messages(user, "Sidekick/Screened").size(), 4u);
+  auto archived = server.messages(user, "Archive");
+  ASSERT_EQ(archived.size(), 1u);
+  EXPECT_NE(archived[0].find("Note 2"), std::string::npos);
+  EXPECT_TRUE(server.messages(user, "INBOX").empty());
+  auto left = db->query(
+      "SELECT COUNT(*) FROM effects WHERE kind = 'move' AND status = 'done' AND result = "
+      "'no longer in INBOX: left where the client filed it'");
+  EXPECT_EQ(left->at(0).i64(0), 1);
 }
 
 TEST_F(MailboxTest, AutomaticRepliesAreThreadedFiledInSentAndNeverSentTwice) {

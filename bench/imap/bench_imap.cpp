@@ -271,9 +271,11 @@ int first_pass(test::MailServer& server, const fs::path& work, const std::string
       "%zu effects in %.0f ms (%.0f messages/s)\n",
       round->taken_in, round->decided, round->effects_done, ms,
       1000.0 * static_cast<double>(round->taken_in) / ms);
-  std::printf("  phases: take in %.0f ms, decide %.0f ms, act %.0f ms (%zu effects, %zu failed)\n",
-              round->take_in_ms, round->decide_ms, round->act_ms, round->effects_done,
-              round->effects_failed);
+  std::printf(
+      "  phases: take in %.0f ms, decide %.0f ms, act %.0f ms (%zu effects, %zu failed); "
+      "%llu IMAP commands in the round\n",
+      round->take_in_ms, round->decide_ms, round->act_ms, round->effects_done,
+      round->effects_failed, static_cast<unsigned long long>(round->imap_commands));
   return 0;
 }
 

@@ -398,6 +398,8 @@ Result<WatchRound> MailboxWatcher::poll_once() {
     auto now = Wall::now();
     return std::chrono::duration<double, std::milli>(now - std::exchange(last, now)).count();
   };
+  // A connection made during the round counts from zero.
+  std::uint64_t commands_before = session_ ? session_->commands_sent() : 0;
   auto attempt = [&]() -> Result<void> {
     SK_TRY(ensure_connected());
     SK_ASSIGN(round.taken_in, take_in());
@@ -424,6 +426,7 @@ Result<WatchRound> MailboxWatcher::poll_once() {
     SK_ASSIGN(auto state, store::mailbox_state(db_, account_.id, kInbox));
     more_waiting_ =
         state && inbox.uidvalidity == state->uidvalidity && inbox.uidnext > state->last_uid + 1;
+    round.imap_commands = session_->commands_sent() - commands_before;
     return ok();
   };
   auto r = attempt();

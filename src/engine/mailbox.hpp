@@ -83,7 +83,8 @@ struct WatchRound {
   // Wall time of the round's phases, for benchmarks and logs.
   double take_in_ms = 0;  // connecting included
   double decide_ms = 0;
-  double act_ms = 0;  // carrying out the due effects in the mailbox
+  double act_ms = 0;                // carrying out the due effects in the mailbox
+  std::uint64_t imap_commands = 0;  // sent on the watcher's connection during the round
 };
 
 class MailboxWatcher {
