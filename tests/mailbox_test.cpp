@@ -65,6 +65,26 @@ struct MailboxTest : ::testing::Test {
     ASSERT_TRUE(added.ok()) << added.error().message;
     account = *added;
   }
+
+  // What is in INBOX now, taken in and decided as the watcher would, but not carried out.
+  std::vector<mail::FetchedMessage> decide_without_acting(mail::ImapSession& mua) {
+    auto inbox = mua.select("INBOX");
+    EXPECT_TRUE(inbox.ok());
+    if (!inbox.ok()) return {};
+    auto messages = mua.fetch(*mua.uids_from(1));
+    EXPECT_TRUE(messages.ok());
+    if (!messages.ok()) return {};
+    for (const auto& m : *messages) {
+      auto id = engine->intake_message(account.client,
+                                       store::imap_item_key(account.id, inbox->uidvalidity, m.uid),
+                                       m.bytes, account.address + "/INBOX");
+      EXPECT_TRUE(id.ok()) << id.error().message;
+    }
+    auto decided = engine->triage_pending(account.client);
+    EXPECT_TRUE(decided.ok());
+    EXPECT_EQ(decided.ok() ? decided->decided : 0, messages->size());
+    return *messages;
+  }
 };
 
 TEST_F(MailboxTest, NewMailIsDecidedAndFiledAndACorrectionMovesItBack) {
@@ -212,22 +232,13 @@ TEST_F(MailboxTest, AMessageTheClientMovedBeforeTheBatchIsLeftAlone) {
     server.deliver(
         user, message("sender" + std::to_string(i) + "@new.example", "Note " + std::to_string(i),
                       "away" + std::to_string(i) + "-" + tag));
-  // Taken in and decided as the watcher would, but not yet carried out.
   auto mua = mail::ImapSession::connect(engine::imap_config(account, server.user(user).password));
   ASSERT_TRUE(mua.ok()) << mua.error().message;
-  auto inbox = (*mua)->select("INBOX");
-  ASSERT_TRUE(inbox.ok());
-  auto messages = (*mua)->fetch(*(*mua)->uids_from(1));
-  ASSERT_EQ(messages->size(), 5u);
+  auto messages = decide_without_acting(**mua);
+  ASSERT_EQ(messages.size(), 5u);
   std::uint32_t filed_away = 0;
-  for (const auto& m : *messages) {
-    auto id = engine->intake_message(account.client,
-                                     store::imap_item_key(account.id, inbox->uidvalidity, m.uid),
-                                     m.bytes, account.address + "/INBOX");
-    ASSERT_TRUE(id.ok()) << id.error().message;
+  for (const auto& m : messages)
     if (m.bytes.find("Note 2") != std::string::npos) filed_away = m.uid;
-  }
-  ASSERT_EQ(engine->triage_pending(account.client)->decided, 5u);
   ASSERT_TRUE((*mua)->create_folder("Archive").ok());
   ASSERT_TRUE((*mua)->move(filed_away, "Archive").ok());
 
@@ -252,6 +263,57 @@ TEST_F(MailboxTest, AMessageTheClientMovedBeforeTheBatchIsLeftAlone) {
       "SELECT COUNT(*) FROM effects WHERE kind = 'move' AND status = 'done' AND result = "
       "'no longer in INBOX: left where the client filed it'");
   EXPECT_EQ(left->at(0).i64(0), 1);
+}
+
+// Killed after the server moved the batch but before the new UIDs were stored: the repeat
+// finds each message in its target, records it there, and the watcher does not take
+// Sidekick's own moves for the client's corrections.
+TEST_F(MailboxTest, ABatchInterruptedAfterTheMoveIsFoundWhereItWent) {
+  engine::MailboxWatcher watcher(*engine, *db, clock, account, server.user(user).password);
+  ASSERT_TRUE(watcher.poll_once().ok());  // Sidekick's folders exist and are watched
+  const std::string tag = std::to_string(::getpid());
+  for (int i = 0; i < 4; ++i)
+    server.deliver(
+        user, message("sender" + std::to_string(i) + "@new.example", "Memo " + std::to_string(i),
+                      "cut" + std::to_string(i) + "-" + tag));
+  auto mua = mail::ImapSession::connect(engine::imap_config(account, server.user(user).password));
+  ASSERT_TRUE(mua.ok()) << mua.error().message;
+  auto messages = decide_without_acting(**mua);
+  ASSERT_EQ(messages.size(), 4u);
+  // The interrupted attempt: recorded running, and the server carried out its MOVE.
+  auto moves = db->query("SELECT id FROM effects WHERE kind = 'move'");
+  ASSERT_EQ(moves->size(), 4u);
+  for (const auto& row : *moves)
+    ASSERT_TRUE(store::begin_effect(*db, account.client, row.str(0)).ok());
+  ASSERT_TRUE((*mua)->select("INBOX").ok());
+  std::vector<std::uint32_t> uids;
+  for (const auto& m : messages) uids.push_back(m.uid);
+  ASSERT_EQ((*mua)->move_many(uids, "Sidekick/Screened")->size(), 4u);
+
+  auto round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->effects_failed, 0u);
+  EXPECT_EQ(round->corrections, 0u);
+  auto moved = db->query(
+      "SELECT COUNT(*) FROM effects WHERE kind = 'move' AND status = 'done' AND result = "
+      "'moved from INBOX to Sidekick/Screened'");
+  EXPECT_EQ(moved->at(0).i64(0), 4);
+  ASSERT_TRUE((*mua)->select("Sidekick/Screened").ok());
+  auto rows = db->query("SELECT id, message_id FROM items");
+  ASSERT_EQ(rows->size(), 4u);
+  for (const auto& row : *rows) {
+    auto where = store::item_location(*db, account.client, row.str(0));
+    ASSERT_TRUE(where.ok() && *where) << row.str(1);
+    EXPECT_EQ((*where)->folder, "Sidekick/Screened");
+    auto there = (*mua)->fetch({(*where)->uid});
+    ASSERT_TRUE(there.ok());
+    ASSERT_EQ(there->size(), 1u) << row.str(1);
+    EXPECT_NE((*there)[0].bytes.find("<" + row.str(1) + ">"), std::string::npos) << row.str(1);
+  }
+  // Nothing more to notice on the next round either.
+  round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->corrections, 0u);
 }
 
 TEST_F(MailboxTest, AutomaticRepliesAreThreadedFiledInSentAndNeverSentTwice) {

@@ -135,6 +135,21 @@ Result<void> ImapExecutor::ensure_folder(const std::string& folder) {
   return ok();
 }
 
+Result<std::uint32_t> ImapExecutor::moved_before(const store::EffectRecord& effect,
+                                                 const store::StoredItem& item) {
+  if (effect.kind != EffectKind::move_to_folder || effect.attempts == 0 ||
+      item.item.message_id.empty())
+    return 0u;
+  if (auto selected = session_.ensure_selected(effect.target); !selected.ok())
+    return selected.error().code == Errc::not_found ? Result<std::uint32_t>(0u)
+                                                    : Result<std::uint32_t>(selected.error());
+  SK_ASSIGN(auto uids, session_.uids_with_header("Message-ID", "<" + item.item.message_id + ">"));
+  // Two copies of one message: which is which cannot be told, and the client may own either.
+  if (uids.size() != 1) return 0u;
+  SK_TRY(store::set_item_location(db_, client_, item.item.id, {account_, effect.target, uids[0]}));
+  return uids[0];
+}
+
 Result<std::string> ImapExecutor::execute(const store::EffectRecord& effect,
                                           const store::StoredItem& item) {
   SK_ASSIGN(auto located, locate(item));
@@ -150,7 +165,10 @@ Result<std::string> ImapExecutor::execute(const store::EffectRecord& effect,
   if (where.uid != 0) {
     SK_ASSIGN(present, session_.has_uid(where.uid));
   }
-  if (!present) return left_behind(where.folder);
+  if (!present) {
+    SK_ASSIGN(auto found, moved_before(effect, item));
+    return found ? moved_text(where.folder, effect.target) : left_behind(where.folder);
+  }
 
   if (effect.kind == EffectKind::move_to_folder) {
     SK_TRY(ensure_folder(effect.target));
@@ -213,11 +231,27 @@ void ImapExecutor::move_together(const std::string& from, const std::string& to,
   for (const auto& m : moves) {
     if (m.uid != 0 && std::binary_search(present->begin(), present->end(), m.uid))
       there.push_back(m);
+    else if (due[m.index].effect.attempts > 0)
+      outcomes[m.index].reset();  // looked for in the target below, after the MOVE
     else
       outcomes[m.index].emplace(left_behind(from));
   }
-  if (there.empty()) return;
-  if (auto made = ensure_folder(to); !made.ok()) return fail(there, made.error());
+  // Repeats whose message is gone: the interrupted attempt may have moved it already.
+  auto look_in_target = [&] {
+    for (const auto& m : moves) {
+      if (outcomes[m.index]) continue;
+      auto found = moved_before(due[m.index].effect, due[m.index].item);
+      if (!found.ok())
+        outcomes[m.index].emplace(found.error());
+      else
+        outcomes[m.index].emplace(*found ? moved_text(from, to) : left_behind(from));
+    }
+  };
+  if (there.empty()) return look_in_target();
+  if (auto made = ensure_folder(to); !made.ok()) {
+    fail(there, made.error());
+    return look_in_target();
+  }
 
   uids.clear();
   for (const auto& m : there) uids.push_back(m.uid);
@@ -226,7 +260,7 @@ void ImapExecutor::move_together(const std::string& from, const std::string& to,
     // One message the server will not move must not hold back the others.
     for (const auto& m : there)
       outcomes[m.index].emplace(execute(due[m.index].effect, due[m.index].item));
-    return;
+    return look_in_target();
   }
   auto recorded = db_.transaction([&]() -> Result<void> {
     for (const auto& m : there) {
@@ -237,9 +271,13 @@ void ImapExecutor::move_together(const std::string& from, const std::string& to,
     }
     return ok();
   });
-  if (!recorded.ok()) return fail(there, recorded.error());
-  for (const auto& m : there)
-    outcomes[m.index].emplace(moved->count(m.uid) ? moved_text(from, to) : left_behind(from));
+  if (!recorded.ok()) {
+    fail(there, recorded.error());
+  } else {
+    for (const auto& m : there)
+      outcomes[m.index].emplace(moved->count(m.uid) ? moved_text(from, to) : left_behind(from));
+  }
+  look_in_target();
 }
 
 MailboxWatcher::MailboxWatcher(Engine& engine, store::Db& db, const Clock& clock,

@@ -38,6 +38,11 @@ class ImapExecutor final : public EffectExecutor {
   // Where the item's message is now; nullopt when it did not come from this mailbox.
   Result<std::optional<store::ItemLocation>> locate(const store::StoredItem& item);
   Result<void> ensure_folder(const std::string& folder);
+  // A repeated move whose message is gone from where the store says: the interrupted attempt
+  // may have moved it without its new UID reaching the store. Looks in the target by
+  // Message-ID and records it there; 0 when it is not found there (the client filed it).
+  Result<std::uint32_t> moved_before(const store::EffectRecord& effect,
+                                     const store::StoredItem& item);
   struct Move {
     std::size_t index;  // into the effects given to execute_many
     std::uint32_t uid;  // in the folder it is moved from
