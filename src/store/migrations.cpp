@@ -395,6 +395,15 @@ ALTER TABLE outgoing ADD COLUMN account_id TEXT NOT NULL DEFAULT ''
 CREATE TRIGGER revise_on_pending_booking AFTER INSERT ON bookings WHEN NEW.status = 'pending' BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END;
 CREATE TRIGGER revise_on_pending_booking_change AFTER UPDATE ON bookings WHEN OLD.status = 'pending' OR NEW.status = 'pending' BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END
 )sql",
+    // 11: indexes for what triage asks of every message, each of which read more rows the
+    // more mail there was (a first pass got slower with every message): the planned effects a
+    // decision supersedes, found through effects_pending (every planned effect of every item),
+    // and the sender's addresses, in order, found through the client's whole address list.
+    R"sql(
+CREATE INDEX effects_item ON effects(item_id, status);
+DROP INDEX identities_party;
+CREATE INDEX identities_party ON identities(party_id, identity)
+)sql",
 };
 
 }  // namespace
