@@ -535,6 +535,26 @@ TEST_F(MailboxTest, AWatcherOnIdleFilesNewMailWithinSeconds) {
   EXPECT_EQ(server.messages(user, "Sidekick/Screened").size(), 1u) << server.logs();
 }
 
+// A first pass plans more effects than one round carries out: the watcher goes on at once
+// until they are done, rather than filing one round's share per idle period.
+TEST_F(MailboxTest, AFirstPassBiggerThanARoundIsFiledWithoutWaiting) {
+  for (int i = 0; i < 25; ++i)
+    server.deliver(user, message("sender" + std::to_string(i) + "@new.example",
+                                 "Hello " + std::to_string(i), "big-" + std::to_string(i)));
+  engine::MailboxWatcher watcher(*engine, *db, clock, account, server.user(user).password);
+  watcher.set_effects_per_round(10);
+  std::atomic<bool> stop{false};
+  std::thread watching([&] { watcher.run(stop, 60); });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server.messages(user, "Sidekick/Screened").size() < 25 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  stop = true;
+  watching.join();
+  EXPECT_EQ(server.messages(user, "Sidekick/Screened").size(), 25u) << server.logs();
+  EXPECT_TRUE(server.messages(user, "INBOX").empty());
+}
+
 TEST_F(MailboxTest, ABadPasswordIsAClearErrorAndNothingIsTakenIn) {
   server.deliver(user, message("x@y.example", "hi", "m9"));
   engine::MailboxWatcher watcher(*engine, *db, clock, account, "wrong password");

@@ -447,7 +447,7 @@ Result<WatchRound> MailboxWatcher::poll_once() {
     round.decide_ms = lap();
     ImapExecutor executor(db_, *session_, account_.client, account_.id);
     Outbox outbox(db_, clock_, engine_.ids());
-    SK_ASSIGN(auto done, outbox.run(account_.client, executor));
+    SK_ASSIGN(auto done, outbox.run(account_.client, executor, effects_per_round_));
     round.act_ms = lap();
     round.effects_done = done.done;
     round.effects_failed = done.failed;
@@ -462,8 +462,10 @@ Result<WatchRound> MailboxWatcher::poll_once() {
     // report it: the next round must start at once.
     SK_ASSIGN(auto inbox, session_->select(kInbox));
     SK_ASSIGN(auto state, store::mailbox_state(db_, account_.id, kInbox));
-    more_waiting_ =
-        state && inbox.uidvalidity == state->uidvalidity && inbox.uidnext > state->last_uid + 1;
+    // A first pass plans far more effects than a round carries out: the rest must not wait
+    // for the next change in INBOX (or the end of the idle period).
+    more_waiting_ = done.more || (state && inbox.uidvalidity == state->uidvalidity &&
+                                  inbox.uidnext > state->last_uid + 1);
     round.imap_commands = session_->commands_sent() - commands_before;
     return ok();
   };

@@ -101,8 +101,11 @@ class MailboxWatcher {
   // One round: connect if needed, take in new INBOX mail (the first round looks back
   // first_pass_days), decide it, carry out due effects.
   Result<WatchRound> poll_once();
-  // Rounds until `stop`: IDLE (or polling) between them, reconnecting with backoff.
+  // Rounds until `stop`: IDLE (or polling) between them, reconnecting with backoff. A round
+  // that left work (mail that came meanwhile, effects past its share) is followed at once.
   void run(const std::atomic<bool>& stop, int idle_seconds = 300);
+  // How many due effects one round carries out (500 unless told).
+  void set_effects_per_round(int n) { effects_per_round_ = n; }
 
  private:
   Result<void> ensure_connected();
@@ -120,7 +123,8 @@ class MailboxWatcher {
   std::string secret_;
   std::unique_ptr<mail::ImapSession> session_;
   std::size_t corrections_ = 0;  // found while taking in, reported with the round
-  bool more_waiting_ = false;    // INBOX got mail while the last round was busy
+  bool more_waiting_ = false;    // INBOX got mail while the last round was busy, or effects wait
+  int effects_per_round_ = 500;
 };
 
 }  // namespace sk::engine

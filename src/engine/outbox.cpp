@@ -22,6 +22,7 @@ std::vector<Result<std::string>> EffectExecutor::execute_many(const std::vector<
 Result<OutboxReport> Outbox::run(const ClientId& client, EffectExecutor& executor, int limit) {
   OutboxReport report;
   SK_ASSIGN(auto due, store::due_effects(db_, client, clock_.now(), limit));
+  report.more = limit > 0 && due.size() >= static_cast<std::size_t>(limit);
   // Waves: an item's first due effect goes in the first, its second in the next, and so on.
   // Within a wave every item appears once, so carrying a wave out together cannot move an
   // item's flag ahead of the move it goes with.

@@ -36,6 +36,7 @@ class EffectExecutor {
 struct OutboxReport {
   std::size_t done = 0;
   std::size_t failed = 0;
+  bool more = false;  // the run stopped at its limit: more effects may be due
 };
 
 class Outbox {
