@@ -509,6 +509,34 @@ TEST_F(ConsoleTest, KeptQueueFollowsChangesMadeElsewhere) {
   EXPECT_EQ(call("GET", "/api/queue", "admin").body.find(d->id), std::string::npos);
 }
 
+// The queue page shows the most urgent rows and how many more wait; the API lists them all.
+TEST_F(ConsoleTest, TheQueuePageShowsTheMostUrgentAndCountsTheRest) {
+  web::ConsoleOptions options;
+  options.queue_rows_shown = 2;
+  auto small = world->console(options);
+  auto ask = [&](const std::string& target) {
+    web::Request r = test::request_for("GET", target, "");
+    r.remote = "127.0.0.1";
+    r.headers = {{"host", "127.0.0.1:1"}, {"authorization", "Bearer " + world->tokens.at("va")}};
+    return small->handle(r);
+  };
+  auto all = json::parse(ask("/api/queue").body);
+  const std::size_t total = all["items"].size();
+  ASSERT_GT(total, 2u);
+  EXPECT_EQ(all["count"], total);
+  auto page = ask("/queue");
+  ASSERT_EQ(page.status, 200);
+  std::size_t rows = 0;
+  for (auto p = page.body.find("<tr class=\"row "); p != std::string::npos;
+       p = page.body.find("<tr class=\"row ", p + 1))
+    ++rows;
+  EXPECT_EQ(rows, 2u);
+  EXPECT_NE(page.body.find("and " + std::to_string(total - 2) + " more"), std::string::npos);
+  EXPECT_NE(page.body.find(all["items"][0]["item"].get<std::string>()), std::string::npos);
+  // The default shows them all here, and says nothing of more.
+  EXPECT_EQ(call("GET", "/queue", "va").body.find("queue-more"), std::string::npos);
+}
+
 TEST(QueueCache, KeepsPerClientSetAndRevision) {
   web::QueueCache cache(2);
   auto snap = [](std::int64_t rev, std::string body) {

@@ -319,7 +319,12 @@ Result<std::shared_ptr<const QueueSnapshot>> Console::Impl::queue_snapshot(Call&
   snapshot->revision = revision;
   snapshot->count = q["items"].size();
   snapshot->json = dump(q);
-  snapshot->rows_html = render_fragment("queue_rows", json{{"page", q}});
+  json& items = q["items"];
+  const std::size_t shown = std::min(items.size(), options.queue_rows_shown);
+  json rows{
+      {"items", json::array()}, {"more", items.size() - shown}, {"has_more", items.size() > shown}};
+  for (std::size_t i = 0; i < shown; ++i) rows["items"].push_back(std::move(items[i]));
+  snapshot->rows_html = render_fragment("queue_rows", json{{"page", rows}});
   queue_cache.keep(call.access.clients, snapshot);
   return std::shared_ptr<const QueueSnapshot>(std::move(snapshot));
 }

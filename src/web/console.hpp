@@ -22,6 +22,10 @@ struct ConsoleOptions {
   // the guest's own move/cancel link. Empty: no such link.
   std::string booking_link_key;
   std::string booking_base_url;
+  // The queue page shows the most urgent rows and says how many more wait: a first pass over a
+  // big mailbox screens thousands of senders, and a page of thousands of rows helps nobody.
+  // The API lists them all.
+  std::size_t queue_rows_shown = 200;
 };
 
 class Console {
