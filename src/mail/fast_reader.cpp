@@ -1024,6 +1024,7 @@ struct Part {
   std::string_view content;  // still transfer-encoded
   bool multipart = false;
   std::vector<int> children;
+  bool closed = false;  // a multipart that its own closing boundary ended
 };
 
 // The header fields the reader looks at, told apart once per header.
@@ -1119,7 +1120,8 @@ class FastReader {
     parts_.reserve(8);
     if (!part_from_headers(headers, true, top)) return false;
     if (parts_[top].multipart) {
-      if (!read_multipart(top, pos, 0)) return false;
+      Boundary end;
+      if (!read_multipart(top, pos, 0, end)) return false;
     } else {
       parts_[top].content = msg_.substr(pos);
     }
@@ -1133,6 +1135,7 @@ class FastReader {
     // GMime's warnings come last in the GMime path, and of those only these get this far.
     for (std::string_view name : not_utf8_)
       item.defects.push_back("header '" + quote(name) + "' has unencoded 8-bit text");
+    for (const char* w : warnings_) item.defects.emplace_back(w);
     dedupe(item.defects);
     return true;
   }
@@ -1457,9 +1460,14 @@ class FastReader {
     return true;
   }
 
-  // The parts of multipart `index` whose headers ended at `pos`; `pos` moves to where the
-  // parent's content goes on (after the epilogue).
-  bool read_multipart(int index, std::size_t& pos, int depth) {
+  // The parts of multipart `index` whose headers ended at `pos`. `end` is where the parent's
+  // content goes on: the boundary line (or the end of the message) after this multipart's
+  // epilogue, or, when a boundary of an enclosing multipart or the end of the message came
+  // before this one's closing boundary, that place itself. GMime ends an unclosed multipart
+  // there (its last part keeps every byte up to the end of the message, or loses the line
+  // break before a parent's boundary as it would before its own) and warns: "truncated" at
+  // the end of the message, "malformed multipart" at a parent's boundary.
+  bool read_multipart(int index, std::size_t pos, int depth, Boundary& end) {
     if (depth >= kMaxNesting) return no("nested too deeply");
     const std::string_view boundary = parts_[index].ct.params.find("boundary")->value;
     bounds_.push_back("--" + std::string(boundary) + "--");
@@ -1476,25 +1484,26 @@ class FastReader {
       if (!part_from_headers(headers, false, child)) return false;
       parts_[index].children.push_back(child);
       if (parts_[child].multipart) {
-        if (!read_multipart(child, p, depth + 1)) return false;
-        b = next_boundary(p);
-        // read_multipart leaves p at our next boundary line
+        if (!read_multipart(child, p, depth + 1, b)) return false;
       } else {
         b = next_boundary(p);
+        // A part whose header ends the message: GMime may give it no content at all.
+        if (b.level < 0 && p == msg_.size()) return no("part header at the end");
         if (!content_before(p, b, parts_[child].content)) return false;
       }
-      if (b.level != level) return no("part not closed by its own boundary");
-      if (b.closing) break;
+      if (b.level != level || b.closing) break;
     }
-    // The epilogue runs to the parent's next boundary (or the end).
     bounds_.pop_back();
-    pos = b.next;
-    if (!bounds_.empty()) {
-      const Boundary e = next_boundary(pos);
-      if (e.level != static_cast<int>(bounds_.size()) - 1)
-        return no("epilogue runs past its parent");
-      pos = e.line;
+    if (b.level != level) {
+      warnings_.push_back(b.level < 0 ? "message is cut short" : "multipart has no parts");
+      end = b;
+      return true;
     }
+    parts_[index].closed = true;
+    // The epilogue runs to the parent's next boundary (or the end).
+    pos = b.next;
+    end = bounds_.empty() ? Boundary{msg_.size(), msg_.size(), -1, false, false, false}
+                          : next_boundary(pos);
     return true;
   }
 
@@ -1516,6 +1525,13 @@ class FastReader {
   bool walk(int index, bool want_text, int depth, Item& item) {
     const Part& p = parts_[static_cast<std::size_t>(index)];
     if (!p.multipart) return leaf(p, want_text, item);
+    // The GMime path's walker looks for the closing boundary anywhere in the message.
+    if (!p.closed) {
+      const std::string_view boundary = p.ct.params.find("boundary")->value;
+      if (!boundary.empty() &&
+          msg_.find("--" + std::string(boundary) + "--") == std::string_view::npos)
+        item.defects.emplace_back("multipart has no closing boundary");
+    }
     const int n = static_cast<int>(p.children.size());
     int preferred = -1;
     if (iequals(p.ct.subtype, "alternative") && n > 0) {
@@ -1681,6 +1697,7 @@ class FastReader {
   bool top_is_leaf_ = false;
   int leaves_ = 0;
   std::vector<std::string_view> not_utf8_;  // names of the headers GMime warns about
+  std::vector<const char*> warnings_;       // GMime's warnings about multiparts, in its order
 };
 
 }  // namespace
