@@ -601,6 +601,10 @@ TEST(FastReader, UnclosedAttachmentOfMixed) {
   ASSERT_EQ(without.attachments.size(), 1u);
   EXPECT_EQ(without.attachments[0].size, 17u);
   EXPECT_EQ(without.text, "See attached.");
+  // A last part whose header ends the message is empty.
+  const Item empty = read_same(head.substr(0, head.find("line one")), ParseStatus::repaired);
+  ASSERT_EQ(empty.attachments.size(), 1u);
+  EXPECT_EQ(empty.attachments[0].size, 0u);
   // Base64 and CRLF line ends, the text part last.
   read_same(
       "From: a@example.com\r\n"
@@ -674,7 +678,7 @@ TEST(FastReader, UnclosedNestedMultiparts) {
 }
 
 TEST(FastReader, DeclinesBrokenBoundaries) {
-  // A part whose header ends the message: GMime may read no content for it.
+  // The message ends inside a part's header: GMime reads its own way there.
   Item it = declined_same(
       "From: a@example.com\n"
       "Content-Type: multipart/mixed; boundary=b\n"
@@ -684,10 +688,9 @@ TEST(FastReader, DeclinesBrokenBoundaries) {
       "\n"
       "text\n"
       "--b\n"
-      "Content-Type: text/plain\n"
-      "\n");
+      "Content-Type: text/plain\n");
   EXPECT_EQ(it.parse_status, ParseStatus::repaired);
-  // A boundary line that ends the message.
+  // A boundary line that ends the message (GMime then also calls the message malformed).
   it = declined_same(
       "From: a@example.com\n"
       "Content-Type: multipart/mixed; boundary=b\n"
@@ -697,6 +700,8 @@ TEST(FastReader, DeclinesBrokenBoundaries) {
       "\n"
       "text\n"
       "--b\n");
+  EXPECT_EQ(it.defects, (std::vector<std::string>{"multipart has no closing boundary",
+                                                  "message is cut short", "message is malformed"}));
   // No boundary line at all.
   it = declined_same(
       "From: a@example.com\n"
@@ -915,7 +920,8 @@ TEST(FastReaderDifferential, UnclosedCorpusMultiparts) {
       default:  // drop the last closing boundary line and what follows
         if (const std::size_t at = m.rfind("--\n"); at != std::string::npos) {
           const std::size_t line = m.rfind('\n', at);
-          if (line != std::string::npos) m.resize(line + rng() % 2);  // with or without its \\n
+          if (line != std::string::npos)
+            m.resize(line + rng() % 2);  // with or without its line break
         }
         break;
     }

@@ -1487,8 +1487,6 @@ class FastReader {
         if (!read_multipart(child, p, depth + 1, b)) return false;
       } else {
         b = next_boundary(p);
-        // A part whose header ends the message: GMime may give it no content at all.
-        if (b.level < 0 && p == msg_.size()) return no("part header at the end");
         if (!content_before(p, b, parts_[child].content)) return false;
       }
       if (b.level != level || b.closing) break;
