@@ -381,13 +381,18 @@ struct OutboxTest : ::testing::Test {
     ASSERT_TRUE(store::migrate(*db).ok());
     ids = std::make_unique<store::DbIds>(*db);
     client = store::create_client(*db, *ids, clock, "acme", "", "")->id;
+    item = add_item("itm_1", 42);
+  }
+
+  // An item of the client's mailbox, at IMAP UID `uid`.
+  ItemId add_item(const std::string& id, int uid) {
     Item it;
-    it.id = "itm_1";
+    it.id = id;
     it.client = client;
-    it.source_key = "imap:acc_1:7:42";
+    it.source_key = "imap:acc_1:7:" + std::to_string(uid);
     it.received_at = clock.now();
-    ASSERT_TRUE(store::insert_item(*db, it, "", "raw", "test").ok());
-    item = it.id;
+    EXPECT_TRUE(store::insert_item(*db, it, "", "raw", "test").ok());
+    return it.id;
   }
 
   void decide(Disposition disp, std::vector<PlannedEffect> effects) {
@@ -459,14 +464,9 @@ TEST_F(OutboxTest, EffectsOfDifferentItemsGoTogetherAndAnItemsOwnStayInOrder) {
   };
   decide(Disposition::screened,
          {{EffectKind::move_to_folder, "Sidekick/Screened"}, {EffectKind::flag, "\\Seen"}});
-  Item other;
-  other.id = "itm_2";
-  other.client = client;
-  other.source_key = "imap:acc_1:7:43";
-  other.received_at = clock.now();
-  ASSERT_TRUE(store::insert_item(*db, other, "", "raw", "test").ok());
+  const ItemId other = add_item("itm_2", 43);
   Decision d;
-  d.item = other.id;
+  d.item = other;
   d.disposition = Disposition::screened;
   d.effects = {{EffectKind::move_to_folder, "Sidekick/Screened"}, {EffectKind::flag, "\\Seen"}};
   ASSERT_TRUE(store::record_decision(*db, *ids, clock, client, d, "triage", "").ok());
