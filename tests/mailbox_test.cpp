@@ -67,6 +67,16 @@ struct MailboxTest : ::testing::Test {
   }
 
   // What is in INBOX now, taken in and decided as the watcher would, but not carried out.
+  // `n` messages from as many first-time senders ("Memo 0", "Memo 1"...), each with a
+  // Message-ID of its own in this process.
+  void deliver_from_new_senders(int n, const std::string& subject, const std::string& key) {
+    const std::string tag = std::to_string(::getpid());
+    for (int i = 0; i < n; ++i)
+      server.deliver(
+          user, message("sender" + std::to_string(i) + "@new.example",
+                        subject + " " + std::to_string(i), key + std::to_string(i) + "-" + tag));
+  }
+
   std::vector<mail::FetchedMessage> decide_without_acting(mail::ImapSession& mua) {
     auto inbox = mua.select("INBOX");
     EXPECT_TRUE(inbox.ok());
@@ -227,11 +237,7 @@ TEST_F(MailboxTest, AFirstPassMovesInBatchesAndKnowsWhereEachMessageWent) {
 // Between the decision and the batch the client files one message away: the batch moves the
 // others and leaves that one where the client put it.
 TEST_F(MailboxTest, AMessageTheClientMovedBeforeTheBatchIsLeftAlone) {
-  const std::string tag = std::to_string(::getpid());
-  for (int i = 0; i < 5; ++i)
-    server.deliver(
-        user, message("sender" + std::to_string(i) + "@new.example", "Note " + std::to_string(i),
-                      "away" + std::to_string(i) + "-" + tag));
+  deliver_from_new_senders(5, "Note", "away");
   auto mua = mail::ImapSession::connect(engine::imap_config(account, server.user(user).password));
   ASSERT_TRUE(mua.ok()) << mua.error().message;
   auto messages = decide_without_acting(**mua);
@@ -271,11 +277,7 @@ TEST_F(MailboxTest, AMessageTheClientMovedBeforeTheBatchIsLeftAlone) {
 TEST_F(MailboxTest, ABatchInterruptedAfterTheMoveIsFoundWhereItWent) {
   engine::MailboxWatcher watcher(*engine, *db, clock, account, server.user(user).password);
   ASSERT_TRUE(watcher.poll_once().ok());  // Sidekick's folders exist and are watched
-  const std::string tag = std::to_string(::getpid());
-  for (int i = 0; i < 4; ++i)
-    server.deliver(
-        user, message("sender" + std::to_string(i) + "@new.example", "Memo " + std::to_string(i),
-                      "cut" + std::to_string(i) + "-" + tag));
+  deliver_from_new_senders(4, "Memo", "cut");
   auto mua = mail::ImapSession::connect(engine::imap_config(account, server.user(user).password));
   ASSERT_TRUE(mua.ok()) << mua.error().message;
   auto messages = decide_without_acting(**mua);
@@ -538,9 +540,7 @@ TEST_F(MailboxTest, AWatcherOnIdleFilesNewMailWithinSeconds) {
 // A first pass plans more effects than one round carries out: the watcher goes on at once
 // until they are done, rather than filing one round's share per idle period.
 TEST_F(MailboxTest, AFirstPassBiggerThanARoundIsFiledWithoutWaiting) {
-  for (int i = 0; i < 25; ++i)
-    server.deliver(user, message("sender" + std::to_string(i) + "@new.example",
-                                 "Hello " + std::to_string(i), "big-" + std::to_string(i)));
+  deliver_from_new_senders(25, "Hello", "big");
   engine::MailboxWatcher watcher(*engine, *db, clock, account, server.user(user).password);
   watcher.set_effects_per_round(10);
   std::atomic<bool> stop{false};
