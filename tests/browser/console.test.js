@@ -18,12 +18,19 @@ async function signIn(page, name, password) {
   await Promise.all([page.waitForNavigation(), page.click("#sign-in")]);
 }
 
-async function vaWorksTheQueue() {
-  const context = await browserContext();
+// A browser signed in as `name` (a key of world.passwords), collecting the page's policy
+// violations; `options` are the browser context's (a phone's viewport, say).
+async function signedIn(name, options) {
+  const context = await browserContext(options);
   const page = context.pages()[0] || (await context.newPage());
   const violations = [];
   watchPolicy(page, violations);
-  await signIn(page, "va", world.passwords.va);
+  await signIn(page, name, world.passwords[name]);
+  return { context, page, violations };
+}
+
+async function vaWorksTheQueue() {
+  const { context, page, violations } = await signedIn("va");
   assert.match(page.url(), /\/queue$/);
   const rows = page.locator("#queue tr.row");
   await rows.first().waitFor();
@@ -137,11 +144,7 @@ async function vaWorksTheQueue() {
 // know, matches it again, edits the best suggestion, sends it and marks the conversation
 // solved.
 async function vaAnswersFromTheKnowledgeBase() {
-  const context = await browserContext();
-  const page = context.pages()[0] || (await context.newPage());
-  const violations = [];
-  watchPolicy(page, violations);
-  await signIn(page, "va", world.passwords.va);
+  const { context, page, violations } = await signedIn("va");
   await page.goto(base + `/c/${world.acme}/kb`);
   await page.locator('#kb-entries tr.entry[data-key="shipping-time"]').waitFor();
   await page.fill("#kb-add-key", "mug-returns");
@@ -199,11 +202,7 @@ async function vaAnswersFromTheKnowledgeBase() {
 
 // A VA writes a rule with the policy page's form: tries it on recent mail, then adds it.
 async function vaWritesARule() {
-  const context = await browserContext();
-  const page = context.pages()[0] || (await context.newPage());
-  const violations = [];
-  watchPolicy(page, violations);
-  await signIn(page, "va", world.passwords.va);
+  const { context, page, violations } = await signedIn("va");
   await page.goto(base + `/c/${world.acme}/policy`);
   await page.click('summary:text-is("Add a rule")');
   const form = page.locator("#rule-form-new");
@@ -230,11 +229,7 @@ async function vaWritesARule() {
 // A message that carries its own picture (cid:) shows it at once: it loads nothing from
 // anywhere, so it needs no "show images" and breaks no policy.
 async function inlineImagesAreShown() {
-  const context = await browserContext();
-  const page = context.pages()[0] || (await context.newPage());
-  const violations = [];
-  watchPolicy(page, violations);
-  await signIn(page, "admin", world.passwords.admin);
+  const { context, page, violations } = await signedIn("admin");
   await page.goto(base + world.inline_url);
   const frame = page.frames().find((f) => f !== page.mainFrame());
   assert.ok(frame, "the message is in an iframe");
@@ -250,13 +245,9 @@ async function inlineImagesAreShown() {
 
 async function clientSeesOnlyTheirDigest() {
   // The client reads the digest on a phone.
-  const context = await browserContext({
+  const { context, page, violations } = await signedIn("acme-owner", {
     viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
   });
-  const page = context.pages()[0] || (await context.newPage());
-  const violations = [];
-  watchPolicy(page, violations);
-  await signIn(page, "acme-owner", world.passwords["acme-owner"]);
   assert.ok(page.url().endsWith(`/c/${world.acme}/digest`), page.url());
   const text = await page.locator("main").innerText();
   assert.match(text, /Acme Widgets/);
