@@ -668,11 +668,7 @@ struct ImapSession::Impl {
 
   Result<std::vector<FetchedMessage>> fetch(const std::vector<std::uint32_t>& wanted) {
     SK_TRY(need_selected());
-    std::vector<std::uint32_t> uids;
-    for (auto u : wanted)
-      if (u != 0) uids.push_back(u);
-    std::sort(uids.begin(), uids.end());
-    uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+    const std::vector<std::uint32_t> uids = distinct_uids(wanted);
     std::vector<FetchedMessage> out;
     for (size_t start = 0; start < uids.size(); start += kFetchBatch) {
       SetPtr set(mailimap_set_new_empty());
@@ -857,18 +853,28 @@ struct ImapSession::Impl {
     return ok();
   }
 
-  Result<std::vector<std::uint32_t>> present_uids(const std::vector<std::uint32_t>& wanted) {
-    SK_TRY(need_selected());
+  // The UIDs of `wanted` that can name a message (not 0), ascending, each once.
+  static std::vector<std::uint32_t> distinct_uids(const std::vector<std::uint32_t>& wanted) {
     std::vector<std::uint32_t> uids;
     for (auto u : wanted)
       if (u != 0) uids.push_back(u);
     std::sort(uids.begin(), uids.end());
     uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+    return uids;
+  }
+
+  // The UIDs one command takes, from `start`: kUidBatch at most.
+  static std::vector<std::uint32_t> batch_at(const std::vector<std::uint32_t>& uids, size_t start) {
+    const auto first = uids.begin() + static_cast<std::ptrdiff_t>(start);
+    return {first, first + static_cast<std::ptrdiff_t>(std::min(kUidBatch, uids.size() - start))};
+  }
+
+  Result<std::vector<std::uint32_t>> present_uids(const std::vector<std::uint32_t>& wanted) {
+    SK_TRY(need_selected());
+    const std::vector<std::uint32_t> uids = distinct_uids(wanted);
     std::vector<std::uint32_t> present;
     for (size_t start = 0; start < uids.size(); start += kUidBatch) {
-      std::vector<std::uint32_t> chunk(
-          uids.begin() + static_cast<std::ptrdiff_t>(start),
-          uids.begin() + static_cast<std::ptrdiff_t>(std::min(uids.size(), start + kUidBatch)));
+      std::vector<std::uint32_t> chunk = batch_at(uids, start);
       SK_ASSIGN(SetPtr set, set_of(chunk));
       mailimap_search_key* key = mailimap_search_key_new_uid(set.get());
       if (key) set.release();  // the key owns it now
@@ -885,18 +891,12 @@ struct ImapSession::Impl {
                                                            const std::string& folder) {
     SK_TRY(need_selected());
     SK_ASSIGN(std::string name, wire_name(folder));
-    std::vector<std::uint32_t> uids;
-    for (auto u : wanted)
-      if (u != 0) uids.push_back(u);
-    std::sort(uids.begin(), uids.end());
-    uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+    const std::vector<std::uint32_t> uids = distinct_uids(wanted);
     std::map<std::uint32_t, std::uint32_t> moved;
     const bool uidplus = has("UIDPLUS");
     const bool move_command = has("MOVE");
     for (size_t start = 0; start < uids.size(); start += kUidBatch) {
-      std::vector<std::uint32_t> chunk(
-          uids.begin() + static_cast<std::ptrdiff_t>(start),
-          uids.begin() + static_cast<std::ptrdiff_t>(std::min(uids.size(), start + kUidBatch)));
+      std::vector<std::uint32_t> chunk = batch_at(uids, start);
       // Without COPYUID nothing tells which UIDs were there: ask first.
       if (!uidplus) {
         SK_ASSIGN(chunk, present_uids(chunk));
