@@ -291,6 +291,97 @@ TEST_F(EngineTest, OneCorrectionFlipsTheNextDecision) {
   EXPECT_TRUE(audited);
 }
 
+// After a first pass over a big mailbox the screener holds hundreds of senders: the VA lets
+// them in or keeps them out by sender or by domain, with every waiting item at once.
+TEST_F(EngineTest, ScreenedSendersAreLetInOrKeptOutInBulk) {
+  int n = 0;
+  auto mail = [&](const std::string& from, const std::string& subject) {
+    ++n;
+    std::string raw = "From: " + from + "\r\nTo: owner@acme.example\r\nSubject: " + subject +
+                      "\r\nMessage-ID: <m" + std::to_string(n) +
+                      "@mail.example>\r\n\r\nCould we talk on Thursday about the order?\r\n";
+    clock.set(1'750'000'000 + n * 60);
+    auto id = engine->intake_message(client, "t:" + std::to_string(n), raw, "test");
+    EXPECT_TRUE(id.ok() && !id->empty());
+    return id.ok() ? *id : ItemId{};
+  };
+  const ItemId ann1 = mail("Ann <Ann@north.example>", "Order 1"),
+               ann2 = mail("Ann <ann@north.example>", "Order 2"),
+               bob = mail("bob@north.example", "Hello"), carl = mail("carl@south.example", "Hi"),
+               dan = mail("dan@west.example", "Hey");
+  ASSERT_TRUE(engine->triage_pending(client).ok());
+  for (const auto& id : {ann1, ann2, bob, carl, dan})
+    ASSERT_EQ(decision_of(id).disposition, Disposition::screened) << id;
+
+  auto held = engine->screened_senders(client);
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->size(), 4u);
+  EXPECT_EQ(held->front().address, "ann@north.example");  // the most waiting first
+  EXPECT_EQ(held->front().name, "Ann");
+  EXPECT_EQ(held->front().items, (std::vector<ItemId>{ann1, ann2}));
+  EXPECT_EQ(held->front().latest_subject, "Order 2");
+
+  // A whole domain, and a name nobody is held under.
+  auto in =
+      engine->judge_screened(client, {"@North.example", "eve@nowhere.example"},
+                             engine::ScreenerVerdict::let_in, "va:kim", "the client's buyers");
+  ASSERT_TRUE(in.ok()) << in.error().message;
+  EXPECT_EQ(in->senders, 2u);
+  EXPECT_EQ(in->items, 3u);
+  EXPECT_EQ(in->not_waiting, std::vector<std::string>{"eve@nowhere.example"});
+  for (const auto& id : {ann1, ann2, bob}) {
+    Decision d = decision_of(id);
+    EXPECT_EQ(d.disposition, Disposition::to_client) << id;
+    EXPECT_EQ(d.decided_by, "va:kim");
+    auto effects = store::effects_for_item(*db, client, id);
+    ASSERT_TRUE(effects.ok());
+    bool back_to_inbox = false;
+    for (const auto& e : *effects)
+      back_to_inbox = back_to_inbox || (e.kind == EffectKind::move_to_folder &&
+                                        e.target == "INBOX" && e.status == "planned");
+    EXPECT_TRUE(back_to_inbox) << id;
+  }
+  // Who may write is not what kind of mail it is: nothing for the classifier to learn.
+  EXPECT_EQ(db->query("SELECT COUNT(*) FROM lessons")->at(0).i64(0), 0);
+
+  auto out = engine->judge_screened(client, {"carl@south.example"},
+                                    engine::ScreenerVerdict::keep_out, "va:kim", "");
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->senders, 1u);
+  EXPECT_EQ(out->items, 1u);
+  EXPECT_EQ(decision_of(carl).disposition, Disposition::screened);
+  EXPECT_EQ(decision_of(carl).decided_by, "va:kim");
+  auto carl_party = store::find_party(*db, client, "carl@south.example");
+  ASSERT_TRUE(carl_party.ok() && carl_party->has_value());
+  EXPECT_EQ((*carl_party)->relationship, Relationship::blocked);
+
+  // Only Dan still waits, and what comes next follows the verdicts.
+  held = engine->screened_senders(client);
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_EQ(held->front().address, "dan@west.example");
+  const ItemId ann3 = mail("ann@north.example", "Order 3"), carl2 = mail("carl@south.example", "?");
+  ASSERT_TRUE(engine->triage_pending(client).ok());
+  EXPECT_NE(decision_of(ann3).disposition, Disposition::screened);
+  EXPECT_EQ(decision_of(carl2).disposition, Disposition::blocked);
+
+  std::vector<std::string> audited;
+  auto audit = store::list_audit(*db, client);
+  ASSERT_TRUE(audit.ok());
+  for (const auto& e : *audit)
+    if (e.action == "let in" || e.action == "kept out")
+      audited.push_back(e.action + " " + e.subject + ": " + e.reason);
+  std::sort(audited.begin(), audited.end());
+  EXPECT_EQ(audited,
+            (std::vector<std::string>{"kept out carl@south.example: kept out by the screener",
+                                      "let in ann@north.example: the client's buyers",
+                                      "let in bob@north.example: the client's buyers"}));
+
+  // Nobody named is a mistake, not a no-op.
+  auto none = engine->judge_screened(client, {" "}, engine::ScreenerVerdict::let_in, "va", "");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, Errc::invalid_input);
+}
+
 TEST_F(EngineTest, TeachingRejectsUnknownItems) {
   auto r = engine->teach(client, "itm_404", Category::spam, std::nullopt, "va", "");
   ASSERT_FALSE(r.ok());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 #include "calendar/ical.hpp"
 #include "calendar/zone.hpp"
@@ -14,6 +15,7 @@
 #include "mail/import.hpp"
 #include "mail/message.hpp"
 #include "store/scheduling.hpp"
+#include "store/users.hpp"
 
 namespace sk::engine {
 
@@ -243,6 +245,12 @@ Result<Decision> Engine::triage_item(const ClientId& client, const ItemId& item)
 Result<Decision> Engine::teach(const ClientId& client, const ItemId& item, Category category,
                                std::optional<Disposition> disposition, const std::string& actor,
                                const std::string& why, bool move_message) {
+  return correct(client, item, category, disposition, actor, why, move_message, true);
+}
+
+Result<Decision> Engine::correct(const ClientId& client, const ItemId& item, Category category,
+                                 std::optional<Disposition> disposition, const std::string& actor,
+                                 const std::string& why, bool move_message, bool learn) {
   SK_ASSIGN(auto stored, store::get_item(db_, client, item));
   SK_ASSIGN(auto before, store::current_decision(db_, client, item));
   Decision d;
@@ -298,6 +306,7 @@ Result<Decision> Engine::teach(const ClientId& client, const ItemId& item, Categ
     SK_TRY(store::record_decision(db_, ids_, clock_, client, d, actor,
                                   why.empty() ? "corrected by " + actor : why));
     if (answer) SK_TRY(support_->carry_out(client, stored, d));
+    if (!learn) return ok();
     triage::Lesson lesson = triage::lesson_from(stored.item, category);
     return store::add_lesson(db_, ids_, client,
                              {item, std::string(to_string(category)), lesson.sender, lesson.list_id,
@@ -354,14 +363,23 @@ Result<Decision> Engine::answered(const ClientId& client, const ItemId& item,
   return d;
 }
 
+namespace {
+// What a let-in sender's item is: as decided, unless it was taken for spam or a pitch, which
+// someone who is let in does not send.
+Category let_in_category(const std::optional<Decision>& before) {
+  if (!before || before->category == Category::spam || before->category == Category::cold_outreach)
+    return Category::other;
+  return before->category;
+}
+}  // namespace
+
 Result<Decision> Engine::let_in(const ClientId& client, const ItemId& item,
                                 const std::string& actor, const std::string& why) {
   SK_ASSIGN(auto stored, store::get_item(db_, client, item));
   SK_ASSIGN(auto before, store::current_decision(db_, client, item));
   if (stored.party.empty())
     return make_error(Errc::invalid_input, item + " has no sender to let through");
-  Category category = before ? before->category : Category::other;
-  if (category == Category::spam || category == Category::cold_outreach) category = Category::other;
+  const Category category = let_in_category(before);
   Decision d;
   SK_TRY(db_.transaction([&]() -> Result<void> {
     SK_TRY(store::set_let_in(db_, client, stored.party, true));
@@ -372,6 +390,91 @@ Result<Decision> Engine::let_in(const ClientId& client, const ItemId& item,
     return ok();
   }));
   return d;
+}
+
+Result<std::vector<ScreenedSender>> Engine::screened_senders(const ClientId& client) {
+  SK_ASSIGN(auto rows, store::queue_rows(db_, client, triage::Policy{}.low_confidence));
+  std::map<std::string, ScreenedSender> by_address;
+  for (const auto& r : rows) {
+    // Unreadable mail has no sender to judge; it waits in the queue as itself.
+    if (r.decision.disposition != Disposition::screened || r.from.empty() ||
+        r.parse_status == ParseStatus::unreadable)
+      continue;
+    ScreenedSender& s = by_address[lower(r.from)];
+    if (s.address.empty()) s.address = lower(r.from);
+    if (s.name.empty()) s.name = r.from_name;
+    s.items.push_back(r.item);
+    if (r.received_at >= s.latest) {
+      s.latest = r.received_at;
+      s.latest_subject = r.subject;
+    }
+  }
+  std::vector<ScreenedSender> out;
+  out.reserve(by_address.size());
+  for (auto& [address, s] : by_address) out.push_back(std::move(s));
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.items.size() > b.items.size(); });
+  return out;
+}
+
+Result<ScreenerReport> Engine::judge_screened(const ClientId& client,
+                                              const std::vector<std::string>& senders,
+                                              ScreenerVerdict verdict, const std::string& actor,
+                                              const std::string& why) {
+  SK_ASSIGN(auto held, screened_senders(client));
+  // Addresses and domains asked for, and whether anything of theirs waited.
+  std::map<std::string, bool> asked;
+  for (const auto& s : senders) {
+    std::string key = lower(s);
+    std::erase_if(key, [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+    if (key.starts_with("@")) key.erase(0, 1);
+    if (!key.empty()) asked.emplace(key, false);
+  }
+  if (asked.empty()) return make_error(Errc::invalid_input, "name at least one sender or domain");
+  std::vector<const ScreenedSender*> chosen;
+  for (const auto& s : held) {
+    auto by_address = asked.find(s.address);
+    auto by_domain = asked.find(domain_of(s.address));
+    if (by_address == asked.end() && by_domain == asked.end()) continue;
+    if (by_address != asked.end()) by_address->second = true;
+    if (by_domain != asked.end()) by_domain->second = true;
+    chosen.push_back(&s);
+  }
+  ScreenerReport report;
+  for (const auto& [key, found] : asked)
+    if (!found) report.not_waiting.push_back(key);
+  const bool let_in = verdict == ScreenerVerdict::let_in;
+  const std::string reason = !why.empty() ? why
+                             : let_in     ? "let through the screener"
+                                          : "kept out by the screener";
+  SK_TRY(db_.transaction([&]() -> Result<void> {
+    for (const ScreenedSender* s : chosen) {
+      if (let_in) {
+        SK_ASSIGN(auto party, store::find_party(db_, client, s->address));
+        if (!party) return make_error(Errc::internal, "no party for " + s->address);
+        SK_TRY(store::set_let_in(db_, client, party->id, true));
+        SK_TRY(store::append_audit(db_, client, clock_.now(), actor, "let in", s->address, reason));
+      } else {
+        SK_TRY(
+            store::set_relationship(db_, ids_, clock_, client, s->address, Relationship::blocked));
+        SK_TRY(
+            store::append_audit(db_, client, clock_.now(), actor, "kept out", s->address, reason));
+      }
+      for (const auto& item : s->items) {
+        if (let_in) {
+          SK_ASSIGN(auto before, store::current_decision(db_, client, item));
+          SK_TRY(correct(client, item, let_in_category(before), Disposition::to_client, actor,
+                         reason, true, false));
+        } else {
+          SK_TRY(confirm(client, item, actor, reason));
+        }
+      }
+      ++report.senders;
+      report.items += s->items.size();
+    }
+    return ok();
+  }));
+  return report;
 }
 
 Result<std::string> Engine::explain(const ClientId& client, const ItemId& item) {

@@ -34,6 +34,25 @@ struct TriageReport {
   std::map<Category, std::size_t> by_category;
 };
 
+// Someone the screener holds: a sender whose items wait for a person to let them in or keep
+// them out.
+struct ScreenedSender {
+  std::string address;
+  std::string name;
+  std::vector<ItemId> items;  // oldest first
+  std::string latest_subject;
+  Timestamp latest = 0;
+};
+
+enum class ScreenerVerdict { let_in, keep_out };
+
+struct ScreenerReport {
+  std::size_t senders = 0;  // judged
+  std::size_t items = 0;    // of theirs that waited and are settled now
+  // Asked for, but nothing of theirs waits in the screener (a typo, or judged already).
+  std::vector<std::string> not_waiting;
+};
+
 class Engine {
  public:
   // `model` may be empty (untrained): then nothing is called spam by the classifier.
@@ -79,6 +98,20 @@ class Engine {
   Result<Decision> let_in(const ClientId& client, const ItemId& item, const std::string& actor,
                           const std::string& why);
 
+  // Everyone the screener holds for this client, the most waiting items first.
+  Result<std::vector<ScreenedSender>> screened_senders(const ClientId& client);
+  // The VA's verdict on screened senders, each named by address or by domain ("example.com":
+  // every screened sender there), applied to all their waiting items at once, in one
+  // transaction. Let in: the sender reaches the client from now on, and what waited goes to
+  // the client. Keep out: the sender is blocked from now on, and what waited stays screened,
+  // confirmed. Either way it leaves the VA's queue; the audit log has each sender with `why`.
+  // No lesson is kept: the screener asks who may write, not what kind of mail it is, and a
+  // lesson per item of a first pass over a big mailbox would slow every later decision.
+  Result<ScreenerReport> judge_screened(const ClientId& client,
+                                        const std::vector<std::string>& senders,
+                                        ScreenerVerdict verdict, const std::string& actor,
+                                        const std::string& why);
+
   // The decision history of an item, in words.
   Result<std::string> explain(const ClientId& client, const ItemId& item);
 
@@ -96,6 +129,10 @@ class Engine {
 
  private:
   Result<std::vector<triage::Lesson>> load_lessons(const ClientId& client);
+  // teach(), and with `learn` false no lesson is kept: the category was not in question.
+  Result<Decision> correct(const ClientId& client, const ItemId& item, Category category,
+                           std::optional<Disposition> disposition, const std::string& actor,
+                           const std::string& why, bool move_message, bool learn);
   Result<Decision> decide_and_record(const ClientId& client, const ItemId& id,
                                      const triage::Policy& policy,
                                      const std::vector<triage::Lesson>& lessons);
