@@ -537,6 +537,105 @@ TEST_F(ConsoleTest, TheQueuePageShowsTheMostUrgentAndCountsTheRest) {
   EXPECT_EQ(call("GET", "/queue", "va").body.find("queue-more"), std::string::npos);
 }
 
+// A first pass over a big mailbox leaves hundreds of first-time senders: the VA lets a whole
+// domain in and keeps a sender out, from the screened page's form or the API, and the queue
+// follows.
+TEST_F(ConsoleTest, ScreenedSendersAreJudgedInBulkByDomainOrSender) {
+  auto mail = [&](const std::string& label, const std::string& from, const std::string& subject) {
+    return world->add_mail(world->acme, label,
+                           "From: " + from + "\r\nTo: owner@acme.example\r\nSubject: " + subject +
+                               "\r\nMessage-ID: <" + label +
+                               "@leads.example>\r\n\r\nWe would like to order.\r\n");
+  };
+  const std::string lee1 = mail("lead1", "Lee <lee@leads.example>", "Order for May"),
+                    lee2 = mail("lead2", "lee@leads.example", "Order for June"),
+                    max = mail("lead3", "Max <max@leads.example>", "Prices?"),
+                    pest = mail("pest", "pest@pushy.example", "Last chance");
+  ASSERT_TRUE(world->engine->triage_pending(world->acme.id).ok());
+  const std::string& acme = world->acme.id;
+  const std::string api = "/api/clients/" + acme + "/screened";
+  auto domain_in = [](const json& held, const std::string& name) {
+    for (const auto& d : held["domains"])
+      if (d["domain"] == name) return d;
+    return json();
+  };
+  auto held = json::parse(call("GET", api, "va").body);
+  json leads = domain_in(held, "leads.example");
+  ASSERT_TRUE(leads.is_object()) << held.dump();
+  EXPECT_EQ(leads["items"], 3);
+  EXPECT_EQ(leads["sender_count"], 2);
+  EXPECT_EQ(leads["senders"][0]["address"], "lee@leads.example");
+  EXPECT_EQ(leads["senders"][0]["items"], 2);
+  EXPECT_EQ(leads["senders"][0]["latest_subject"], "Order for June");
+  EXPECT_EQ(leads["senders"][0]["url"], "/c/" + acme + "/items/" + lee2);
+  EXPECT_TRUE(domain_in(held, "pushy.example").is_object());
+  EXPECT_GE(held["sender_count"], 3);
+
+  // The page has a box for each domain and sender; the queue points to it.
+  auto page = call("GET", "/c/" + acme + "/screened", "va");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("name=\"domain:leads.example\""), std::string::npos);
+  EXPECT_NE(page.body.find("name=\"sender:pest@pushy.example\""), std::string::npos);
+  auto queue = call("GET", "/queue", "va");
+  EXPECT_NE(queue.body.find("href=\"/c/" + acme + "/screened\""), std::string::npos);
+  auto filtered = json::parse(call("GET", api + "?q=PUSHY", "va").body);
+  ASSERT_EQ(filtered["domains"].size(), 1u);
+  EXPECT_EQ(filtered["domains"][0]["domain"], "pushy.example");
+
+  // Mistakes are refused with a reason, and change nothing.
+  EXPECT_EQ(call("POST", api, "va", R"({"action":"maybe","senders":"pest@pushy.example"})").status,
+            400);
+  EXPECT_EQ(call("POST", api, "va", R"({"action":"let_in"})").status, 400);
+  EXPECT_EQ(
+      call("POST", api, "acme-owner", R"({"action":"let_in","domains":"leads.example"})").status,
+      403);
+  EXPECT_EQ(call("POST", "/api/clients/" + world->globex.id + "/screened", "va",
+                 R"({"action":"let_in","domains":"other.example"})")
+                .status,
+            404);
+  EXPECT_EQ(world->engine->screened_senders(acme)->size(), held["sender_count"]);
+
+  // A whole domain let in with the page's form.
+  auto in = call("POST", api, "va", "action=let_in&domain%3Aleads.example=on&why=buyers",
+                 {{"content-type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(in.status, 200) << in.body;
+  auto in_j = json::parse(in.body);
+  EXPECT_EQ(in_j["senders"], 2);
+  EXPECT_EQ(in_j["items"], 3);
+  for (const auto& id : {lee1, lee2, max}) {
+    auto d = store::current_decision(*world->db, acme, id).value();
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->disposition, Disposition::to_client) << id;
+    EXPECT_EQ(d->decided_by, "va");
+  }
+  // A sender kept out through the API, beside a name nothing waits from.
+  auto out = call("POST", api, "va",
+                  R"({"action":"keep_out","senders":"pest@pushy.example, nobody@else.example"})");
+  ASSERT_EQ(out.status, 200) << out.body;
+  auto out_j = json::parse(out.body);
+  EXPECT_EQ(out_j["items"], 1);
+  EXPECT_EQ(out_j["not_waiting"], json::array({"nobody@else.example"}));
+  EXPECT_NE(out_j["message"].get<std::string>().find("nothing waits from nobody@else.example"),
+            std::string::npos);
+  auto party = store::find_party(*world->db, acme, "pest@pushy.example").value();
+  ASSERT_TRUE(party);
+  EXPECT_EQ(party->relationship, Relationship::blocked);
+
+  // Nothing of theirs waits any more, in the screener or the queue.
+  held = json::parse(call("GET", api, "va").body);
+  EXPECT_FALSE(domain_in(held, "leads.example").is_object());
+  EXPECT_FALSE(domain_in(held, "pushy.example").is_object());
+  for (const auto& i : json::parse(call("GET", "/api/queue", "va").body)["items"])
+    for (const auto& id : {lee1, lee2, max, pest}) EXPECT_NE(i["item"], id);
+  bool audited = false;
+  auto audit = store::list_audit(*world->db, acme);
+  ASSERT_TRUE(audit.ok());
+  for (const auto& e : *audit)
+    audited = audited || (e.action == "let in" && e.subject == "max@leads.example" &&
+                          e.reason == "buyers" && e.actor == "va");
+  EXPECT_TRUE(audited);
+}
+
 TEST(QueueCache, KeepsPerClientSetAndRevision) {
   web::QueueCache cache(2);
   auto snap = [](std::int64_t rev, std::string body) {

@@ -6,6 +6,7 @@
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "calendar/slots.hpp"
@@ -25,6 +26,7 @@
 #include "web/respond.hpp"
 #include "web/rule_form.hpp"
 #include "web/sanitize.hpp"
+#include "web/screened_pages.hpp"
 #include "web/support_pages.hpp"
 
 namespace sk::web {
@@ -320,6 +322,24 @@ Result<std::shared_ptr<const QueueSnapshot>> Console::Impl::queue_snapshot(Call&
   snapshot->count = q["items"].size();
   snapshot->json = dump(q);
   json& items = q["items"];
+  struct Held {
+    std::string client_name;
+    std::set<std::string> senders;
+  };
+  std::map<std::string, Held> screened;  // by client
+  for (const auto& i : items) {
+    if (i["kind"] != "screened") continue;
+    Held& h = screened[i["client"]];
+    h.client_name = i["client_name"];
+    h.senders.insert(i["from"].get<std::string>());
+  }
+  json held = json::array();
+  for (const auto& [client, h] : screened)
+    held.push_back({{"client", client},
+                    {"client_name", h.client_name},
+                    {"senders", h.senders.size()},
+                    {"several", h.senders.size() > 1}});
+  snapshot->screened_html = render_fragment("queue_screened", json{{"page", {{"held", held}}}});
   const std::size_t shown = std::min(items.size(), options.queue_rows_shown);
   json rows{
       {"items", json::array()}, {"more", items.size() - shown}, {"has_more", items.size() > shown}};
@@ -698,7 +718,9 @@ void Console::Impl::add_routes() {
               page("queue", "Queue",
                    [this](Call& c) -> Result<json> {
                      SK_ASSIGN(auto q, queue_snapshot(c));
-                     return json{{"count", q->count}, {"rows_html", q->rows_html}};
+                     return json{{"count", q->count},
+                                 {"rows_html", q->rows_html},
+                                 {"screened_html", q->screened_html}};
                    }),
               "the VA's queue page"});
   router.add({"GET", "/queue/rows", staff,
@@ -777,6 +799,7 @@ void Console::Impl::add_routes() {
 
   add_policy_routes(staff);
   add_support_routes(router, frame);
+  add_screened_routes(router, frame);
   add_bookings_routes(router, frame, {options.booking_link_key, options.booking_base_url});
 
   // --- drafts ---
