@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -130,6 +131,56 @@ TEST_F(CliTest, ImportTriageDecisionsExplainTeachAudit) {
   EXPECT_NE(r.out.find("corrected"), std::string::npos);
   EXPECT_NE(r.out.find("client subscribed"), std::string::npos);
   EXPECT_NE(r.out.find("va:test"), std::string::npos);
+}
+
+// The screener after an import of real mail: listed, a domain let in, a sender kept out, and
+// a name nobody waits under is an error the shell can see.
+TEST_F(CliTest, ScreenedSendersAreListedLetInAndKeptOut) {
+  SK_REQUIRE_CORPUS();
+  ASSERT_EQ(run({"client", "add", "acme"}).code, 0);
+  std::vector<std::string> args{"import", "--client", "acme"};
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(sk::test::corpus_dir() + "/easy-ham-2"))
+    if (e.path().extension() == ".txt") files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  files.resize(40);
+  args.insert(args.end(), files.begin(), files.end());
+  ASSERT_EQ(run(args).code, 0);
+  ASSERT_EQ(run({"triage", "--client", "acme"}).code, 0);
+
+  auto r = run({"screened", "list", "--client", "acme", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto held = nlohmann::json::parse(r.out);
+  ASSERT_GE(held.size(), 3u);
+  // The most waiting first; 8 of these 40 are from one exmh-workers regular.
+  EXPECT_EQ(held[0]["address"], "cwg-exmh@deepeddy.com");
+  EXPECT_EQ(held[0]["items"].size(), 8u);
+  const std::size_t senders = held.size();
+  r = run({"screened", "list", "--client", "acme"});
+  EXPECT_NE(r.out.find(std::to_string(senders) + " senders wait in the screener"),
+            std::string::npos)
+      << r.out;
+
+  r = run({"screened", "let-in", "--client", "acme", "deepeddy.com", "--why", "exmh list"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("let in 1 sender (8 messages)"), std::string::npos) << r.out;
+  const std::string kept = held[1]["address"];
+  r = run({"screened", "keep-out", "--client", "acme", kept, "nobody@nowhere.example"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("nothing waits from nobody@nowhere.example"), std::string::npos);
+  r = run({"screened", "keep-out", "--client", "acme", "nobody@nowhere.example"});
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_NE(r.err.find("nobody named waits in the screener"), std::string::npos);
+
+  held =
+      nlohmann::json::parse(run({"screened", "list", "--client", "acme", "--format", "json"}).out);
+  EXPECT_EQ(held.size(), senders - 2);
+  r = run({"party", "list", "--client", "acme"});
+  EXPECT_NE(r.out.find("blocked"), std::string::npos);
+  EXPECT_NE(r.out.find(kept), std::string::npos);
+  r = run({"audit", "--client", "acme"});
+  EXPECT_NE(r.out.find("let in          cwg-exmh@deepeddy.com  — exmh list"), std::string::npos)
+      << r.out;
 }
 
 TEST_F(CliTest, AccountSecretsAreSealedAtRest) {

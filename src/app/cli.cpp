@@ -470,6 +470,24 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* party_list = party_cmd->add_subcommand("list", "parties with a relationship");
   party_list->add_option("--client", client, "client")->required();
 
+  auto* screened_cmd =
+      app.add_subcommand("screened", "first-time senders the screener holds, judged in bulk");
+  screened_cmd->require_subcommand(1);
+  auto* screened_list = screened_cmd->add_subcommand(
+      "list", "one line per sender: waiting messages, the latest subject");
+  screened_list->add_option("--client", client, "client")->required();
+  screened_list->add_option("--format", format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  auto* screened_let_in = screened_cmd->add_subcommand(
+      "let-in", "let senders in: they reach the client from now on, with what they sent");
+  auto* screened_keep_out = screened_cmd->add_subcommand(
+      "keep-out", "keep senders out: blocked from now on; what they sent stays screened");
+  for (auto* judge : {screened_let_in, screened_keep_out}) {
+    judge->add_option("--client", client, "client")->required();
+    judge->add_option("senders", paths, "addresses, or domains for everyone there")->required();
+    judge->add_option("--why", why, "reason, for the audit log");
+  }
+
   auto* rules_cmd = app.add_subcommand("rules", "the client's ordered rules");
   rules_cmd->require_subcommand(1);
   auto* rules_import = rules_cmd->add_subcommand("import", "replace the rules from a TOML file");
@@ -913,6 +931,20 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
           << "; the next message like it will be decided the same way\n";
       return ok();
     }
+    if (screened_let_in->parsed() || screened_keep_out->parsed()) {
+      const bool let_in = screened_let_in->parsed();
+      SK_ASSIGN(auto r, s.engine->judge_screened(c.id, paths,
+                                                 let_in ? engine::ScreenerVerdict::let_in
+                                                        : engine::ScreenerVerdict::keep_out,
+                                                 ctx.by, why));
+      for (const auto& n : r.not_waiting) ctx.err << "nothing waits from " << n << "\n";
+      if (r.senders == 0)
+        return make_error(Errc::not_found, "nobody named waits in the screener for " + c.slug);
+      out << (let_in ? "let in " : "kept out ") << r.senders << " sender"
+          << (r.senders == 1 ? "" : "s") << " (" << r.items << " message"
+          << (r.items == 1 ? "" : "s") << ") for " << c.slug << "\n";
+      return ok();
+    }
     if (party_set->parsed()) {
       auto rel = relationship_from(relationship);
       if (!rel)
@@ -1165,6 +1197,31 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                                     : "  smtp " + a.smtp_host + ":" + std::to_string(a.smtp_port))
             << "\n";
       if (accounts.empty()) out << "no accounts\n";
+      return ok();
+    }
+    if (screened_list->parsed()) {
+      SK_ASSIGN(auto held, s.engine->screened_senders(c.id));
+      if (format == "json") {
+        json a = json::array();
+        for (const auto& h : held)
+          a.push_back({{"address", h.address},
+                       {"name", h.name},
+                       {"domain", domain_of(h.address)},
+                       {"items", h.items},
+                       {"latest_subject", h.latest_subject},
+                       {"latest_at", format_utc(h.latest)}});
+        out << a.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+        return ok();
+      }
+      std::size_t items = 0;
+      for (const auto& h : held) {
+        items += h.items.size();
+        out << cell(std::to_string(h.items.size()), 5) << cell(h.address, 36) << cell(h.name, 20)
+            << h.latest_subject << "\n";
+      }
+      out << held.size() << " sender" << (held.size() == 1 ? "" : "s")
+          << " wait in the screener with " << items << " message" << (items == 1 ? "" : "s")
+          << "\n";
       return ok();
     }
     if (party_list->parsed()) {
