@@ -104,6 +104,16 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
   const std::string inline_item = world.add_mail(
       world.globex, "inline",
       test::file_text(test::shared_data() + "/mime/enmime/mail/html-mime-inline.raw"));
+  // First-time senders for the screened page: two at one domain, one to keep out.
+  for (const auto& [label, from] : {std::pair{"lead1", "Lee <lee@leads.example>"},
+                                    {"lead2", "Lee <lee@leads.example>"},
+                                    {"lead3", "Max <max@leads.example>"},
+                                    {"pest", "pest@pushy.example"}})
+    world.add_mail(world.acme, label,
+                   std::string("From: ") + from +
+                       "\r\nTo: owner@acme.example\r\nSubject: " + label + "\r\nMessage-ID: <" +
+                       label + "@leads.example>\r\n\r\nWe would like to order.\r\n");
+  ASSERT_TRUE(world.engine->triage_pending(world.acme.id).ok());
   nlohmann::json w{{"passwords", world.passwords},
                    {"acme", world.acme.id},
                    {"draft", world.drafts["acme"]},
@@ -140,6 +150,18 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
   auto let_in = store::current_decision(*world.db, world.acme.id, report["let_in"]).value();
   ASSERT_TRUE(let_in);
   EXPECT_EQ(let_in->decided_by, "acme-owner");
+
+  // The VA's verdicts on the screened page: a domain let in, a sender kept out.
+  ASSERT_EQ(report["screened"]["let_in"], "leads.example");
+  for (const char* label : {"lead1", "lead2", "lead3"}) {
+    auto d = store::current_decision(*world.db, world.acme.id, world.items[label]).value();
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->disposition, Disposition::to_client) << label;
+    EXPECT_EQ(d->decided_by, "va");
+  }
+  auto pest = store::find_party(*world.db, world.acme.id, "pest@pushy.example").value();
+  ASSERT_TRUE(pest);
+  EXPECT_EQ(pest->relationship, Relationship::blocked);
 
   auto draft = store::get_outgoing(*world.db, world.acme.id, report["draft"]).value();
   EXPECT_EQ(draft.status, store::OutgoingStatus::queued);

@@ -578,6 +578,10 @@ TEST_F(ConsoleTest, ScreenedSendersAreJudgedInBulkByDomainOrSender) {
   EXPECT_NE(page.body.find("name=\"sender:pest@pushy.example\""), std::string::npos);
   auto queue = call("GET", "/queue", "va");
   EXPECT_NE(queue.body.find("href=\"/c/" + acme + "/screened\""), std::string::npos);
+  // A filtered page refreshes itself with the same filter, encoded.
+  auto odd = call("GET", "/c/" + acme + "/screened?q=a%26b%20c", "va");
+  EXPECT_NE(odd.body.find("/screened?q=a%26b%20c\""), std::string::npos);
+  EXPECT_NE(odd.body.find("Nobody waits in the screener under"), std::string::npos);
   auto filtered = json::parse(call("GET", api + "?q=PUSHY", "va").body);
   ASSERT_EQ(filtered["domains"].size(), 1u);
   EXPECT_EQ(filtered["domains"][0]["domain"], "pushy.example");

@@ -1,6 +1,7 @@
 #include "web/screened_pages.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -24,6 +25,22 @@ bool matches(const engine::ScreenedSender& s, const std::string& q) {
   for (const std::string* field : {&s.address, &s.name, &s.latest_subject})
     if (lower(*field).find(q) != std::string::npos) return true;
   return false;
+}
+
+// For a query string: everything but unreserved characters percent-encoded.
+std::string query_value(const std::string& s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 Result<json> screened_json(Call& call, std::size_t domains_shown) {
@@ -73,6 +90,8 @@ Result<json> screened_json(Call& call, std::size_t domains_shown) {
   return json{{"client", client},
               {"client_name", c.name},
               {"q", q},
+              {"has_q", !q.empty()},
+              {"q_query", query_value(q)},
               {"sender_count", senders},
               {"domain_count", domains.size()},
               {"item_count", items},
@@ -119,10 +138,14 @@ void add_screened_routes(Router& router, PageBase page_base, ScreenedPagesOption
          else if (action == "keep_out")
            verdict = engine::ScreenerVerdict::keep_out;
          else
-           return json_error(400, "action must be let_in or keep_out, not '" + action + "'");
+           return error_response(
+               call, make_error(Errc::invalid_input,
+                                "action must be let_in or keep_out, not '" + action + "'"));
          auto names = named(f);
          if (names.empty())
-           return json_error(400, "choose at least one sender or domain (senders, domains)");
+           return error_response(
+               call, make_error(Errc::invalid_input,
+                                "choose at least one sender or domain (senders, domains)"));
          auto r = call.engine.judge_screened(call.client(), names, verdict, call.actor(),
                                              field(f, "why"));
          if (!r.ok()) return error_response(call, r.error());

@@ -226,6 +226,31 @@ async function vaWritesARule() {
   await context.close();
 }
 
+// After a first pass the screener holds many senders: the VA lets a whole domain in and keeps
+// one sender out from the screened page, ticking boxes; the list updates in place.
+async function vaJudgesScreenedSenders() {
+  const { context, page, violations } = await signedIn("va");
+  await page.locator(`a[href="/c/${world.acme}/screened"]`).first().click();
+  await page.waitForURL(/\/screened$/);
+  const leads = page.locator('input[name="domain:leads.example"]');
+  await leads.waitFor();
+  await page.screenshot({ path: path.join(out, "va-screened.png"), fullPage: true });
+  await leads.check();
+  await page.fill('input[name="why"]', "the client's buyers");
+  await page.click("#let-in");
+  await page.locator("#result p.done").waitFor();
+  assert.match(await page.locator("#result").innerText(), /let in 2 senders \(3 messages\)/);
+  // The list drops the domain without a reload; what is left can be judged the same way.
+  await leads.waitFor({ state: "detached" });
+  await page.check('input[name="sender:pest@pushy.example"]');
+  await page.click("#keep-out");
+  await page.locator('#result p.done:text-matches("kept out 1 sender")').waitFor();
+  await page.locator('input[name="sender:pest@pushy.example"]').waitFor({ state: "detached" });
+  report.screened = { let_in: "leads.example", kept_out: "pest@pushy.example" };
+  assert.deepEqual(violations, [], "the screened page breaks no policy");
+  await context.close();
+}
+
 // A message that carries its own picture (cid:) shows it at once: it loads nothing from
 // anywhere, so it needs no "show images" and breaks no policy.
 async function inlineImagesAreShown() {
@@ -277,6 +302,7 @@ async function clientSeesOnlyTheirDigest() {
   await vaWorksTheQueue();
   await vaAnswersFromTheKnowledgeBase();
   await vaWritesARule();
+  await vaJudgesScreenedSenders();
   await inlineImagesAreShown();
   await clientSeesOnlyTheirDigest();
   console.log("RESULT " + JSON.stringify(report));
