@@ -640,6 +640,23 @@ TEST_F(ConsoleTest, ScreenedSendersAreJudgedInBulkByDomainOrSender) {
   EXPECT_TRUE(audited);
 }
 
+// The digest is a day on the client's wall clock, with the days before a click away.
+TEST_F(ConsoleTest, TheDigestIsADayInTheClientsZone) {
+  const std::string api = "/api/clients/" + world->acme.id + "/digest";
+  auto today = json::parse(call("GET", api, "acme-owner").body);
+  EXPECT_EQ(today["day"], "2025-06-15");
+  EXPECT_EQ(today["today"], true);
+  EXPECT_GE(today["needs_you_count"], 1);
+  auto before = json::parse(call("GET", api + "?day=2025-06-14", "acme-owner").body);
+  EXPECT_EQ(before["total"], 0);
+  EXPECT_EQ(before["next_day"], "2025-06-15");
+  EXPECT_EQ(call("GET", api + "?day=2025-06-16", "acme-owner").status, 400);
+  EXPECT_EQ(call("GET", api + "?day=yesterday", "acme-owner").status, 400);
+  auto page = call("GET", "/c/" + world->acme.id + "/digest", "acme-owner");
+  EXPECT_NE(page.body.find("today, Sunday 15 June 2025"), std::string::npos);
+  EXPECT_NE(page.body.find("/digest?day=2025-06-14\" rel=\"prev\""), std::string::npos);
+}
+
 TEST(QueueCache, KeepsPerClientSetAndRevision) {
   web::QueueCache cache(2);
   auto snap = [](std::int64_t rev, std::string body) {

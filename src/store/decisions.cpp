@@ -345,12 +345,14 @@ Result<std::vector<QueueRow>> queue_rows(Db& db, const ClientId& client, double 
   return queue_from(rows);
 }
 
-Result<std::vector<QueueRow>> rows_since(Db& db, const ClientId& client, Timestamp since) {
+Result<std::vector<QueueRow>> rows_between(Db& db, const ClientId& client, Timestamp from,
+                                           Timestamp to) {
   SK_ASSIGN(auto rows, db.query(std::string(kQueueCols) + kDecisionCols +
                                     " FROM items it JOIN decisions d ON d.item_id = it.id AND "
                                     "d.current = 1 WHERE it.client_id = ? AND it.received_at >= ? "
+                                    "AND it.received_at < ? "
                                     "ORDER BY it.received_at DESC, it.rowid DESC",
-                                {client, since}));
+                                {client, from, to}));
   return queue_from(rows);
 }
 

@@ -92,7 +92,8 @@ Result<std::vector<QueueRow>> queue_rows(Db& db, const ClientId& client, double 
 // and to the client records, whichever process made it. Live views refresh and cached views
 // rebuild when it moves.
 Result<std::int64_t> revision(Db& db, const std::vector<ClientId>& clients);
-// Decisions of items received since `since`.
-Result<std::vector<QueueRow>> rows_since(Db& db, const ClientId& client, Timestamp since);
+// Decisions of items received in [from, to), newest first.
+Result<std::vector<QueueRow>> rows_between(Db& db, const ClientId& client, Timestamp from,
+                                           Timestamp to);
 
 }  // namespace sk::store

@@ -12,6 +12,7 @@
 #include "calendar/slots.hpp"
 #include "calendar/zone.hpp"
 #include "core/secrets.hpp"
+#include "digest/digest.hpp"
 #include "engine/engine.hpp"
 #include "engine/policy_codec.hpp"
 #include "engine/replies.hpp"
@@ -459,38 +460,41 @@ Result<json> Console::Impl::item_json(Call& call) {
 
 Result<json> Console::Impl::digest_json(Call& call) {
   const ClientId& client = call.client();
-  SK_ASSIGN(auto c, client_record(call.db, client));
-  const Timestamp since = clock.now() - 86400;
-  SK_ASSIGN(auto rows, store::rows_since(call.db, client, since));
-  json needs = json::array(), screened = json::array();
-  std::map<Category, int> by_category;
-  int handled = 0, blocked = 0, waiting = 0;
-  for (const auto& r : rows) {
-    const auto d = r.decision.disposition;
-    ++by_category[r.decision.category];
-    json row{{"item", r.item},
-             {"from", r.from},
-             {"from_name", r.from_name},
-             {"subject", r.subject.empty() ? "(no subject)" : r.subject},
-             {"category_label", label(r.decision.category)},
-             {"api", "/api/clients/" + client + "/items/" + r.item}};
-    if (d == Disposition::to_client)
-      needs.push_back(row);
-    else if (d == Disposition::screened && r.decision.category != Category::spam)
-      screened.push_back(row);
-    if (d == Disposition::handled) ++handled;
-    if (d == Disposition::blocked || d == Disposition::protected_ ||
-        (d == Disposition::screened && r.decision.category == Category::spam))
-      ++blocked;
-    if (d == Disposition::awaiting_va) ++waiting;
-  }
+  auto day = call.request.query.find("day");
+  SK_ASSIGN(auto d, digest::build(call.db, client, clock.now(),
+                                  day == call.request.query.end() ? "" : day->second));
+  auto lines = [&](const std::vector<digest::Line>& ls) {
+    json a = json::array();
+    for (const auto& l : ls)
+      a.push_back({{"item", l.item},
+                   {"from", l.from},
+                   {"from_name", l.from_name},
+                   {"subject", l.subject},
+                   {"category_label", label(l.category)},
+                   {"api", "/api/clients/" + client + "/items/" + l.item}});
+    return a;
+  };
   json cats = json::array();
-  for (const auto& [cat, n] : by_category)
+  for (const auto& [cat, n] : d.by_category)
     cats.push_back({{"category", to_string(cat)}, {"label", label(cat)}, {"count", n}});
-  return json{{"client", client},     {"client_name", c.name}, {"since", format_utc(since)},
-              {"total", rows.size()}, {"needs_you", needs},    {"needs_you_count", needs.size()},
-              {"handled", handled},   {"kept_away", blocked},  {"with_va", waiting},
-              {"screened", screened}, {"by_category", cats}};
+  return json{{"client", client},
+              {"client_name", d.client_name},
+              {"day", d.day},
+              {"date", d.date},
+              {"today", d.today},
+              {"since", format_utc(d.from)},
+              {"until", format_utc(d.to)},
+              {"previous_day", d.previous_day},
+              {"next_day", d.next_day},
+              {"has_next", !d.next_day.empty()},
+              {"total", d.total},
+              {"needs_you", lines(d.needs_you)},
+              {"needs_you_count", d.needs_you.size()},
+              {"handled", d.handled},
+              {"kept_away", d.kept_away},
+              {"with_va", d.with_va},
+              {"screened", lines(d.screened)},
+              {"by_category", cats}};
 }
 
 // Where the VA goes after finishing an item: the next one in the queue.
@@ -844,10 +848,10 @@ void Console::Impl::add_routes() {
   // --- a client's pages ---
   router.add({"GET", "/c/{client}/digest", signed_in,
               page("digest", "Digest", [this](Call& c) { return digest_json(c); }),
-              "the client's digest for the last day"});
+              "the client's digest: today in their zone, or `?day=YYYY-MM-DD`"});
   router.add({"GET", "/api/clients/{client}/digest", signed_in,
               api([this](Call& c) { return digest_json(c); }),
-              "what needs the client, what was handled, counts by category"});
+              "a day for the client: what needs them, what was handled, counts by category"});
   auto contacts = [this](Call& call) -> Result<json> {
     SK_ASSIGN(auto parties, store::list_parties(call.db, call.client()));
     SK_ASSIGN(auto c, client_record(call.db, call.client()));

@@ -1,0 +1,132 @@
+#include "digest/digest.hpp"
+
+#include <cstdio>
+#include <map>
+
+#include "calendar/civil.hpp"
+#include "calendar/zone.hpp"
+#include "core/clock.hpp"
+#include "store/repos.hpp"
+#include "store/users.hpp"
+
+namespace sk::digest {
+namespace {
+
+constexpr const char* kWeekdays[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                     "Friday", "Saturday", "Sunday"};
+constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                   "May",       "June",     "July",     "August",
+                                   "September", "October",  "November", "December"};
+
+std::string day_name(const calendar::CivilTime& t) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", t.year, t.month, t.day);
+  return buf;
+}
+
+// "2026-11-24" to a date at midnight; nothing for anything else.
+std::optional<calendar::CivilTime> parse_day(const std::string& s) {
+  int y = 0, m = 0, d = 0;
+  char tail = 0;
+  if (s.size() != 10 || std::sscanf(s.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+    return std::nullopt;
+  calendar::CivilTime t;
+  t.year = y;
+  t.month = m;
+  t.day = d;
+  // Round trip: 2026-02-30 is not a day.
+  if (m < 1 || m > 12 || d < 1 || calendar::CivilTime::from_seconds(t.seconds()).day != d)
+    return std::nullopt;
+  return t;
+}
+
+calendar::CivilTime shifted(const calendar::CivilTime& day, int days) {
+  return calendar::CivilTime::from_seconds(day.seconds() + std::int64_t{days} * 86400);
+}
+
+}  // namespace
+
+Result<Digest> build(store::Db& db, const ClientId& client, Timestamp now, const std::string& day) {
+  SK_ASSIGN(auto c, store::find_client(db, client));
+  SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone.empty() ? "UTC" : c.timezone));
+  calendar::CivilTime local_now = zone.to_local(now);
+  calendar::CivilTime today;
+  today.year = local_now.year;
+  today.month = local_now.month;
+  today.day = local_now.day;
+  calendar::CivilTime chosen = today;
+  if (!day.empty()) {
+    auto parsed = parse_day(day);
+    if (!parsed) return make_error(Errc::invalid_input, "not a day: '" + day + "' (YYYY-MM-DD)");
+    if (*parsed > today)
+      return make_error(Errc::invalid_input, day + " has not come yet for " + c.name);
+    chosen = *parsed;
+  }
+  Digest d;
+  d.client = client;
+  d.client_name = c.name;
+  d.client_email = c.email;
+  d.day = day_name(chosen);
+  d.date = std::string(kWeekdays[calendar::weekday_of(chosen.days())]) + " " +
+           std::to_string(chosen.day) + " " + kMonths[chosen.month - 1] + " " +
+           std::to_string(chosen.year);
+  // Midnight to midnight on the client's wall clock: 23 or 25 hours across a change.
+  d.from = zone.to_utc(chosen);
+  d.to = zone.to_utc(shifted(chosen, 1));
+  d.today = chosen == today;
+  d.previous_day = day_name(shifted(chosen, -1));
+  if (!d.today) d.next_day = day_name(shifted(chosen, 1));
+
+  SK_ASSIGN(auto rows, store::rows_between(db, client, d.from, d.to));
+  std::map<Category, int> by_category;
+  for (const auto& r : rows) {
+    const auto disposition = r.decision.disposition;
+    const auto category = r.decision.category;
+    ++by_category[category];
+    Line line{r.item, r.from, r.from_name, r.subject.empty() ? "(no subject)" : r.subject,
+              category};
+    if (disposition == Disposition::to_client)
+      d.needs_you.push_back(std::move(line));
+    else if (disposition == Disposition::screened && category != Category::spam)
+      d.screened.push_back(std::move(line));
+    if (disposition == Disposition::handled) ++d.handled;
+    if (disposition == Disposition::blocked || disposition == Disposition::protected_ ||
+        (disposition == Disposition::screened && category == Category::spam))
+      ++d.kept_away;
+    if (disposition == Disposition::awaiting_va) ++d.with_va;
+  }
+  d.by_category.assign(by_category.begin(), by_category.end());
+  d.total = rows.size();
+  return d;
+}
+
+std::string subject_of(const Digest& d) {
+  std::string s = "Your day, " + d.date + ": ";
+  s += d.needs_you.empty() ? "nothing needs you"
+                           : std::to_string(d.needs_you.size()) + " need" +
+                                 (d.needs_you.size() == 1 ? "s" : "") + " you";
+  return s;
+}
+
+std::string text_of(const Digest& d, const std::string& link) {
+  auto who = [](const Line& l) { return l.from_name.empty() ? l.from : l.from_name; };
+  std::string t = d.client_name + ", " + d.date + "\n\n";
+  if (d.needs_you.empty()) {
+    t += "Nothing needs you.\n";
+  } else {
+    t += "Needs you:\n";
+    for (const auto& l : d.needs_you)
+      t += "- " + who(l) + ": " + l.subject + " (" + std::string(label(l.category)) + ")\n";
+  }
+  if (!d.screened.empty()) {
+    t += "\nWaiting in the screener (first-time senders):\n";
+    for (const auto& l : d.screened) t += "- " + who(l) + ": " + l.subject + "\n";
+  }
+  t += "\nHandled for you: " + std::to_string(d.handled) +
+       ". Kept away: " + std::to_string(d.kept_away) +
+       ". With your VA: " + std::to_string(d.with_va) + ".\n";
+  if (!link.empty()) t += "\nThe whole day, and one click to let a sender in: " + link + "\n";
+  return t;
+}
+
+}  // namespace sk::digest
