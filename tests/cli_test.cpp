@@ -183,6 +183,25 @@ TEST_F(CliTest, ScreenedSendersAreListedLetInAndKeptOut) {
       << r.out;
 }
 
+TEST_F(CliTest, TheClientChoosesWhenTheDigestIsMailed) {
+  ASSERT_EQ(run({"client", "add", "acme", "--email", "boss@acme.example"}).code, 0);
+  auto r = run({"client", "set", "acme", "--digest-at", "25:00"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("HH:MM"), std::string::npos) << r.err;
+  r = run({"client", "set", "acme", "--digest-at", "07:30", "--zone", "Europe/Paris"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("digest mailed at 07:30"), std::string::npos) << r.out;
+  EXPECT_NE(run({"client", "list"}).out.find("digest mailed at 07:30"), std::string::npos);
+  EXPECT_NE(run({"audit", "--client", "acme"}).out.find("digest mailed at 07:30"),
+            std::string::npos);
+  ASSERT_EQ(run({"client", "set", "acme", "--digest-at", "off"}).code, 0);
+  EXPECT_EQ(run({"client", "list"}).out.find("digest mailed"), std::string::npos);
+  ASSERT_EQ(run({"client", "add", "quiet"}).code, 0);
+  r = run({"client", "set", "quiet", "--digest-at", "08:00"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("no address"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, AccountSecretsAreSealedAtRest) {
   ASSERT_EQ(run({"client", "add", "acme"}).code, 0);
   std::string pw = home.str() + "/pw";

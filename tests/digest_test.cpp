@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include "digest/digest.hpp"
+#include "engine/digest_mail.hpp"
 #include "engine/engine.hpp"
+#include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "support.hpp"
 
@@ -104,6 +106,50 @@ TEST_F(DigestTest, TheMailReadsOnAPhone) {
   auto quiet = digest::build(*db, client, 1'784'131'200, "2026-07-10");
   ASSERT_TRUE(quiet.ok());
   EXPECT_EQ(digest::subject_of(*quiet), "Your day, Friday 10 July 2026: nothing needs you");
+}
+
+// Mailed at the client's time on their clock, once a day, covering the 24 hours before it.
+TEST_F(DigestTest, TheDigestIsMailedOnceADayAtTheClientsTime) {
+  ASSERT_TRUE(store::set_client_digest_at(*db, client, "08:00").ok());
+  // 2026-07-15 in Toronto (UTC-4): 07:00 on the 14th is before the window, 07:30 on the 15th
+  // inside it.
+  arrives(1'784'026'800, "VIP <vip@big.example>", "Too old");
+  arrives(1'784'115'000, "VIP <vip@big.example>", "Contract renewal");
+  auto at = [&](Timestamp t) {
+    clock.set(t);
+    return engine::mail_digest_if_due(*db, clock, *ids, client, "https://va.example");
+  };
+  const Timestamp eight = 1'784'116'800;  // 2026-07-15 12:00 UTC
+  auto early = at(eight - 60);
+  ASSERT_TRUE(early.ok()) << early.error().message;
+  EXPECT_FALSE(*early);
+  auto due = at(eight + 30);
+  ASSERT_TRUE(due.ok()) << due.error().message;
+  ASSERT_TRUE(*due);
+  const store::OutgoingMessage& m = **due;
+  EXPECT_EQ(m.kind, "digest");
+  EXPECT_EQ(m.status, store::OutgoingStatus::queued);
+  EXPECT_EQ(m.to, std::vector<std::string>{"owner@acme.example"});
+  EXPECT_EQ(m.subject, "Since Tuesday 14 July 2026, 08:00: 1 needs you");
+  EXPECT_NE(m.body.find("- VIP: Contract renewal"), std::string::npos) << m.body;
+  EXPECT_EQ(m.body.find("Too old"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("https://va.example/c/" + client + "/digest"), std::string::npos);
+  EXPECT_NE(m.raw.find("Subject: Since Tuesday 14 July 2026, 08:00"), std::string::npos);
+  // Once a day, however often asked.
+  EXPECT_FALSE(*at(eight + 1800));
+  EXPECT_FALSE(*at(eight + 12 * 3600));
+  auto next = at(eight + 86400 + 300);
+  ASSERT_TRUE(next.ok() && *next);
+  EXPECT_NE((*next)->id, m.id);
+  auto all = store::list_outgoing(*db, client);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+  // A client who wants no mail gets none.
+  ASSERT_TRUE(store::set_client_digest_at(*db, client, "").ok());
+  EXPECT_FALSE(*at(eight + 2 * 86400 + 300));
+  EXPECT_FALSE(engine::digest_minutes("8:00"));
+  EXPECT_FALSE(engine::digest_minutes("24:00"));
+  EXPECT_EQ(engine::digest_minutes("17:30"), 17 * 60 + 30);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "app/home.hpp"
 #include "app/support_cli.hpp"
 #include "calendar/zone.hpp"
+#include "engine/digest_mail.hpp"
 #include "engine/engine.hpp"
 #include "engine/mailbox.hpp"
 #include "engine/policy_codec.hpp"
@@ -215,10 +216,11 @@ struct ServeOptions {
   int calendar_seconds = 60;  // how often connected CalDAV calendars are synced
 };
 
-// The scheduling work of one round, for every client: reminders that are due, and (when
-// `calendars` is set) a sync with each connected CalDAV calendar.
+// The scheduling work of one round, for every client: reminders and digests that are due,
+// and (when `calendars` is set) a sync with each connected CalDAV calendar. Digests link to
+// the console at `console_url`.
 void scheduling_round(const Context& ctx, store::Db& db, IdSource& ids, const SecretKey& key,
-                      bool calendars, std::mutex& out_mutex) {
+                      bool calendars, const std::string& console_url, std::mutex& out_mutex) {
   auto clients = store::list_clients(db);
   if (!clients) return;
   for (const auto& c : *clients) {
@@ -226,6 +228,11 @@ void scheduling_round(const Context& ctx, store::Db& db, IdSource& ids, const Se
     if (!sent) {
       std::lock_guard lock(out_mutex);
       ctx.err << "sidekick: reminders for " << c.slug << ": " << sent.error().message << "\n";
+    }
+    auto digest = engine::mail_digest_if_due(db, ctx.clock, ids, c.id, console_url);
+    if (!digest) {
+      std::lock_guard lock(out_mutex);
+      ctx.err << "sidekick: digest for " << c.slug << ": " << digest.error().message << "\n";
     }
   }
   if (!calendars) return;
@@ -329,7 +336,7 @@ Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
       const bool calendars =
           !last_sync || now - *last_sync >= std::chrono::seconds(so.calendar_seconds);
       if (calendars) last_sync = now;
-      scheduling_round(ctx, **db, ids, key, calendars, out_mutex);
+      scheduling_round(ctx, **db, ids, key, calendars, base_url, out_mutex);
       for (int i = 0; i < 20 && !g_stop && !once; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
     } while (!once && !g_stop);
@@ -419,6 +426,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                          "one automatic reply per sender per this many hours (0: no limit)");
   client_set->add_option("--screener", screener, "on: first-time senders wait; off: they do not");
   client_set->add_option("--zone", client_zone, "the client's time zone, e.g. Europe/London");
+  std::string digest_at;
+  client_set->add_option("--digest-at", digest_at,
+                         "mail the client their digest daily at HH:MM on their clock; off: never");
 
   auto* outgoing_cmd = app.add_subcommand("outgoing", "mail written on the client's behalf");
   outgoing_cmd->require_subcommand(1);
@@ -752,7 +762,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       for (const auto& c : clients) {
         SK_ASSIGN(auto n, store::count_items(db, c.id));
         out << cell(c.slug, 20) << cell(c.name, 30) << cell(c.email, 30) << cell(c.timezone, 20)
-            << n << " items\n";
+            << n << " items" << (c.digest_at.empty() ? "" : ", digest mailed at " + c.digest_at)
+            << "\n";
       }
       if (clients.empty()) out << "no clients yet: `sidekick client add NAME`\n";
       return ok();
@@ -1026,10 +1037,22 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         SK_TRY(calendar::Zone::find(client_zone));
         changes += (changes.empty() ? "" : ", ") + ("zone " + client_zone);
       }
+      if (!digest_at.empty()) {
+        if (digest_at != "off" && !engine::digest_minutes(digest_at))
+          return make_error(Errc::invalid_input,
+                            "--digest-at is HH:MM on a 24-hour clock (08:00, 17:30) or off");
+        if (digest_at != "off" && c.email.empty())
+          return make_error(Errc::invalid_input, c.slug + " has no address to mail a digest to");
+        changes +=
+            (changes.empty() ? "" : ", ") +
+            (digest_at == "off" ? std::string("no digest mail") : "digest mailed at " + digest_at);
+      }
       if (changes.empty()) return make_error(Errc::invalid_input, "nothing to change");
       SK_TRY(db.transaction([&]() -> Result<void> {
         SK_TRY(store::set_client_policy(db, c.id, engine::policy_to_json(stored)));
         if (!client_zone.empty()) SK_TRY(store::set_client_zone(db, c.id, client_zone));
+        if (!digest_at.empty())
+          SK_TRY(store::set_client_digest_at(db, c.id, digest_at == "off" ? "" : digest_at));
         return store::append_audit(db, c.id, clock.now(), ctx.by, "policy changed", c.slug,
                                    changes);
       }));

@@ -40,8 +40,39 @@ std::optional<calendar::CivilTime> parse_day(const std::string& s) {
   return t;
 }
 
+// "Tuesday 24 November 2026"
+std::string long_date(const calendar::CivilTime& t) {
+  return std::string(kWeekdays[calendar::weekday_of(t.days())]) + " " + std::to_string(t.day) +
+         " " + kMonths[t.month - 1] + " " + std::to_string(t.year);
+}
+
 calendar::CivilTime shifted(const calendar::CivilTime& day, int days) {
   return calendar::CivilTime::from_seconds(day.seconds() + std::int64_t{days} * 86400);
+}
+
+// The lines and counts of the digest's period, [d.from, d.to).
+Result<void> fill(store::Db& db, Digest& d) {
+  SK_ASSIGN(auto rows, store::rows_between(db, d.client, d.from, d.to));
+  std::map<Category, int> by_category;
+  for (const auto& r : rows) {
+    const auto disposition = r.decision.disposition;
+    const auto category = r.decision.category;
+    ++by_category[category];
+    Line line{r.item, r.from, r.from_name, r.subject.empty() ? "(no subject)" : r.subject,
+              category};
+    if (disposition == Disposition::to_client)
+      d.needs_you.push_back(std::move(line));
+    else if (disposition == Disposition::screened && category != Category::spam)
+      d.screened.push_back(std::move(line));
+    if (disposition == Disposition::handled) ++d.handled;
+    if (disposition == Disposition::blocked || disposition == Disposition::protected_ ||
+        (disposition == Disposition::screened && category == Category::spam))
+      ++d.kept_away;
+    if (disposition == Disposition::awaiting_va) ++d.with_va;
+  }
+  d.by_category.assign(by_category.begin(), by_category.end());
+  d.total = rows.size();
+  return ok();
 }
 
 }  // namespace
@@ -67,9 +98,7 @@ Result<Digest> build(store::Db& db, const ClientId& client, Timestamp now, const
   d.client_name = c.name;
   d.client_email = c.email;
   d.day = day_name(chosen);
-  d.date = std::string(kWeekdays[calendar::weekday_of(chosen.days())]) + " " +
-           std::to_string(chosen.day) + " " + kMonths[chosen.month - 1] + " " +
-           std::to_string(chosen.year);
+  d.date = long_date(chosen);
   // Midnight to midnight on the client's wall clock: 23 or 25 hours across a change.
   d.from = zone.to_utc(chosen);
   d.to = zone.to_utc(shifted(chosen, 1));
@@ -77,31 +106,35 @@ Result<Digest> build(store::Db& db, const ClientId& client, Timestamp now, const
   d.previous_day = day_name(shifted(chosen, -1));
   if (!d.today) d.next_day = day_name(shifted(chosen, 1));
 
-  SK_ASSIGN(auto rows, store::rows_between(db, client, d.from, d.to));
-  std::map<Category, int> by_category;
-  for (const auto& r : rows) {
-    const auto disposition = r.decision.disposition;
-    const auto category = r.decision.category;
-    ++by_category[category];
-    Line line{r.item, r.from, r.from_name, r.subject.empty() ? "(no subject)" : r.subject,
-              category};
-    if (disposition == Disposition::to_client)
-      d.needs_you.push_back(std::move(line));
-    else if (disposition == Disposition::screened && category != Category::spam)
-      d.screened.push_back(std::move(line));
-    if (disposition == Disposition::handled) ++d.handled;
-    if (disposition == Disposition::blocked || disposition == Disposition::protected_ ||
-        (disposition == Disposition::screened && category == Category::spam))
-      ++d.kept_away;
-    if (disposition == Disposition::awaiting_va) ++d.with_va;
-  }
-  d.by_category.assign(by_category.begin(), by_category.end());
-  d.total = rows.size();
+  SK_TRY(fill(db, d));
+  return d;
+}
+
+Result<Digest> build_mailed(store::Db& db, const ClientId& client, Timestamp at) {
+  SK_ASSIGN(auto c, store::find_client(db, client));
+  SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone.empty() ? "UTC" : c.timezone));
+  const calendar::CivilTime local = zone.to_local(at);
+  const calendar::CivilTime before = shifted(local, -1);
+  Digest d;
+  d.client = client;
+  d.client_name = c.name;
+  d.client_email = c.email;
+  d.mailed = true;
+  d.today = true;
+  d.day = day_name(local);
+  char time[8];
+  std::snprintf(time, sizeof time, "%02d:%02d", before.hour, before.minute);
+  d.date = "since " + long_date(before) + ", " + time;
+  d.from = zone.to_utc(before);
+  d.to = at;
+  d.previous_day = day_name(before);
+  SK_TRY(fill(db, d));
   return d;
 }
 
 std::string subject_of(const Digest& d) {
-  std::string s = "Your day, " + d.date + ": ";
+  // "Since Monday 23 November 2026, 08:00: …" or "Your day, Tuesday 24 November 2026: …"
+  std::string s = d.mailed ? "S" + d.date.substr(1) + ": " : "Your day, " + d.date + ": ";
   s += d.needs_you.empty() ? "nothing needs you"
                            : std::to_string(d.needs_you.size()) + " need" +
                                  (d.needs_you.size() == 1 ? "s" : "") + " you";

@@ -24,8 +24,9 @@ struct Digest {
   ClientId client;
   std::string client_name;
   std::string client_email;
-  std::string day;                     // "2026-11-24", in the client's zone
-  std::string date;                    // "Tuesday 24 November 2026"
+  std::string day;   // "2026-11-24", in the client's zone (for a mailed one, the day it went)
+  std::string date;  // "Tuesday 24 November 2026"; mailed: "since Monday 23 November 2026, 08:00"
+  bool mailed = false;                 // the 24 hours before it was mailed, not a day
   Timestamp from = 0, to = 0;          // the day: [from, to)
   bool today = false;                  // the day holds `now`
   std::string previous_day, next_day;  // next_day empty when the day is today
@@ -40,6 +41,10 @@ struct Digest {
 // when `day` is empty. A malformed day or one after today is invalid_input.
 Result<Digest> build(store::Db& db, const ClientId& client, Timestamp now,
                      const std::string& day = "");
+
+// The digest mailed at `at`: the 24 hours on the client's clock before it (since the same
+// time the day before), so that a client who reads it every morning misses nothing.
+Result<Digest> build_mailed(store::Db& db, const ClientId& client, Timestamp at);
 
 // The digest as a plain-text mail, short enough for a phone: what needs the client first,
 // then the screener, then the counts; `link` is where the console shows it.

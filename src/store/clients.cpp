@@ -14,10 +14,11 @@ std::string DbIds::next(const std::string& prefix) {
 
 namespace {
 constexpr const char* kClientCols =
-    "SELECT id, slug, name, email, timezone, policy, created_at FROM clients ";
+    "SELECT id, slug, name, email, timezone, policy, created_at, digest_at FROM clients ";
 
 ClientRecord client_from(const Row& r) {
-  return ClientRecord{r.str(0), r.str(1), r.str(2), r.str(3), r.str(4), r.str(5), r.i64(6)};
+  return ClientRecord{r.str(0), r.str(1), r.str(2), r.str(3),
+                      r.str(4), r.str(5), r.i64(6), r.str(7)};
 }
 
 bool valid_slug(const std::string& s) {
@@ -38,7 +39,7 @@ Result<ClientRecord> create_client(Db& db, IdSource& ids, const Clock& clock,
   if (!existing.empty())
     return make_error(Errc::conflict, "a client named '" + slug + "' already exists");
   ClientRecord c{ids.next("cli"), slug, name.empty() ? slug : name, lower(email), "UTC", "{}",
-                 clock.now()};
+                 clock.now(),     ""};
   SK_TRY(
       db.exec("INSERT INTO clients(id, slug, name, email, timezone, policy, created_at) "
               "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -62,6 +63,10 @@ Result<std::vector<ClientRecord>> list_clients(Db& db) {
 
 Result<void> set_client_policy(Db& db, const ClientId& client, const std::string& policy_json) {
   return db.exec("UPDATE clients SET policy = ? WHERE id = ?", {policy_json, client});
+}
+
+Result<void> set_client_digest_at(Db& db, const ClientId& client, const std::string& at) {
+  return db.exec("UPDATE clients SET digest_at = ? WHERE id = ?", {at, client});
 }
 
 Result<void> set_client_zone(Db& db, const ClientId& client, const std::string& zone) {

@@ -404,6 +404,10 @@ CREATE INDEX effects_item ON effects(item_id, status);
 DROP INDEX identities_party;
 CREATE INDEX identities_party ON identities(party_id, identity)
 )sql",
+    // 12: when the client wants their digest mailed ("08:00" on their clock; empty: never).
+    R"sql(
+ALTER TABLE clients ADD COLUMN digest_at TEXT NOT NULL DEFAULT ''
+)sql",
 };
 
 }  // namespace

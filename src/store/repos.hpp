@@ -32,6 +32,7 @@ struct ClientRecord {
   std::string timezone;
   std::string policy_json;  // triage policy, owned by the app layer
   Timestamp created_at = 0;
+  std::string digest_at;  // "08:00" on the client's clock: the digest is mailed then; empty: never
 };
 
 Result<ClientRecord> create_client(Db& db, IdSource& ids, const Clock& clock,
@@ -41,6 +42,8 @@ Result<ClientRecord> create_client(Db& db, IdSource& ids, const Clock& clock,
 Result<ClientRecord> find_client(Db& db, const std::string& slug_or_id);
 Result<std::vector<ClientRecord>> list_clients(Db& db);
 Result<void> set_client_policy(Db& db, const ClientId& client, const std::string& policy_json);
+// "HH:MM" (checked by the caller), or empty to mail no digest.
+Result<void> set_client_digest_at(Db& db, const ClientId& client, const std::string& at);
 // The client's IANA zone (checked by the caller): rules' hours and weekdays are read in it.
 Result<void> set_client_zone(Db& db, const ClientId& client, const std::string& zone);
 
