@@ -329,7 +329,7 @@ Result<std::shared_ptr<const QueueSnapshot>> Console::Impl::queue_snapshot(Call&
   };
   std::map<std::string, Held> screened;  // by client
   for (const auto& i : items) {
-    if (i["kind"] != "screened") continue;
+    if (i["kind"] != "screened" || i["from"] == "") continue;  // no sender: nobody to judge
     Held& h = screened[i["client"]];
     h.client_name = i["client_name"];
     h.senders.insert(i["from"].get<std::string>());
