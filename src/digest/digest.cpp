@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "calendar/civil.hpp"
 #include "calendar/zone.hpp"
