@@ -774,6 +774,27 @@ TEST_F(SendingTest, TemporaryFailuresAreRetriedAndPermanentOnesWaitForAVA) {
   clock.advance(86400);
   EXPECT_EQ(engine::send_due(*db, clock, client, sender)->failed, 0u);
   EXPECT_TRUE(sender.submitted.empty());
+  // A VA mends the address and sends it again: tried at once, from scratch, and audited.
+  sender.refuse.reset();
+  auto again = engine::approve_outgoing(*db, clock, client, m->id, "Yes, see you then.", "va:kim");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->status, store::OutgoingStatus::queued);
+  EXPECT_EQ(again->attempts, 0);
+  EXPECT_EQ(again->last_error, "");
+  EXPECT_EQ(engine::send_due(*db, clock, client, sender)->sent, 1u);
+  EXPECT_EQ(sender.submitted, std::vector<std::string>{m->message_id});
+  EXPECT_NE(store::get_outgoing(*db, client, m->id)->raw.find("see you then"), std::string::npos);
+  bool audited = false;
+  auto audit = store::list_audit(*db, client);
+  ASSERT_TRUE(audit.ok());
+  for (const auto& e : *audit)
+    audited = audited || (e.action == "mail sent again" && e.actor == "va:kim" &&
+                          e.reason == "edited, after: 550 mailbox unavailable");
+  EXPECT_TRUE(audited);
+  // Sent mail is not sent again.
+  EXPECT_EQ(
+      engine::approve_outgoing(*db, clock, client, m->id, std::nullopt, "va:kim").error().code,
+      Errc::conflict);
 }
 
 TEST_F(SendingTest, AReplyEffectUsesTheClientsTemplateAndRespectsRfc3834) {

@@ -657,6 +657,56 @@ TEST_F(ConsoleTest, TheDigestIsADayInTheClientsZone) {
   EXPECT_NE(page.body.find("/digest?day=2025-06-14\" rel=\"prev\""), std::string::npos);
 }
 
+// Mail that could not be sent is a promise not kept: it waits right after the escalations
+// until a VA sends it again (mended if need be) or discards it.
+TEST_F(ConsoleTest, MailThatCouldNotBeSentWaitsForTheVa) {
+  const std::string& acme = world->acme.id;
+  auto fail = [&](const std::string& subject, const std::string& error) {
+    engine::MessageRequest r{
+        .to = {"old@partner.example"}, .subject = subject, .body = "Hello.", .send_now = true};
+    auto m = engine::queue_message(*world->db, world->clock, *world->ids, acme, r, "va");
+    EXPECT_TRUE(m.ok());
+    m->status = store::OutgoingStatus::failed;
+    m->last_error = error;
+    EXPECT_TRUE(store::update_outgoing(*world->db, *m).ok());
+    return m->id;
+  };
+  const auto revision = store::revision(*world->db, {acme}).value();
+  const std::string bounced = fail("The contract", "550 5.1.1 <old@partner.example>: no such user");
+  const std::string dropped = fail("Old news", "554 rejected");
+  EXPECT_GT(store::revision(*world->db, {acme}).value(), revision);  // open queues refresh
+
+  auto items = json::parse(call("GET", "/api/queue", "va").body)["items"];
+  std::vector<std::string> kinds;
+  for (const auto& i : items) kinds.push_back(i["kind"]);
+  auto at = std::find(kinds.begin(), kinds.end(), "unsent");
+  ASSERT_NE(at, kinds.end());
+  // Only escalations come first.
+  for (auto k = kinds.begin(); k != at; ++k) EXPECT_EQ(*k, "escalation");
+  const json& row = items[at - kinds.begin()];
+  EXPECT_EQ(row["item"], bounced);
+  EXPECT_EQ(row["why"], "mail not sent: 550 5.1.1 <old@partner.example>: no such user");
+  EXPECT_EQ(row["from"], "to old@partner.example");
+
+  auto page = call("GET", "/c/" + acme + "/drafts/" + bounced, "va");
+  EXPECT_NE(page.body.find("Not sent: 550 5.1.1"), std::string::npos);
+  EXPECT_NE(page.body.find("Send again"), std::string::npos);
+
+  const std::string api = "/api/clients/" + acme + "/drafts/";
+  auto again =
+      call("POST", api + bounced + "/approve", "va", R"({"body":"Hello, at your new address."})");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_NE(
+      json::parse(again.body)["message"].get<std::string>().find("sent again with your edits"),
+      std::string::npos);
+  auto m = store::get_outgoing(*world->db, acme, bounced).value();
+  EXPECT_EQ(m.status, store::OutgoingStatus::queued);
+  EXPECT_EQ(m.last_error, "");
+  EXPECT_EQ(call("POST", api + dropped + "/discard", "va", "{}").status, 200);
+  for (const auto& i : json::parse(call("GET", "/api/queue", "va").body)["items"])
+    EXPECT_NE(i["kind"], "unsent");
+}
+
 TEST(QueueCache, KeepsPerClientSetAndRevision) {
   web::QueueCache cache(2);
   auto snap = [](std::int64_t rev, std::string body) {

@@ -338,9 +338,10 @@ Result<store::OutgoingMessage> Engine::approve_draft(const ClientId& client,
                                                      const std::string& actor) {
   store::OutgoingMessage m;
   SK_TRY(db_.transaction([&]() -> Result<void> {
+    SK_ASSIGN(auto before, store::get_outgoing(db_, client, draft));
     SK_ASSIGN(m, approve_outgoing(db_, clock_, client, draft, edited_body, actor));
-    // The reply was what the item waited for.
-    if (!m.answers.empty())
+    // The reply was what the item waited for (mail sent again answered it the first time).
+    if (!m.answers.empty() && before.status == store::OutgoingStatus::draft)
       SK_TRY(answered(client, m.answers, actor, "approved the reply " + m.id));
     return ok();
   }));

@@ -209,20 +209,29 @@ Result<store::OutgoingMessage> approve_outgoing(store::Db& db, const Clock& cloc
                                                 const std::optional<std::string>& edited_body,
                                                 const std::string& actor) {
   SK_ASSIGN(auto m, store::get_outgoing(db, client, id));
-  if (m.status != store::OutgoingStatus::draft)
+  const bool again = m.status == store::OutgoingStatus::failed;
+  if (m.status != store::OutgoingStatus::draft && !again)
     return make_error(Errc::conflict, id + " is " + std::string(store::to_string(m.status)) +
                                           ", not a draft waiting for approval");
   if (edited_body) {
     m.body = *edited_body;
     SK_TRY(render_into(db, client, m));
   }
+  const std::string last_error = m.last_error;
   m.status = store::OutgoingStatus::queued;
+  if (again) {
+    // A person looked at why it failed (and maybe mended it): tried again now, from scratch.
+    m.attempts = 0;
+    m.next_attempt_at = 0;
+    m.last_error.clear();
+  }
   SK_TRY(db.transaction([&]() -> Result<void> {
     SK_TRY(store::update_outgoing(db, m));
     return store::append_audit(
-        db, client, clock.now(), actor, "draft approved",
+        db, client, clock.now(), actor, again ? "mail sent again" : "draft approved",
         id + " to " + (m.to.empty() ? std::string("?") : m.to.front()) + ": " + m.subject,
-        edited_body ? "approved with edits" : "approved as drafted");
+        again ? (edited_body ? "edited, after: " : "after: ") + last_error
+              : (edited_body ? "approved with edits" : "approved as drafted"));
   }));
   return m;
 }

@@ -48,6 +48,7 @@ Result<store::OutgoingMessage> queue_message(store::Db& db, const Clock& clock, 
                                              const ClientId& client, const MessageRequest& request,
                                              const std::string& actor);
 // A VA approves a draft, optionally with an edited text: its bytes are fixed and it is sent.
+// The same for mail that could not be sent (failed): it is tried again now, from scratch.
 Result<store::OutgoingMessage> approve_outgoing(store::Db& db, const Clock& clock,
                                                 const ClientId& client, const std::string& id,
                                                 const std::optional<std::string>& edited_body,

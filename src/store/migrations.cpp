@@ -408,6 +408,11 @@ CREATE INDEX identities_party ON identities(party_id, identity)
     R"sql(
 ALTER TABLE clients ADD COLUMN digest_at TEXT NOT NULL DEFAULT ''
 )sql",
+    // 13: mail that could not be sent waits in the VA's queue: its failing, and its leaving
+    // that state (sent again, discarded), change what the queue shows.
+    R"sql(
+CREATE TRIGGER revise_on_failed_mail AFTER UPDATE ON outgoing WHEN (OLD.status = 'failed') <> (NEW.status = 'failed') BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END
+)sql",
 };
 
 }  // namespace

@@ -68,6 +68,9 @@ Why why_waiting(const store::QueueRow& r, double low_confidence) {
     return {4, "low-confidence", "low-confidence decision"};
   return {5, "screened", "first-time sender, screened"};
 }
+// Mail that could not be sent (a 5xx, or too many tries): a promise not kept, right after the
+// escalations.
+constexpr Why kUnsent{1, "unsent", "mail not sent"};
 constexpr Why kDraft{2, "draft", "draft to approve"};
 constexpr Why kBooking{2, "booking", "booking to confirm"};
 constexpr int kScreenedRank = 5;
@@ -221,11 +224,16 @@ Result<json> Console::Impl::queue_json(Call& call, Timestamp* stale_at) {
     if (a.why.rank != b.why.rank) return a.why.rank < b.why.rank;
     return a.row.received_at < b.row.received_at;
   });
-  std::vector<store::OutgoingMessage> drafts;
+  std::vector<store::OutgoingMessage> drafts, unsent;
   for (const auto& c : call.access.clients) {
     SK_ASSIGN(auto ds, store::list_outgoing(call.db, c, store::OutgoingStatus::draft));
     for (auto& d : ds) drafts.push_back(std::move(d));
+    SK_ASSIGN(auto fs, store::list_outgoing(call.db, c, store::OutgoingStatus::failed));
+    for (auto f = fs.rbegin(); f != fs.rend(); ++f) unsent.push_back(std::move(*f));
   }
+  // Oldest first, as the list gives them per client newest first.
+  std::stable_sort(unsent.begin(), unsent.end(),
+                   [](const auto& a, const auto& b) { return a.created_at < b.created_at; });
   std::sort(drafts.begin(), drafts.end(),
             [](const auto& a, const auto& b) { return a.created_at < b.created_at; });
   // Meetings a guest asked for that wait for a VA, beside the drafts: both are "say yes".
@@ -261,34 +269,45 @@ Result<json> Console::Impl::queue_json(Call& call, Timestamp* stale_at) {
     }
   }
   json items = json::array();
+  // A row for mail of the client's: a draft to approve, or mail that failed to send again.
+  auto outgoing_row = [&](const store::OutgoingMessage& m, const Why& why,
+                          const std::string& label) {
+    const auto& c = records.at(m.client);
+    std::string api = "/api/clients/" + m.client + "/drafts/" + m.id;
+    return json{{"client", m.client},
+                {"client_name", c.name},
+                {"client_slug", c.slug},
+                {"item", m.id},
+                {"answers", m.answers},
+                {"from", "to " + (m.to.empty() ? std::string("?") : m.to.front())},
+                {"from_name", ""},
+                {"subject", m.subject.empty() ? "(no subject)" : m.subject},
+                {"received_at", format_utc(m.created_at)},
+                {"kind", why.kind},
+                {"why", label},
+                {"urgency", why.rank},
+                {"can_let_in", false},
+                {"approve", api + "/approve"},
+                {"url", "/c/" + m.client + "/drafts/" + m.id},
+                {"api", api},
+                {"draft", {{"kind", m.kind}, {"reason", m.reason}, {"error", m.last_error}}}};
+  };
+  auto add_unsent = [&] {
+    for (const auto& m : unsent)
+      items.push_back(outgoing_row(
+          m, kUnsent, std::string(kUnsent.label) + ": " + m.last_error.substr(0, 120)));
+    unsent.clear();
+  };
   auto add_drafts = [&]() -> Result<void> {
+    add_unsent();
     for (auto& b : bookings) items.push_back(std::move(b));
     bookings = json::array();
-    for (const auto& m : drafts) {
-      const auto& c = records.at(m.client);
-      std::string api = "/api/clients/" + m.client + "/drafts/" + m.id;
-      items.push_back({{"client", m.client},
-                       {"client_name", c.name},
-                       {"client_slug", c.slug},
-                       {"item", m.id},
-                       {"answers", m.answers},
-                       {"from", "to " + (m.to.empty() ? std::string("?") : m.to.front())},
-                       {"from_name", ""},
-                       {"subject", m.subject.empty() ? "(no subject)" : m.subject},
-                       {"received_at", format_utc(m.created_at)},
-                       {"kind", kDraft.kind},
-                       {"why", kDraft.label},
-                       {"urgency", kDraft.rank},
-                       {"can_let_in", false},
-                       {"approve", api + "/approve"},
-                       {"url", "/c/" + m.client + "/drafts/" + m.id},
-                       {"api", api},
-                       {"draft", {{"kind", m.kind}, {"reason", m.reason}}}});
-    }
+    for (const auto& m : drafts) items.push_back(outgoing_row(m, kDraft, kDraft.label));
     drafts.clear();
     return ok();
   };
   for (const auto& e : entries) {
+    if (e.why.rank >= kUnsent.rank) add_unsent();
     if (e.why.rank > kDraft.rank && (!drafts.empty() || !bookings.empty())) SK_TRY(add_drafts());
     const auto& c = records.at(e.row.client);
     items.push_back(
@@ -363,6 +382,10 @@ Result<json> Console::Impl::draft_json(Call& call) {
          {"kind", m.kind},
          {"status", store::to_string(m.status)},
          {"is_draft", m.status == store::OutgoingStatus::draft},
+         {"is_failed", m.status == store::OutgoingStatus::failed},
+         {"can_send",
+          m.status == store::OutgoingStatus::draft || m.status == store::OutgoingStatus::failed},
+         {"last_error", m.last_error},
          {"to", m.to},
          {"to_line", to},
          {"cc_line", cc},
@@ -816,24 +839,28 @@ void Console::Impl::add_routes() {
   router.add({"POST", "/api/clients/{client}/drafts/{draft}/approve", staff,
               [this](Call& call) {
                 auto f = fields(call.request);
+                auto current = store::get_outgoing(call.db, call.client(), call.param("draft"));
+                if (!current.ok()) return error_response(call, current.error());
                 std::optional<std::string> edited;
                 auto body = f.find("body");
                 if (body != f.end()) {
-                  auto current = store::get_outgoing(call.db, call.client(), call.param("draft"));
-                  if (!current.ok()) return error_response(call, current.error());
                   std::string text = unix_lines(body->second);
                   if (text != current->body) edited = text;
                 }
                 auto m = call.engine.approve_draft(call.client(), call.param("draft"), edited,
                                                    call.actor());
                 if (!m.ok()) return error_response(call, m.error());
-                return action_done(call,
-                                   std::string(edited ? "approved with your edits" : "approved") +
-                                       ": queued to send to " +
-                                       (m->to.empty() ? std::string("?") : m->to.front()),
-                                   call.param("draft"));
+                const bool again = current->status == store::OutgoingStatus::failed;
+                return action_done(
+                    call,
+                    std::string(again    ? (edited ? "sent again with your edits" : "sent again")
+                                : edited ? "approved with your edits"
+                                         : "approved") +
+                        ": queued to send to " + (m->to.empty() ? std::string("?") : m->to.front()),
+                    call.param("draft"));
               },
-              "approve a draft (with an edited `body` if given): it is queued to send"});
+              "approve a draft, or send mail that failed again (with an edited `body` if given): "
+              "it is queued to send"});
   router.add({"POST", "/api/clients/{client}/drafts/{draft}/discard", staff,
               [this](Call& call) {
                 auto f = fields(call.request);

@@ -63,7 +63,9 @@
         case "o": case "Enter": if (r) location.href = r.dataset.url; break;
         case "a": if (r && (await post(r.dataset.approve))) refresh(); break;
         case "l":
-          if (r && r.dataset.kind !== "draft" && (await post(r.dataset.api + "/let-in"))) refresh();
+          // Mail of the client's and booking requests have no sender to let in.
+          if (r && !["draft", "unsent", "booking"].includes(r.dataset.kind) &&
+              (await post(r.dataset.api + "/let-in"))) refresh();
           break;
         case "c": case "e": if (r) location.href = r.dataset.url + "#edit"; break;
         case "r": refresh(); break;
