@@ -97,6 +97,39 @@ struct MailboxTest : ::testing::Test {
   }
 };
 
+// A mailbox that cannot be read (the client changed their password at 3 a.m.) is recorded
+// with the server's answer and since when; the first round that goes through clears it.
+TEST_F(MailboxTest, AMailboxThatCannotBeReadIsRecordedUntilItCanBeAgain) {
+  auto health = [&] {
+    auto all = store::account_health(*db, {account.client});
+    EXPECT_TRUE(all.ok());
+    EXPECT_EQ(all.ok() ? all->size() : 0u, 1u);
+    return all.ok() && !all->empty() ? all->front() : store::AccountHealth{};
+  };
+  EXPECT_EQ(health().failures, 0);  // never polled
+  engine::MailboxWatcher locked_out(*engine, *db, clock, account, "not the password");
+  const Timestamp first = clock.now();
+  for (int i = 0; i < store::AccountHealth::kFailuresShown; ++i) {
+    EXPECT_FALSE(health().failing());
+    ASSERT_FALSE(locked_out.poll_once().ok());
+  }
+  store::AccountHealth h = health();
+  EXPECT_TRUE(h.failing());
+  EXPECT_EQ(h.address, account.address);
+  EXPECT_GE(h.failing_since, first);
+  EXPECT_LE(h.failing_since, first + 5);
+  EXPECT_NE(h.last_error.find("login"), std::string::npos) << h.last_error;
+  EXPECT_EQ(h.last_ok_at, 0);
+
+  engine::MailboxWatcher watcher(*engine, *db, clock, account, server.user(user).password);
+  ASSERT_TRUE(watcher.poll_once().ok());
+  h = health();
+  EXPECT_FALSE(h.failing());
+  EXPECT_EQ(h.failing_since, 0);
+  EXPECT_EQ(h.last_error, "");
+  EXPECT_GE(h.last_ok_at, first);
+}
+
 TEST_F(MailboxTest, NewMailIsDecidedAndFiledAndACorrectionMovesItBack) {
   ASSERT_TRUE(store::set_relationship(*db, *ids, clock, account.client, "boss@big.example",
                                       Relationship::vip)

@@ -23,6 +23,7 @@
 #include "core/secrets.hpp"
 #include "engine/replies.hpp"
 #include "engine/scheduling.hpp"
+#include "store/accounts.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "store/scheduling.hpp"
@@ -629,7 +630,8 @@ TEST_F(ConsoleTest, ScreenedSendersAreJudgedInBulkByDomainOrSender) {
   held = json::parse(call("GET", api, "va").body);
   EXPECT_FALSE(domain_in(held, "leads.example").is_object());
   EXPECT_FALSE(domain_in(held, "pushy.example").is_object());
-  for (const auto& i : json::parse(call("GET", "/api/queue", "va").body)["items"])
+  const json after = json::parse(call("GET", "/api/queue", "va").body);
+  for (const auto& i : after["items"])
     for (const auto& id : {lee1, lee2, max, pest}) EXPECT_NE(i["item"], id);
   bool audited = false;
   auto audit = store::list_audit(*world->db, acme);
@@ -703,8 +705,58 @@ TEST_F(ConsoleTest, MailThatCouldNotBeSentWaitsForTheVa) {
   EXPECT_EQ(m.status, store::OutgoingStatus::queued);
   EXPECT_EQ(m.last_error, "");
   EXPECT_EQ(call("POST", api + dropped + "/discard", "va", "{}").status, 200);
-  for (const auto& i : json::parse(call("GET", "/api/queue", "va").body)["items"])
-    EXPECT_NE(i["kind"], "unsent");
+  const json after = json::parse(call("GET", "/api/queue", "va").body);
+  for (const auto& i : after["items"]) EXPECT_NE(i["kind"], "unsent");
+}
+
+// A mailbox that cannot be read leaves nothing in the queue to see: the queue says so above
+// its rows, and the agency page lists every mailbox's state.
+TEST_F(ConsoleTest, AMailboxThatCannotBeReadIsShownToTheVaAndTheAgency) {
+  store::AccountRecord a;
+  a.client = world->acme.id;
+  a.address = "owner@acme.example";
+  a.username = "owner";
+  a.sealed_secret = "sealed";
+  a.secret_kind = "password";
+  a.imap_host = "127.0.0.1";
+  auto account = store::add_account(*world->db, *world->ids, world->clock, a);
+  ASSERT_TRUE(account.ok()) << account.error().message;
+  auto mailboxes = [&](const std::string& who) {
+    return json::parse(call("GET", "/api/queue", who).body)["mailboxes_failing"];
+  };
+  auto admin_state = [&] {
+    const json agency = json::parse(call("GET", "/api/admin", "admin").body);
+    for (const auto& m : agency["mailboxes"])
+      if (m["account"] == account->id) return m["state"].get<std::string>();
+    return std::string("missing");
+  };
+  EXPECT_EQ(admin_state(), "not read yet");
+  ASSERT_TRUE(store::record_account_ok(*world->db, *account, world->clock.now() - 600).ok());
+  EXPECT_EQ(admin_state(), "read 2025-06-15T14:56:40Z");
+  const auto revision = store::revision(*world->db, {world->acme.id}).value();
+  // One dropped connection is not worth a banner; three rounds in a row are.
+  const std::string error = "login failed: [AUTHENTICATIONFAILED] Authentication failed.";
+  for (int i = 0; i < 2; ++i)
+    ASSERT_TRUE(
+        store::record_account_failure(*world->db, *account, world->clock.now(), error).ok());
+  EXPECT_TRUE(mailboxes("va").empty());
+  ASSERT_TRUE(store::record_account_failure(*world->db, *account, world->clock.now(), error).ok());
+  EXPECT_GT(store::revision(*world->db, {world->acme.id}).value(), revision);
+  auto failing = mailboxes("va");
+  ASSERT_EQ(failing.size(), 1u);
+  EXPECT_EQ(failing[0]["address"], "owner@acme.example");
+  EXPECT_EQ(failing[0]["error"], error);
+  EXPECT_EQ(failing[0]["failing_since"], "2025-06-15T15:06:40Z");
+  auto page = call("GET", "/queue", "va");
+  EXPECT_NE(page.body.find("owner@acme.example cannot be read</b> since 2025-06-15T15:06:40Z "
+                           "(last read 2025-06-15T14:56:40Z): login failed"),
+            std::string::npos);
+  EXPECT_EQ(admin_state(), "cannot be read since 2025-06-15T15:06:40Z");
+  EXPECT_NE(call("GET", "/admin", "admin").body.find("[AUTHENTICATIONFAILED]"), std::string::npos);
+  // Another client's VA does not see it; the next round that goes through clears it.
+  ASSERT_TRUE(store::record_account_ok(*world->db, *account, world->clock.now()).ok());
+  EXPECT_TRUE(mailboxes("va").empty());
+  EXPECT_EQ(call("GET", "/queue", "va").body.find("cannot be read"), std::string::npos);
 }
 
 TEST(QueueCache, KeepsPerClientSetAndRevision) {

@@ -1213,12 +1213,22 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     if (account_list->parsed()) {
       SK_ASSIGN(auto accounts, store::list_accounts(db, c.id));
-      for (const auto& a : accounts)
+      SK_ASSIGN(auto health, store::account_health(db, {c.id}));
+      for (const auto& a : accounts) {
+        std::string state = "not read yet";
+        for (const auto& h : health) {
+          if (h.account != a.id) continue;
+          if (h.failing())
+            state = "CANNOT BE READ since " + format_utc(h.failing_since) + ": " + h.last_error;
+          else if (h.last_ok_at != 0)
+            state = "read " + format_utc(h.last_ok_at);
+        }
         out << cell(a.id, 10) << cell(a.address, 30) << "imap " << a.imap_host << ":" << a.imap_port
             << " (" << a.imap_security << ")"
             << (a.smtp_host.empty() ? std::string()
                                     : "  smtp " + a.smtp_host + ":" + std::to_string(a.smtp_port))
-            << "\n";
+            << "  " << state << "\n";
+      }
       if (accounts.empty()) out << "no accounts\n";
       return ok();
     }

@@ -470,10 +470,14 @@ Result<WatchRound> MailboxWatcher::poll_once() {
     return ok();
   };
   auto r = attempt();
+  // Whether the mailbox can be read is the VA's to see; a failure to record it is not the
+  // round's failure.
   if (!r.ok()) {
     session_.reset();  // a broken connection is not reused
+    (void)store::record_account_failure(db_, account_, clock_.now(), r.error().message);
     return r.error();
   }
+  (void)store::record_account_ok(db_, account_, clock_.now());
   return round;
 }
 

@@ -93,6 +93,40 @@ Result<AccountRecord> get_account(Db& db, const ClientId& client,
   return account_from(rows[0]);
 }
 
+Result<void> record_account_ok(Db& db, const AccountRecord& a, Timestamp now) {
+  return db.exec(
+      "INSERT INTO account_health(account_id, client_id, last_ok_at) VALUES (?, ?, ?) "
+      "ON CONFLICT(account_id) DO UPDATE SET last_ok_at = excluded.last_ok_at, "
+      "failing_since = 0, failures = 0, last_error = ''",
+      {a.id, a.client, now});
+}
+
+Result<void> record_account_failure(Db& db, const AccountRecord& a, Timestamp now,
+                                    const std::string& error) {
+  return db.exec(
+      "INSERT INTO account_health(account_id, client_id, failing_since, failures, last_error) "
+      "VALUES (?, ?, ?, 1, ?) ON CONFLICT(account_id) DO UPDATE SET "
+      "failing_since = CASE WHEN failures = 0 THEN excluded.failing_since ELSE failing_since "
+      "END, failures = failures + 1, last_error = excluded.last_error",
+      {a.id, a.client, now, error});
+}
+
+Result<std::vector<AccountHealth>> account_health(Db& db, const std::vector<ClientId>& clients) {
+  std::vector<AccountHealth> out;
+  for (const auto& client : clients) {
+    SK_ASSIGN(auto rows, db.query("SELECT a.id, a.client_id, a.address, "
+                                  "COALESCE(h.last_ok_at, 0), COALESCE(h.failing_since, 0), "
+                                  "COALESCE(h.failures, 0), COALESCE(h.last_error, '') "
+                                  "FROM accounts a LEFT JOIN account_health h ON h.account_id = "
+                                  "a.id WHERE a.client_id = ? ORDER BY a.address",
+                                  {client}));
+    for (const auto& r : rows)
+      out.push_back(
+          {r.str(0), r.str(1), r.str(2), r.i64(3), r.i64(4), static_cast<int>(r.i64(5)), r.str(6)});
+  }
+  return out;
+}
+
 Result<std::optional<MailboxState>> mailbox_state(Db& db, const std::string& account,
                                                   const std::string& folder) {
   SK_ASSIGN(auto rows, db.query("SELECT uidvalidity, last_uid FROM mailbox_state WHERE "

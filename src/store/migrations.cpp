@@ -413,6 +413,19 @@ ALTER TABLE clients ADD COLUMN digest_at TEXT NOT NULL DEFAULT ''
     R"sql(
 CREATE TRIGGER revise_on_failed_mail AFTER UPDATE ON outgoing WHEN (OLD.status = 'failed') <> (NEW.status = 'failed') BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END
 )sql",
+    // 14: whether each watched mailbox can be read: the VA and the agency see one that has
+    // failed several rounds in a row, and since when. Crossing that line moves the revision.
+    R"sql(
+CREATE TABLE account_health (
+  account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  last_ok_at INTEGER NOT NULL DEFAULT 0,
+  failing_since INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER revise_on_account_health AFTER UPDATE ON account_health WHEN (OLD.failures >= 3) <> (NEW.failures >= 3) BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END
+)sql",
 };
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "engine/replies.hpp"
 #include "engine/scheduling.hpp"
 #include "mail/message.hpp"
+#include "store/accounts.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "store/scheduling.hpp"
@@ -329,7 +330,22 @@ Result<json> Console::Impl::queue_json(Call& call, Timestamp* stale_at) {
          {"decision", decision_json(e.row.decision)}});
   }
   SK_TRY(add_drafts());
-  return json{{"count", items.size()}, {"items", items}};
+  // Mail that cannot be read is not in the queue at all: say so above it.
+  json mailboxes = json::array();
+  SK_ASSIGN(auto health, store::account_health(call.db, call.access.clients));
+  for (const auto& h : health) {
+    if (!h.failing()) continue;
+    mailboxes.push_back({{"client", h.client},
+                         {"client_name", records.at(h.client).name},
+                         {"account", h.account},
+                         {"address", h.address},
+                         {"failing_since", format_utc(h.failing_since)},
+                         {"last_ok_at", h.last_ok_at ? format_utc(h.last_ok_at) : ""},
+                         {"was_ok", h.last_ok_at != 0},
+                         {"failures", h.failures},
+                         {"error", h.last_error}});
+  }
+  return json{{"count", items.size()}, {"items", items}, {"mailboxes_failing", mailboxes}};
 }
 
 Result<std::shared_ptr<const QueueSnapshot>> Console::Impl::queue_snapshot(Call& call) {
@@ -359,7 +375,8 @@ Result<std::shared_ptr<const QueueSnapshot>> Console::Impl::queue_snapshot(Call&
                     {"client_name", h.client_name},
                     {"senders", h.senders.size()},
                     {"several", h.senders.size() > 1}});
-  snapshot->screened_html = render_fragment("queue_screened", json{{"page", {{"held", held}}}});
+  snapshot->notices_html = render_fragment(
+      "queue_notices", json{{"page", {{"held", held}, {"mailboxes", q["mailboxes_failing"]}}}});
   const std::size_t shown = std::min(items.size(), options.queue_rows_shown);
   json rows{
       {"items", json::array()}, {"more", items.size() - shown}, {"has_more", items.size() > shown}};
@@ -747,7 +764,7 @@ void Console::Impl::add_routes() {
                      SK_ASSIGN(auto q, queue_snapshot(c));
                      return json{{"count", q->count},
                                  {"rows_html", q->rows_html},
-                                 {"screened_html", q->screened_html}};
+                                 {"notices_html", q->notices_html}};
                    }),
               "the VA's queue page"});
   router.add({"GET", "/queue/rows", staff,
@@ -970,7 +987,27 @@ void Console::Impl::add_routes() {
                     {"user", owner},
                     {"created_at", format_utc(t.created_at)}});
     }
-    return json{{"clients", cs}, {"users", us}, {"tokens", ts}};
+    // Every watched mailbox and whether it can be read: the agency's first look at 3 a.m.
+    std::vector<ClientId> ids;
+    std::map<ClientId, std::string> slugs;
+    for (const auto& c : clients) {
+      ids.push_back(c.id);
+      slugs[c.id] = c.slug;
+    }
+    SK_ASSIGN(auto health, store::account_health(call.db, ids));
+    json ms = json::array();
+    for (const auto& h : health)
+      ms.push_back({{"account", h.account},
+                    {"client", slugs[h.client]},
+                    {"address", h.address},
+                    {"failing", h.failing()},
+                    {"state", h.failing() ? "cannot be read since " + format_utc(h.failing_since)
+                              : h.last_ok_at != 0 ? "read " + format_utc(h.last_ok_at)
+                                                  : "not read yet"},
+                    {"last_ok_at", h.last_ok_at ? format_utc(h.last_ok_at) : ""},
+                    {"failures", h.failures},
+                    {"error", h.last_error}});
+    return json{{"clients", cs}, {"users", us}, {"tokens", ts}, {"mailboxes", ms}};
   };
   router.add(
       {"GET", "/admin", admins, page("admin", "Agency", admin), "clients, users and assignments"});

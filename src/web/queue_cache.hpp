@@ -24,8 +24,9 @@ struct QueueSnapshot {
   std::size_t count = 0;
   std::string json;       // the body of GET /api/queue
   std::string rows_html;  // the rows of the queue page's table
-  // Per client, how many senders the screener holds, with a link to judge them in bulk.
-  std::string screened_html;
+  // Above the rows: mailboxes that cannot be read, and per client how many senders the
+  // screener holds, with a link to judge them in bulk.
+  std::string notices_html;
 };
 
 class QueueCache {
