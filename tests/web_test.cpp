@@ -759,6 +759,41 @@ TEST_F(ConsoleTest, AMailboxThatCannotBeReadIsShownToTheVaAndTheAgency) {
   EXPECT_EQ(call("GET", "/queue", "va").body.find("cannot be read"), std::string::npos);
 }
 
+// A VA with many clients works one at a time when they want: the queue narrows to a client,
+// with a tab per client saying how much waits there.
+TEST_F(ConsoleTest, TheQueueNarrowsToOneClient) {
+  const json all = json::parse(call("GET", "/api/queue", "admin").body);
+  const json globex = json::parse(call("GET", "/api/queue?client=globex", "admin").body);
+  ASSERT_GT(globex["count"], 0);
+  ASSERT_LT(globex["count"], all["count"]);
+  for (const auto& i : globex["items"]) EXPECT_EQ(i["client"], world->globex.id);
+  std::size_t of_globex = 0;
+  for (const auto& i : all["items"]) of_globex += i["client"] == world->globex.id;
+  EXPECT_EQ(globex["count"], of_globex);
+  // By id too; a client that is not the caller's does not exist for them.
+  EXPECT_EQ(
+      json::parse(call("GET", "/api/queue?client=" + world->globex.id, "admin").body)["count"],
+      of_globex);
+  EXPECT_EQ(call("GET", "/api/queue?client=globex", "va").status, 404);
+  EXPECT_EQ(call("GET", "/api/queue?client=nobody", "admin").status, 404);
+
+  auto page = call("GET", "/queue?client=globex", "admin");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("hx-get=\"/queue/rows?client=globex\""), std::string::npos);
+  EXPECT_NE(page.body.find("<a href=\"/queue?client=globex\" aria-current=\"page\">Globex Corp "
+                           "<span class=\"count\">" +
+                           std::to_string(of_globex) + "</span>"),
+            std::string::npos)
+      << page.body;
+  EXPECT_NE(page.body.find("<a href=\"/queue\">All <span class=\"count\">" +
+                           std::to_string(all["count"].get<std::size_t>()) + "</span>"),
+            std::string::npos);
+  auto rows = call("GET", "/queue/rows?client=globex", "admin");
+  EXPECT_EQ(rows.body.find(world->items["first"]), std::string::npos);  // an acme item
+  // One client, no tabs.
+  EXPECT_EQ(call("GET", "/queue", "va").body.find("class=\"tabs\""), std::string::npos);
+}
+
 TEST(QueueCache, KeepsPerClientSetAndRevision) {
   web::QueueCache cache(2);
   auto snap = [](std::int64_t rev, std::string body) {

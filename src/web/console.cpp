@@ -180,8 +180,15 @@ struct Console::Impl {
   Result<json> page_base(Call& call, const std::string& title);
   // stale_at, when given, gets the time the queue changes by the clock alone (a booking
   // request's meeting is over).
-  Result<json> queue_json(Call& call, Timestamp* stale_at = nullptr);
-  Result<std::shared_ptr<const QueueSnapshot>> queue_snapshot(Call& call);
+  // The queue of these clients (all the caller's, or the one `?client=` names).
+  Result<json> queue_json(Call& call, const std::vector<ClientId>& clients,
+                          Timestamp* stale_at = nullptr);
+  Result<std::shared_ptr<const QueueSnapshot>> queue_snapshot(Call& call,
+                                                              const std::vector<ClientId>& clients);
+  // `?client=SLUG` narrows the queue to that client; otherwise every client of the caller's.
+  Result<std::vector<ClientId>> queue_clients(const Call& call);
+  // The queue page: the rows, and a tab per client with how many of theirs wait.
+  Result<json> queue_page(Call& call);
   Result<json> item_json(Call& call);
   Result<json> draft_json(Call& call);
   Result<json> policy_json(Call& call);
@@ -208,7 +215,18 @@ Result<json> Console::Impl::page_base(Call& call, const std::string& title) {
               {"clients", clients}};
 }
 
-Result<json> Console::Impl::queue_json(Call& call, Timestamp* stale_at) {
+Result<std::vector<ClientId>> Console::Impl::queue_clients(const Call& call) {
+  auto named = call.request.query.find("client");
+  if (named == call.request.query.end() || named->second.empty()) return call.access.clients;
+  auto c = store::find_client(call.db, named->second);
+  // Someone else's client is answered as if it did not exist.
+  if (!c.ok() || !call.access.may_see(c->id))
+    return make_error(Errc::not_found, "no such client '" + named->second + "'");
+  return std::vector<ClientId>{c->id};
+}
+
+Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& clients,
+                                       Timestamp* stale_at) {
   const double low = triage::Policy{}.low_confidence;
   struct Entry {
     Why why;
@@ -216,7 +234,7 @@ Result<json> Console::Impl::queue_json(Call& call, Timestamp* stale_at) {
   };
   std::vector<Entry> entries;
   std::map<ClientId, store::ClientRecord> records;
-  for (const auto& c : call.access.clients) {
+  for (const auto& c : clients) {
     SK_ASSIGN(records[c], client_record(call.db, c));
     SK_ASSIGN(auto rows, store::queue_rows(call.db, c, low));
     for (auto& r : rows) entries.push_back({why_waiting(r, low), std::move(r)});
@@ -226,7 +244,7 @@ Result<json> Console::Impl::queue_json(Call& call, Timestamp* stale_at) {
     return a.row.received_at < b.row.received_at;
   });
   std::vector<store::OutgoingMessage> drafts, unsent;
-  for (const auto& c : call.access.clients) {
+  for (const auto& c : clients) {
     SK_ASSIGN(auto ds, store::list_outgoing(call.db, c, store::OutgoingStatus::draft));
     for (auto& d : ds) drafts.push_back(std::move(d));
     SK_ASSIGN(auto fs, store::list_outgoing(call.db, c, store::OutgoingStatus::failed));
@@ -239,7 +257,7 @@ Result<json> Console::Impl::queue_json(Call& call, Timestamp* stale_at) {
             [](const auto& a, const auto& b) { return a.created_at < b.created_at; });
   // Meetings a guest asked for that wait for a VA, beside the drafts: both are "say yes".
   json bookings = json::array();
-  for (const auto& c : call.access.clients) {
+  for (const auto& c : clients) {
     SK_ASSIGN(auto active, store::active_bookings(call.db, c, call.clock.now(),
                                                   std::numeric_limits<Timestamp>::max()));
     std::optional<calendar::Zone> zone;
@@ -332,7 +350,7 @@ Result<json> Console::Impl::queue_json(Call& call, Timestamp* stale_at) {
   SK_TRY(add_drafts());
   // Mail that cannot be read is not in the queue at all: say so above it.
   json mailboxes = json::array();
-  SK_ASSIGN(auto health, store::account_health(call.db, call.access.clients));
+  SK_ASSIGN(auto health, store::account_health(call.db, clients));
   for (const auto& h : health) {
     if (!h.failing()) continue;
     mailboxes.push_back({{"client", h.client},
@@ -348,14 +366,16 @@ Result<json> Console::Impl::queue_json(Call& call, Timestamp* stale_at) {
   return json{{"count", items.size()}, {"items", items}, {"mailboxes_failing", mailboxes}};
 }
 
-Result<std::shared_ptr<const QueueSnapshot>> Console::Impl::queue_snapshot(Call& call) {
+Result<std::shared_ptr<const QueueSnapshot>> Console::Impl::queue_snapshot(
+    Call& call, const std::vector<ClientId>& clients) {
   // The revision is read before the queue: a change in between makes the next call rebuild.
-  SK_ASSIGN(auto revision, store::revision(call.db, call.access.clients));
-  if (auto kept = queue_cache.find(call.access.clients, revision, call.clock.now())) return kept;
+  SK_ASSIGN(auto revision, store::revision(call.db, clients));
+  if (auto kept = queue_cache.find(clients, revision, call.clock.now())) return kept;
   auto snapshot = std::make_shared<QueueSnapshot>();
-  SK_ASSIGN(auto q, queue_json(call, &snapshot->stale_at));
+  SK_ASSIGN(auto q, queue_json(call, clients, &snapshot->stale_at));
   snapshot->revision = revision;
   snapshot->count = q["items"].size();
+  for (const auto& i : q["items"]) ++snapshot->per_client[i["client"].get<std::string>()];
   snapshot->json = dump(q);
   json& items = q["items"];
   struct Held {
@@ -382,8 +402,33 @@ Result<std::shared_ptr<const QueueSnapshot>> Console::Impl::queue_snapshot(Call&
       {"items", json::array()}, {"more", items.size() - shown}, {"has_more", items.size() > shown}};
   for (std::size_t i = 0; i < shown; ++i) rows["items"].push_back(std::move(items[i]));
   snapshot->rows_html = render_fragment("queue_rows", json{{"page", rows}});
-  queue_cache.keep(call.access.clients, snapshot);
+  queue_cache.keep(clients, snapshot);
   return std::shared_ptr<const QueueSnapshot>(std::move(snapshot));
+}
+
+Result<json> Console::Impl::queue_page(Call& call) {
+  SK_ASSIGN(auto clients, queue_clients(call));
+  SK_ASSIGN(auto q, queue_snapshot(call, clients));
+  const bool one = clients.size() == 1 && call.access.clients.size() > 1;
+  json tabs = json::array();
+  std::string rows_url = "/queue/rows";
+  if (call.access.clients.size() > 1) {
+    // Counts from the whole queue, kept like any other: a tab costs no second build.
+    SK_ASSIGN(auto all, queue_snapshot(call, call.access.clients));
+    tabs.push_back({{"name", "All"}, {"url", "/queue"}, {"count", all->count}, {"current", !one}});
+    for (const auto& id : call.access.clients) {
+      SK_ASSIGN(auto c, client_record(call.db, id));
+      auto n = all->per_client.find(id);
+      const bool current = one && clients.front() == id;
+      if (current) rows_url += "?client=" + c.slug;
+      tabs.push_back({{"name", c.name},
+                      {"url", "/queue?client=" + c.slug},
+                      {"count", n == all->per_client.end() ? 0 : n->second},
+                      {"current", current}});
+    }
+  }
+  return json{{"count", q->count}, {"rows_html", q->rows_html}, {"notices_html", q->notices_html},
+              {"tabs", tabs},      {"has_tabs", !tabs.empty()}, {"rows_url", rows_url}};
 }
 
 Result<json> Console::Impl::draft_json(Call& call) {
@@ -539,7 +584,7 @@ Result<json> Console::Impl::digest_json(Call& call) {
 
 // Where the VA goes after finishing an item: the next one in the queue.
 Result<json> Console::Impl::next_after(Call& call, const ItemId& done) {
-  SK_ASSIGN(auto q, queue_json(call));
+  SK_ASSIGN(auto q, queue_json(call, call.access.clients));
   for (const auto& i : q["items"])
     if (i["item"] != done) return json{{"next", i["url"]}};
   return json{{"next", "/queue"}};
@@ -759,28 +804,27 @@ void Console::Impl::add_routes() {
 
   // --- the VA's queue ---
   router.add({"GET", "/queue", staff,
-              page("queue", "Queue",
-                   [this](Call& c) -> Result<json> {
-                     SK_ASSIGN(auto q, queue_snapshot(c));
-                     return json{{"count", q->count},
-                                 {"rows_html", q->rows_html},
-                                 {"notices_html", q->notices_html}};
-                   }),
-              "the VA's queue page"});
+              page("queue", "Queue", [this](Call& c) { return queue_page(c); }),
+              "the VA's queue page (`?client=SLUG`: one client's)"});
   router.add({"GET", "/queue/rows", staff,
               [this](Call& call) {
-                auto q = queue_snapshot(call);
+                auto clients = queue_clients(call);
+                if (!clients.ok()) return error_response(call, clients.error());
+                auto q = queue_snapshot(call, *clients);
                 if (!q.ok()) return error_response(call, q.error());
                 return Response::html(200, (*q)->rows_html);
               },
               "the queue's rows (htmx fragment)"});
   router.add({"GET", "/api/queue", staff,
               [this](Call& call) {
-                auto q = queue_snapshot(call);
+                auto clients = queue_clients(call);
+                if (!clients.ok()) return error_response(call, clients.error());
+                auto q = queue_snapshot(call, *clients);
                 if (!q.ok()) return error_response(call, q.error());
                 return Response::json(200, (*q)->json);
               },
-              "items waiting for a person across the caller's clients, most urgent first"});
+              "items waiting for a person across the caller's clients (`?client=SLUG`: one "
+              "client's), most urgent first"});
   router.add({"GET", "/api/clients", signed_in, api([this](Call& call) -> Result<json> {
                 SK_ASSIGN(auto base, page_base(call, ""));
                 return json{{"clients", base["clients"]}};

@@ -22,8 +22,9 @@ struct QueueSnapshot {
   // From this time on the snapshot is out of date even if the store did not change.
   Timestamp stale_at = std::numeric_limits<Timestamp>::max();
   std::size_t count = 0;
-  std::string json;       // the body of GET /api/queue
-  std::string rows_html;  // the rows of the queue page's table
+  std::map<ClientId, std::size_t> per_client;  // how many of count are each client's
+  std::string json;                            // the body of GET /api/queue
+  std::string rows_html;                       // the rows of the queue page's table
   // Above the rows: mailboxes that cannot be read, and per client how many senders the
   // screener holds, with a link to judge them in bulk.
   std::string notices_html;
