@@ -148,7 +148,14 @@ TEST_F(CliTest, ScreenedSendersAreListedLetInAndKeptOut) {
   ASSERT_EQ(run(args).code, 0);
   ASSERT_EQ(run({"triage", "--client", "acme"}).code, 0);
 
-  auto r = run({"screened", "list", "--client", "acme", "--format", "json"});
+  // Found by sender and words, every word needed.
+  auto r = run({"search", "--client", "acme", "deepeddy.com", "--limit", "5"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("5 found"), std::string::npos) << r.out;
+  r = run({"search", "--client", "acme", "deepeddy.com", "no-such-word-anywhere"});
+  EXPECT_NE(r.out.find("0 found"), std::string::npos) << r.out;
+
+  r = run({"screened", "list", "--client", "acme", "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto held = nlohmann::json::parse(r.out);
   ASSERT_GE(held.size(), 3u);

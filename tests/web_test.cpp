@@ -794,6 +794,30 @@ TEST_F(ConsoleTest, TheQueueNarrowsToOneClient) {
   EXPECT_EQ(call("GET", "/queue", "va").body.find("class=\"tabs\""), std::string::npos);
 }
 
+TEST_F(ConsoleTest, AVaFindsMailBySenderSubjectOrWords) {
+  const std::string api = "/api/clients/" + world->acme.id + "/search?q=";
+  auto found = [&](const std::string& q) {
+    auto r = call("GET", api + q, "va");
+    EXPECT_EQ(r.status, 200) << q;
+    std::vector<std::string> items;
+    for (const auto& i : json::parse(r.body).value("results", json::array()))
+      items.push_back(i["item"]);
+    return items;
+  };
+  const std::vector<std::string> first{world->items["first"]};
+  EXPECT_EQ(found("widgets"), first);              // in the text
+  EXPECT_EQ(found("ANN%20pricing"), first);        // every word, any case: name and subject
+  EXPECT_EQ(found("newcustomer.example"), first);  // the address
+  EXPECT_TRUE(found("widgets%20globex").empty());  // not every word
+  EXPECT_TRUE(found("100_").empty());              // "_" is itself, not any character
+  EXPECT_TRUE(found("Globex%20secret").empty());   // another client's mail
+  EXPECT_TRUE(found("").empty());
+  EXPECT_EQ(call("GET", "/api/clients/" + world->globex.id + "/search?q=plan", "va").status, 404);
+  auto page = call("GET", "/c/" + world->acme.id + "/search?q=widgets", "va");
+  EXPECT_NE(page.body.find("1 found"), std::string::npos);
+  EXPECT_NE(page.body.find("Question about pricing"), std::string::npos);
+}
+
 TEST(QueueCache, KeepsPerClientSetAndRevision) {
   web::QueueCache cache(2);
   auto snap = [](std::int64_t rev, std::string body) {

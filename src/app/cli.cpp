@@ -480,6 +480,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* party_list = party_cmd->add_subcommand("list", "parties with a relationship");
   party_list->add_option("--client", client, "client")->required();
 
+  auto* search_cmd =
+      app.add_subcommand("search", "find mail by sender, subject or words (every word must match)");
+  search_cmd->add_option("--client", client, "client")->required();
+  search_cmd->add_option("words", paths, "words")->required();
+  search_cmd->add_option("--limit", limit, "at most this many, newest first (default 50)");
+
   auto* screened_cmd =
       app.add_subcommand("screened", "first-time senders the screener holds, judged in bulk");
   screened_cmd->require_subcommand(1);
@@ -1230,6 +1236,15 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
             << "  " << state << "\n";
       }
       if (accounts.empty()) out << "no accounts\n";
+      return ok();
+    }
+    if (search_cmd->parsed()) {
+      SK_ASSIGN(auto rows, store::search_items(db, c.id, paths, limit));
+      for (const auto& r : rows)
+        out << cell(r.item, 10) << cell(format_utc(r.received_at), 22)
+            << cell(r.from.empty() ? "(no sender)" : r.from, 30) << cell(r.subject, 40) << "  "
+            << label(r.decision.category) << ", " << label(r.decision.disposition) << "\n";
+      out << rows.size() << " found\n";
       return ok();
     }
     if (screened_list->parsed()) {

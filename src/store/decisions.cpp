@@ -356,6 +356,34 @@ Result<std::vector<QueueRow>> rows_between(Db& db, const ClientId& client, Times
   return queue_from(rows);
 }
 
+Result<std::vector<QueueRow>> search_items(Db& db, const ClientId& client,
+                                           const std::vector<std::string>& words, int limit) {
+  std::string sql = std::string(kQueueCols) + kDecisionCols +
+                    " FROM items it JOIN decisions d ON d.item_id = it.id AND d.current = 1 "
+                    "WHERE it.client_id = ?";
+  Params params{client};
+  for (const auto& w : words) {
+    // The word as itself: LIKE's wildcards in it are escaped.
+    std::string pattern = "%";
+    for (char c : w) {
+      if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+      pattern += c;
+    }
+    pattern += '%';
+    sql += " AND (";
+    const char* fields[] = {"it.from_address", "it.from_name", "it.subject", "it.text"};
+    for (const char* f : fields) {
+      sql += std::string(f == fields[0] ? "" : " OR ") + f + " LIKE ? ESCAPE '\\'";
+      params.push_back(pattern);
+    }
+    sql += ")";
+  }
+  sql += " ORDER BY it.received_at DESC, it.rowid DESC LIMIT ?";
+  params.push_back(std::int64_t{limit});
+  SK_ASSIGN(auto rows, db.query(sql, params));
+  return queue_from(rows);
+}
+
 Result<std::int64_t> revision(Db& db, const std::vector<ClientId>& clients) {
   if (clients.empty()) return std::int64_t{0};
   std::string sql = "SELECT COALESCE(SUM(n), 0) FROM client_revisions WHERE client_id IN (?";

@@ -92,6 +92,10 @@ Result<std::vector<QueueRow>> queue_rows(Db& db, const ClientId& client, double 
 // and to the client records, whichever process made it. Live views refresh and cached views
 // rebuild when it moves.
 Result<std::int64_t> revision(Db& db, const std::vector<ClientId>& clients);
+// Decided items with every word somewhere in their sender's address or name, subject or text
+// (ASCII letters in any case), newest first.
+Result<std::vector<QueueRow>> search_items(Db& db, const ClientId& client,
+                                           const std::vector<std::string>& words, int limit);
 // Decisions of items received in [from, to), newest first.
 Result<std::vector<QueueRow>> rows_between(Db& db, const ClientId& client, Timestamp from,
                                            Timestamp to);

@@ -960,6 +960,34 @@ void Console::Impl::add_routes() {
                 {"parties", a},
                 {"relationships", rels}};
   };
+  // Finding "that mail from Bob last week": every word somewhere in the sender, subject or text.
+  auto search = [this](Call& call) -> Result<json> {
+    SK_ASSIGN(auto c, client_record(call.db, call.client()));
+    auto q_it = call.request.query.find("q");
+    const std::string q = q_it == call.request.query.end() ? "" : trim(q_it->second);
+    constexpr int kShown = 100;
+    json results = json::array();
+    if (!q.empty()) {
+      SK_ASSIGN(auto rows, store::search_items(call.db, call.client(), split(q, " \t"), kShown));
+      for (const auto& r : rows)
+        results.push_back({{"item", r.item},
+                           {"from", r.from},
+                           {"from_name", r.from_name},
+                           {"subject", r.subject.empty() ? "(no subject)" : r.subject},
+                           {"received_at", format_utc(r.received_at)},
+                           {"decision", decision_json(r.decision)},
+                           {"url", "/c/" + call.client() + "/items/" + r.item}});
+    }
+    return json{
+        {"client", call.client()}, {"client_name", c.name},   {"q", q},
+        {"has_q", !q.empty()},     {"count", results.size()}, {"capped", results.size() == kShown},
+        {"results", results}};
+  };
+  router.add({"GET", "/c/{client}/search", staff, page("search", "Search", search),
+              "find a client's mail by sender, subject or words (`?q=`)"});
+  router.add({"GET", "/api/clients/{client}/search", staff, api(search),
+              "a client's decided items with every word of `q` in the sender, subject or text, "
+              "newest first (at most 100)"});
   router.add({"GET", "/c/{client}/contacts", staff, page("contacts", "Contacts", contacts),
               "contacts and relationships"});
   router.add({"GET", "/api/clients/{client}/parties", staff, api(contacts),
