@@ -302,7 +302,7 @@ TEST_F(BookingPageTest, PostsMustComeFromThePageAndAreLimited) {
   EXPECT_NE(bad.body.find("value=\"Mal\""), std::string::npos);
   EXPECT_EQ(bookings(world->globex.id).size(), before);
 
-  // Two bookings an hour from one address: the third is refused.
+  // Two bookings an hour from one IP: the third is refused.
   auto fresh =
       std::make_unique<web::Console>([path = world->db_path] { return store::open_sqlite(path); },
                                      world->clock, triage::SpamModel{}, web::ConsoleOptions{});
@@ -319,6 +319,15 @@ TEST_F(BookingPageTest, PostsMustComeFromThePageAndAreLimited) {
                     {{"t", token_of(links[2])}, {"name", "Guest"}, {"email", "g3@guest.example"}},
                     fresh.get());
   EXPECT_EQ(third.status, 429);
+  // A second process behind the same load balancer counts the same bookings.
+  auto other =
+      std::make_unique<web::Console>([path = world->db_path] { return store::open_sqlite(path); },
+                                     world->clock, triage::SpamModel{}, web::ConsoleOptions{});
+  web::add_booking_page(*other, {world->link_key, "", 14, 2, 3});
+  auto fourth = post("/book/globex/demo/confirm",
+                     {{"t", token_of(links[3])}, {"name", "Guest"}, {"email", "g4@guest.example"}},
+                     other.get());
+  EXPECT_EQ(fourth.status, 429);
   EXPECT_EQ(bookings(world->globex.id).size(), before + 2);
   // The same token twice: the time is taken.
   auto twice = post("/book/globex/demo/confirm",

@@ -10,6 +10,7 @@
 #include "engine/replies.hpp"
 #include "store/repos.hpp"
 #include "store/scheduling.hpp"
+#include "store/users.hpp"
 
 namespace sk::engine {
 namespace {
@@ -76,12 +77,8 @@ Result<LinkClaims> verify_link(const std::string& key, const std::string& token,
   return c;
 }
 
-bool AbuseLimiter::allow(const std::string& key, Timestamp now) {
-  auto& v = seen_[key];
-  std::erase_if(v, [&](Timestamp t) { return t <= now - window_; });
-  if (static_cast<int>(v.size()) >= max_) return false;
-  v.push_back(now);
-  return true;
+Result<bool> AbuseLimiter::allow(store::Db& db, const std::string& key, Timestamp now) const {
+  return store::allow_public_action(db, key, now, max_, window_);
 }
 
 Result<std::vector<PageSlot>> page_slots(store::Db& db, const Clock& clock, const std::string& key,
@@ -99,13 +96,18 @@ Result<std::vector<PageSlot>> page_slots(store::Db& db, const Clock& clock, cons
 
 Result<store::Booking> page_confirm(store::Db& db, const Clock& clock, IdSource& ids,
                                     const std::string& key, const std::string& token,
-                                    const Guest& guest, const std::string& ip, PageLimits& limits) {
+                                    const Guest& guest, const std::string& ip,
+                                    const PageLimits& limits) {
   SK_ASSIGN(auto c, verify_link(key, token, clock.now()));
   if (c.action != "book") return bad_link("is not a booking link");
   std::string email = guest.email;
   std::transform(email.begin(), email.end(), email.begin(), ::tolower);
-  if (!limits.per_ip.allow("ip:" + ip, clock.now()) ||
-      !limits.per_email.allow("email:" + email, clock.now()))
+  SK_ASSIGN(bool ip_ok, limits.per_ip.allow(db, "ip:" + ip, clock.now()));
+  bool email_ok = false;
+  if (ip_ok) {
+    SK_ASSIGN(email_ok, limits.per_email.allow(db, "email:" + email, clock.now()));
+  }
+  if (!ip_ok || !email_ok)
     return make_error(Errc::conflict, "too many bookings from here; try again later");
   return create_booking(db, clock, ids, c.client, c.subject, c.start, guest, "page",
                         "guest:" + email);

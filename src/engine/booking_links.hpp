@@ -28,16 +28,17 @@ std::string sign_link(const std::string& key, const LinkClaims& c);
 // Fails with invalid_input for a forged, altered or malformed token, and for an expired one.
 Result<LinkClaims> verify_link(const std::string& key, const std::string& token, Timestamp now);
 
-// At most `max` actions per key (an IP, an address) in any `window` seconds.
+// At most `max` actions per key (an IP, an address) in any `window` seconds, counted in the
+// store: every process serving the page counts the same actions.
 class AbuseLimiter {
  public:
   AbuseLimiter(int max, Timestamp window) : max_(max), window_(window) {}
-  bool allow(const std::string& key, Timestamp now);
+  // Counts the action when it is allowed.
+  Result<bool> allow(store::Db& db, const std::string& key, Timestamp now) const;
 
  private:
   int max_;
   Timestamp window_;
-  std::map<std::string, std::vector<Timestamp>> seen_;
 };
 
 struct PageSlot {
@@ -59,7 +60,8 @@ struct PageLimits {
 // A visitor confirms an offered time (from a page slot or a mailed link).
 Result<store::Booking> page_confirm(store::Db& db, const Clock& clock, IdSource& ids,
                                     const std::string& key, const std::string& token,
-                                    const Guest& guest, const std::string& ip, PageLimits& limits);
+                                    const Guest& guest, const std::string& ip,
+                                    const PageLimits& limits);
 // The guest's own link from their invitation: cancel, or move to another free time.
 std::string manage_token(const std::string& key, const store::Booking& b);
 Result<store::Booking> page_cancel(store::Db& db, const Clock& clock, IdSource& ids,

@@ -426,6 +426,16 @@ CREATE TABLE account_health (
 );
 CREATE TRIGGER revise_on_account_health AFTER UPDATE ON account_health WHEN (OLD.failures >= 3) <> (NEW.failures >= 3) BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END
 )sql",
+    // 15: what the public booking page counts against its limits (bookings per address,
+    // changes per IP) is kept in the store, so every process behind a load balancer counts
+    // the same actions (it was per process: N processes allowed N times as much).
+    R"sql(
+CREATE TABLE public_actions (
+  key TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX public_actions_key ON public_actions(key, at)
+)sql",
 };
 
 }  // namespace

@@ -188,6 +188,21 @@ Result<int> login_failures_since(Db& db, const std::string& key, Timestamp since
   return static_cast<int>(rows.at(0).i64(0));
 }
 
+Result<bool> allow_public_action(Db& db, const std::string& key, Timestamp now, int max,
+                                 Timestamp window) {
+  bool allowed = false;
+  SK_TRY(db.transaction([&]() -> Result<void> {
+    // Nothing counts for more than two days: older actions are forgotten by whoever comes.
+    SK_TRY(db.exec("DELETE FROM public_actions WHERE at <= ?", {now - 2 * 86400}));
+    SK_ASSIGN(auto rows, db.query("SELECT COUNT(*) FROM public_actions WHERE key = ? AND at > ?",
+                                  {key, now - window}));
+    if (rows.at(0).i64(0) >= max) return ok();
+    allowed = true;
+    return db.exec("INSERT INTO public_actions (key, at) VALUES (?, ?)", {key, now});
+  }));
+  return allowed;
+}
+
 Result<void> clear_login_failures(Db& db, const std::string& key) {
   return db.exec("DELETE FROM login_failures WHERE key = ?", {key});
 }

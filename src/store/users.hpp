@@ -73,6 +73,12 @@ Result<void> record_login_failure(Db& db, const std::string& key, Timestamp at);
 Result<int> login_failures_since(Db& db, const std::string& key, Timestamp since);
 Result<void> clear_login_failures(Db& db, const std::string& key);
 
+// Whether one more action under `key` (an IP, an address) fits: fewer than `max` in the
+// `window` seconds before `now`. When it fits it is counted at once, in one transaction, so
+// two processes cannot both take the last one.
+Result<bool> allow_public_action(Db& db, const std::string& key, Timestamp now, int max,
+                                 Timestamp window);
+
 // --- the VA's queue ---
 struct QueueRow {
   ClientId client;

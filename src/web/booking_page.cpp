@@ -1,6 +1,5 @@
 #include "web/booking_page.hpp"
 
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "engine/booking_links.hpp"
@@ -88,8 +87,7 @@ std::string field(const std::map<std::string, std::string>& f, const std::string
 
 struct Shared {
   BookingPageOptions options;
-  std::mutex mutex;  // the limits are shared by every request thread
-  engine::PageLimits limits;
+  engine::PageLimits limits;  // counted in the store, shared by every thread and process
   explicit Shared(BookingPageOptions o)
       : options(std::move(o)),
         limits{engine::AbuseLimiter(options.per_ip_per_hour, 3600),
@@ -276,11 +274,8 @@ Response confirm_post(Call& call, Shared& sh) {
   if (!sh.options.base_url.empty())
     g.links = engine::BookingLinks{sh.options.key, sh.options.base_url};
   Result<store::Booking> b = make_error(Errc::internal, "not booked");
-  {
-    std::lock_guard lock(sh.mutex);
-    b = engine::page_confirm(call.db, call.clock, call.ids, sh.options.key, token, g,
-                             call.request.remote, sh.limits);
-  }
+  b = engine::page_confirm(call.db, call.clock, call.ids, sh.options.key, token, g,
+                           call.request.remote, sh.limits);
   if (!b.ok()) {
     if (b.error().message.find("too many") != std::string::npos)
       return message_page(429, "Please wait a little",
@@ -364,12 +359,11 @@ Response manage_post(Call& call, Shared& sh, bool cancel) {
   const std::string token = field(form, "t");
   auto m = managed(call, sh, token);
   if (!m.ok()) return refusal(m.error());
-  {
-    std::lock_guard lock(sh.mutex);
-    if (!sh.limits.per_ip.allow("ip:" + call.request.remote, call.clock.now()))
-      return message_page(429, "Please wait a little",
-                          "Too many changes were made from here recently. Try again later.");
-  }
+  auto allowed = sh.limits.per_ip.allow(call.db, "ip:" + call.request.remote, call.clock.now());
+  if (!allowed.ok()) return refusal(allowed.error());
+  if (!*allowed)
+    return message_page(429, "Please wait a little",
+                        "Too many changes were made from here recently. Try again later.");
   Result<store::Booking> b = make_error(Errc::internal, "unchanged");
   if (cancel) {
     b = engine::page_cancel(call.db, call.clock, call.ids, sh.options.key, token);
