@@ -818,6 +818,44 @@ TEST_F(ConsoleTest, AVaFindsMailBySenderSubjectOrWords) {
   EXPECT_NE(page.body.find("Question about pricing"), std::string::npos);
 }
 
+// The agency admin at 3 a.m.: how much waits for a person, per client and per VA, and what
+// was done across the agency, newest first.
+TEST_F(ConsoleTest, TheAgencySeesLoadAndAuditAcrossClients) {
+  world->clock.set(1'750'000'000 + 2 * 3600 + 5 * 60);
+  const json queue = json::parse(call("GET", "/api/queue", "admin").body);
+  std::map<std::string, std::size_t> waiting;
+  for (const auto& i : queue["items"]) ++waiting[i["client"].get<std::string>()];
+  ASSERT_GT(waiting[world->acme.id], 0u);
+  const json agency = json::parse(call("GET", "/api/admin", "admin").body);
+  for (const auto& c : agency["clients"]) {
+    EXPECT_EQ(c["waiting"], waiting[c["id"].get<std::string>()]) << c.dump();
+    EXPECT_EQ(c["oldest_wait"], "2h 5m") << c.dump();  // the world's mail came at its start
+  }
+  bool va_seen = false;
+  for (const auto& u : agency["users"]) {
+    if (u["name"] != "va") continue;
+    va_seen = true;
+    EXPECT_EQ(u["waiting"], waiting[world->acme.id]);  // the VA works for acme only
+  }
+  EXPECT_TRUE(va_seen);
+  auto page = call("GET", "/admin", "admin");
+  EXPECT_NE(page.body.find("<a href=\"/queue?client=acme\">queue</a>"), std::string::npos);
+
+  const json audit = json::parse(call("GET", "/api/admin/audit", "admin").body);
+  ASSERT_FALSE(audit["entries"].empty());
+  std::set<std::string> clients;
+  std::string previous = "9999";
+  for (const auto& e : audit["entries"]) {
+    clients.insert(e["client"].get<std::string>());
+    EXPECT_LE(e["at"].get<std::string>(), previous);  // newest first
+    previous = e["at"];
+  }
+  EXPECT_EQ(clients, (std::set<std::string>{"acme", "globex"}));
+  EXPECT_EQ(call("GET", "/api/admin/audit", "va").status, 403);
+  EXPECT_NE(call("GET", "/admin/audit", "admin").body.find("Across the agency"), std::string::npos);
+  world->clock.set(1'750'000'000);
+}
+
 TEST(QueueCache, KeepsPerClientSetAndRevision) {
   web::QueueCache cache(2);
   auto snap = [](std::int64_t rev, std::string body) {

@@ -1,4 +1,5 @@
 #include "web/console.hpp"
+#include "support/conversation.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -278,6 +279,7 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
                           {"from_name", b.guest_name},
                           {"subject", b.type_slug + ", " + calendar::describe(b.starts_at, *zone)},
                           {"received_at", format_utc(b.created_at)},
+                          {"received_ts", b.created_at},
                           {"kind", kBooking.kind},
                           {"why", kBooking.label},
                           {"urgency", kBooking.rank},
@@ -302,6 +304,7 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
                 {"from_name", ""},
                 {"subject", m.subject.empty() ? "(no subject)" : m.subject},
                 {"received_at", format_utc(m.created_at)},
+                {"received_ts", m.created_at},
                 {"kind", why.kind},
                 {"why", label},
                 {"urgency", why.rank},
@@ -338,6 +341,7 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
          {"from_name", e.row.from_name},
          {"subject", e.row.subject.empty() ? "(no subject)" : e.row.subject},
          {"received_at", format_utc(e.row.received_at)},
+         {"received_ts", e.row.received_at},
          {"kind", e.why.kind},
          {"why", e.why.label},
          {"urgency", e.why.rank},
@@ -375,7 +379,13 @@ Result<std::shared_ptr<const QueueSnapshot>> Console::Impl::queue_snapshot(
   SK_ASSIGN(auto q, queue_json(call, clients, &snapshot->stale_at));
   snapshot->revision = revision;
   snapshot->count = q["items"].size();
-  for (const auto& i : q["items"]) ++snapshot->per_client[i["client"].get<std::string>()];
+  for (const auto& i : q["items"]) {
+    const auto client = i["client"].get<std::string>();
+    ++snapshot->per_client[client];
+    const Timestamp at = i["received_ts"];
+    auto [oldest, first] = snapshot->oldest.emplace(client, at);
+    if (!first) oldest->second = std::min(oldest->second, at);
+  }
   snapshot->json = dump(q);
   json& items = q["items"];
   struct Held {
@@ -1035,18 +1045,41 @@ void Console::Impl::add_routes() {
               "what was done on the client's behalf, newest first"});
 
   // --- admin ---
-  auto admin = [](Call& call) -> Result<json> {
+  auto admin = [this](Call& call) -> Result<json> {
     SK_ASSIGN(auto clients, store::list_clients(call.db));
     SK_ASSIGN(auto users, store::list_users(call.db));
+    // The agency's load: what waits for a person, per client and per VA, and since when.
+    SK_ASSIGN(auto queue, queue_snapshot(call, call.access.clients));
+    const Timestamp now = call.clock.now();
+    auto load = [&](const std::vector<ClientId>& of) {
+      std::size_t waiting = 0;
+      std::optional<Timestamp> oldest;
+      for (const auto& c : of) {
+        auto n = queue->per_client.find(c);
+        if (n != queue->per_client.end()) waiting += n->second;
+        auto o = queue->oldest.find(c);
+        if (o != queue->oldest.end() && (!oldest || o->second < *oldest)) oldest = o->second;
+      }
+      return json{{"waiting", waiting},
+                  {"has_oldest", oldest.has_value()},
+                  {"oldest_wait", oldest ? support::describe_wait(now - *oldest) : ""}};
+    };
     json cs = json::array(), us = json::array();
     for (const auto& c : clients) {
       SK_ASSIGN(auto n, store::count_items(call.db, c.id));
-      cs.push_back({{"id", c.id}, {"slug", c.slug}, {"name", c.name}, {"items", n}});
+      json row{{"id", c.id}, {"slug", c.slug}, {"name", c.name}, {"items", n}};
+      row.update(load({c.id}));
+      cs.push_back(std::move(row));
     }
     for (const auto& u : users) {
       SK_ASSIGN(auto mine, store::clients_of_user(call.db, u));
-      us.push_back(
-          {{"id", u.id}, {"name", u.name}, {"role", store::to_string(u.role)}, {"clients", mine}});
+      json row{{"id", u.id},
+               {"name", u.name},
+               {"role", store::to_string(u.role)},
+               {"clients", mine},
+               {"is_va", u.role == store::Role::va}};
+      if (u.role == store::Role::va) row.update(load(mine));
+      us.push_back(std::move(row));
     }
     SK_ASSIGN(auto tokens, store::list_api_tokens(call.db));
     json ts = json::array();
@@ -1084,6 +1117,39 @@ void Console::Impl::add_routes() {
   router.add(
       {"GET", "/admin", admins, page("admin", "Agency", admin), "clients, users and assignments"});
   router.add({"GET", "/api/admin", admins, api(admin), "clients, users and assignments"});
+  // What was done across the agency, newest first: what happened tonight, in one place.
+  auto agency_audit = [](Call& call) -> Result<json> {
+    constexpr int kShown = 200;
+    SK_ASSIGN(auto clients, store::list_clients(call.db));
+    struct Entry {
+      store::AuditEntry e;
+      const store::ClientRecord* client;
+    };
+    std::vector<Entry> all;
+    for (const auto& c : clients) {
+      SK_ASSIGN(auto entries, store::list_audit(call.db, c.id, kShown));
+      for (auto& e : entries) all.push_back({std::move(e), &c});
+    }
+    std::stable_sort(all.begin(), all.end(), [](const Entry& a, const Entry& b) {
+      return a.e.at != b.e.at ? a.e.at > b.e.at : a.e.seq > b.e.seq;
+    });
+    if (all.size() > kShown) all.resize(kShown);
+    json a = json::array();
+    for (const auto& [e, c] : all)
+      a.push_back({{"client", c->slug},
+                   {"client_id", c->id},
+                   {"client_name", c->name},
+                   {"at", format_utc(e.at)},
+                   {"actor", e.actor},
+                   {"action", e.action},
+                   {"subject", e.subject},
+                   {"reason", e.reason}});
+    return json{{"entries", a}};
+  };
+  router.add({"GET", "/admin/audit", admins, page("agency_audit", "Agency audit", agency_audit),
+              "the audit log of every client, newest first"});
+  router.add({"GET", "/api/admin/audit", admins, api(agency_audit),
+              "the newest 200 audit entries across every client, newest first"});
   router.add({"POST", "/api/admin/assignments", admins,
               [](Call& call) {
                 auto f = fields(call.request);
