@@ -856,6 +856,50 @@ TEST_F(ConsoleTest, TheAgencySeesLoadAndAuditAcrossClients) {
   world->clock.set(1'750'000'000);
 }
 
+// A change Sidekick keeps failing to make in a mailbox that can be read is shown, and can be
+// tried again at once.
+TEST_F(ConsoleTest, MailboxChangesThatKeepFailingAreShownAndTriedAgain) {
+  const std::string& acme = world->acme.id;
+  auto effects = store::effects_for_item(*world->db, acme, world->items["third"]).value();
+  ASSERT_FALSE(effects.empty());
+  const auto& effect = effects.front();
+  const std::string error = "NO [CANNOT] Mailbox is read-only";
+  const auto revision = store::revision(*world->db, {acme}).value();
+  auto fail_once = [&] {
+    ASSERT_TRUE(store::begin_effect(*world->db, acme, effect.id).ok());
+    ASSERT_TRUE(store::finish_effect(*world->db, acme, effect.id, false, error, world->clock.now(),
+                                     world->clock.now() + 6 * 3600)
+                    .ok());
+  };
+  auto stuck = [&] { return json::parse(call("GET", "/api/queue", "va").body)["effects_stuck"]; };
+  for (int i = 1; i < store::kStuckAttempts; ++i) fail_once();
+  EXPECT_TRUE(stuck().empty());  // retried quietly for a while
+  fail_once();
+  EXPECT_GT(store::revision(*world->db, {acme}).value(), revision);
+  auto shown = stuck();
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_EQ(shown[0]["count"], 1);
+  EXPECT_EQ(shown[0]["error"], error);
+  EXPECT_NE(call("GET", "/queue", "va").body.find("1 change in the mailbox keep failing"),
+            std::string::npos);
+
+  auto retry = call("POST", "/api/clients/" + acme + "/effects/retry", "va", "{}");
+  ASSERT_EQ(retry.status, 200) << retry.body;
+  EXPECT_EQ(json::parse(retry.body)["retried"], 1);
+  bool due = false;
+  auto due_now = store::due_effects(*world->db, acme, world->clock.now(), 1000);
+  ASSERT_TRUE(due_now.ok());
+  for (const auto& e : *due_now) due = due || e.id == effect.id;
+  EXPECT_TRUE(due);
+  // Done at last: nothing to show.
+  ASSERT_TRUE(store::begin_effect(*world->db, acme, effect.id).ok());
+  ASSERT_TRUE(
+      store::finish_effect(*world->db, acme, effect.id, true, "moved", world->clock.now(), 0).ok());
+  EXPECT_TRUE(stuck().empty());
+  EXPECT_EQ(call("POST", "/api/clients/" + world->globex.id + "/effects/retry", "va", "{}").status,
+            404);
+}
+
 TEST(QueueCache, KeepsPerClientSetAndRevision) {
   web::QueueCache cache(2);
   auto snap = [](std::int64_t rev, std::string body) {

@@ -180,6 +180,22 @@ Result<std::vector<EffectRecord>> due_effects(Db& db, const ClientId& client, Ti
   return effects_from(rows);
 }
 
+Result<std::vector<EffectRecord>> stuck_effects(Db& db, const ClientId& client) {
+  SK_ASSIGN(auto rows, db.query(std::string(kEffectCols) +
+                                    "WHERE client_id = ? AND status = 'failed' AND attempts >= ? "
+                                    "ORDER BY created_at, rowid",
+                                {client, std::int64_t{kStuckAttempts}}));
+  return effects_from(rows);
+}
+
+Result<std::int64_t> retry_stuck_effects(Db& db, const ClientId& client, Timestamp now) {
+  SK_TRY(
+      db.exec("UPDATE effects SET next_attempt_at = ? WHERE client_id = ? AND status = "
+              "'failed' AND attempts >= ?",
+              {now, client, std::int64_t{kStuckAttempts}}));
+  return db.changes();
+}
+
 Result<void> begin_effect(Db& db, const ClientId& client, const std::string& id) {
   return db.exec(
       "UPDATE effects SET status = 'running', attempts = attempts + 1 WHERE "

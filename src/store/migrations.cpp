@@ -436,6 +436,11 @@ CREATE TABLE public_actions (
 );
 CREATE INDEX public_actions_key ON public_actions(key, at)
 )sql",
+    // 16: effects that keep failing (kStuckAttempts) are shown to the VA: an effect getting
+    // stuck, or unstuck, changes what the queue shows.
+    R"sql(
+CREATE TRIGGER revise_on_stuck_effect AFTER UPDATE ON effects WHEN (OLD.status = 'failed' AND OLD.attempts >= 4) <> (NEW.status = 'failed' AND NEW.attempts >= 4) BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END
+)sql",
 };
 
 }  // namespace

@@ -135,6 +135,14 @@ Result<void> begin_effect(Db& db, const ClientId& client, const std::string& id)
 Result<void> finish_effect(Db& db, const ClientId& client, const std::string& id, bool done,
                            const std::string& result, Timestamp now, Timestamp retry_at);
 
+// Failed this many times in a row (about 40 minutes of retries): a person should know. The
+// trigger of migration 16 uses the same number.
+inline constexpr int kStuckAttempts = 4;
+// The client's effects that keep failing, oldest first.
+Result<std::vector<EffectRecord>> stuck_effects(Db& db, const ClientId& client);
+// Tries them all again at the next round; returns how many.
+Result<std::int64_t> retry_stuck_effects(Db& db, const ClientId& client, Timestamp now);
+
 // --- audit ---
 struct AuditEntry {
   std::int64_t seq = 0;

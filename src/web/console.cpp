@@ -367,7 +367,26 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
                          {"failures", h.failures},
                          {"error", h.last_error}});
   }
-  return json{{"count", items.size()}, {"items", items}, {"mailboxes_failing", mailboxes}};
+  // What Sidekick keeps failing to do in a mailbox that can be read (a folder the server
+  // refuses, a message too big to move): retried every few hours, shown so a person knows.
+  json stuck = json::array();
+  for (const auto& c : clients) {
+    SK_ASSIGN(auto effects, store::stuck_effects(call.db, c));
+    if (effects.empty()) continue;
+    const auto& last = effects.back();
+    stuck.push_back({{"client", c},
+                     {"client_name", records.at(c).name},
+                     {"count", effects.size()},
+                     {"several", effects.size() > 1},
+                     {"example", std::string(to_string(last.kind)) + " " + last.target},
+                     {"item_url", "/c/" + c + "/items/" + last.item},
+                     {"error", last.result},
+                     {"retry", "/api/clients/" + c + "/effects/retry"}});
+  }
+  return json{{"count", items.size()},
+              {"items", items},
+              {"mailboxes_failing", mailboxes},
+              {"effects_stuck", stuck}};
 }
 
 Result<std::shared_ptr<const QueueSnapshot>> Console::Impl::queue_snapshot(
@@ -405,8 +424,11 @@ Result<std::shared_ptr<const QueueSnapshot>> Console::Impl::queue_snapshot(
                     {"client_name", h.client_name},
                     {"senders", h.senders.size()},
                     {"several", h.senders.size() > 1}});
-  snapshot->notices_html = render_fragment(
-      "queue_notices", json{{"page", {{"held", held}, {"mailboxes", q["mailboxes_failing"]}}}});
+  snapshot->notices_html =
+      render_fragment("queue_notices", json{{"page",
+                                             {{"held", held},
+                                              {"mailboxes", q["mailboxes_failing"]},
+                                              {"stuck", q["effects_stuck"]}}}});
   const std::size_t shown = std::min(items.size(), options.queue_rows_shown);
   json rows{
       {"items", json::array()}, {"more", items.size() - shown}, {"has_more", items.size() > shown}};
@@ -894,6 +916,20 @@ void Console::Impl::add_routes() {
                                    call.param("item"));
               },
               "let the item's sender through the screener"});
+
+  router.add({"POST", "/api/clients/{client}/effects/retry", staff,
+              [this](Call& call) {
+                auto n = store::retry_stuck_effects(call.db, call.client(), clock.now());
+                if (!n.ok()) return error_response(call, n.error());
+                auto a = store::append_audit(call.db, call.client(), clock.now(), call.actor(),
+                                             "tried again", std::to_string(*n) + " changes",
+                                             "the mailbox changes that kept failing");
+                if (!a.ok()) return error_response(call, a.error());
+                return changed(call,
+                               std::to_string(*n) + " to try again at the mailbox's next round", "",
+                               json{{"retried", *n}});
+              },
+              "try the client's mailbox changes that keep failing again at the next round"});
 
   add_policy_routes(staff);
   add_support_routes(router, frame);
