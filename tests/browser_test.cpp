@@ -20,6 +20,7 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/replies.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "support/repo.hpp"
@@ -114,7 +115,17 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
                        "\r\nTo: owner@acme.example\r\nSubject: " + label + "\r\nMessage-ID: <" +
                        label + "@leads.example>\r\n\r\nWe would like to order.\r\n");
   ASSERT_TRUE(world.engine->triage_pending(world.acme.id).ok());
+  // A reply of globex's the server refused: it waits in the queue to be sent again.
+  engine::MessageRequest refused{
+      .to = {"old@partner.example"}, .subject = "The contract", .body = "Hello.", .send_now = true};
+  auto unsent =
+      engine::queue_message(*world.db, world.clock, *world.ids, world.globex.id, refused, "va");
+  ASSERT_TRUE(unsent.ok());
+  unsent->status = store::OutgoingStatus::failed;
+  unsent->last_error = "550 5.1.1 <old@partner.example>: no such user";
+  ASSERT_TRUE(store::update_outgoing(*world.db, *unsent).ok());
   nlohmann::json w{{"passwords", world.passwords},
+                   {"unsent", unsent->id},
                    {"acme", world.acme.id},
                    {"draft", world.drafts["acme"]},
                    {"globex", world.globex.id},
@@ -150,6 +161,11 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
   auto let_in = store::current_decision(*world.db, world.acme.id, report["let_in"]).value();
   ASSERT_TRUE(let_in);
   EXPECT_EQ(let_in->decided_by, "acme-owner");
+
+  // The refused reply, mended in the browser, is queued to go again.
+  auto again = store::get_outgoing(*world.db, world.globex.id, report["unsent"]).value();
+  EXPECT_EQ(again.status, store::OutgoingStatus::queued);
+  EXPECT_EQ(again.last_error, "");
 
   // The VA's verdicts on the screened page: a domain let in, a sender kept out.
   ASSERT_EQ(report["screened"]["let_in"], "leads.example");

@@ -251,6 +251,29 @@ async function vaJudgesScreenedSenders() {
   await context.close();
 }
 
+// The agency admin narrows the queue to one client, finds a reply the server refused at the
+// top with the reason, and sends it again from its page.
+async function adminSendsRefusedMailAgain() {
+  const { context, page, violations } = await signedIn("admin");
+  await Promise.all([page.waitForNavigation(), page.click(`nav.tabs a[href="/queue?client=globex"]`)]);
+  const first = page.locator("#queue tr.row").first();
+  await first.waitFor();
+  assert.equal(await first.getAttribute("data-kind"), "unsent");
+  assert.equal(await first.getAttribute("data-item"), world.unsent);
+  assert.match(await first.locator("td.why").innerText(), /mail not sent: 550 5\.1\.1/);
+  assert.equal(await page.locator('#queue tr.row[data-client="' + world.acme + '"]').count(), 0,
+               "only globex's");
+  // The first row is selected: o opens it.
+  await Promise.all([page.waitForNavigation(), page.keyboard.press("o")]);
+  assert.match(await page.locator("#send-error").innerText(), /no such user/);
+  await page.click("#approve");
+  await page.locator("#result p.done").waitFor();
+  assert.match(await page.locator("#result").innerText(), /sent again/);
+  report.unsent = world.unsent;
+  assert.deepEqual(violations, [], "the queue and the message break no policy");
+  await context.close();
+}
+
 // A message that carries its own picture (cid:) shows it at once: it loads nothing from
 // anywhere, so it needs no "show images" and breaks no policy.
 async function inlineImagesAreShown() {
@@ -303,6 +326,7 @@ async function clientSeesOnlyTheirDigest() {
   await vaAnswersFromTheKnowledgeBase();
   await vaWritesARule();
   await vaJudgesScreenedSenders();
+  await adminSendsRefusedMailAgain();
   await inlineImagesAreShown();
   await clientSeesOnlyTheirDigest();
   console.log("RESULT " + JSON.stringify(report));
