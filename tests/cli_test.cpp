@@ -209,6 +209,59 @@ TEST_F(CliTest, TheClientChoosesWhenTheDigestIsMailed) {
   EXPECT_NE(r.err.find("no address"), std::string::npos) << r.err;
 }
 
+TEST_F(CliTest, RoutinesAreAddedListedAndRemoved) {
+  ASSERT_EQ(run({"client", "add", "acme"}).code, 0);
+  const std::string body = home.str() + "/checkin.txt";
+  std::ofstream(body) << "What are you working on today?\n";
+  std::vector<std::string> add{"routine",
+                               "add",
+                               "--client",
+                               "acme",
+                               "check-in",
+                               "--rrule",
+                               "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+                               "--at",
+                               "09:00",
+                               "--to",
+                               "team@acme.example",
+                               "--subject",
+                               "Check-in, {{date}}",
+                               "--body-file",
+                               body};
+  auto r = run(add);
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The test clock is Sunday 15 June 2025, afternoon, UTC.
+  EXPECT_NE(r.out.find("next Mon 16 Jun 2025 09:00"), std::string::npos) << r.out;
+  auto with = [&](std::vector<std::string> args, const std::string& option,
+                  const std::string& value) {
+    for (std::size_t i = 0; i + 1 < args.size(); ++i)
+      if (args[i] == option) args[i + 1] = value;
+    return args;
+  };
+  r = run(with(add, "--rrule", "FREQ=FORTNIGHTLY"));
+  EXPECT_EQ(r.code, 2);
+  r = run(with(add, "--at", "9am"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("HH:MM"), std::string::npos);
+  r = run(with(add, "--to", "the team"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("not a mail address"), std::string::npos);
+  auto later = add;
+  later[4] = "monthly";
+  later.insert(later.end(), {"--from", "2025-07-01", "--draft"});
+  r = run(later);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("next Tue 1 Jul 2025 09:00"), std::string::npos) << r.out;
+
+  r = run({"routine", "list", "--client", "acme"});
+  EXPECT_NE(r.out.find("check-in        sends   team@acme.example"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("monthly         drafts"), std::string::npos) << r.out;
+  ASSERT_EQ(run({"routine", "remove", "--client", "acme", "monthly"}).code, 0);
+  EXPECT_EQ(run({"routine", "remove", "--client", "acme", "monthly"}).code, 3);
+  EXPECT_EQ(run({"routine", "list", "--client", "acme"}).out.find("monthly"), std::string::npos);
+  EXPECT_NE(run({"audit", "--client", "acme"}).out.find("routine saved"), std::string::npos);
+}
+
 TEST_F(CliTest, AccountSecretsAreSealedAtRest) {
   ASSERT_EQ(run({"client", "add", "acme"}).code, 0);
   std::string pw = home.str() + "/pw";

@@ -18,18 +18,22 @@
 #include "app/demo.hpp"
 #include "app/home.hpp"
 #include "app/support_cli.hpp"
+#include "calendar/civil.hpp"
+#include "calendar/slots.hpp"
 #include "calendar/zone.hpp"
 #include "engine/digest_mail.hpp"
 #include "engine/engine.hpp"
 #include "engine/mailbox.hpp"
 #include "engine/policy_codec.hpp"
 #include "engine/replies.hpp"
+#include "engine/routines.hpp"
 #include "engine/scheduling.hpp"
 #include "engine/training.hpp"
 #include "mail/smtp.hpp"
 #include "store/accounts.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
+#include "store/routines.hpp"
 #include "store/scheduling.hpp"
 #include "store/users.hpp"
 #include "web/auth.hpp"
@@ -216,7 +220,7 @@ struct ServeOptions {
   int calendar_seconds = 60;  // how often connected CalDAV calendars are synced
 };
 
-// The scheduling work of one round, for every client: reminders and digests that are due,
+// The scheduling work of one round, for every client: reminders, digests and routines that are due,
 // and (when `calendars` is set) a sync with each connected CalDAV calendar. Digests link to
 // the console at `console_url`.
 void scheduling_round(const Context& ctx, store::Db& db, IdSource& ids, const SecretKey& key,
@@ -233,6 +237,11 @@ void scheduling_round(const Context& ctx, store::Db& db, IdSource& ids, const Se
     if (!digest) {
       std::lock_guard lock(out_mutex);
       ctx.err << "sidekick: digest for " << c.slug << ": " << digest.error().message << "\n";
+    }
+    auto routines = engine::run_due_routines(db, ctx.clock, ids, c.id);
+    if (!routines) {
+      std::lock_guard lock(out_mutex);
+      ctx.err << "sidekick: routines for " << c.slug << ": " << routines.error().message << "\n";
     }
   }
   if (!calendars) return;
@@ -619,6 +628,32 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::string cal_file, booking_type, zone_name, booking_id, start_text, guest_email, guest_name,
       guest_zone;
   int days = 7;
+  auto* routine_cmd =
+      app.add_subcommand("routine", "mail written on a schedule (a daily team check-in)");
+  routine_cmd->require_subcommand(1);
+  store::Routine routine;
+  std::string routine_at, routine_from, routine_body_file;
+  bool routine_draft = false;
+  auto* routine_add = routine_cmd->add_subcommand(
+      "add", "add or replace a routine: each occurrence of the rule becomes one message");
+  routine_add->add_option("--client", client, "client")->required();
+  routine_add->add_option("name", routine.name, "its name, e.g. check-in")->required();
+  routine_add
+      ->add_option("--rrule", routine.rrule, "RFC 5545 rule, e.g. FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR")
+      ->required();
+  routine_add->add_option("--at", routine_at, "HH:MM on the client's clock")->required();
+  routine_add->add_option("--from", routine_from, "YYYY-MM-DD of the first one (default today)");
+  routine_add->add_option("--to", routine.to, "recipients")->required();
+  routine_add->add_option("--subject", routine.subject, "{{date}}, {{client_name}} are filled in")
+      ->required();
+  routine_add->add_option("--body-file", routine_body_file, "the text ('-': stdin)")->required();
+  routine_add->add_flag("--draft", routine_draft, "draft each one for a VA instead of sending it");
+  auto* routine_list = routine_cmd->add_subcommand("list", "the client's routines, next times");
+  routine_list->add_option("--client", client, "client")->required();
+  auto* routine_remove = routine_cmd->add_subcommand("remove", "stop a routine");
+  routine_remove->add_option("--client", client, "client")->required();
+  routine_remove->add_option("name", routine.name, "its name")->required();
+
   auto* calendar_cmd = app.add_subcommand("calendar", "the client's availability and busy time");
   calendar_cmd->require_subcommand(1);
   auto* cal_avail = calendar_cmd->add_subcommand(
@@ -1236,6 +1271,66 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
             << "  " << state << "\n";
       }
       if (accounts.empty()) out << "no accounts\n";
+      return ok();
+    }
+    if (routine_add->parsed()) {
+      auto minutes = engine::digest_minutes(routine_at);
+      if (!minutes) return make_error(Errc::invalid_input, "--at is HH:MM on a 24-hour clock");
+      SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone.empty() ? "UTC" : c.timezone));
+      calendar::CivilTime first = zone.to_local(clock.now());
+      if (!routine_from.empty()) {
+        std::optional<calendar::CivilTime> day;
+        if (routine_from.size() == 10 && routine_from[4] == '-' && routine_from[7] == '-')
+          day = calendar::parse_civil(std::string(routine_from).erase(7, 1).erase(4, 1));
+        if (!day) return make_error(Errc::invalid_input, "--from is YYYY-MM-DD");
+        first = *day;
+      }
+      first.date_only = false;
+      first.hour = *minutes / 60;
+      first.minute = *minutes % 60;
+      first.second = 0;
+      routine.client = c.id;
+      routine.starts = calendar::format_civil(first);
+      routine.send_alone = !routine_draft;
+      if (routine_body_file == "-") {
+        routine.body = std::string(std::istreambuf_iterator<char>(std::cin), {});
+      } else {
+        SK_ASSIGN(routine.body, read_file(routine_body_file));
+      }
+      SK_TRY(engine::check_routine(routine));
+      SK_ASSIGN(auto saved, store::save_routine(db, *s.ids, clock, routine));
+      SK_TRY(store::append_audit(db, c.id, clock.now(), ctx.by, "routine saved", saved.name,
+                                 saved.rrule + " at " + routine_at +
+                                     (saved.send_alone ? ", sent" : ", drafted for a VA")));
+      SK_ASSIGN(auto next, engine::next_occurrences(db, saved, clock.now(), 1));
+      out << "routine " << saved.name << " for " << c.slug
+          << (next.empty() ? std::string(": it will not run again")
+                           : ": next " + calendar::describe(next.front(), zone))
+          << "\n";
+      return ok();
+    }
+    if (routine_list->parsed()) {
+      SK_ASSIGN(auto routines, store::list_routines(db, c.id));
+      SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone.empty() ? "UTC" : c.timezone));
+      for (const auto& r : routines) {
+        SK_ASSIGN(auto next, engine::next_occurrences(db, r, clock.now(), 1));
+        std::string to;
+        for (const auto& a : r.to) to += (to.empty() ? "" : ", ") + a;
+        out << cell(r.name, 16) << cell(r.send_alone ? "sends" : "drafts", 8) << cell(to, 28)
+            << (next.empty() ? std::string("no more")
+                             : "next " + calendar::describe(next.front(), zone))
+            << "  (" << r.rrule << ")\n";
+      }
+      if (routines.empty()) out << "no routines\n";
+      return ok();
+    }
+    if (routine_remove->parsed()) {
+      SK_ASSIGN(bool removed, store::delete_routine(db, c.id, routine.name));
+      if (!removed)
+        return make_error(Errc::not_found, "no routine '" + routine.name + "' for " + c.slug);
+      SK_TRY(
+          store::append_audit(db, c.id, clock.now(), ctx.by, "routine removed", routine.name, ""));
+      out << "removed routine " << routine.name << " for " << c.slug << "\n";
       return ok();
     }
     if (search_cmd->parsed()) {

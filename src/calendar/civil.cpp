@@ -92,4 +92,14 @@ std::string format_civil(const CivilTime& t) {
   return buf;
 }
 
+std::string long_date(const CivilTime& t) {
+  static constexpr const char* kWeekdays[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                              "Friday", "Saturday", "Sunday"};
+  static constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                            "May",       "June",     "July",     "August",
+                                            "September", "October",  "November", "December"};
+  return std::string(kWeekdays[weekday_of(t.days())]) + " " + std::to_string(t.day) + " " +
+         kMonths[t.month - 1] + " " + std::to_string(t.year);
+}
+
 }  // namespace sk::calendar

@@ -38,5 +38,7 @@ struct CivilTime {
 // "19970902T090000", "19970902T090000Z" or "19970902".
 std::optional<CivilTime> parse_civil(std::string_view s);
 std::string format_civil(const CivilTime& t);
+// For people: "Tuesday 24 November 2026".
+std::string long_date(const CivilTime& t);
 
 }  // namespace sk::calendar

@@ -13,12 +13,6 @@
 namespace sk::digest {
 namespace {
 
-constexpr const char* kWeekdays[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
-                                     "Friday", "Saturday", "Sunday"};
-constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
-                                   "May",       "June",     "July",     "August",
-                                   "September", "October",  "November", "December"};
-
 std::string day_name(const calendar::CivilTime& t) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", t.year, t.month, t.day);
@@ -39,12 +33,6 @@ std::optional<calendar::CivilTime> parse_day(const std::string& s) {
   if (m < 1 || m > 12 || d < 1 || calendar::CivilTime::from_seconds(t.seconds()).day != d)
     return std::nullopt;
   return t;
-}
-
-// "Tuesday 24 November 2026"
-std::string long_date(const calendar::CivilTime& t) {
-  return std::string(kWeekdays[calendar::weekday_of(t.days())]) + " " + std::to_string(t.day) +
-         " " + kMonths[t.month - 1] + " " + std::to_string(t.year);
 }
 
 calendar::CivilTime shifted(const calendar::CivilTime& day, int days) {
@@ -99,7 +87,7 @@ Result<Digest> build(store::Db& db, const ClientId& client, Timestamp now, const
   d.client_name = c.name;
   d.client_email = c.email;
   d.day = day_name(chosen);
-  d.date = long_date(chosen);
+  d.date = calendar::long_date(chosen);
   // Midnight to midnight on the client's wall clock: 23 or 25 hours across a change.
   d.from = zone.to_utc(chosen);
   d.to = zone.to_utc(shifted(chosen, 1));
@@ -125,7 +113,7 @@ Result<Digest> build_mailed(store::Db& db, const ClientId& client, Timestamp at)
   d.day = day_name(local);
   char time[8];
   std::snprintf(time, sizeof time, "%02d:%02d", before.hour, before.minute);
-  d.date = "since " + long_date(before) + ", " + time;
+  d.date = "since " + calendar::long_date(before) + ", " + time;
   d.from = zone.to_utc(before);
   d.to = at;
   d.previous_day = day_name(before);

@@ -441,6 +441,24 @@ CREATE INDEX public_actions_key ON public_actions(key, at)
     R"sql(
 CREATE TRIGGER revise_on_stuck_effect AFTER UPDATE ON effects WHEN (OLD.status = 'failed' AND OLD.attempts >= 4) <> (NEW.status = 'failed' AND NEW.attempts >= 4) BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END
 )sql",
+    // 17: routines: mail the assistant writes on a schedule (a daily team check-in), each
+    // occurrence once.
+    R"sql(
+CREATE TABLE routines (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  name TEXT NOT NULL,
+  rrule TEXT NOT NULL,
+  starts TEXT NOT NULL,
+  to_addrs TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  send_alone INTEGER NOT NULL,
+  last_run INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  UNIQUE (client_id, name)
+)
+)sql",
 };
 
 }  // namespace
