@@ -23,7 +23,7 @@ struct QueueSnapshot {
   Timestamp stale_at = std::numeric_limits<Timestamp>::max();
   std::size_t count = 0;
   std::map<ClientId, std::size_t> per_client;  // how many of count are each client's
-  std::map<ClientId, Timestamp> oldest;         // when each client's oldest waiting thing came
+  std::map<ClientId, Timestamp> oldest;        // when each client's oldest waiting thing came
   std::string json;                            // the body of GET /api/queue
   std::string rows_html;                       // the rows of the queue page's table
   // Above the rows: mailboxes that cannot be read, and per client how many senders the
