@@ -900,6 +900,46 @@ TEST_F(ConsoleTest, MailboxChangesThatKeepFailingAreShownAndTriedAgain) {
             404);
 }
 
+TEST_F(ConsoleTest, AVaKeepsAClientsRoutines) {
+  const std::string api = "/api/clients/" + world->acme.id + "/routines";
+  const std::vector<std::pair<std::string, std::string>> form{
+      {"content-type", "application/x-www-form-urlencoded"}};
+  // The world's clock is Sunday 15 June 2025 in UTC, acme's zone.
+  auto added = call("POST", api, "va",
+                    "name=check-in&rrule=FREQ%3DWEEKLY%3BBYDAY%3DMO%2CTU%2CWE%2CTH%2CFR&at=09%3A00"
+                    "&to=team%40acme.example%2C+lead%40acme.example&subject=Check-in%2C+%7B%7Bdate"
+                    "%7D%7D&body=What+are+you+on+today%3F&draft=1",
+                    form);
+  ASSERT_EQ(added.status, 200) << added.body;
+  auto listed = json::parse(call("GET", api, "va").body)["routines"];
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["name"], "check-in");
+  EXPECT_EQ(listed[0]["to"], "team@acme.example, lead@acme.example");
+  EXPECT_EQ(listed[0]["subject"], "Check-in, {{date}}");
+  EXPECT_EQ(listed[0]["send_alone"], false);
+  EXPECT_EQ(listed[0]["next"], "Mon 16 Jun 2025 09:00 (UTC+00:00)");
+  auto page = call("GET", "/c/" + world->acme.id + "/routines", "va");
+  EXPECT_NE(page.body.find("drafted for a VA"), std::string::npos);
+  EXPECT_NE(page.body.find("<code>{{date}}</code>"), std::string::npos);
+
+  // Mistakes come back with the reason, and nothing is stored.
+  auto bad = call("POST", api, "va",
+                  R"({"name":"x","rrule":"FREQ=SOMETIMES","at":"09:00","to":"a@b.example",)"
+                  R"("subject":"s","body":"b"})");
+  EXPECT_EQ(bad.status, 400);
+  auto late = call("POST", api, "va",
+                   R"({"name":"x","rrule":"FREQ=DAILY","at":"25:00","to":"a@b.example",)"
+                   R"("subject":"s","body":"b"})");
+  EXPECT_EQ(late.status, 400);
+  EXPECT_NE(late.body.find("HH:MM"), std::string::npos);
+  EXPECT_EQ(json::parse(call("GET", api, "va").body)["routines"].size(), 1u);
+  EXPECT_EQ(call("POST", api, "acme-owner", R"({"name":"x"})").status, 403);
+
+  ASSERT_EQ(call("POST", api + "/delete", "va", R"({"name":"check-in"})").status, 200);
+  EXPECT_EQ(call("POST", api + "/delete", "va", R"({"name":"check-in"})").status, 404);
+  EXPECT_TRUE(json::parse(call("GET", api, "va").body)["routines"].empty());
+}
+
 TEST(QueueCache, KeepsPerClientSetAndRevision) {
   web::QueueCache cache(2);
   auto snap = [](std::int64_t rev, std::string body) {

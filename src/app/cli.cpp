@@ -1274,35 +1274,18 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return ok();
     }
     if (routine_add->parsed()) {
-      auto minutes = engine::digest_minutes(routine_at);
-      if (!minutes) return make_error(Errc::invalid_input, "--at is HH:MM on a 24-hour clock");
-      SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone.empty() ? "UTC" : c.timezone));
-      calendar::CivilTime first = zone.to_local(clock.now());
-      if (!routine_from.empty()) {
-        std::optional<calendar::CivilTime> day;
-        if (routine_from.size() == 10 && routine_from[4] == '-' && routine_from[7] == '-')
-          day = calendar::parse_civil(std::string(routine_from).erase(7, 1).erase(4, 1));
-        if (!day) return make_error(Errc::invalid_input, "--from is YYYY-MM-DD");
-        first = *day;
-      }
-      first.date_only = false;
-      first.hour = *minutes / 60;
-      first.minute = *minutes % 60;
-      first.second = 0;
+      SK_ASSIGN(routine.starts,
+                engine::routine_start(db, c.id, clock.now(), routine_at, routine_from));
       routine.client = c.id;
-      routine.starts = calendar::format_civil(first);
       routine.send_alone = !routine_draft;
       if (routine_body_file == "-") {
         routine.body = std::string(std::istreambuf_iterator<char>(std::cin), {});
       } else {
         SK_ASSIGN(routine.body, read_file(routine_body_file));
       }
-      SK_TRY(engine::check_routine(routine));
-      SK_ASSIGN(auto saved, store::save_routine(db, *s.ids, clock, routine));
-      SK_TRY(store::append_audit(db, c.id, clock.now(), ctx.by, "routine saved", saved.name,
-                                 saved.rrule + " at " + routine_at +
-                                     (saved.send_alone ? ", sent" : ", drafted for a VA")));
+      SK_ASSIGN(auto saved, engine::save_routine(db, clock, *s.ids, routine, ctx.by));
       SK_ASSIGN(auto next, engine::next_occurrences(db, saved, clock.now(), 1));
+      SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone.empty() ? "UTC" : c.timezone));
       out << "routine " << saved.name << " for " << c.slug
           << (next.empty() ? std::string(": it will not run again")
                            : ": next " + calendar::describe(next.front(), zone))
@@ -1325,11 +1308,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return ok();
     }
     if (routine_remove->parsed()) {
-      SK_ASSIGN(bool removed, store::delete_routine(db, c.id, routine.name));
-      if (!removed)
-        return make_error(Errc::not_found, "no routine '" + routine.name + "' for " + c.slug);
-      SK_TRY(
-          store::append_audit(db, c.id, clock.now(), ctx.by, "routine removed", routine.name, ""));
+      SK_TRY(engine::remove_routine(db, clock, c.id, routine.name, ctx.by));
       out << "removed routine " << routine.name << " for " << c.slug << "\n";
       return ok();
     }

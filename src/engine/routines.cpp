@@ -5,6 +5,7 @@
 #include "calendar/recur.hpp"
 #include "calendar/zone.hpp"
 #include "core/placeholders.hpp"
+#include "engine/digest_mail.hpp"
 #include "engine/replies.hpp"
 #include "store/repos.hpp"
 
@@ -41,6 +42,49 @@ Result<void> check_routine(const store::Routine& r) {
       return make_error(Errc::invalid_input, "'" + a + "' is not a mail address");
   SK_TRY(iterator_of(r));
   return ok();
+}
+
+Result<store::Routine> save_routine(store::Db& db, const Clock& clock, IdSource& ids,
+                                    const store::Routine& r, const std::string& actor) {
+  SK_TRY(check_routine(r));
+  store::Routine saved;
+  SK_TRY(db.transaction([&]() -> Result<void> {
+    SK_ASSIGN(saved, store::save_routine(db, ids, clock, r));
+    return store::append_audit(db, r.client, clock.now(), actor, "routine saved", saved.name,
+                               saved.rrule + " from " + saved.starts +
+                                   (saved.send_alone ? ", sent" : ", drafted for a VA"));
+  }));
+  return saved;
+}
+
+Result<void> remove_routine(store::Db& db, const Clock& clock, const ClientId& client,
+                            const std::string& name, const std::string& actor) {
+  return db.transaction([&]() -> Result<void> {
+    SK_ASSIGN(bool removed, store::delete_routine(db, client, name));
+    if (!removed) return make_error(Errc::not_found, "no routine '" + name + "'");
+    return store::append_audit(db, client, clock.now(), actor, "routine removed", name, "");
+  });
+}
+
+Result<std::string> routine_start(store::Db& db, const ClientId& client, Timestamp now,
+                                  const std::string& at, const std::string& from) {
+  auto minutes = digest_minutes(at);
+  if (!minutes) return make_error(Errc::invalid_input, "the time is HH:MM on a 24-hour clock");
+  SK_ASSIGN(auto zone, zone_of(db, client));
+  calendar::CivilTime first = zone.to_local(now);
+  if (!from.empty()) {
+    std::optional<calendar::CivilTime> day;
+    if (from.size() == 10 && from[4] == '-' && from[7] == '-')
+      day = calendar::parse_civil(std::string(from).erase(7, 1).erase(4, 1));
+    if (!day) return make_error(Errc::invalid_input, "the first day is YYYY-MM-DD");
+    first = *day;
+  }
+  first.date_only = false;
+  first.utc = false;
+  first.hour = *minutes / 60;
+  first.minute = *minutes % 60;
+  first.second = 0;
+  return calendar::format_civil(first);
 }
 
 Result<std::vector<Timestamp>> next_occurrences(store::Db& db, const store::Routine& r,

@@ -24,6 +24,18 @@ struct RoutineRun {
 // ("YYYYMMDDTHHMMSS" on the client's clock), addresses, a subject.
 Result<void> check_routine(const store::Routine& r);
 
+// A routine's first occurrence as people give it: `at` "HH:MM" on the client's clock, on
+// `from` "YYYY-MM-DD" (empty: the client's today). "YYYYMMDDTHHMMSS", or invalid_input.
+Result<std::string> routine_start(store::Db& db, const ClientId& client, Timestamp now,
+                                  const std::string& at, const std::string& from);
+
+// Checks, stores (replacing the client's routine of that name) and audits a routine.
+Result<store::Routine> save_routine(store::Db& db, const Clock& clock, IdSource& ids,
+                                    const store::Routine& r, const std::string& actor);
+// not_found when the client has no routine of that name.
+Result<void> remove_routine(store::Db& db, const Clock& clock, const ClientId& client,
+                            const std::string& name, const std::string& actor);
+
 // The next `n` occurrences after `now`, as instants, with the client's zone applied.
 Result<std::vector<Timestamp>> next_occurrences(store::Db& db, const store::Routine& r,
                                                 Timestamp now, int n);

@@ -27,6 +27,7 @@
 #include "web/queue_cache.hpp"
 #include "web/render.hpp"
 #include "web/respond.hpp"
+#include "web/routines_pages.hpp"
 #include "web/rule_form.hpp"
 #include "web/sanitize.hpp"
 #include "web/screened_pages.hpp"
@@ -934,6 +935,7 @@ void Console::Impl::add_routes() {
   add_policy_routes(staff);
   add_support_routes(router, frame);
   add_screened_routes(router, frame);
+  add_routines_routes(router, frame);
   add_bookings_routes(router, frame, {options.booking_link_key, options.booking_base_url});
 
   // --- drafts ---
