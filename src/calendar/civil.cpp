@@ -92,6 +92,22 @@ std::string format_civil(const CivilTime& t) {
   return buf;
 }
 
+std::optional<CivilTime> parse_date(std::string_view s) {
+  CivilTime t;
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 0, 4, t.year) ||
+      !digits(s, 5, 2, t.month) || !digits(s, 8, 2, t.day))
+    return std::nullopt;
+  if (t.month < 1 || t.month > 12 || t.day < 1 || t.day > days_in_month(t.year, t.month))
+    return std::nullopt;
+  return t;
+}
+
+std::string format_date(const CivilTime& t) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", t.year, t.month, t.day);
+  return buf;
+}
+
 std::string long_date(const CivilTime& t) {
   static constexpr const char* kWeekdays[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                               "Friday", "Saturday", "Sunday"};

@@ -38,6 +38,11 @@ struct CivilTime {
 // "19970902T090000", "19970902T090000Z" or "19970902".
 std::optional<CivilTime> parse_civil(std::string_view s);
 std::string format_civil(const CivilTime& t);
+// "2026-11-24" (nothing else: no time, no other separators) as a date at midnight, not
+// date_only; nothing for anything else or a day the month does not have.
+std::optional<CivilTime> parse_date(std::string_view s);
+// "2026-11-24"
+std::string format_date(const CivilTime& t);
 // For people: "Tuesday 24 November 2026".
 std::string long_date(const CivilTime& t);
 

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <map>
-#include <optional>
 
 #include "calendar/civil.hpp"
 #include "calendar/zone.hpp"
@@ -12,28 +11,6 @@
 
 namespace sk::digest {
 namespace {
-
-std::string day_name(const calendar::CivilTime& t) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", t.year, t.month, t.day);
-  return buf;
-}
-
-// "2026-11-24" to a date at midnight; nothing for anything else.
-std::optional<calendar::CivilTime> parse_day(const std::string& s) {
-  int y = 0, m = 0, d = 0;
-  char tail = 0;
-  if (s.size() != 10 || std::sscanf(s.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
-    return std::nullopt;
-  calendar::CivilTime t;
-  t.year = y;
-  t.month = m;
-  t.day = d;
-  // Round trip: 2026-02-30 is not a day.
-  if (m < 1 || m > 12 || d < 1 || calendar::CivilTime::from_seconds(t.seconds()).day != d)
-    return std::nullopt;
-  return t;
-}
 
 calendar::CivilTime shifted(const calendar::CivilTime& day, int days) {
   return calendar::CivilTime::from_seconds(day.seconds() + std::int64_t{days} * 86400);
@@ -76,7 +53,7 @@ Result<Digest> build(store::Db& db, const ClientId& client, Timestamp now, const
   today.day = local_now.day;
   calendar::CivilTime chosen = today;
   if (!day.empty()) {
-    auto parsed = parse_day(day);
+    auto parsed = calendar::parse_date(day);
     if (!parsed) return make_error(Errc::invalid_input, "not a day: '" + day + "' (YYYY-MM-DD)");
     if (*parsed > today)
       return make_error(Errc::invalid_input, day + " has not come yet for " + c.name);
@@ -86,14 +63,14 @@ Result<Digest> build(store::Db& db, const ClientId& client, Timestamp now, const
   d.client = client;
   d.client_name = c.name;
   d.client_email = c.email;
-  d.day = day_name(chosen);
+  d.day = calendar::format_date(chosen);
   d.date = calendar::long_date(chosen);
   // Midnight to midnight on the client's wall clock: 23 or 25 hours across a change.
   d.from = zone.to_utc(chosen);
   d.to = zone.to_utc(shifted(chosen, 1));
   d.today = chosen == today;
-  d.previous_day = day_name(shifted(chosen, -1));
-  if (!d.today) d.next_day = day_name(shifted(chosen, 1));
+  d.previous_day = calendar::format_date(shifted(chosen, -1));
+  if (!d.today) d.next_day = calendar::format_date(shifted(chosen, 1));
 
   SK_TRY(fill(db, d));
   return d;
@@ -110,13 +87,13 @@ Result<Digest> build_mailed(store::Db& db, const ClientId& client, Timestamp at)
   d.client_email = c.email;
   d.mailed = true;
   d.today = true;
-  d.day = day_name(local);
+  d.day = calendar::format_date(local);
   char time[8];
   std::snprintf(time, sizeof time, "%02d:%02d", before.hour, before.minute);
   d.date = "since " + calendar::long_date(before) + ", " + time;
   d.from = zone.to_utc(before);
   d.to = at;
-  d.previous_day = day_name(before);
+  d.previous_day = calendar::format_date(before);
   SK_TRY(fill(db, d));
   return d;
 }

@@ -73,9 +73,7 @@ Result<std::string> routine_start(store::Db& db, const ClientId& client, Timesta
   SK_ASSIGN(auto zone, zone_of(db, client));
   calendar::CivilTime first = zone.to_local(now);
   if (!from.empty()) {
-    std::optional<calendar::CivilTime> day;
-    if (from.size() == 10 && from[4] == '-' && from[7] == '-')
-      day = calendar::parse_civil(std::string(from).erase(7, 1).erase(4, 1));
+    auto day = calendar::parse_date(from);
     if (!day) return make_error(Errc::invalid_input, "the first day is YYYY-MM-DD");
     first = *day;
   }
