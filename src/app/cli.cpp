@@ -1284,8 +1284,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         SK_ASSIGN(routine.body, read_file(routine_body_file));
       }
       SK_ASSIGN(auto saved, engine::save_routine(db, clock, *s.ids, routine, ctx.by));
-      SK_ASSIGN(auto next, engine::next_occurrences(db, saved, clock.now(), 1));
-      SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone.empty() ? "UTC" : c.timezone));
+      SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone));
+      SK_ASSIGN(auto next, engine::next_occurrences(saved, zone, clock.now(), 1));
       out << "routine " << saved.name << " for " << c.slug
           << (next.empty() ? std::string(": it will not run again")
                            : ": next " + calendar::describe(next.front(), zone))
@@ -1294,9 +1294,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     if (routine_list->parsed()) {
       SK_ASSIGN(auto routines, store::list_routines(db, c.id));
-      SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone.empty() ? "UTC" : c.timezone));
+      SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone));
       for (const auto& r : routines) {
-        SK_ASSIGN(auto next, engine::next_occurrences(db, r, clock.now(), 1));
+        SK_ASSIGN(auto next, engine::next_occurrences(r, zone, clock.now(), 1));
         std::string to;
         for (const auto& a : r.to) to += (to.empty() ? "" : ", ") + a;
         out << cell(r.name, 16) << cell(r.send_alone ? "sends" : "drafts", 8) << cell(to, 28)

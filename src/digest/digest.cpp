@@ -45,7 +45,7 @@ Result<void> fill(store::Db& db, Digest& d) {
 
 Result<Digest> build(store::Db& db, const ClientId& client, Timestamp now, const std::string& day) {
   SK_ASSIGN(auto c, store::find_client(db, client));
-  SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone.empty() ? "UTC" : c.timezone));
+  SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone));
   calendar::CivilTime local_now = zone.to_local(now);
   calendar::CivilTime today;
   today.year = local_now.year;
@@ -62,7 +62,6 @@ Result<Digest> build(store::Db& db, const ClientId& client, Timestamp now, const
   Digest d;
   d.client = client;
   d.client_name = c.name;
-  d.client_email = c.email;
   d.day = calendar::format_date(chosen);
   d.date = calendar::long_date(chosen);
   // Midnight to midnight on the client's wall clock: 23 or 25 hours across a change.
@@ -78,13 +77,12 @@ Result<Digest> build(store::Db& db, const ClientId& client, Timestamp now, const
 
 Result<Digest> build_mailed(store::Db& db, const ClientId& client, Timestamp at) {
   SK_ASSIGN(auto c, store::find_client(db, client));
-  SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone.empty() ? "UTC" : c.timezone));
+  SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone));
   const calendar::CivilTime local = zone.to_local(at);
   const calendar::CivilTime before = shifted(local, -1);
   Digest d;
   d.client = client;
   d.client_name = c.name;
-  d.client_email = c.email;
   d.mailed = true;
   d.today = true;
   d.day = calendar::format_date(local);

@@ -23,7 +23,6 @@ struct Line {
 struct Digest {
   ClientId client;
   std::string client_name;
-  std::string client_email;
   std::string day;   // "2026-11-24", in the client's zone (for a mailed one, the day it went)
   std::string date;  // "Tuesday 24 November 2026"; mailed: "since Monday 23 November 2026, 08:00"
   bool mailed = false;                 // the 24 hours before it was mailed, not a day

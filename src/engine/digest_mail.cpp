@@ -27,7 +27,7 @@ Result<std::optional<store::OutgoingMessage>> mail_digest_if_due(store::Db& db, 
   SK_ASSIGN(auto c, store::find_client(db, client));
   const auto minutes = digest_minutes(c.digest_at);
   if (!minutes || c.email.empty()) return None{};
-  SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone.empty() ? "UTC" : c.timezone));
+  SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone));
   const Timestamp now = clock.now();
   calendar::CivilTime due = zone.to_local(now);
   due.hour = *minutes / 60;

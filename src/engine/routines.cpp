@@ -26,11 +26,6 @@ Result<calendar::RecurIterator> iterator_of(const store::Routine& r) {
   return calendar::RecurIterator::make(rule, *start);
 }
 
-Result<calendar::Zone> zone_of(store::Db& db, const ClientId& client) {
-  SK_ASSIGN(auto c, store::find_client(db, client));
-  return calendar::Zone::find(c.timezone.empty() ? "UTC" : c.timezone);
-}
-
 }  // namespace
 
 Result<void> check_routine(const store::Routine& r) {
@@ -70,7 +65,8 @@ Result<std::string> routine_start(store::Db& db, const ClientId& client, Timesta
                                   const std::string& at, const std::string& from) {
   auto minutes = digest_minutes(at);
   if (!minutes) return make_error(Errc::invalid_input, "the time is HH:MM on a 24-hour clock");
-  SK_ASSIGN(auto zone, zone_of(db, client));
+  SK_ASSIGN(auto c, store::find_client(db, client));
+  SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone));
   calendar::CivilTime first = zone.to_local(now);
   if (!from.empty()) {
     auto day = calendar::parse_date(from);
@@ -85,9 +81,8 @@ Result<std::string> routine_start(store::Db& db, const ClientId& client, Timesta
   return calendar::format_civil(first);
 }
 
-Result<std::vector<Timestamp>> next_occurrences(store::Db& db, const store::Routine& r,
+Result<std::vector<Timestamp>> next_occurrences(const store::Routine& r, const calendar::Zone& zone,
                                                 Timestamp now, int n) {
-  SK_ASSIGN(auto zone, zone_of(db, r.client));
   SK_ASSIGN(auto it, iterator_of(r));
   it.skip_to(zone.to_local(now + 1));
   std::vector<Timestamp> out;
@@ -105,8 +100,8 @@ Result<RoutineRun> run_due_routines(store::Db& db, const Clock& clock, IdSource&
   RoutineRun run;
   SK_ASSIGN(auto routines, store::list_routines(db, client));
   if (routines.empty()) return run;
-  SK_ASSIGN(auto zone, zone_of(db, client));
   SK_ASSIGN(auto c, store::find_client(db, client));
+  SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone));
   const Timestamp now = clock.now();
   for (const auto& r : routines) {
     SK_ASSIGN(auto it, iterator_of(r));

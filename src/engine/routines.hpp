@@ -8,6 +8,10 @@
 #include "store/db.hpp"
 #include "store/routines.hpp"
 
+namespace sk::calendar {
+class Zone;
+}
+
 namespace sk::engine {
 
 // How late an occurrence is still carried out (a process was down, a machine restarted): a
@@ -36,8 +40,8 @@ Result<store::Routine> save_routine(store::Db& db, const Clock& clock, IdSource&
 Result<void> remove_routine(store::Db& db, const Clock& clock, const ClientId& client,
                             const std::string& name, const std::string& actor);
 
-// The next `n` occurrences after `now`, as instants, with the client's zone applied.
-Result<std::vector<Timestamp>> next_occurrences(store::Db& db, const store::Routine& r,
+// The next `n` occurrences after `now`, as instants, in `zone` (the client's).
+Result<std::vector<Timestamp>> next_occurrences(const store::Routine& r, const calendar::Zone& zone,
                                                 Timestamp now, int n);
 
 // Carries out the client's routines whose time has come: for each, the latest occurrence

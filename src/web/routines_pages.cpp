@@ -16,11 +16,11 @@ using nlohmann::json;
 Result<json> routines_json(Call& call) {
   const ClientId& client = call.client();
   SK_ASSIGN(auto c, store::find_client(call.db, client));
-  SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone.empty() ? "UTC" : c.timezone));
+  SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone));
   SK_ASSIGN(auto routines, store::list_routines(call.db, client));
   json list = json::array();
   for (const auto& r : routines) {
-    SK_ASSIGN(auto next, engine::next_occurrences(call.db, r, call.clock.now(), 1));
+    SK_ASSIGN(auto next, engine::next_occurrences(r, zone, call.clock.now(), 1));
     std::string to;
     for (const auto& a : r.to) to += (to.empty() ? "" : ", ") + a;
     list.push_back({{"name", r.name},
