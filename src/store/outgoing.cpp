@@ -3,6 +3,8 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "store/lists.hpp"
+
 namespace sk::store {
 namespace {
 
@@ -18,15 +20,6 @@ constexpr const char* kCols =
 
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::vector<std::string> strings_from(const std::string& s) {
-  std::vector<std::string> out;
-  json a = json::parse(s, nullptr, false);
-  if (!a.is_array()) return out;
-  for (const auto& v : a)
-    if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
 }
 
 std::string parts_json(const std::vector<OutgoingPart>& parts) {
@@ -53,8 +46,8 @@ OutgoingMessage outgoing_from(const Row& r) {
   m.answers = r.str(2);
   m.kind = r.str(3);
   m.status = outgoing_status_from(r.str(4)).value_or(OutgoingStatus::failed);
-  m.to = strings_from(r.str(5));
-  m.cc = strings_from(r.str(6));
+  m.to = list_from_json(r.str(5));
+  m.cc = list_from_json(r.str(6));
   m.subject = r.str(7);
   m.body = r.str(8);
   m.parts = parts_from(r.str(9));
@@ -107,8 +100,8 @@ Result<OutgoingMessage> insert_outgoing(Db& db, const OutgoingMessage& m) {
        nullable(m.answers),
        m.kind,
        std::string(to_string(m.status)),
-       dump(json(m.to)),
-       dump(json(m.cc)),
+       json_list(m.to),
+       json_list(m.cc),
        m.subject,
        m.body,
        parts_json(m.parts),
@@ -171,7 +164,7 @@ Result<void> update_outgoing(Db& db, const OutgoingMessage& m) {
       db.exec("UPDATE outgoing SET status = ?, to_addrs = ?, cc_addrs = ?, subject = ?, body = ?, "
               "parts = ?, raw = ?, reason = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
               "sent_at = ?, filed = ? WHERE client_id = ? AND id = ?",
-              {std::string(to_string(m.status)), dump(json(m.to)), dump(json(m.cc)), m.subject,
+              {std::string(to_string(m.status)), json_list(m.to), json_list(m.cc), m.subject,
                m.body, parts_json(m.parts), nullable(m.raw), m.reason, std::int64_t{m.attempts},
                m.next_attempt_at, m.last_error, m.sent_at ? Value{m.sent_at} : Value{},
                std::int64_t{m.filed ? 1 : 0}, m.client, m.id}));

@@ -1,5 +1,7 @@
 #include "store/routines.hpp"
 
+#include "store/lists.hpp"
+
 namespace sk::store {
 namespace {
 
@@ -7,26 +9,8 @@ constexpr const char* kCols =
     "SELECT id, client_id, name, rrule, starts, to_addrs, subject, body, send_alone, last_run, "
     "created_at FROM routines ";
 
-std::vector<std::string> split_addresses(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    auto comma = s.find(',', start);
-    if (comma == std::string::npos) comma = s.size();
-    if (comma > start) out.push_back(s.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
-std::string joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& a : v) out += (out.empty() ? "" : ",") + a;
-  return out;
-}
-
 Routine routine_from(const Row& r) {
-  return Routine{r.str(0), r.str(1), r.str(2),      r.str(3), r.str(4), split_addresses(r.str(5)),
+  return Routine{r.str(0), r.str(1), r.str(2),      r.str(3), r.str(4), list_from_json(r.str(5)),
                  r.str(6), r.str(7), r.i64(8) != 0, r.i64(9), r.i64(10)};
 }
 
@@ -45,7 +29,7 @@ Result<Routine> save_routine(Db& db, IdSource& ids, const Clock& clock, Routine 
     SK_TRY(
         db.exec("UPDATE routines SET rrule = ?, starts = ?, to_addrs = ?, subject = ?, body "
                 "= ?, send_alone = ?, last_run = ? WHERE id = ?",
-                {r.rrule, r.starts, joined(r.to), r.subject, r.body,
+                {r.rrule, r.starts, json_list(r.to), r.subject, r.body,
                  std::int64_t{r.send_alone ? 1 : 0}, r.last_run, r.id}));
     return r;
   }
@@ -56,7 +40,7 @@ Result<Routine> save_routine(Db& db, IdSource& ids, const Clock& clock, Routine 
   SK_TRY(
       db.exec("INSERT INTO routines (id, client_id, name, rrule, starts, to_addrs, subject, "
               "body, send_alone, last_run, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-              {r.id, r.client, r.name, r.rrule, r.starts, joined(r.to), r.subject, r.body,
+              {r.id, r.client, r.name, r.rrule, r.starts, json_list(r.to), r.subject, r.body,
                std::int64_t{r.send_alone ? 1 : 0}, r.last_run, r.created_at}));
   return r;
 }
