@@ -38,21 +38,6 @@ std::string when_label(Timestamp t, const calendar::Zone& z) {
   return day_label(c) + ", " + time_label(c) + " (" + z.name() + ")";
 }
 
-std::string url_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    }
-  }
-  return out;
-}
-
 // Pages are for people: every refusal is a page that says what happened and what to do.
 Response message_page(int status, const std::string& title, const std::string& text,
                       const std::string& back = "") {

@@ -1,5 +1,7 @@
 #include "web/http.hpp"
 
+#include <cctype>
+
 #include "core/domain.hpp"
 
 namespace sk::web {
@@ -81,6 +83,21 @@ int hex(char c) {
   return -1;
 }
 }  // namespace
+
+std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += hex[ch >> 4];
+      out += hex[ch & 15];
+    }
+  }
+  return out;
+}
 
 std::string url_decode(std::string_view s, bool plus_is_space) {
   std::string out;

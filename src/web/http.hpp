@@ -48,6 +48,8 @@ using Handler = std::function<Response(const Request&)>;
 
 // %XX and (in forms) '+' decoding; invalid escapes stay as written.
 std::string url_decode(std::string_view s, bool plus_is_space);
+// For a query string: everything but RFC 3986's unreserved characters percent-encoded.
+std::string url_encode(const std::string& s);
 std::map<std::string, std::string> parse_query(std::string_view q);
 std::string html_escape(std::string_view s);
 

@@ -1,7 +1,6 @@
 #include "web/screened_pages.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -25,22 +24,6 @@ bool matches(const engine::ScreenedSender& s, const std::string& q) {
   for (const std::string* field : {&s.address, &s.name, &s.latest_subject})
     if (lower(*field).find(q) != std::string::npos) return true;
   return false;
-}
-
-// For a query string: everything but unreserved characters percent-encoded.
-std::string query_value(const std::string& s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 Result<json> screened_json(Call& call, std::size_t domains_shown) {
@@ -91,7 +74,7 @@ Result<json> screened_json(Call& call, std::size_t domains_shown) {
               {"client_name", c.name},
               {"q", q},
               {"has_q", !q.empty()},
-              {"q_query", query_value(q)},
+              {"q_query", url_encode(q)},
               {"sender_count", senders},
               {"domain_count", domains.size()},
               {"item_count", items},
