@@ -1,6 +1,7 @@
 // The client's digest: a day on the client's own wall clock, not the last 24 hours in UTC.
 #include <gtest/gtest.h>
 
+#include "calendar/civil.hpp"
 #include "digest/digest.hpp"
 #include "engine/digest_mail.hpp"
 #include "engine/engine.hpp"
@@ -147,9 +148,9 @@ TEST_F(DigestTest, TheDigestIsMailedOnceADayAtTheClientsTime) {
   // A client who wants no mail gets none.
   ASSERT_TRUE(store::set_client_digest_at(*db, client, "").ok());
   EXPECT_FALSE(*at(eight + 2 * 86400 + 300));
-  EXPECT_FALSE(engine::digest_minutes("8:00"));
-  EXPECT_FALSE(engine::digest_minutes("24:00"));
-  EXPECT_EQ(engine::digest_minutes("17:30"), 17 * 60 + 30);
+  EXPECT_FALSE(calendar::minutes_of_day("8:00"));
+  EXPECT_FALSE(calendar::minutes_of_day("24:00"));
+  EXPECT_EQ(calendar::minutes_of_day("17:30"), 17 * 60 + 30);
 }
 
 }  // namespace

@@ -1079,7 +1079,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         changes += (changes.empty() ? "" : ", ") + ("zone " + client_zone);
       }
       if (!digest_at.empty()) {
-        if (digest_at != "off" && !engine::digest_minutes(digest_at))
+        if (digest_at != "off" && !calendar::minutes_of_day(digest_at))
           return make_error(Errc::invalid_input,
                             "--digest-at is HH:MM on a 24-hour clock (08:00, 17:30) or off");
         if (digest_at != "off" && c.email.empty())

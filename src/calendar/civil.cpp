@@ -108,6 +108,14 @@ std::string format_date(const CivilTime& t) {
   return buf;
 }
 
+std::optional<int> minutes_of_day(std::string_view s) {
+  int h = 0, m = 0;
+  if (s.size() != 5 || s[2] != ':' || !digits(s, 0, 2, h) || !digits(s, 3, 2, m) || h > 23 ||
+      m > 59)
+    return std::nullopt;
+  return h * 60 + m;
+}
+
 std::string long_date(const CivilTime& t) {
   static constexpr const char* kWeekdays[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                               "Friday", "Saturday", "Sunday"};

@@ -43,6 +43,9 @@ std::string format_civil(const CivilTime& t);
 std::optional<CivilTime> parse_date(std::string_view s);
 // "2026-11-24"
 std::string format_date(const CivilTime& t);
+// "08:00" → minutes after midnight; nothing for anything but HH:MM on a 24-hour clock
+// (00:00-23:59: a time something happens, not the end of a range).
+std::optional<int> minutes_of_day(std::string_view hh_mm);
 // For people: "Tuesday 24 November 2026".
 std::string long_date(const CivilTime& t);
 

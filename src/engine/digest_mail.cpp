@@ -1,7 +1,6 @@
 #include "engine/digest_mail.hpp"
 
-#include <cstdio>
-
+#include "calendar/civil.hpp"
 #include "calendar/zone.hpp"
 #include "digest/digest.hpp"
 #include "engine/replies.hpp"
@@ -9,23 +8,13 @@
 
 namespace sk::engine {
 
-std::optional<int> digest_minutes(const std::string& hh_mm) {
-  int h = 0, m = 0;
-  char tail = 0;
-  if (hh_mm.size() != 5 || hh_mm[2] != ':' ||
-      std::sscanf(hh_mm.c_str(), "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 || h > 23 || m < 0 ||
-      m > 59)
-    return std::nullopt;
-  return h * 60 + m;
-}
-
 Result<std::optional<store::OutgoingMessage>> mail_digest_if_due(store::Db& db, const Clock& clock,
                                                                  IdSource& ids,
                                                                  const ClientId& client,
                                                                  const std::string& console_url) {
   using None = std::optional<store::OutgoingMessage>;
   SK_ASSIGN(auto c, store::find_client(db, client));
-  const auto minutes = digest_minutes(c.digest_at);
+  const auto minutes = calendar::minutes_of_day(c.digest_at);
   if (!minutes || c.email.empty()) return None{};
   SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone));
   const Timestamp now = clock.now();

@@ -10,9 +10,6 @@
 
 namespace sk::engine {
 
-// "08:00" → minutes after midnight; nothing for anything but HH:MM on a 24-hour clock.
-std::optional<int> digest_minutes(const std::string& hh_mm);
-
 // When the client's digest time has come today (their zone) and today's digest is not queued
 // yet, it is queued to the client's own address, covering the 24 hours up to that time; the
 // console's page for it is linked from `console_url` (may be empty). Nothing when the client

@@ -2,10 +2,10 @@
 
 #include <optional>
 
+#include "calendar/civil.hpp"
 #include "calendar/recur.hpp"
 #include "calendar/zone.hpp"
 #include "core/placeholders.hpp"
-#include "engine/digest_mail.hpp"
 #include "engine/replies.hpp"
 #include "store/repos.hpp"
 
@@ -63,7 +63,7 @@ Result<void> remove_routine(store::Db& db, const Clock& clock, const ClientId& c
 
 Result<std::string> routine_start(store::Db& db, const ClientId& client, Timestamp now,
                                   const std::string& at, const std::string& from) {
-  auto minutes = digest_minutes(at);
+  auto minutes = calendar::minutes_of_day(at);
   if (!minutes) return make_error(Errc::invalid_input, "the time is HH:MM on a 24-hour clock");
   SK_ASSIGN(auto c, store::find_client(db, client));
   SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone));
