@@ -39,8 +39,13 @@ Result<ItemId> Engine::intake_message(const ClientId& client, const std::string&
     if (!renamed.empty()) return ItemId{};
   }
   Item item = mail::parse_message(raw);
-  item.client = client;
   item.source_key = source_key;
+  return intake_item(client, std::move(item), raw, origin);
+}
+
+Result<ItemId> Engine::intake_item(const ClientId& client, Item item, const std::string& raw,
+                                   const std::string& origin) {
+  item.client = client;
   item.received_at = clock_.now();
   item.id = ids_.next("itm");
   PartyId party;
@@ -157,6 +162,16 @@ Result<Decision> Engine::decide_and_record(const ClientId& client, const ItemId&
   if (!stored.item.from_address.empty()) {
     SK_ASSIGN(auto found, store::find_party(db_, client, stored.item.from_address));
     if (found) party = std::move(*found);
+  }
+  if (stored.item.channel != Channel::email) {
+    // A text or a call: no mailbox to file it in, and answers go back on the phone, not by mail.
+    const auto& model = stored.item.channel == Channel::sms ? text_model_ : no_model_;
+    Decision d = triage::triage({stored.item, party, policy, model, lessons, clock_.now()});
+    std::erase_if(d.effects, [](const PlannedEffect& e) {
+      return e.kind == EffectKind::move_to_folder || e.kind == EffectKind::flag;
+    });
+    SK_TRY(store::record_decision(db_, ids_, clock_, client, d, "triage", decision_summary(d)));
+    return d;
   }
   Decision d = triage::triage({stored.item, party, policy, model_, lessons, clock_.now()});
   SK_TRY(support_->amend(client, stored, party, policy, d));

@@ -69,6 +69,11 @@ class Engine {
                                 const std::string& raw, const std::string& origin,
                                 const std::string& same_source_prefix = "");
 
+  // Intake of an item already read from its channel (a text, a call); `item.source_key` makes
+  // it idempotent and `raw` is kept as it came. Returns empty when the key was already there.
+  Result<ItemId> intake_item(const ClientId& client, Item item, const std::string& raw,
+                             const std::string& origin);
+
   Result<TriageReport> triage_pending(const ClientId& client);
   Result<Decision> triage_item(const ClientId& client, const ItemId& item);
 
@@ -125,6 +130,9 @@ class Engine {
   void set_booking_links(BookingLinks links) { links_ = std::move(links); }
 
   const triage::SpamModel& model() const { return model_; }
+  // The classifier for text messages (SMS): mail's model reads headers a text does not have.
+  // Empty until set: then no text is called spam by a classifier.
+  void set_text_model(triage::SpamModel model) { text_model_ = std::move(model); }
   IdSource& ids() { return ids_; }
 
  private:
@@ -148,6 +156,8 @@ class Engine {
   const Clock& clock_;
   IdSource& ids_;
   triage::SpamModel model_;
+  triage::SpamModel text_model_;
+  const triage::SpamModel no_model_;
   // Answers support items from the client's knowledge base (its matcher is cached).
   std::unique_ptr<SupportDesk> support_;
 };

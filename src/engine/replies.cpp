@@ -255,6 +255,8 @@ Result<std::string> plan_automatic_reply(store::Db& db, const Clock& clock, IdSo
                                          const ClientId& client, const store::EffectRecord& effect,
                                          const store::StoredItem& stored) {
   const Item& item = stored.item;
+  // A text is answered in the answer to its webhook (engine/phone.cpp), when it arrives.
+  if (item.channel != Channel::email) return std::string("not by mail: it came by phone");
   SK_ASSIGN(Sender from, sender_of(db, client));
   SK_ASSIGN(auto record, store::find_client(db, client));
   SK_ASSIGN(auto policy, policy_from_json(record.policy_json.empty() ? "{}" : record.policy_json));

@@ -76,6 +76,13 @@ Result<bool> insert_item(Db& db, const Item& it, const PartyId& party, const std
   return inserted;
 }
 
+Result<void> set_item_text(Db& db, const ClientId& client, const ItemId& id,
+                           const std::string& text) {
+  SK_TRY(db.exec("UPDATE items SET text = ? WHERE client_id = ? AND id = ?", {text, client, id}));
+  if (db.changes() == 0) return make_error(Errc::not_found, "no item '" + id + "' for this client");
+  return ok();
+}
+
 Result<StoredItem> get_item(Db& db, const ClientId& client, const ItemId& id) {
   SK_ASSIGN(auto rows,
             db.query("SELECT channel, source_key, COALESCE(party_id, ''), from_address, "

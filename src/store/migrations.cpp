@@ -459,6 +459,30 @@ CREATE TABLE routines (
   UNIQUE (client_id, name)
 )
 )sql",
+    // 18: phone lines: the numbers people call and text to reach a client, and the texts
+    // Sidekick sent back on one.
+    R"sql(
+CREATE TABLE phone_lines (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  number TEXT NOT NULL UNIQUE,
+  sealed_token TEXT NOT NULL,
+  forward_to TEXT NOT NULL,
+  region TEXT NOT NULL,
+  greeting TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE texts_sent (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  item_id TEXT NOT NULL,
+  to_number TEXT NOT NULL,
+  body TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  sent_at INTEGER NOT NULL
+);
+CREATE INDEX texts_sent_to ON texts_sent(client_id, to_number, sent_at)
+)sql",
 };
 
 }  // namespace

@@ -74,6 +74,9 @@ struct StoredItem {
 Result<bool> insert_item(Db& db, const Item& item, const PartyId& party, const std::string& raw,
                          const std::string& origin);
 Result<StoredItem> get_item(Db& db, const ClientId& client, const ItemId& id);
+// A call's item learns what the caller said when the voicemail comes, after the call.
+Result<void> set_item_text(Db& db, const ClientId& client, const ItemId& id,
+                           const std::string& text);
 // When the client has an item with exactly these raw bytes under a key starting with
 // `key_prefix`, gives it `new_key` and returns its id (a mailbox renumbered its messages:
 // same message, new UID); else returns empty.
