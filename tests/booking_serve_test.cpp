@@ -42,32 +42,8 @@ std::string file_text(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
-// Waits up to `seconds` for `ok()`.
-template <typename F>
-bool eventually(F ok, int seconds) {
-  for (int i = 0; i < seconds * 5; ++i) {
-    if (ok()) return true;
-    std::this_thread::sleep_for(200ms);
-  }
-  return ok();
-}
-
-struct Serve {
-  pid_t pid = -1;
-  ~Serve() { stop(); }
-  void stop() {
-    if (pid <= 0) return;
-    ::kill(pid, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100 && ::waitpid(pid, &status, WNOHANG) == 0; ++i)
-      std::this_thread::sleep_for(100ms);
-    if (::waitpid(pid, &status, WNOHANG) == 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-    }
-    pid = -1;
-  }
-};
+using test::eventually;
+using test::Serve;
 
 TEST(BookingServe, GuestBooksOnThePageEmailRequestsAndRepliesAreHandled) {
   const std::string playwright =

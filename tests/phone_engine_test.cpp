@@ -137,7 +137,7 @@ TEST_F(PhoneEngineTest, ARuleTextsBackFromATemplateOncePerPeriodAndNeverToAShort
   EXPECT_TRUE(b.reply.empty());
   EXPECT_NE(b.why_no_reply.find("texted automatically 60 minutes ago"), std::string::npos)
       << b.why_no_reply;
-  EXPECT_TRUE(audited("text not answered", b.item));
+  EXPECT_TRUE(audited("no text back", b.item));
 
   auto shortcode = text("SM3", "72345", "Your heater warranty code is 1234");
   EXPECT_TRUE(shortcode.reply.empty());

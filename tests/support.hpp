@@ -2,16 +2,22 @@
 // Shared by the tests: where the real data is, and small builders.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/domain.hpp"
@@ -108,5 +114,61 @@ inline std::string run_command(const std::string& cmd, int* code) {
   *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
 }
+
+// One exchange over a real socket with a server on loopback: the request as written, and
+// whatever comes back within `read_ms` (or until the server closes).
+inline std::string http_exchange(int port, const std::string& request, int read_ms = 3000) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return {};
+  }
+  timeval tv{0, 100'000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string out;
+  char buf[4096];
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(read_ms);
+  while (std::chrono::steady_clock::now() < until) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n == 0) break;
+    if (n > 0) out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+// Waits up to `seconds` for `ok()`.
+template <typename F>
+inline bool eventually(F ok, int seconds) {
+  for (int i = 0; i < seconds * 5; ++i) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return ok();
+}
+
+// A `sidekick serve` (or any) process a test started: stopped with SIGTERM, then killed if it
+// will not go.
+struct Serve {
+  pid_t pid = -1;
+  ~Serve() { stop(); }
+  void stop() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 100 && ::waitpid(pid, &status, WNOHANG) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (::waitpid(pid, &status, WNOHANG) == 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+    }
+    pid = -1;
+  }
+};
 
 }  // namespace sk::test

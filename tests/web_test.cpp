@@ -1676,33 +1676,6 @@ TEST_F(ConsoleTest, TheEnginesDraftIsReplacedByTheVasChoiceOrDismissed) {
             200);
 }
 
-// --- over real sockets --------------------------------------------------------------------
-
-std::string http_exchange(int port, const std::string& request, int read_ms = 3000) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return {};
-  }
-  timeval tv{0, 100'000};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string out;
-  char buf[4096];
-  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(read_ms);
-  while (std::chrono::steady_clock::now() < until) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n == 0) break;
-    if (n > 0) out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
 // A meeting type the VA confirms: the requests wait in the VA's queue and on the client's
 // bookings page; confirming sends the invitations (with the guest's own link), declining
 // tells the guest and points them back to the page.
@@ -1806,6 +1779,10 @@ TEST_F(ConsoleTest, TheVaConfirmsOrDeclinesBookingRequests) {
   EXPECT_EQ(audit_count(*world, "booking not confirmed", "Monday is full."), 1);
   EXPECT_EQ(audit_count(*world, "booking cancelled", "client is ill"), 1);
 }
+
+// --- over real sockets --------------------------------------------------------------------
+
+using test::http_exchange;
 
 TEST_F(ConsoleTest, ServesHttpOnLoopbackWithEventsAndClearErrors) {
   auto* c = console.get();

@@ -24,14 +24,17 @@
 #include "engine/digest_mail.hpp"
 #include "engine/engine.hpp"
 #include "engine/mailbox.hpp"
+#include "engine/phone.hpp"
 #include "engine/policy_codec.hpp"
 #include "engine/replies.hpp"
 #include "engine/routines.hpp"
 #include "engine/scheduling.hpp"
 #include "engine/training.hpp"
 #include "mail/smtp.hpp"
+#include "phone/number.hpp"
 #include "store/accounts.hpp"
 #include "store/outgoing.hpp"
+#include "store/phone_lines.hpp"
 #include "store/repos.hpp"
 #include "store/routines.hpp"
 #include "store/scheduling.hpp"
@@ -39,6 +42,7 @@
 #include "web/auth.hpp"
 #include "web/booking_page.hpp"
 #include "web/console.hpp"
+#include "web/phone_hooks.hpp"
 #include "web/server.hpp"
 
 namespace sk::app {
@@ -297,6 +301,7 @@ Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
     wo.address = so.listen;
     wo.port = static_cast<std::uint16_t>(so.port);
     web::add_booking_page(*console, {link_key, base_url});
+    web::add_phone_hooks(*console, {key, so.public_url});
     auto* c = console.get();
     SK_ASSIGN(server, web::Server::start(wo, [c](const web::Request& r) { return c->handle(r); }));
     console->set_stopping(&server->stopping());
@@ -488,6 +493,29 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   party_set->add_option("--name", name, "display name");
   auto* party_list = party_cmd->add_subcommand("list", "parties with a relationship");
   party_list->add_option("--client", client, "client")->required();
+
+  auto* phone_cmd = app.add_subcommand("phone", "the client's phone lines (texts and calls)");
+  phone_cmd->require_subcommand(1);
+  store::PhoneLine line;
+  std::string token_file, token_env;
+  auto* phone_add = phone_cmd->add_subcommand(
+      "add", "add or change a line: texts and calls to it are screened like mail");
+  phone_add->add_option("--client", client, "client")->required();
+  phone_add->add_option("number", line.number, "the number people call and text")->required();
+  phone_add->add_option("--forward-to", line.forward_to,
+                        "the client's own phone, rung for calls they take (default: none, every "
+                        "call goes to voicemail)");
+  phone_add->add_option("--region", line.region,
+                        "ISO country numbers without +CC are dialled from (default US)");
+  phone_add->add_option("--greeting", line.greeting, "what callers hear before a voicemail");
+  phone_add->add_option("--token-file", token_file,
+                        "file holding the provider account's auth token (signs its webhooks)");
+  phone_add->add_option("--token-env", token_env, "environment variable holding it");
+  auto* phone_list = phone_cmd->add_subcommand("list", "the client's lines");
+  phone_list->add_option("--client", client, "client")->required();
+  auto* phone_remove = phone_cmd->add_subcommand("remove", "stop answering a line");
+  phone_remove->add_option("--client", client, "client")->required();
+  phone_remove->add_option("number", line.number, "the line's number")->required();
 
   auto* search_cmd =
       app.add_subcommand("search", "find mail by sender, subject or words (every word must match)");
@@ -1004,6 +1032,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                           "unknown relationship '" + relationship +
                               "' (vip, family, team, customer, vendor, unknown, blocked, "
                               "protected-from)");
+      SK_ASSIGN(email, engine::identity_of(db, c.id, email));
       SK_ASSIGN(auto p, store::set_relationship(db, *s.ids, clock, c.id, email, *rel, name));
       SK_TRY(store::append_audit(db, c.id, clock.now(), ctx.by, "relationship set",
                                  email + " is " + std::string(to_string(*rel)), why));
@@ -1310,6 +1339,57 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (routine_remove->parsed()) {
       SK_TRY(engine::remove_routine(db, clock, c.id, routine.name, ctx.by));
       out << "removed routine " << routine.name << " for " << c.slug << "\n";
+      return ok();
+    }
+    if (phone_add->parsed()) {
+      if (line.region.empty()) line.region = "US";
+      for (auto& ch : line.region)
+        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      SK_ASSIGN(line.number, phone::to_e164(line.number, line.region));
+      if (!line.forward_to.empty()) {
+        SK_ASSIGN(line.forward_to, phone::to_e164(line.forward_to, line.region));
+        if (line.forward_to == line.number)
+          return make_error(Errc::invalid_input, "--forward-to cannot be the line itself");
+      }
+      if (token_file.empty() && token_env.empty())
+        return make_error(Errc::invalid_input,
+                          "give the provider's auth token with --token-file FILE (or -) or "
+                          "--token-env VAR: without it no webhook can be checked");
+      SK_ASSIGN(auto token, read_secret(token_file, token_env));
+      if (token.empty()) return make_error(Errc::invalid_input, "the auth token is empty");
+      SK_ASSIGN(auto key, open_secret_key(s.home));
+      line.client = c.id;
+      line.sealed_token = key.seal(token);
+      SK_ASSIGN(auto saved, store::save_phone_line(db, *s.ids, clock, line));
+      SK_TRY(store::append_audit(db, c.id, clock.now(), ctx.by, "phone line set", saved.number,
+                                 saved.forward_to.empty()
+                                     ? "calls go to voicemail"
+                                     : "calls the client takes ring " + saved.forward_to));
+      out << "line " << phone::for_display(saved.number) << " for " << c.slug << ": "
+          << (saved.forward_to.empty()
+                  ? std::string("every call goes to voicemail")
+                  : "calls the client takes ring " + phone::for_display(saved.forward_to))
+          << "\nprovider webhooks: POST /hooks/phone/text (messages) and /hooks/phone/call "
+             "(voice) on the console's public address\n";
+      return ok();
+    }
+    if (phone_list->parsed()) {
+      SK_ASSIGN(auto lines, store::list_phone_lines(db, c.id));
+      for (const auto& l : lines)
+        out << cell(phone::for_display(l.number), 20)
+            << cell(l.forward_to.empty() ? "voicemail only"
+                                         : "rings " + phone::for_display(l.forward_to),
+                    28)
+            << l.region << "\n";
+      if (lines.empty()) out << "no phone lines\n";
+      return ok();
+    }
+    if (phone_remove->parsed()) {
+      SK_ASSIGN(auto number, engine::identity_of(db, c.id, line.number));
+      SK_ASSIGN(bool removed, store::delete_phone_line(db, c.id, number));
+      if (!removed) return make_error(Errc::not_found, c.slug + " has no line " + number);
+      SK_TRY(store::append_audit(db, c.id, clock.now(), ctx.by, "line removed", number, ""));
+      out << "removed line " << phone::for_display(number) << " for " << c.slug << "\n";
       return ok();
     }
     if (search_cmd->parsed()) {

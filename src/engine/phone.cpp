@@ -108,6 +108,19 @@ Result<CallAnswer> answer_for(store::Db& db, const store::PhoneLine& line, const
 
 }  // namespace
 
+Result<std::string> identity_of(store::Db& db, const ClientId& client, const std::string& written) {
+  if (!phone::looks_like_number(written)) return lower(written);
+  SK_ASSIGN(auto lines, store::list_phone_lines(db, client));
+  const std::string region = lines.empty() ? "" : lines.front().region;
+  auto number = phone::to_e164(written, region);
+  if (!number && region.empty() && !written.starts_with("+"))
+    return make_error(Errc::invalid_input,
+                      "write " + written +
+                          " with its country code (+1 …): the client has no "
+                          "phone line to say which country it is dialled from");
+  return number;
+}
+
 std::string text_item_key(const std::string& sid) {
   return "sms:" + sid;
 }
@@ -142,7 +155,7 @@ Result<TextAnswer> take_text(Engine& engine, store::Db& db, const Clock& clock, 
     SK_ASSIGN(TextBack back, text_back(engine, db, clock, line, item, party, name));
     if (back.body.empty()) {
       answer.why_no_reply = back.reason;
-      SK_TRY(store::append_audit(db, line.client, clock.now(), "sidekick", "text not answered",
+      SK_TRY(store::append_audit(db, line.client, clock.now(), "sidekick", "no text back",
                                  answer.item, back.reason));
     } else {
       SK_TRY(db.transaction([&]() -> Result<void> {

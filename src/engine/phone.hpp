@@ -68,6 +68,11 @@ struct VoicemailIn {
 Result<Decision> take_voicemail(Engine& engine, store::Db& db, const Clock& clock,
                                 const store::PhoneLine& line, const VoicemailIn& in);
 
+// A party's identity as written by a person: a phone number in E.164 (numbers without a
+// country code are read as dialled from the client's first line's region), an address in
+// lower case. A number that cannot be read is refused with the reason.
+Result<std::string> identity_of(store::Db& db, const ClientId& client, const std::string& written);
+
 // The item keys of a line's texts and calls.
 std::string text_item_key(const std::string& sid);
 std::string call_item_key(const std::string& sid);

@@ -15,6 +15,7 @@
 #include "core/secrets.hpp"
 #include "digest/digest.hpp"
 #include "engine/engine.hpp"
+#include "engine/phone.hpp"
 #include "engine/policy_codec.hpp"
 #include "engine/replies.hpp"
 #include "engine/scheduling.hpp"
@@ -1046,7 +1047,9 @@ void Console::Impl::add_routes() {
                 auto rel = relationship_from(field(f, "relationship"));
                 if (!rel)
                   return json_error(400, "unknown relationship '" + field(f, "relationship") + "'");
-                std::string address = lower(field(f, "address"));
+                auto identity = engine::identity_of(call.db, call.client(), field(f, "address"));
+                if (!identity.ok()) return error_response(call, identity.error());
+                const std::string& address = *identity;
                 auto p = store::set_relationship(call.db, call.ids, clock, call.client(), address,
                                                  *rel, field(f, "name"));
                 if (!p.ok()) return error_response(call, p.error());
