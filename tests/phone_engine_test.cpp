@@ -4,6 +4,7 @@
 
 #include "engine/engine.hpp"
 #include "engine/phone.hpp"
+#include "engine/training.hpp"
 #include "store/phone_lines.hpp"
 #include "store/repos.hpp"
 #include "support.hpp"
@@ -219,6 +220,66 @@ TEST_F(PhoneEngineTest, ALineBelongsToOneClient) {
   EXPECT_EQ(changed->id, line.id);
   EXPECT_EQ((*store::phone_line_by_number(*db, kLine))->greeting, "Acme, leave a message.");
   EXPECT_FALSE(store::phone_line_by_number(*db, "+19995550000")->has_value());
+}
+
+}  // namespace
+
+namespace {
+
+const std::string kCollection =
+    std::string(SK_SOURCE_DIR) + "/../shared/data/sms/SMSSpamCollection.tsv";
+
+TEST(TextClassifier, LearnsFromTheSmsCollectionAndJudgesItsTestSplit) {
+  auto train = engine::sms_collection_split(kCollection, false);
+  auto test = engine::sms_collection_split(kCollection, true);
+  ASSERT_TRUE(train.ok() && test.ok()) << kCollection;
+  EXPECT_EQ(train->ham.size() + train->spam.size(), 4460u);
+  EXPECT_EQ(test->ham.size() + test->spam.size(), 1114u);
+  engine::TrainingReport report;
+  auto model = engine::train_text_model(*train, &report);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  EXPECT_EQ(report.spam, train->spam.size());
+
+  triage::Policy policy;
+  policy.screener = false;
+  Party party;
+  auto spam_rate = [&](const std::vector<std::string>& texts) {
+    std::size_t called = 0;
+    for (const auto& body : texts) {
+      Item item = engine::text_message(body, 0);
+      item.from_address = "+16475550123";
+      if (triage::triage({item, party, policy, *model, {}, 0}).category == Category::spam) ++called;
+    }
+    return static_cast<double>(called) / static_cast<double>(texts.size());
+  };
+  // bench/sms: recall 0.915 at 0.4% false positives on this split (bogofilter: 0.75 at 0.4%).
+  EXPECT_GE(spam_rate(test->spam), 0.85);
+  EXPECT_LE(spam_rate(test->ham), 0.01);
+
+  auto bad = engine::sms_collection_split(std::string(SK_SOURCE_DIR) + "/README.md", false);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("README.md:1: expected ham or spam"), std::string::npos);
+}
+
+TEST_F(PhoneEngineTest, SpamTextsAreCalledSpamOnlyWithTheTextModel) {
+  const std::string pitch =
+      "URGENT! You have won a 1 week FREE membership in our £100,000 Prize Jackpot! Txt the "
+      "word: CLAIM to No: 81010 T&C www.dbuk.net LCCLTD POBOX 4403LDNW1A7RW18";
+  ASSERT_TRUE(
+      store::set_relationship(*db, *ids, clock, client, kStranger, Relationship::customer).ok());
+  EXPECT_NE(text("SM1", kStranger, pitch).decision->category, Category::spam);
+  auto train = engine::sms_collection_split(kCollection, false);
+  ASSERT_TRUE(train.ok());
+  engine->set_text_model(*engine::train_text_model(*train));
+  auto judged = text("SM2", kStranger, pitch);
+  EXPECT_EQ(judged.decision->category, Category::spam);
+  EXPECT_EQ(judged.decision->disposition, Disposition::screened);
+  // The reason names what gave it away, in words.
+  bool named = false;
+  for (const auto& r : judged.decision->reasons)
+    named = named || r.text.find("number written like") != std::string::npos ||
+            r.text.find("word 'claim'") != std::string::npos;
+  EXPECT_TRUE(named);
 }
 
 }  // namespace

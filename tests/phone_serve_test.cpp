@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -145,6 +147,20 @@ TEST_F(PhoneServeTest, ALineIsSetUpWithTheCommandAndMistakesAreRefused) {
   auto audit = cli({"audit", "--client", "acme"});
   EXPECT_NE(audit.out.find("phone line set"), std::string::npos) << audit.out;
   EXPECT_NE(audit.out.find("line removed"), std::string::npos) << audit.out;
+}
+
+TEST_F(PhoneServeTest, TheTextClassifierIsTrainedWithTheCommand) {
+  const std::string collection =
+      std::string(SK_SOURCE_DIR) + "/../shared/data/sms/SMSSpamCollection.tsv";
+  auto mixed = cli({"model", "train", "--texts", collection, "--corpus", "x"});
+  EXPECT_EQ(mixed.code, 2);
+  EXPECT_NE(mixed.err.find("apart"), std::string::npos) << mixed.err;
+  EXPECT_EQ(cli({"model", "train", "--texts", home.str() + "/none.tsv"}).code, 2);
+  auto trained = cli({"model", "train", "--texts", collection});
+  ASSERT_EQ(trained.code, 0) << trained.err;
+  EXPECT_NE(trained.out.find("trained on 3878 ham and 582 spam texts"), std::string::npos)
+      << trained.out;
+  EXPECT_TRUE(std::filesystem::exists(home.str() + "/models/text.model"));
 }
 
 TEST_F(PhoneServeTest, TheRunningAssistantAnswersTextsAndCalls) {

@@ -144,7 +144,7 @@ def metrics(name, rows, timing):
         msgs = timing.get("messages", len(rows))
         cpu = timing.get("cpu_seconds")
         wall = timing.get("wall_seconds")
-        if msgs != len(rows):
+        if msgs != len(rows) * timing.get("passes", 1):
             sys.stderr.write("report.py: warning: %s.timing says %s messages, "
                              "scores have %d\n" % (name, msgs, len(rows)))
         if cpu:

@@ -153,6 +153,11 @@ Result<Session> open_session(const Context& ctx) {
     s.model_loaded = true;
   }
   s.engine = std::make_unique<engine::Engine>(*s.db, ctx.clock, *s.ids, std::move(model));
+  if (std::filesystem::exists(s.home.text_model())) {
+    SK_ASSIGN(auto bytes, read_file(s.home.text_model()));
+    SK_ASSIGN(auto text_model, triage::SpamModel::deserialize(bytes));
+    s.engine->set_text_model(std::move(text_model));
+  }
   return s;
 }
 
@@ -294,6 +299,7 @@ Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
     co.auth.secure_cookies = so.secure_cookies;
     co.booking_link_key = link_key;
     co.booking_base_url = base_url;
+    co.text_model = &s.engine->text_model();
     std::string path = s.home.database();
     console = std::make_unique<web::Console>([path] { return store::open_sqlite(path); }, ctx.clock,
                                              s.engine->model(), co);
@@ -413,7 +419,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   std::string client, format = "table", category, disposition, why, relationship, name, email;
   std::vector<std::string> paths, ham, spam;
-  std::string item, corpus, shared;
+  std::string item, corpus, shared, texts_file;
   int limit = 50, sample = 300;
 
   auto* client_cmd = app.add_subcommand("client", "add and list clients");
@@ -568,6 +574,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   model_train->add_option("--spam", spam, "spam files or folders");
   model_train->add_option("--corpus", corpus,
                           "the SpamAssassin corpus folder: train on its standard split");
+  model_train->add_option("--texts", texts_file,
+                          "the SMS Spam Collection (ham|spam TAB text): train the classifier "
+                          "for text messages on its training split");
   auto* model_info = model_cmd->add_subcommand("info", "show the installed model");
 
   auto* account_cmd = app.add_subcommand("account", "the client's mail accounts (IMAP + SMTP)");
@@ -776,6 +785,30 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       SK_ASSIGN(auto model, triage::SpamModel::deserialize(bytes));
       out << "spam model " << home.spam_model() << ": trained on " << model.trained_examples()
           << " messages, threshold " << model.threshold() << "\n";
+      if (std::filesystem::exists(home.text_model())) {
+        SK_ASSIGN(auto text_bytes, read_file(home.text_model()));
+        SK_ASSIGN(auto text_model, triage::SpamModel::deserialize(text_bytes));
+        out << "text model " << home.text_model() << ": trained on "
+            << text_model.trained_examples() << " texts, threshold " << text_model.threshold()
+            << "\n";
+      } else {
+        out << "no text model: texts are not judged as spam (`sidekick model train --texts "
+               "FILE`)\n";
+      }
+      return ok();
+    }
+    if (model_train->parsed() && !texts_file.empty()) {
+      if (!corpus.empty() || !ham.empty() || !spam.empty())
+        return make_error(Errc::invalid_input,
+                          "train the text model (--texts) and the mail model apart");
+      SK_ASSIGN(auto home, open_home(ctx.home_flag));
+      SK_ASSIGN(auto set, engine::sms_collection_split(texts_file, false));
+      engine::TrainingReport report;
+      SK_ASSIGN(auto model, engine::train_text_model(set, &report));
+      SK_TRY(write_file_atomically(home.text_model(), model.serialize()));
+      out << "trained on " << report.ham << " ham and " << report.spam
+          << " spam texts; spam threshold " << model.threshold() << "; saved to "
+          << home.text_model() << "\n";
       return ok();
     }
     if (model_train->parsed()) {
@@ -848,7 +881,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
           SK_ASSIGN(auto split, engine::spamassassin_training_split(corpus));
           SK_ASSIGN(auto model, engine::train_spam_model({split.ham, split.spam}, nullptr));
           SK_TRY(write_file_atomically(s.home.spam_model(), model.serialize()));
+          triage::SpamModel text_model = s.engine->text_model();
           s.engine = std::make_unique<engine::Engine>(db, clock, *s.ids, std::move(model));
+          s.engine->set_text_model(std::move(text_model));
           s.model_loaded = true;
         }
         SK_TRY(

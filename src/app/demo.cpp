@@ -3,9 +3,12 @@
 #include <filesystem>
 #include <ostream>
 
+#include "core/secrets.hpp"
+#include "engine/phone.hpp"
 #include "engine/training.hpp"
 #include "mail/import.hpp"
 #include "mail/message.hpp"
+#include "store/phone_lines.hpp"
 #include "store/repos.hpp"
 
 namespace sk::app {
@@ -45,6 +48,50 @@ std::string sender_of(const std::string& path) {
   auto bytes = read_file(path);
   if (!bytes.ok()) return {};
   return mail::parse_message(*bytes).from_address;
+}
+
+// Real texts (the SMS Spam Collection's test split) arrive on a demo phone line, the first
+// from the client's sister: the queue shows texts beside mail. Trains the text classifier
+// first when there is none.
+Result<void> demo_texts(engine::Engine& engine, store::Db& db, IdSource& ids, const Clock& clock,
+                        const Home& home, const store::ClientRecord& client,
+                        const std::string& collection, const std::string& actor,
+                        std::ostream& out) {
+  if (engine.text_model().empty()) {
+    SK_ASSIGN(auto train, engine::sms_collection_split(collection, false));
+    SK_ASSIGN(auto model, engine::train_text_model(train));
+    SK_TRY(write_file_atomically(home.text_model(), model.serialize()));
+    engine.set_text_model(std::move(model));
+    out << "trained the text classifier on " << train.ham.size() + train.spam.size() << " texts\n";
+  }
+  SK_ASSIGN(auto key, open_secret_key(home));
+  store::PhoneLine line;
+  line.client = client.id;
+  line.number = "+14165550100";
+  line.region = "CA";
+  // No provider is connected to the demo: its token is random, so no webhook can pass for it.
+  line.sealed_token = key.seal(random_token());
+  SK_ASSIGN(line, store::save_phone_line(db, ids, clock, line));
+  const std::string sister = "+14165550111";
+  SK_TRY(store::set_relationship(db, ids, clock, client.id, sister, Relationship::family, "Jo"));
+  SK_ASSIGN(auto test, engine::sms_collection_split(collection, true));
+  auto ham = spread(test.ham, 8), spam = spread(test.spam, 4);
+  std::size_t taken = 0, n = 0;
+  for (const auto* list : {&ham, &spam})
+    for (const auto& body : *list) {
+      ++n;
+      engine::TextIn in;
+      in.sid = "demo-" + std::to_string(n);
+      in.from = n == 1 ? sister : "+1416555" + std::to_string(1200 + n);
+      in.body = body;
+      in.raw = "Body=" + body;
+      SK_ASSIGN(auto a, engine::take_text(engine, db, clock, ids, line, in));
+      if (!a.item.empty()) ++taken;
+    }
+  out << "texts on the demo line +1 416-555-0100: " << taken << " new (" << n
+      << " from the SMS Spam Collection)\n";
+  return store::append_audit(db, client.id, clock.now(), actor, "imported",
+                             std::to_string(taken) + " texts", "sidekick demo");
 }
 
 }  // namespace
@@ -117,6 +164,10 @@ Result<void> run_demo(engine::Engine& engine, store::Db& db, IdSource& ids, cons
   out << "triaged " << report.decided << " items:\n";
   for (const auto& [d, n] : report.by_disposition) out << "  " << label(d) << ": " << n << "\n";
   for (const auto& [c, n] : report.by_category) out << "    " << label(c) << ": " << n << "\n";
+
+  const std::string collection = o.shared_data + "/sms/SMSSpamCollection.tsv";
+  if (!o.shared_data.empty() && std::filesystem::exists(collection))
+    SK_TRY(demo_texts(engine, db, ids, clock, home, client, collection, o.actor, out));
 
   SK_ASSIGN(auto check, store::verify_evidence(db, client.id));
   out << "evidence log: " << check.entries << " entries, " << (check.intact ? "intact" : "BROKEN")

@@ -11,6 +11,7 @@ struct Home {
   std::string dir;
   std::string database() const { return dir + "/sidekick.db"; }
   std::string spam_model() const { return dir + "/models/spam.model"; }
+  std::string text_model() const { return dir + "/models/text.model"; }
   std::string secret_key() const { return dir + "/keys/secret.key"; }
 };
 

@@ -133,6 +133,7 @@ class Engine {
   // The classifier for text messages (SMS): mail's model reads headers a text does not have.
   // Empty until set: then no text is called spam by a classifier.
   void set_text_model(triage::SpamModel model) { text_model_ = std::move(model); }
+  const triage::SpamModel& text_model() const { return text_model_; }
   IdSource& ids() { return ids_; }
 
  private:

@@ -121,6 +121,18 @@ Result<std::string> identity_of(store::Db& db, const ClientId& client, const std
   return number;
 }
 
+Item text_message(const std::string& body, int media) {
+  Item item;
+  item.channel = Channel::sms;
+  item.text = body;
+  if (media > 0)
+    item.text += std::string(body.empty() ? "" : "\n") + "[" + std::to_string(media) +
+                 (media == 1 ? " picture or file" : " pictures or files") + " attached]";
+  item.subject = snippet(item.text, 60);
+  if (item.subject.empty()) item.subject = "(an empty text)";
+  return item;
+}
+
 std::string text_item_key(const std::string& sid) {
   return "sms:" + sid;
 }
@@ -132,17 +144,10 @@ Result<TextAnswer> take_text(Engine& engine, store::Db& db, const Clock& clock, 
                              const store::PhoneLine& line, const TextIn& in) {
   if (in.sid.empty() || in.from.empty())
     return make_error(Errc::invalid_input, "a text needs its id (MessageSid) and sender (From)");
-  Item item;
-  item.channel = Channel::sms;
+  Item item = text_message(in.body, in.media);
   item.source_key = text_item_key(in.sid);
   item.from_address = in.from;
   item.to = {line.number};
-  item.text = in.body;
-  if (in.media > 0)
-    item.text += std::string(in.body.empty() ? "" : "\n") + "[" + std::to_string(in.media) +
-                 (in.media == 1 ? " picture or file" : " pictures or files") + " attached]";
-  item.subject = snippet(item.text, 60);
-  if (item.subject.empty()) item.subject = "(an empty text)";
   item.sent_at = clock.now();
   TextAnswer answer;
   SK_ASSIGN(answer.item, engine.intake_item(line.client, item, in.raw, "phone " + line.number));

@@ -17,6 +17,10 @@ namespace sk::engine {
 
 class Engine;
 
+// A text as an item: its words, its first line as the subject, the attachments counted.
+// The phone line takes texts in this way, and the text classifier is trained on them so.
+Item text_message(const std::string& body, int media);
+
 // A text message as the provider posts it.
 struct TextIn {
   std::string sid;   // the provider's id: the same text posted twice is one item

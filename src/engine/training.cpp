@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
+#include "engine/phone.hpp"
 #include "mail/import.hpp"
 #include "mail/message.hpp"
 #include "triage/features.hpp"
@@ -73,6 +75,42 @@ Result<triage::SpamModel> train_spam_model(const TrainingSet& set, TrainingRepor
   if (counts.spam == 0 || counts.ham == 0)
     return make_error(Errc::invalid_input, "training needs both ham and spam messages");
   if (report) *report = counts;
+  return triage::SpamModel::train_calibrated(examples, options, 5, ham_cost);
+}
+
+Result<TextSet> sms_collection_split(const std::string& tsv_path, bool test) {
+  std::ifstream in(tsv_path, std::ios::binary);
+  if (!in) return make_error(Errc::invalid_input, "cannot read " + tsv_path);
+  TextSet set;
+  std::string line;
+  std::size_t n = 0, number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    auto tab = line.find('\t');
+    const std::string label = tab == std::string::npos ? "" : line.substr(0, tab);
+    if (label != "ham" && label != "spam")
+      return make_error(Errc::invalid_input, tsv_path + ":" + std::to_string(number) +
+                                                 ": expected ham or spam, a tab, then the text");
+    if ((++n % 5 == 0) != test) continue;
+    (label == "spam" ? set.spam : set.ham).push_back(line.substr(tab + 1));
+  }
+  if (set.ham.empty() || set.spam.empty())
+    return make_error(Errc::invalid_input, tsv_path + " has no ham or no spam");
+  return set;
+}
+
+Result<triage::SpamModel> train_text_model(const TextSet& set, TrainingReport* report,
+                                           const triage::TrainOptions& options, double ham_cost) {
+  if (set.ham.empty() || set.spam.empty())
+    return make_error(Errc::invalid_input, "training needs both ham and spam texts");
+  std::vector<triage::LabelledFeatures> examples;
+  examples.reserve(set.ham.size() + set.spam.size());
+  for (bool spam : {false, true})
+    for (const auto& body : spam ? set.spam : set.ham)
+      examples.push_back({triage::extract_features(text_message(body, 0)).ids, spam});
+  if (report) *report = {set.ham.size(), set.spam.size()};
   return triage::SpamModel::train_calibrated(examples, options, 5, ham_cost);
 }
 

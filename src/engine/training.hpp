@@ -30,4 +30,20 @@ Result<triage::SpamModel> train_spam_model(const TrainingSet& set, TrainingRepor
                                            const triage::TrainOptions& options = {},
                                            double ham_cost = 2);
 
+// Text messages (SMS) as the phone line takes them in, labelled.
+struct TextSet {
+  std::vector<std::string> ham;  // the texts themselves
+  std::vector<std::string> spam;
+};
+
+// The UCI SMS Spam Collection ("ham|spam<TAB>text" lines, ../shared/data/sms): every fifth
+// text (the 5th, 10th, ...) is the test split, the others the training split.
+Result<TextSet> sms_collection_split(const std::string& tsv_path, bool test);
+
+// The classifier for texts: the same features and training as mail's, on texts built the way
+// a phone line takes them in (engine/phone.hpp).
+Result<triage::SpamModel> train_text_model(const TextSet& set, TrainingReport* report = nullptr,
+                                           const triage::TrainOptions& options = {},
+                                           double ham_cost = 2);
+
 }  // namespace sk::engine

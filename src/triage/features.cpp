@@ -506,6 +506,40 @@ void sender_features(const Item& item, Sink& sink) {
   if (item.to.empty()) sink.add("to"_ns, "<none>");
 }
 
+// Texts (SMS) carry no headers; their spam shows in how numbers are written: premium-rate and
+// short-code numbers to text or call, prices ("150p", "£1.50"), links. Each word with a digit
+// or a currency sign gives its shape, readable by a VA: digits as '9' (at most 12 of a run),
+// letter runs as one 'x', the rest as is ("09099726395" is "99999999999", "£1.50" is "£9.99",
+// "2day" is "9x").
+void text_message_features(const Item& item, Sink& sink) {
+  std::string_view text = std::string_view(item.text).substr(0, 4096);
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t')) ++i;
+    std::size_t start = i;
+    while (i < text.size() && text[i] != ' ' && text[i] != '\n' && text[i] != '\t') ++i;
+    std::string_view word = text.substr(start, i - start);
+    bool telling = word.find("\xc2\xa3") != std::string_view::npos ||    // £
+                   word.find("\xe2\x82\xac") != std::string_view::npos;  // €
+    for (char c : word) telling = telling || (c >= '0' && c <= '9') || c == '$';
+    if (!telling || word.size() > 40) continue;
+    char shape[48];
+    std::size_t n = 0, digits = 0;
+    for (char c : word) {
+      if (n + 1 >= sizeof shape) break;
+      const bool digit = c >= '0' && c <= '9';
+      digits = digit ? digits + 1 : 0;
+      if (digit) {
+        if (digits <= 12) shape[n++] = '9';
+        continue;
+      }
+      char kind = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) ? 'x' : c;
+      if (kind != 'x' || n == 0 || shape[n - 1] != 'x') shape[n++] = kind;
+    }
+    sink.add("number written like"_ns, std::string_view(shape, n));
+  }
+}
+
 // Words of free text: each word, each pair of neighbours, and the one- to three-word phrases
 // the category cues look for.
 class TextFeatures {
@@ -675,6 +709,7 @@ FeatureSet extract_features(const Item& item, const FeatureOptions& options) {
   header_features(item, sink);
   sender_features(item, sink);
   body_features(item, sink, options.watch, &phrases, options.lesson_words ? &words : nullptr);
+  if (item.channel == Channel::sms) text_message_features(item, sink);
   FeatureSet fs = sink.finish();
   fs.phrases = std::move(phrases);
   if (options.lesson_words) {

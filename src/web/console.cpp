@@ -150,6 +150,7 @@ struct Console::Impl {
     SK_ASSIGN(ws->db, open_db());
     ws->ids = std::make_unique<store::DbIds>(*ws->db);
     ws->engine = std::make_unique<engine::Engine>(*ws->db, clock, *ws->ids, model);
+    if (options.text_model) ws->engine->set_text_model(*options.text_model);
     return Lease{this, std::move(ws)};
   }
 

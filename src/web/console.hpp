@@ -26,6 +26,9 @@ struct ConsoleOptions {
   // big mailbox screens thousands of senders, and a page of thousands of rows helps nobody.
   // The API lists them all.
   std::size_t queue_rows_shown = 200;
+  // The classifier for text messages (phone lines); it outlives the console. None: no text is
+  // called spam by a classifier.
+  const triage::SpamModel* text_model = nullptr;
 };
 
 class Console {
