@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   sk::Party party;
   std::vector<sk::Decision> decisions(test.size());
   // A pass over the test split takes milliseconds: repeated for a stable per-core rate.
-  constexpr int kPasses = 20;
+  constexpr int kPasses = 100;
   double c0 = bench::cpu_seconds(), w0 = wall_seconds();
   for (int pass = 0; pass < kPasses; ++pass) {
     for (std::size_t i = 0; i < test.size(); ++i) {
