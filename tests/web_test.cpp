@@ -21,10 +21,12 @@
 
 #include "app/cli.hpp"
 #include "core/secrets.hpp"
+#include "engine/phone.hpp"
 #include "engine/replies.hpp"
 #include "engine/scheduling.hpp"
 #include "store/accounts.hpp"
 #include "store/outgoing.hpp"
+#include "store/phone_lines.hpp"
 #include "store/repos.hpp"
 #include "store/scheduling.hpp"
 #include "support/repo.hpp"
@@ -560,6 +562,14 @@ TEST_F(ConsoleTest, ScreenedSendersAreJudgedInBulkByDomainOrSender) {
       if (d["domain"] == name) return d;
     return json();
   };
+  // Texts wait beside mail; numbers have no domain to let in at once.
+  auto line = store::save_phone_line(*world->db, *world->ids, world->clock,
+                                     {"", acme, "+14165550100", "sealed", "", "CA", "", 0});
+  ASSERT_TRUE(line.ok());
+  ASSERT_TRUE(engine::take_text(*world->engine, *world->db, world->clock, *world->ids, *line,
+                                {"SM1", "+16475550123", "Do you deliver?", 0, "Body=x"})
+                  .ok());
+
   auto held = json::parse(call("GET", api, "va").body);
   json leads = domain_in(held, "leads.example");
   ASSERT_TRUE(leads.is_object()) << held.dump();
@@ -575,6 +585,9 @@ TEST_F(ConsoleTest, ScreenedSendersAreJudgedInBulkByDomainOrSender) {
   // The page has a box for each domain and sender; the queue points to it.
   auto page = call("GET", "/c/" + acme + "/screened", "va");
   ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<strong>Phone numbers</strong>"), std::string::npos);
+  EXPECT_NE(page.body.find("name=\"sender:+16475550123\""), std::string::npos);
+  EXPECT_EQ(page.body.find("name=\"domain:\""), std::string::npos);
   EXPECT_NE(page.body.find("name=\"domain:leads.example\""), std::string::npos);
   EXPECT_NE(page.body.find("name=\"sender:pest@pushy.example\""), std::string::npos);
   auto queue = call("GET", "/queue", "va");
@@ -625,6 +638,15 @@ TEST_F(ConsoleTest, ScreenedSendersAreJudgedInBulkByDomainOrSender) {
   auto party = store::find_party(*world->db, acme, "pest@pushy.example").value();
   ASSERT_TRUE(party);
   EXPECT_EQ(party->relationship, Relationship::blocked);
+  // A number is let in by the page's box for it.
+  auto texter = call("POST", api, "va", "action=let_in&sender%3A%2B16475550123=on",
+                     {{"content-type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(texter.status, 200) << texter.body;
+  EXPECT_EQ(json::parse(texter.body)["items"], 1);
+  EXPECT_TRUE(store::find_party(*world->db, acme, "+16475550123").value()->let_in);
+  auto text_item = world->db->query("SELECT id FROM items WHERE source_key = 'sms:SM1'");
+  auto text_effects = store::effects_for_item(*world->db, acme, text_item->at(0).str(0));
+  for (const auto& e : *text_effects) EXPECT_NE(e.kind, EffectKind::move_to_folder);
 
   // Nothing of theirs waits any more, in the screener or the queue.
   held = json::parse(call("GET", api, "va").body);

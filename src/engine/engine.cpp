@@ -268,6 +268,8 @@ Result<Decision> Engine::correct(const ClientId& client, const ItemId& item, Cat
                                  const std::string& why, bool move_message, bool learn) {
   SK_ASSIGN(auto stored, store::get_item(db_, client, item));
   SK_ASSIGN(auto before, store::current_decision(db_, client, item));
+  // A text or a call is in no mailbox, and is not answered by mail.
+  move_message = move_message && stored.item.channel == Channel::email;
   Decision d;
   d.item = item;
   d.category = category;

@@ -64,7 +64,11 @@ Result<json> screened_json(Call& call, std::size_t domains_shown) {
            {"latest_subject", s->latest_subject.empty() ? "(no subject)" : s->latest_subject},
            {"latest_at", format_utc(s->latest)},
            {"url", "/c/" + client + "/items/" + s->items.back()}});
+    // Texts and calls come from numbers, which have no domain: they are listed together,
+    // each let in or kept out on its own.
     list.push_back({{"domain", d.name},
+                    {"by_domain", !d.name.empty()},
+                    {"label", d.name.empty() ? std::string("Phone numbers") : d.name},
                     {"items", d.items},
                     {"sender_count", d.senders.size()},
                     {"several", d.senders.size() > 1},
