@@ -4,6 +4,7 @@
 
 #include "engine/engine.hpp"
 #include "engine/phone.hpp"
+#include "engine/replies.hpp"
 #include "engine/training.hpp"
 #include "store/phone_lines.hpp"
 #include "store/repos.hpp"
@@ -95,6 +96,20 @@ TEST_F(PhoneEngineTest, ATextIsAnItemDecidedLikeMailAndTakenOnce) {
   auto jo = text("SM2", kSister, "Dinner at 7?");
   EXPECT_EQ(jo.decision->disposition, Disposition::to_client);
   EXPECT_TRUE(audited("decided", jo.item));
+}
+
+TEST_F(PhoneEngineTest, ATextIsNotAnsweredByMailButMayBeForwarded) {
+  auto a = text("SM1", kStranger, "Can you call me back?");
+  engine::ReplyRequest reply;
+  reply.answers = a.item;
+  reply.body = "Sure";
+  auto refused = engine::queue_reply(*db, clock, *ids, client, reply, "va:kim");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::invalid_input);
+  EXPECT_NE(refused.error().message.find("came by text"), std::string::npos);
+  reply.kind = "forward";
+  reply.to = {"owner@acme.example"};
+  EXPECT_TRUE(engine::queue_reply(*db, clock, *ids, client, reply, "va:kim").ok());
 }
 
 TEST_F(PhoneEngineTest, AProtectedFromTextNeverReachesTheClientAndIsEvidence) {

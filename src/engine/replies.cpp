@@ -168,6 +168,13 @@ Result<store::OutgoingMessage> queue_reply(store::Db& db, const Clock& clock, Id
                                            const ClientId& client, const ReplyRequest& request,
                                            const std::string& actor) {
   SK_ASSIGN(auto original, store::get_item(db, client, request.answers));
+  // A forward of a text or a call's voicemail is mail; a reply to one would be mail to a
+  // phone number.
+  if (original.item.channel != Channel::email && request.kind != "forward")
+    return make_error(Errc::invalid_input,
+                      std::string("this came by ") +
+                          (original.item.channel == Channel::voice ? "phone" : "text") +
+                          ": it cannot be answered by mail (forward it, or answer by phone)");
   store::OutgoingMessage m;
   m.client = client;
   m.answers = request.answers;
