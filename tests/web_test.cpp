@@ -543,6 +543,37 @@ TEST_F(ConsoleTest, TheQueuePageShowsTheMostUrgentAndCountsTheRest) {
 // A first pass over a big mailbox leaves hundreds of first-time senders: the VA lets a whole
 // domain in and keeps a sender out, from the screened page's form or the API, and the queue
 // follows.
+// A text or a call on the item page: how it came, a call-back link, the voicemail's link.
+TEST_F(ConsoleTest, ACallShowsHowToCallBackAndItsVoicemail) {
+  const std::string& acme = world->acme.id;
+  auto line = store::save_phone_line(*world->db, *world->ids, world->clock,
+                                     {"", acme, "+14165550100", "sealed", "", "CA", "", 0});
+  ASSERT_TRUE(line.ok());
+  auto& e = *world->engine;
+  auto call_in =
+      engine::take_call(e, *world->db, world->clock, *line, {"CA1", "+16475550123", "CallSid=CA1"});
+  ASSERT_TRUE(call_in.ok());
+  ASSERT_TRUE(engine::take_voicemail(e, *world->db, world->clock, *line,
+                                     {"CA1", "https://api.phone.example/RE1", 30, ""})
+                  .ok());
+  auto page = call("GET", "/c/" + acme + "/items/" + call_in->item, "va");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("a call · <a id=\"call-back\" href=\"tel:+16475550123\""),
+            std::string::npos)
+      << page.body;
+  EXPECT_NE(page.body.find("<a id=\"voicemail\" href=\"https://api.phone.example/RE1\""),
+            std::string::npos);
+  auto text_in = engine::take_text(e, *world->db, world->clock, *world->ids, *line,
+                                   {"SM1", "72345", "Your code is 1234", 0, "Body=x"});
+  ASSERT_TRUE(text_in.ok());
+  auto text_page = call("GET", "/c/" + acme + "/items/" + text_in->item, "va");
+  EXPECT_NE(text_page.body.find("a text</p>"), std::string::npos);  // a short code: no call back
+  EXPECT_EQ(text_page.body.find("id=\"voicemail\""), std::string::npos);
+  // Mail says how it was read, as before.
+  auto mail_page = call("GET", "/c/" + acme + "/items/" + world->items["first"], "va");
+  EXPECT_EQ(mail_page.body.find("call-back"), std::string::npos);
+}
+
 TEST_F(ConsoleTest, ScreenedSendersAreJudgedInBulkByDomainOrSender) {
   auto mail = [&](const std::string& label, const std::string& from, const std::string& subject) {
     return world->add_mail(world->acme, label,

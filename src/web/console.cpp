@@ -530,6 +530,24 @@ Result<json> Console::Impl::item_json(Call& call) {
          {"text", it.text},
          {"url", "/c/" + client + "/items/" + id},
          {"api", "/api/clients/" + client + "/items/" + id}};
+  // A text or a call: the VA may call back from their own phone, and hear the voicemail at
+  // the provider (its link is only ever https).
+  const bool by_phone = it.channel == Channel::sms || it.channel == Channel::voice;
+  j["by_phone"] = by_phone;
+  j["channel_label"] = it.channel == Channel::voice ? "a call" : "a text";
+  j["has_tel"] = by_phone && it.from_address.starts_with("+");
+  j["tel"] = it.from_address;
+  j["has_voicemail"] = false;
+  if (it.channel == Channel::voice) {
+    for (std::size_t at = it.text.find("\nVoicemail"); at != std::string::npos;
+         at = it.text.find("\nVoicemail", at + 1)) {
+      auto url = it.text.find(": https://", at);
+      auto end = it.text.find('\n', at + 1);
+      if (url == std::string::npos || (end != std::string::npos && url > end)) continue;
+      j["voicemail_url"] = it.text.substr(url + 2, end == std::string::npos ? end : end - url - 2);
+      j["has_voicemail"] = true;
+    }
+  }
   if (current) j["decision"] = decision_json(*current);
   json h = json::array();
   for (const auto& d : history) h.push_back(decision_json(d));
