@@ -74,9 +74,16 @@ struct PhoneServeTest : ::testing::Test {
   // A webhook as the provider posts it: form-encoded, signed over the public URL.
   Reply post(const std::string& path, const std::map<std::string, std::string>& params,
              const std::string& token = kToken, bool sign = true) {
+    // Encoded as the provider does, spaces as '+'.
+    auto encode = [](const std::string& v) {
+      std::string e = web::url_encode(v);
+      for (auto at = e.find("%20"); at != std::string::npos; at = e.find("%20", at))
+        e.replace(at, 3, "+");
+      return e;
+    };
     std::string body;
     for (const auto& [k, v] : params)
-      body += (body.empty() ? "" : "&") + web::url_encode(k) + "=" + web::url_encode(v);
+      body += (body.empty() ? "" : "&") + encode(k) + "=" + encode(v);
     std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
                       "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
                       std::to_string(body.size()) + "\r\n";
@@ -214,6 +221,7 @@ TEST_F(PhoneServeTest, TheRunningAssistantAnswersTextsAndCalls) {
   ASSERT_EQ(items->size(), 1u);
   EXPECT_EQ(items->at(0).str(1), "sms");
   EXPECT_EQ(items->at(0).str(2), "+16475550123");
+  EXPECT_EQ(items->at(0).str(3), "Hi, are you open on Saturday?");
   auto client = store::find_client(*db, "acme").value();
   EXPECT_EQ(store::current_decision(*db, client.id, items->at(0).str(0)).value()->disposition,
             Disposition::screened);
