@@ -410,3 +410,34 @@ TEST_F(CliCalendarTest, AvailabilityImportSlotsAndBookings) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(CliTest, TasksAreAddedListedAndDone) {
+  ASSERT_EQ(run({"client", "add", "acme", "--zone", "America/Toronto"}).code, 0);
+  // The test clock is Sunday 15 June 2025, 15:06 UTC: 11:06 in Toronto.
+  auto call = run({"task", "add", "--client", "acme", "Call Dana back", "--due", "2025-06-15 09:00",
+                   "--notes", "the quote"});
+  ASSERT_EQ(call.code, 0) << call.err;
+  EXPECT_EQ(call.out, "task tsk_1 for acme: Call Dana back, due Sunday 15 June 2025, 09:00\n");
+  ASSERT_EQ(run({"task", "add", "--client", "acme", "Renew the domain"}).code, 0);
+  auto bad = run({"task", "add", "--client", "acme", "x", "--due", "next week"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("YYYY-MM-DD"), std::string::npos);
+  EXPECT_EQ(run({"task", "add", "--client", "acme", "x", "--item", "itm_404"}).code, 3);
+
+  auto list = run({"task", "list", "--client", "acme"});
+  EXPECT_NE(list.out.find("tsk_1     DUE Sunday 15 June 2025, 09:00"), std::string::npos)
+      << list.out;
+  EXPECT_NE(list.out.find("tsk_2     no date"), std::string::npos) << list.out;
+  EXPECT_EQ(run({"task", "done", "--client", "acme", "tsk_1"}).out, "done: tsk_1 Call Dana back\n");
+  EXPECT_EQ(run({"task", "done", "--client", "acme", "tsk_9"}).code, 3);
+  EXPECT_EQ(run({"task", "list", "--client", "acme"}).out.find("tsk_1"), std::string::npos);
+  EXPECT_NE(run({"task", "list", "--client", "acme", "--done"}).out.find("tsk_1"),
+            std::string::npos);
+  auto audit = run({"audit", "--client", "acme"});
+  EXPECT_NE(audit.out.find("task added"), std::string::npos);
+  EXPECT_NE(audit.out.find("task done"), std::string::npos);
+}
+
+}  // namespace

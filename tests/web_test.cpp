@@ -186,6 +186,11 @@ struct ConsoleTest : ::testing::Test {
   static void TearDownTestSuite() { world.reset(); }
 
   std::unique_ptr<web::Console> console = world->console();
+  // The world is shared by the tests: one that moves its clock sets it back when it ends.
+  struct ClockSetBack {
+    Timestamp at = world->clock.now();
+    ~ClockSetBack() { world->clock.set(at); }
+  };
 
   web::Response call(const std::string& method, const std::string& target,
                      const std::string& who = "", const std::string& body = "",
@@ -262,6 +267,7 @@ TEST_F(ConsoleTest, RepeatedFailuresThrottleEvenTheRightPassword) {
       call("POST", "/login", "",
            "{\"name\":\"globex-owner\",\"password\":\"" + world->passwords["globex-owner"] + "\"}");
   EXPECT_EQ(r.status, 429) << r.body;
+  ClockSetBack set_back;
   world->clock.advance(16 * 60);
   r = call("POST", "/login", "",
            "{\"name\":\"globex-owner\",\"password\":\"" + world->passwords["globex-owner"] + "\"}");
@@ -325,6 +331,7 @@ TEST_F(ConsoleTest, AuthorizationMatrixRefusesForeignClientsOnEveryRoute) {
       put("entry", "opening-hours");
       put("conversation", "cnv_1");
       put("booking", "bkg_1");
+      put("task", "tsk_1");
       // Admins see every client: for them only an id under the wrong client is foreign.
       if (role.user == "admin" && path.find(world->items["first"]) == std::string::npos &&
           path.find(world->drafts["acme"]) == std::string::npos)
@@ -345,7 +352,8 @@ TEST_F(ConsoleTest, AuthorizationMatrixRefusesForeignClientsOnEveryRoute) {
                         {"{draft}", world->drafts["acme"]},
                         {"{entry}", "opening-hours"},
                         {"{conversation}", "cnv_1"},
-                        {"{booking}", "bkg_1"}}) {
+                        {"{booking}", "bkg_1"},
+                        {"{task}", "tsk_1"}}) {
       auto at = path.find(k);
       if (at != std::string::npos) path.replace(at, k.size(), v);
     }
@@ -951,6 +959,68 @@ TEST_F(ConsoleTest, MailboxChangesThatKeepFailingAreShownAndTriedAgain) {
   EXPECT_TRUE(stuck().empty());
   EXPECT_EQ(call("POST", "/api/clients/" + world->globex.id + "/effects/retry", "va", "{}").status,
             404);
+}
+
+// A task whose time has come waits in the queue with the drafts until it is done; one not yet
+// due comes up when its time does.
+TEST_F(ConsoleTest, TasksComeUpInTheQueueWhenDueAndGoWhenDone) {
+  const std::string& acme = world->acme.id;
+  const std::string api = "/api/clients/" + acme + "/tasks";
+  // The world's clock is Sunday 15 June 2025, 15:06 UTC, acme's zone.
+  ClockSetBack set_back;
+  auto now = call("POST", api, "va",
+                  R"({"title":"Call Dana back","due":"2025-06-15 09:00","notes":"the quote"})");
+  ASSERT_EQ(now.status, 200) << now.body;
+  const std::string now_id = json::parse(now.body)["id"];
+  auto later = call("POST", api, "va", R"({"title":"Send the contract","due":"2025-06-15 17:00"})");
+  ASSERT_EQ(later.status, 200);
+  const std::string later_id = json::parse(later.body)["id"];
+  ASSERT_EQ(call("POST", api, "va", "title=Renew+the+domain&item=" + world->items["first"],
+                 {{"content-type", "application/x-www-form-urlencoded"}})
+                .status,
+            200);
+  EXPECT_EQ(call("POST", api, "va", R"({"title":"x","due":"Friday"})").status, 400);
+  EXPECT_EQ(call("POST", api, "va", R"({"title":""})").status, 400);
+  EXPECT_EQ(call("POST", api, "acme-owner", R"({"title":"mine"})").status, 403);
+
+  auto in_queue = [&](const std::string& id) {
+    const json q = json::parse(call("GET", "/api/queue", "va").body);
+    for (const auto& i : q["items"])
+      if (i["item"] == id) return i;
+    return json();
+  };
+  const json row = in_queue(now_id);
+  ASSERT_TRUE(row.is_object());
+  EXPECT_EQ(row["kind"], "task");
+  EXPECT_EQ(row["subject"], "Call Dana back");
+  EXPECT_EQ(row["from"], "due Sunday 15 June 2025, 09:00");
+  EXPECT_EQ(row["approve"], api + "/" + now_id + "/done");
+  EXPECT_FALSE(in_queue(later_id).is_object());
+  auto page = call("GET", "/queue", "va");
+  EXPECT_NE(page.body.find("task due"), std::string::npos);
+
+  // Done from the queue's approve: gone from it, listed as done.
+  ASSERT_EQ(call("POST", row["approve"].get<std::string>(), "va", "{}").status, 200);
+  EXPECT_FALSE(in_queue(now_id).is_object());
+  const json listed = json::parse(call("GET", api, "va").body);
+  ASSERT_EQ(listed["open"].size(), 2u);
+  EXPECT_EQ(listed["open"][0]["id"], later_id);
+  EXPECT_EQ(listed["done"][0]["id"], now_id);
+  EXPECT_EQ(listed["done"][0]["done_by"], "va");
+
+  // Two hours on, the contract is due: the kept queue knows to look again.
+  world->clock.advance(2 * 3600);
+  EXPECT_TRUE(in_queue(later_id).is_object());
+  auto tasks_page = call("GET", "/c/" + acme + "/tasks", "va");
+  ASSERT_EQ(tasks_page.status, 200);
+  EXPECT_NE(tasks_page.body.find("Send the contract"), std::string::npos);
+  EXPECT_NE(tasks_page.body.find("Sunday 15 June 2025, 17:00 <strong>(due)</strong>"),
+            std::string::npos);
+  EXPECT_NE(tasks_page.body.find("from " + world->items["first"]), std::string::npos);
+  // The item page offers to make one.
+  auto item_page = call("GET", "/c/" + acme + "/items/" + world->items["first"], "va");
+  EXPECT_NE(item_page.body.find("Make a task"), std::string::npos);
+  EXPECT_EQ(call("POST", api + "/tsk_404/done", "va", "{}").status, 404);
 }
 
 TEST_F(ConsoleTest, AVaKeepsAClientsRoutines) {

@@ -29,6 +29,7 @@
 #include "engine/replies.hpp"
 #include "engine/routines.hpp"
 #include "engine/scheduling.hpp"
+#include "engine/tasks.hpp"
 #include "engine/training.hpp"
 #include "mail/smtp.hpp"
 #include "phone/number.hpp"
@@ -38,6 +39,7 @@
 #include "store/repos.hpp"
 #include "store/routines.hpp"
 #include "store/scheduling.hpp"
+#include "store/tasks.hpp"
 #include "store/users.hpp"
 #include "web/auth.hpp"
 #include "web/booking_page.hpp"
@@ -522,6 +524,25 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* phone_remove = phone_cmd->add_subcommand("remove", "stop answering a line");
   phone_remove->add_option("--client", client, "client")->required();
   phone_remove->add_option("number", line.number, "the line's number")->required();
+
+  auto* task_cmd = app.add_subcommand("task", "what a VA has to do for a client");
+  task_cmd->require_subcommand(1);
+  engine::TaskRequest task;
+  std::string task_id;
+  bool task_done_too = false;
+  auto* task_add = task_cmd->add_subcommand("add", "add a task");
+  task_add->add_option("--client", client, "client")->required();
+  task_add->add_option("title", task.title, "what is to be done")->required();
+  task_add->add_option("--due", task.due,
+                       "YYYY-MM-DD or \"YYYY-MM-DD HH:MM\" on the client's clock");
+  task_add->add_option("--item", task.item, "the item it comes from");
+  task_add->add_option("--notes", task.notes, "more about it");
+  auto* task_list = task_cmd->add_subcommand("list", "open tasks, soonest first");
+  task_list->add_option("--client", client, "client")->required();
+  task_list->add_flag("--done", task_done_too, "the ones done instead");
+  auto* task_finish = task_cmd->add_subcommand("done", "mark a task done");
+  task_finish->add_option("--client", client, "client")->required();
+  task_finish->add_option("id", task_id, "the task (tsk_N)")->required();
 
   auto* search_cmd =
       app.add_subcommand("search", "find mail by sender, subject or words (every word must match)");
@@ -1374,6 +1395,30 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (routine_remove->parsed()) {
       SK_TRY(engine::remove_routine(db, clock, c.id, routine.name, ctx.by));
       out << "removed routine " << routine.name << " for " << c.slug << "\n";
+      return ok();
+    }
+    if (task_add->parsed()) {
+      SK_ASSIGN(auto t, engine::add_task(db, clock, *s.ids, c.id, task, ctx.by));
+      out << "task " << t.id << " for " << c.slug << ": " << t.title
+          << (t.due_at ? ", due " + engine::describe_due(t, c.timezone) : std::string()) << "\n";
+      return ok();
+    }
+    if (task_list->parsed()) {
+      SK_ASSIGN(auto tasks, store::list_tasks(db, c.id, task_done_too));
+      for (const auto& t : tasks)
+        out << cell(t.id, 10)
+            << cell(task_done_too ? "done " + format_utc(t.done_at)
+                    : t.due_at    ? (t.due_at <= clock.now() ? "DUE " : "") +
+                                     engine::describe_due(t, c.timezone)
+                               : std::string("no date"),
+                    40)
+            << t.title << "\n";
+      if (tasks.empty()) out << (task_done_too ? "nothing done yet\n" : "nothing to do\n");
+      return ok();
+    }
+    if (task_finish->parsed()) {
+      SK_ASSIGN(auto t, engine::finish_task(db, clock, c.id, task_id, ctx.by));
+      out << "done: " << t.id << " " << t.title << "\n";
       return ok();
     }
     if (phone_add->parsed()) {

@@ -483,6 +483,26 @@ CREATE TABLE texts_sent (
 );
 CREATE INDEX texts_sent_to ON texts_sent(client_id, to_number, sent_at)
 )sql",
+    // 19: tasks: what a VA has to do for a client (call back, follow up by Friday), open until
+    // done; one due comes up in the queue, so a task moves the revision.
+    R"sql(
+CREATE TABLE tasks (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id),
+  title TEXT NOT NULL,
+  notes TEXT NOT NULL,
+  item_id TEXT NOT NULL,
+  due_at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  done_at INTEGER NOT NULL DEFAULT 0,
+  done_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX tasks_open ON tasks(client_id, status, due_at);
+CREATE TRIGGER revise_on_task AFTER INSERT ON tasks BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER revise_on_task_change AFTER UPDATE ON tasks BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END
+)sql",
 };
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "engine/policy_codec.hpp"
 #include "engine/replies.hpp"
 #include "engine/scheduling.hpp"
+#include "engine/tasks.hpp"
 #include "mail/message.hpp"
 #include "store/accounts.hpp"
 #include "store/outgoing.hpp"
@@ -33,6 +34,7 @@
 #include "web/sanitize.hpp"
 #include "web/screened_pages.hpp"
 #include "web/support_pages.hpp"
+#include "web/tasks_pages.hpp"
 
 namespace sk::web {
 namespace {
@@ -77,6 +79,7 @@ Why why_waiting(const store::QueueRow& r, double low_confidence) {
 constexpr Why kUnsent{1, "unsent", "mail not sent"};
 constexpr Why kDraft{2, "draft", "draft to approve"};
 constexpr Why kBooking{2, "booking", "booking to confirm"};
+constexpr Why kTask{2, "task", "task due"};
 constexpr int kScreenedRank = 5;
 
 std::string pct(double p) {
@@ -292,6 +295,33 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
                           {"api", api}});
     }
   }
+  // Tasks whose time has come, before the drafts: a promise with a date.
+  json tasks = json::array();
+  SK_ASSIGN(auto due, engine::due_tasks(call.db, clients, call.clock.now()));
+  for (const auto& t : due) {
+    const auto& rec = records.at(t.client);
+    const std::string api = "/api/clients/" + t.client + "/tasks/" + t.id;
+    tasks.push_back({{"client", t.client},
+                     {"client_name", rec.name},
+                     {"client_slug", rec.slug},
+                     {"item", t.id},
+                     {"from", "due " + engine::describe_due(t, rec.timezone)},
+                     {"from_name", ""},
+                     {"subject", t.title},
+                     {"received_at", format_utc(t.due_at)},
+                     {"received_ts", t.due_at},
+                     {"kind", kTask.kind},
+                     {"why", kTask.label},
+                     {"urgency", kTask.rank},
+                     {"can_let_in", false},
+                     {"approve", api + "/done"},
+                     {"url", "/c/" + t.client + "/tasks#" + t.id},
+                     {"api", api}});
+  }
+  if (stale_at) {
+    SK_ASSIGN(Timestamp next, engine::next_task_due(call.db, clients, call.clock.now()));
+    if (next != 0) *stale_at = std::min(*stale_at, next);
+  }
   json items = json::array();
   // A row for mail of the client's: a draft to approve, or mail that failed to send again.
   auto outgoing_row = [&](const store::OutgoingMessage& m, const Why& why,
@@ -325,6 +355,8 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
   };
   auto add_drafts = [&]() -> Result<void> {
     add_unsent();
+    for (auto& t : tasks) items.push_back(std::move(t));
+    tasks = json::array();
     for (auto& b : bookings) items.push_back(std::move(b));
     bookings = json::array();
     for (const auto& m : drafts) items.push_back(outgoing_row(m, kDraft, kDraft.label));
@@ -333,7 +365,8 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
   };
   for (const auto& e : entries) {
     if (e.why.rank >= kUnsent.rank) add_unsent();
-    if (e.why.rank > kDraft.rank && (!drafts.empty() || !bookings.empty())) SK_TRY(add_drafts());
+    if (e.why.rank > kDraft.rank && (!drafts.empty() || !bookings.empty() || !tasks.empty()))
+      SK_TRY(add_drafts());
     const auto& c = records.at(e.row.client);
     items.push_back(
         {{"client", e.row.client},
@@ -956,6 +989,7 @@ void Console::Impl::add_routes() {
   add_support_routes(router, frame);
   add_screened_routes(router, frame);
   add_routines_routes(router, frame);
+  add_tasks_routes(router, frame);
   add_bookings_routes(router, frame, {options.booking_link_key, options.booking_base_url});
 
   // --- drafts ---
