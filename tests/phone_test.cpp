@@ -93,7 +93,7 @@ TEST(Twiml, VerbsInOrderAndEveryValueEscaped) {
   phone::Twiml t;
   t.say("You've reached <Acme> & co").record("/hooks/phone/voicemail?x=1&y=2", 120, "/t");
   const std::string xml = t.str();
-  EXPECT_NE(xml.find("<Response><Say>You&apos;ve reached &lt;Acme&gt; &amp; co</Say>"
+  EXPECT_NE(xml.find("<Response><Say>You&#39;ve reached &lt;Acme&gt; &amp; co</Say>"
                      "<Record action=\"/hooks/phone/voicemail?x=1&amp;y=2\" maxLength=\"120\""),
             std::string::npos)
       << xml;

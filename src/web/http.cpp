@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "core/domain.hpp"
+#include "core/markup.hpp"
 
 namespace sk::web {
 
@@ -133,30 +134,7 @@ std::map<std::string, std::string> parse_query(std::string_view q) {
 }
 
 std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + s.size() / 8);
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  return escape_markup(s);
 }
 
 }  // namespace sk::web
