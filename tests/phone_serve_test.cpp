@@ -198,6 +198,20 @@ TEST_F(PhoneServeTest, TheRunningAssistantAnswersTextsAndCalls) {
   // Not signed, signed with another token, or for a line that is not here: refused, nothing kept.
   EXPECT_EQ(post("/hooks/phone/text", hello, kToken, false).status, 403);
   EXPECT_EQ(post("/hooks/phone/text", hello, "not-the-token").status, 403);
+  auto db = open();
+  // The two refused for the line are counted, not yet shown: one bad request is anyone's.
+  auto health = [&] {
+    return store::phone_line_health(*db, {store::find_client(*db, "acme")->id}).value().at(0);
+  };
+  EXPECT_EQ(health().refusals, 2);
+  EXPECT_FALSE(health().refused());
+  EXPECT_EQ(health().last_refusal, "the signature does not match this line's token and address");
+  EXPECT_NE(cli({"phone", "list", "--client", "acme"}).out.find("not called yet"),
+            std::string::npos);
+  EXPECT_EQ(post("/hooks/phone/text", hello, "still-not-the-token").status, 403);
+  EXPECT_TRUE(health().refused());
+  EXPECT_NE(cli({"phone", "list", "--client", "acme"}).out.find("refused since"),
+            std::string::npos);
   auto elsewhere = hello;
   elsewhere["To"] = "+14165550177";
   EXPECT_EQ(post("/hooks/phone/text", elsewhere).status, 404);
@@ -209,7 +223,6 @@ TEST_F(PhoneServeTest, TheRunningAssistantAnswersTextsAndCalls) {
   auto bad_media = hello;
   bad_media["NumMedia"] = "lots";
   EXPECT_EQ(post("/hooks/phone/text", bad_media).status, 400);
-  auto db = open();
   EXPECT_EQ(db->query("SELECT COUNT(*) FROM items")->at(0).i64(0), 0);
 
   // A first-time number: taken, screened, nothing texted back.
@@ -217,6 +230,10 @@ TEST_F(PhoneServeTest, TheRunningAssistantAnswersTextsAndCalls) {
   EXPECT_EQ(first.status, 200) << first.body;
   EXPECT_NE(first.body.find("<Response></Response>"), std::string::npos) << first.body;
   EXPECT_EQ(post("/hooks/phone/text", hello).status, 200);  // the provider retried
+  // One that gets through clears the count.
+  EXPECT_EQ(health().refusals, 0);
+  EXPECT_GT(health().last_ok_at, 0);
+  EXPECT_NE(cli({"phone", "list", "--client", "acme"}).out.find("answered "), std::string::npos);
   auto items = db->query("SELECT id, channel, from_address, subject FROM items");
   ASSERT_EQ(items->size(), 1u);
   EXPECT_EQ(items->at(0).str(1), "sms");

@@ -551,6 +551,41 @@ TEST_F(ConsoleTest, TheQueuePageShowsTheMostUrgentAndCountsTheRest) {
 // A first pass over a big mailbox leaves hundreds of first-time senders: the VA lets a whole
 // domain in and keeps a sender out, from the screened page's form or the API, and the queue
 // follows.
+// A line whose webhooks keep being refused (its token changed at the provider) loses every
+// text and call: shown above the queue and on the agency page after three in a row.
+TEST_F(ConsoleTest, APhoneLineWhoseWebhooksAreRefusedIsShown) {
+  const std::string& acme = world->acme.id;
+  auto line = store::save_phone_line(*world->db, *world->ids, world->clock,
+                                     {"", acme, "+14165550177", "sealed", "", "CA", "", 0});
+  ASSERT_TRUE(line.ok());
+  auto refused_lines = [&] {
+    return json::parse(call("GET", "/api/queue", "va").body)["phone_lines_refused"];
+  };
+  const std::string why = "the signature does not match this line's token and address";
+  for (int i = 0; i < 2; ++i)
+    ASSERT_TRUE(store::record_line_refusal(*world->db, *line, world->clock.now(), why).ok());
+  EXPECT_TRUE(refused_lines().empty());
+  const auto revision = store::revision(*world->db, {acme}).value();
+  ASSERT_TRUE(store::record_line_refusal(*world->db, *line, world->clock.now(), why).ok());
+  EXPECT_GT(store::revision(*world->db, {acme}).value(), revision);
+  auto shown = refused_lines();
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_EQ(shown[0]["number"], "+1 416-555-0177");
+  EXPECT_EQ(shown[0]["refusals"], 3);
+  auto page = call("GET", "/queue", "va");
+  EXPECT_NE(page.body.find("texts and calls to +1 416-555-0177 are refused</b> since"),
+            std::string::npos);
+  auto admin = call("GET", "/admin", "admin");
+  EXPECT_NE(admin.body.find("<h2>Phone lines</h2>"), std::string::npos);
+  EXPECT_NE(admin.body.find("refused since"), std::string::npos);
+  // Another client's VA does not see it; one that gets through clears it.
+  EXPECT_TRUE(
+      json::parse(call("GET", "/api/queue", "globex-owner").body)["phone_lines_refused"].empty());
+  ASSERT_TRUE(store::record_line_ok(*world->db, *line, world->clock.now()).ok());
+  EXPECT_TRUE(refused_lines().empty());
+  EXPECT_NE(call("GET", "/admin", "admin").body.find("answered "), std::string::npos);
+}
+
 // A text or a call on the item page: how it came, a call-back link, the voicemail's link.
 TEST_F(ConsoleTest, ACallShowsHowToCallBackAndItsVoicemail) {
   const std::string& acme = world->acme.id;

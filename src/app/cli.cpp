@@ -1455,12 +1455,20 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     if (phone_list->parsed()) {
       SK_ASSIGN(auto lines, store::list_phone_lines(db, c.id));
-      for (const auto& l : lines)
+      SK_ASSIGN(auto health, store::phone_line_health(db, {c.id}));
+      for (std::size_t i = 0; i < lines.size(); ++i) {
+        const auto& l = lines[i];
+        const auto& h = health.at(i);  // both by number
         out << cell(phone::for_display(l.number), 20)
             << cell(l.forward_to.empty() ? "voicemail only"
                                          : "rings " + phone::for_display(l.forward_to),
                     28)
-            << l.region << "\n";
+            << cell(l.region, 4)
+            << (h.refused() ? "refused since " + format_utc(h.refused_since) + ": " + h.last_refusal
+                : h.last_ok_at != 0 ? "answered " + format_utc(h.last_ok_at)
+                                    : std::string("not called yet"))
+            << "\n";
+      }
       if (lines.empty()) out << "no phone lines\n";
       return ok();
     }

@@ -503,6 +503,16 @@ CREATE INDEX tasks_open ON tasks(client_id, status, due_at);
 CREATE TRIGGER revise_on_task AFTER INSERT ON tasks BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END;
 CREATE TRIGGER revise_on_task_change AFTER UPDATE ON tasks BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END
 )sql",
+    // 20: whether a phone line's webhooks get through: a token changed at the provider makes
+    // every text and call to the line fail with nothing else to show it. A line starting or
+    // stopping to be refused (3 in a row) changes what the queue shows.
+    R"sql(
+ALTER TABLE phone_lines ADD COLUMN last_ok_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE phone_lines ADD COLUMN refused_since INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE phone_lines ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE phone_lines ADD COLUMN last_refusal TEXT NOT NULL DEFAULT '';
+CREATE TRIGGER revise_on_line_refused AFTER UPDATE ON phone_lines WHEN (OLD.refusals >= 3) <> (NEW.refusals >= 3) BEGIN INSERT INTO client_revisions VALUES (NEW.client_id, 1) ON CONFLICT(client_id) DO UPDATE SET n = n + 1; END
+)sql",
 };
 
 }  // namespace

@@ -55,6 +55,35 @@ Result<bool> delete_phone_line(Db& db, const ClientId& client, const std::string
   return db.changes() > 0;
 }
 
+Result<void> record_line_ok(Db& db, const PhoneLine& line, Timestamp now) {
+  return db.exec(
+      "UPDATE phone_lines SET last_ok_at = ?, refused_since = 0, refusals = 0 WHERE id = ? AND "
+      "(refusals > 0 OR last_ok_at < ?)",
+      {now, line.id, now - 60});
+}
+
+Result<void> record_line_refusal(Db& db, const PhoneLine& line, Timestamp now,
+                                 const std::string& why) {
+  return db.exec(
+      "UPDATE phone_lines SET refusals = refusals + 1, refused_since = CASE WHEN refusals = 0 "
+      "THEN ? ELSE refused_since END, last_refusal = ? WHERE id = ?",
+      {now, why, line.id});
+}
+
+Result<std::vector<PhoneLineHealth>> phone_line_health(Db& db,
+                                                       const std::vector<ClientId>& clients) {
+  std::vector<PhoneLineHealth> out;
+  for (const auto& c : clients) {
+    SK_ASSIGN(auto rows, db.query("SELECT number, last_ok_at, refused_since, refusals, "
+                                  "last_refusal FROM phone_lines WHERE client_id = ? ORDER BY "
+                                  "number",
+                                  {c}));
+    for (const auto& r : rows)
+      out.push_back({c, r.str(0), r.i64(1), r.i64(2), static_cast<int>(r.i64(3)), r.str(4)});
+  }
+  return out;
+}
+
 Result<void> record_text_sent(Db& db, IdSource& ids, TextSent t) {
   if (t.id.empty()) t.id = ids.next("txt");
   return db.exec(

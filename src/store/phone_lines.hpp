@@ -32,6 +32,27 @@ Result<std::vector<PhoneLine>> list_phone_lines(Db& db, const ClientId& client);
 // False when the client has no line with that number.
 Result<bool> delete_phone_line(Db& db, const ClientId& client, const std::string& number);
 
+// Whether the provider's webhooks for a line get through. A line never called has all zeros.
+struct PhoneLineHealth {
+  ClientId client;
+  std::string number;
+  Timestamp last_ok_at = 0;     // the last webhook that was signed right
+  Timestamp refused_since = 0;  // the first of the refusals in a row; 0: none
+  int refusals = 0;             // refused in a row
+  std::string last_refusal;
+  // Refused often enough in a row that a person should look: one bad request is anyone's;
+  // three with nothing getting through is the provider's token changed (or someone probing).
+  bool refused() const { return refusals >= kRefusalsShown; }
+  static constexpr int kRefusalsShown = 3;
+};
+// A webhook for the line checked out. Written at most once a minute while nothing is refused.
+Result<void> record_line_ok(Db& db, const PhoneLine& line, Timestamp now);
+Result<void> record_line_refusal(Db& db, const PhoneLine& line, Timestamp now,
+                                 const std::string& why);
+// Every line of these clients, by client and number.
+Result<std::vector<PhoneLineHealth>> phone_line_health(Db& db,
+                                                       const std::vector<ClientId>& clients);
+
 struct TextSent {
   std::string id;
   ClientId client;

@@ -21,8 +21,10 @@
 #include "engine/scheduling.hpp"
 #include "engine/tasks.hpp"
 #include "mail/message.hpp"
+#include "phone/number.hpp"
 #include "store/accounts.hpp"
 #include "store/outgoing.hpp"
+#include "store/phone_lines.hpp"
 #include "store/repos.hpp"
 #include "store/scheduling.hpp"
 #include "web/bookings_pages.hpp"
@@ -403,6 +405,20 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
                          {"failures", h.failures},
                          {"error", h.last_error}});
   }
+  // A phone line whose webhooks are refused loses every text and call to it.
+  json lines = json::array();
+  SK_ASSIGN(auto line_health, store::phone_line_health(call.db, clients));
+  for (const auto& h : line_health) {
+    if (!h.refused()) continue;
+    lines.push_back({{"client", h.client},
+                     {"client_name", records.at(h.client).name},
+                     {"number", phone::for_display(h.number)},
+                     {"refused_since", format_utc(h.refused_since)},
+                     {"refusals", h.refusals},
+                     {"last_ok_at", h.last_ok_at ? format_utc(h.last_ok_at) : ""},
+                     {"was_ok", h.last_ok_at != 0},
+                     {"error", h.last_refusal}});
+  }
   // What Sidekick keeps failing to do in a mailbox that can be read (a folder the server
   // refuses, a message too big to move): retried every few hours, shown so a person knows.
   json stuck = json::array();
@@ -422,6 +438,7 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
   return json{{"count", items.size()},
               {"items", items},
               {"mailboxes_failing", mailboxes},
+              {"phone_lines_refused", lines},
               {"effects_stuck", stuck}};
 }
 
@@ -464,6 +481,7 @@ Result<std::shared_ptr<const QueueSnapshot>> Console::Impl::queue_snapshot(
       render_fragment("queue_notices", json{{"page",
                                              {{"held", held},
                                               {"mailboxes", q["mailboxes_failing"]},
+                                              {"lines", q["phone_lines_refused"]},
                                               {"stuck", q["effects_stuck"]}}}});
   const std::size_t shown = std::min(items.size(), options.queue_rows_shown);
   json rows{
@@ -1206,7 +1224,19 @@ void Console::Impl::add_routes() {
                     {"last_ok_at", h.last_ok_at ? format_utc(h.last_ok_at) : ""},
                     {"failures", h.failures},
                     {"error", h.last_error}});
-    return json{{"clients", cs}, {"users", us}, {"tokens", ts}, {"mailboxes", ms}};
+    SK_ASSIGN(auto line_health, store::phone_line_health(call.db, ids));
+    json ls = json::array();
+    for (const auto& h : line_health)
+      ls.push_back({{"client", slugs[h.client]},
+                    {"number", phone::for_display(h.number)},
+                    {"refused", h.refused()},
+                    {"state", h.refused()         ? "refused since " + format_utc(h.refused_since)
+                              : h.last_ok_at != 0 ? "answered " + format_utc(h.last_ok_at)
+                                                  : "not called yet"},
+                    {"error", h.last_refusal}});
+    const bool has_lines = !ls.empty();
+    return json{{"clients", cs},   {"users", us},       {"tokens", ts},
+                {"mailboxes", ms}, {"phone_lines", ls}, {"has_phone_lines", has_lines}};
   };
   router.add(
       {"GET", "/admin", admins, page("admin", "Agency", admin), "clients, users and assignments"});

@@ -57,14 +57,21 @@ std::variant<Signed, Response> check(Call& call, const PhoneHookOptions& o) {
   if (!line) return failure(line.error());
   if (!*line) return refused(404, "no line " + *to + " here");
   s.line = std::move(**line);
+  // A line whose webhooks are refused loses every text and call: each refusal is counted, and
+  // a few in a row are shown above the VA's queue.
+  auto refuse = [&](int status, const std::string& why) {
+    (void)store::record_line_refusal(call.db, s.line, call.clock.now(), why);
+    return refused(status, why);
+  };
   auto token = o.key.open(s.line.sealed_token);
-  if (!token) return refused(500, "the line's token cannot be opened with this data folder's key");
+  if (!token) return refuse(500, "the line's token cannot be opened with this data folder's key");
   std::string base = o.public_url;
   if (base.empty()) base = "http://" + call.request.header("host");
   const std::string signature = call.request.header("x-twilio-signature");
-  if (signature.empty()) return refused(403, "the request is not signed (X-Twilio-Signature)");
+  if (signature.empty()) return refuse(403, "the request is not signed (X-Twilio-Signature)");
   if (!phone::signature_valid(*token, base + call.request.target, s.params, signature))
-    return refused(403, "the signature does not match this line's token and address");
+    return refuse(403, "the signature does not match this line's token and address");
+  (void)store::record_line_ok(call.db, s.line, call.clock.now());
   return s;
 }
 
