@@ -23,6 +23,7 @@
 #include "engine/replies.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
+#include "store/tasks.hpp"
 #include "support/repo.hpp"
 #include "web/server.hpp"
 #include "web_world.hpp"
@@ -178,6 +179,13 @@ TEST(Browser, VaWorksTheQueueClientSeesOwnDigestHostileMailIsInert) {
   auto pest = store::find_party(*world.db, world.acme.id, "pest@pushy.example").value();
   ASSERT_TRUE(pest);
   EXPECT_EQ(pest->relationship, Relationship::blocked);
+
+  // The task added with the form and done from its page.
+  auto done = store::list_tasks(*world.db, world.acme.id, true).value();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].title, report["task"]);
+  EXPECT_EQ(done[0].done_by, "va");
+  EXPECT_EQ(done[0].created_by, "va");
 
   auto draft = store::get_outgoing(*world.db, world.acme.id, report["draft"]).value();
   EXPECT_EQ(draft.status, store::OutgoingStatus::queued);

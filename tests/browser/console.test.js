@@ -251,6 +251,35 @@ async function vaJudgesScreenedSenders() {
   await context.close();
 }
 
+// A VA adds a task with the tasks page's form; due already, it waits in the queue until the
+// VA marks it done there.
+async function vaKeepsATask() {
+  const { context, page, violations } = await signedIn("va");
+  await page.goto(base + `/c/${world.acme}/tasks`);
+  const form = page.locator("#task-form");
+  await form.locator('input[name="title"]').fill("Call Dana back");
+  // The world's clock is Sunday 15 June 2025, 15:06 in acme's zone (UTC).
+  await form.locator('input[name="due"]').fill("2025-06-15 09:00");
+  await Promise.all([page.waitForNavigation(), form.locator("button").click()]);
+  const row = page.locator('table.tasks tr.task:has-text("Call Dana back")');
+  await row.waitFor();
+  assert.match(await row.innerText(), /Sunday 15 June 2025, 09:00 \(due\)/);
+  await page.screenshot({ path: path.join(out, "va-tasks.png"), fullPage: true });
+  await page.goto(base + "/queue");
+  const queued = page.locator('#queue tr.row[data-kind="task"]');
+  await queued.waitFor();
+  assert.match(await queued.innerText(), /Call Dana back/);
+  // Done from its page: gone from the queue.
+  await page.goto(base + `/c/${world.acme}/tasks`);
+  await Promise.all([page.waitForNavigation(), row.locator('button:text-is("Done")').click()]);
+  await page.locator('ul.done li:has-text("Call Dana back")').waitFor();
+  await page.goto(base + "/queue");
+  assert.equal(await page.locator('#queue tr.row[data-kind="task"]').count(), 0);
+  report.task = "Call Dana back";
+  assert.deepEqual(violations, [], "the tasks page breaks no policy");
+  await context.close();
+}
+
 // The agency admin narrows the queue to one client, finds a reply the server refused at the
 // top with the reason, and sends it again from its page.
 async function adminSendsRefusedMailAgain() {
@@ -326,6 +355,7 @@ async function clientSeesOnlyTheirDigest() {
   await vaAnswersFromTheKnowledgeBase();
   await vaWritesARule();
   await vaJudgesScreenedSenders();
+  await vaKeepsATask();
   await adminSendsRefusedMailAgain();
   await inlineImagesAreShown();
   await clientSeesOnlyTheirDigest();
