@@ -147,6 +147,12 @@ TEST_F(PhoneEngineTest, ARuleTextsBackFromATemplateOncePerPeriodAndNeverToAShort
   EXPECT_EQ(a.reply, "Hi there, Acme Plumbing is open 8-6 weekdays. We'll call you back.");
   EXPECT_TRUE(audited("texted back", a.item));
   EXPECT_EQ(*store::last_text_to(*db, client, kStranger), clock.now());
+  // The provider posts it again only when our answer did not reach it: the same text back,
+  // nothing new taken or recorded.
+  auto again = text("SM1", kStranger, "Is the heater guy free today?");
+  EXPECT_TRUE(again.item.empty());
+  EXPECT_EQ(again.reply, a.reply);
+  EXPECT_EQ(db->query("SELECT COUNT(*) FROM texts_sent")->at(0).i64(0), 1);
 
   clock.advance(3600);
   auto b = text("SM2", kStranger, "Also my heater is leaking");

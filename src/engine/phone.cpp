@@ -61,6 +61,13 @@ Result<TextBack> text_back(Engine& engine, store::Db& db, const Clock& clock,
   return TextBack{body, "template \"" + t->name + "\""};
 }
 
+// The item a text or call was taken in as before (the provider asking again); empty: none.
+Result<ItemId> item_with_key(store::Db& db, const ClientId& client, const std::string& key) {
+  SK_ASSIGN(auto rows,
+            db.query("SELECT id FROM items WHERE client_id = ? AND source_key = ?", {client, key}));
+  return rows.empty() ? ItemId{} : ItemId{rows[0].str(0)};
+}
+
 Party party_of(store::Db& db, const ClientId& client, const std::string& from) {
   auto found = store::find_party(db, client, from);
   return found.ok() && *found ? std::move(**found) : Party{};
@@ -151,7 +158,15 @@ Result<TextAnswer> take_text(Engine& engine, store::Db& db, const Clock& clock, 
   item.sent_at = clock.now();
   TextAnswer answer;
   SK_ASSIGN(answer.item, engine.intake_item(line.client, item, in.raw, "phone " + line.number));
-  if (answer.item.empty()) return answer;  // taken before: answered then
+  if (answer.item.empty()) {
+    // Taken before. The provider posts a text again only when it did not get the answer, so
+    // a text back planned then did not go: the same one is given again.
+    SK_ASSIGN(ItemId before, item_with_key(db, line.client, item.source_key));
+    if (!before.empty()) {
+      SK_ASSIGN(answer.reply, store::text_sent_for(db, line.client, before));
+    }
+    return answer;
+  }
   SK_ASSIGN(Decision d, engine.triage_item(line.client, answer.item));
   const std::string name = reply_template(d);
   if (!name.empty()) {
@@ -192,10 +207,8 @@ Result<CallAnswer> take_call(Engine& engine, store::Db& db, const Clock& clock,
   SK_ASSIGN(ItemId id, engine.intake_item(line.client, item, in.raw, "phone " + line.number));
   if (id.empty()) {
     // The provider asked again about a call it already told us of: the same answer.
-    SK_ASSIGN(auto rows, db.query("SELECT id FROM items WHERE client_id = ? AND source_key = ?",
-                                  {line.client, item.source_key}));
-    if (rows.empty()) return make_error(Errc::internal, "the call's item vanished");
-    const ItemId existing = rows[0].str(0);
+    SK_ASSIGN(ItemId existing, item_with_key(db, line.client, item.source_key));
+    if (existing.empty()) return make_error(Errc::internal, "the call's item vanished");
     SK_ASSIGN(auto d, store::current_decision(db, line.client, existing));
     if (!d) return make_error(Errc::internal, "the call " + in.sid + " has no decision");
     return answer_for(db, line, existing, std::move(*d));

@@ -31,7 +31,8 @@ struct TextIn {
 };
 
 struct TextAnswer {
-  ItemId item;  // empty: this text was taken before (the provider retried)
+  ItemId item;  // empty: this text was taken before (the provider retried; the text back, if
+                // one was planned then, is given again: the provider did not get it)
   std::optional<Decision> decision;
   std::string reply;  // a text to send back in the webhook's answer; empty: none
   std::string why_no_reply;

@@ -92,6 +92,13 @@ Result<void> record_text_sent(Db& db, IdSource& ids, TextSent t) {
       {t.id, t.client, t.item, t.to, t.body, t.reason, t.sent_at});
 }
 
+Result<std::string> text_sent_for(Db& db, const ClientId& client, const ItemId& item) {
+  SK_ASSIGN(auto rows, db.query("SELECT body FROM texts_sent WHERE client_id = ? AND item_id = ? "
+                                "ORDER BY sent_at LIMIT 1",
+                                {client, item}));
+  return rows.empty() ? std::string() : rows[0].str(0);
+}
+
 Result<Timestamp> last_text_to(Db& db, const ClientId& client, const std::string& number) {
   SK_ASSIGN(auto rows, db.query("SELECT COALESCE(MAX(sent_at), 0) FROM texts_sent WHERE "
                                 "client_id = ? AND to_number = ?",

@@ -63,6 +63,8 @@ struct TextSent {
   Timestamp sent_at = 0;
 };
 Result<void> record_text_sent(Db& db, IdSource& ids, TextSent t);
+// What Sidekick texted back in answer to this item; empty: nothing.
+Result<std::string> text_sent_for(Db& db, const ClientId& client, const ItemId& item);
 // When Sidekick last texted this number for the client; 0: never.
 Result<Timestamp> last_text_to(Db& db, const ClientId& client, const std::string& number);
 
