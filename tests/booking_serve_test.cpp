@@ -37,12 +37,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string file_text(const std::string& path) {
-  std::ifstream f(path);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
 using test::eventually;
+using test::file_text;
 using test::Serve;
 
 TEST(BookingServe, GuestBooksOnThePageEmailRequestsAndRepliesAreHandled) {
