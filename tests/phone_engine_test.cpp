@@ -112,6 +112,25 @@ TEST_F(PhoneEngineTest, ATextIsNotAnsweredByMailButMayBeForwarded) {
   EXPECT_TRUE(engine::queue_reply(*db, clock, *ids, client, reply, "va:kim").ok());
 }
 
+TEST_F(PhoneEngineTest, OneCorrectionOfATextChangesTheNextFromTheSameNumber) {
+  ASSERT_TRUE(
+      store::set_relationship(*db, *ids, clock, client, kStranger, Relationship::customer).ok());
+  auto first = text("SM1", kStranger, "Reply STOP to end. Your weekly deals are here!");
+  ASSERT_NE(first.decision->category, Category::newsletter);
+  ASSERT_TRUE(engine
+                  ->teach(client, first.item, Category::newsletter, std::nullopt, "va:kim",
+                          "a store's texts")
+                  .ok());
+  auto next = text("SM2", kStranger, "Reply STOP to end. This week's deals: 20% off!");
+  EXPECT_EQ(next.decision->category, Category::newsletter);
+  bool lesson = false;
+  for (const auto& r : next.decision->reasons) lesson = lesson || r.code == "lesson";
+  EXPECT_TRUE(lesson);
+  // The correction planned nothing in a mailbox a text is not in.
+  auto effects = store::effects_for_item(*db, client, first.item);
+  for (const auto& e : *effects) EXPECT_NE(e.kind, EffectKind::move_to_folder);
+}
+
 TEST_F(PhoneEngineTest, AProtectedFromTextNeverReachesTheClientAndIsEvidence) {
   auto a = text("SM9", kEx, "I know where you work");
   ASSERT_TRUE(a.decision);
