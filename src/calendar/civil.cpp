@@ -116,6 +116,12 @@ std::optional<int> minutes_of_day(std::string_view s) {
   return h * 60 + m;
 }
 
+std::string format_hh_mm(const CivilTime& t) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", t.hour, t.minute);
+  return buf;
+}
+
 std::string long_date(const CivilTime& t) {
   static constexpr const char* kWeekdays[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                               "Friday", "Saturday", "Sunday"};

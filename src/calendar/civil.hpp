@@ -46,6 +46,8 @@ std::string format_date(const CivilTime& t);
 // "08:00" → minutes after midnight; nothing for anything but HH:MM on a 24-hour clock
 // (00:00-23:59: a time something happens, not the end of a range).
 std::optional<int> minutes_of_day(std::string_view hh_mm);
+// The wall-clock time of `t` as HH:MM ("09:05").
+std::string format_hh_mm(const CivilTime& t);
 // For people: "Tuesday 24 November 2026".
 std::string long_date(const CivilTime& t);
 

@@ -1,6 +1,5 @@
 #include "digest/digest.hpp"
 
-#include <cstdio>
 #include <map>
 
 #include "calendar/civil.hpp"
@@ -86,9 +85,7 @@ Result<Digest> build_mailed(store::Db& db, const ClientId& client, Timestamp at)
   d.mailed = true;
   d.today = true;
   d.day = calendar::format_date(local);
-  char time[8];
-  std::snprintf(time, sizeof time, "%02d:%02d", before.hour, before.minute);
-  d.date = "since " + calendar::long_date(before) + ", " + time;
+  d.date = "since " + calendar::long_date(before) + ", " + calendar::format_hh_mm(before);
   d.from = zone.to_utc(before);
   d.to = at;
   d.previous_day = calendar::format_date(before);

@@ -103,11 +103,7 @@ std::string describe_due(const store::Task& t, const std::string& zone) {
   auto z = calendar::Zone::find(zone);
   const calendar::CivilTime local = (z ? *z : calendar::Zone::utc()).to_local(t.due_at);
   std::string out = calendar::long_date(local);
-  if (local.hour != 0 || local.minute != 0) {
-    char hm[8];
-    std::snprintf(hm, sizeof hm, "%02d:%02d", local.hour, local.minute);
-    out += std::string(", ") + hm;
-  }
+  if (local.hour != 0 || local.minute != 0) out += ", " + calendar::format_hh_mm(local);
   return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "calendar/civil.hpp"
+#include "calendar/zone.hpp"
 #include "engine/booking_links.hpp"
 #include "engine/scheduling.hpp"
 #include "store/repos.hpp"
@@ -13,29 +15,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kWeekdays[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
-                                     "Friday", "Saturday", "Sunday"};
-constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
-                                   "May",       "June",     "July",     "August",
-                                   "September", "October",  "November", "December"};
-
-std::string two(int v) {
-  return (v < 10 ? "0" : "") + std::to_string(v);
-}
-
-std::string day_label(const calendar::CivilTime& c) {
-  const auto wd = ((c.days() + 3) % 7 + 7) % 7;  // 1970-01-01 was a Thursday
-  return std::string(kWeekdays[wd]) + " " + std::to_string(c.day) + " " + kMonths[c.month - 1] +
-         " " + std::to_string(c.year);
-}
-
-std::string time_label(const calendar::CivilTime& c) {
-  return two(c.hour) + ":" + two(c.minute);
-}
-
 std::string when_label(Timestamp t, const calendar::Zone& z) {
   const auto c = z.to_local(t);
-  return day_label(c) + ", " + time_label(c) + " (" + z.name() + ")";
+  return calendar::long_date(c) + ", " + calendar::format_hh_mm(c) + " (" + z.name() + ")";
 }
 
 // Pages are for people: every refusal is a page that says what happened and what to do.
@@ -150,10 +132,11 @@ json days_json(const std::vector<std::pair<Timestamp, std::string>>& slots,
   for (const auto& [start, url] : slots) {
     const auto local = z.to_local(start);
     if (local.days() != last) {
-      days.push_back({{"day", day_label(local)}, {"slots", json::array()}});
+      days.push_back({{"day", calendar::long_date(local)}, {"slots", json::array()}});
       last = local.days();
     }
-    days.back()["slots"].push_back({{"time", time_label(local)}, {"url", url}, {"start", start}});
+    days.back()["slots"].push_back(
+        {{"time", calendar::format_hh_mm(local)}, {"url", url}, {"start", start}});
   }
   return days;
 }
