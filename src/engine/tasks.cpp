@@ -63,9 +63,12 @@ Result<store::Task> finish_task(store::Db& db, const Clock& clock, const ClientI
                                 const std::string& id, const std::string& actor, bool done) {
   store::Task t;
   SK_TRY(db.transaction([&]() -> Result<void> {
-    SK_ASSIGN(bool changed, store::set_task_done(db, client, id, done, clock.now(), actor));
     SK_ASSIGN(t, store::get_task(db, client, id));
-    if (!changed) return ok();
+    if (t.done == done) return ok();  // already so: nothing to change or audit
+    SK_TRY(store::set_task_done(db, client, id, done, clock.now(), actor));
+    t.done = done;
+    t.done_at = done ? clock.now() : 0;
+    t.done_by = done ? actor : std::string();
     return store::append_audit(db, client, clock.now(), actor, done ? "task done" : "task reopened",
                                t.id + ": " + t.title, "");
   }));

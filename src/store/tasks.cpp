@@ -44,15 +44,12 @@ Result<Task> get_task(Db& db, const ClientId& client, const std::string& id) {
   return task_from(rows[0]);
 }
 
-Result<bool> set_task_done(Db& db, const ClientId& client, const std::string& id, bool done,
+Result<void> set_task_done(Db& db, const ClientId& client, const std::string& id, bool done,
                            Timestamp at, const std::string& by) {
-  SK_ASSIGN(auto t, get_task(db, client, id));
-  if (t.done == done) return false;
-  SK_TRY(db.exec(
+  return db.exec(
       "UPDATE tasks SET status = ?, done_at = ?, done_by = ? WHERE client_id = ? AND id = ?",
       {std::string(done ? "done" : "open"), done ? at : Timestamp{0}, done ? by : std::string(),
-       client, id}));
-  return true;
+       client, id});
 }
 
 }  // namespace sk::store

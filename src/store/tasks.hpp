@@ -31,8 +31,8 @@ Result<Task> add_task(Db& db, IdSource& ids, const Clock& clock, Task t);
 // `done` the ones done, latest first.
 Result<std::vector<Task>> list_tasks(Db& db, const ClientId& client, bool done = false);
 Result<Task> get_task(Db& db, const ClientId& client, const std::string& id);
-// Marks it done (or open again); false when it already was.
-Result<bool> set_task_done(Db& db, const ClientId& client, const std::string& id, bool done,
+// Marks it done at `at` by `by` (or, with `done` false, open again).
+Result<void> set_task_done(Db& db, const ClientId& client, const std::string& id, bool done,
                            Timestamp at, const std::string& by);
 
 }  // namespace sk::store
