@@ -1,5 +1,4 @@
 #include "web/console.hpp"
-#include "support/conversation.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -27,6 +26,7 @@
 #include "store/phone_lines.hpp"
 #include "store/repos.hpp"
 #include "store/scheduling.hpp"
+#include "support/conversation.hpp"
 #include "web/bookings_pages.hpp"
 #include "web/queue_cache.hpp"
 #include "web/render.hpp"
@@ -83,6 +83,42 @@ constexpr Why kDraft{2, "draft", "draft to approve"};
 constexpr Why kBooking{2, "booking", "booking to confirm"};
 constexpr Why kTask{2, "task", "task due"};
 constexpr int kScreenedRank = 5;
+
+// What every row of the queue says, whatever waits there (an item, a draft, a booking
+// request, a task): whose, from whom, what, since when, why, and where to open and approve it.
+struct QueueEntry {
+  const store::ClientRecord& client;
+  const std::string& id;
+  std::string from;
+  std::string from_name = {};
+  std::string subject;
+  Timestamp at = 0;
+  const Why& why;
+  std::string label;  // the why, said for this row
+  std::string api;
+  std::string approve;
+  std::string url;
+  bool can_let_in = false;
+};
+
+json queue_entry(const QueueEntry& e) {
+  return {{"client", e.client.id},
+          {"client_name", e.client.name},
+          {"client_slug", e.client.slug},
+          {"item", e.id},
+          {"from", e.from},
+          {"from_name", e.from_name},
+          {"subject", e.subject.empty() ? "(no subject)" : e.subject},
+          {"received_at", format_utc(e.at)},
+          {"received_ts", e.at},
+          {"kind", e.why.kind},
+          {"why", e.label},
+          {"urgency", e.why.rank},
+          {"can_let_in", e.can_let_in},
+          {"approve", e.approve},
+          {"url", e.url},
+          {"api", e.api}};
+}
 
 std::string pct(double p) {
   return std::to_string(static_cast<int>(p * 100 + 0.5)) + "%";
@@ -277,24 +313,19 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
         SK_ASSIGN(auto name, engine::client_calendar_zone(call.db, c));
         SK_ASSIGN(zone, calendar::Zone::find(name));
       }
-      const auto& rec = records.at(c);
       const std::string api = "/api/clients/" + c + "/bookings/" + b.id;
-      bookings.push_back({{"client", c},
-                          {"client_name", rec.name},
-                          {"client_slug", rec.slug},
-                          {"item", b.id},
-                          {"from", b.guest_email},
-                          {"from_name", b.guest_name},
-                          {"subject", b.type_slug + ", " + calendar::describe(b.starts_at, *zone)},
-                          {"received_at", format_utc(b.created_at)},
-                          {"received_ts", b.created_at},
-                          {"kind", kBooking.kind},
-                          {"why", kBooking.label},
-                          {"urgency", kBooking.rank},
-                          {"can_let_in", false},
-                          {"approve", api + "/confirm"},
-                          {"url", "/c/" + c + "/bookings#" + b.id},
-                          {"api", api}});
+      bookings.push_back(
+          queue_entry({.client = records.at(c),
+                       .id = b.id,
+                       .from = b.guest_email,
+                       .from_name = b.guest_name,
+                       .subject = b.type_slug + ", " + calendar::describe(b.starts_at, *zone),
+                       .at = b.created_at,
+                       .why = kBooking,
+                       .label = kBooking.label,
+                       .api = api,
+                       .approve = api + "/confirm",
+                       .url = "/c/" + c + "/bookings#" + b.id}));
     }
   }
   // Tasks whose time has come, before the drafts: a promise with a date.
@@ -303,22 +334,16 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
   for (const auto& t : due) {
     const auto& rec = records.at(t.client);
     const std::string api = "/api/clients/" + t.client + "/tasks/" + t.id;
-    tasks.push_back({{"client", t.client},
-                     {"client_name", rec.name},
-                     {"client_slug", rec.slug},
-                     {"item", t.id},
-                     {"from", "due " + engine::describe_due(t, rec.timezone)},
-                     {"from_name", ""},
-                     {"subject", t.title},
-                     {"received_at", format_utc(t.due_at)},
-                     {"received_ts", t.due_at},
-                     {"kind", kTask.kind},
-                     {"why", kTask.label},
-                     {"urgency", kTask.rank},
-                     {"can_let_in", false},
-                     {"approve", api + "/done"},
-                     {"url", "/c/" + t.client + "/tasks#" + t.id},
-                     {"api", api}});
+    tasks.push_back(queue_entry({.client = rec,
+                                 .id = t.id,
+                                 .from = "due " + engine::describe_due(t, rec.timezone),
+                                 .subject = t.title,
+                                 .at = t.due_at,
+                                 .why = kTask,
+                                 .label = kTask.label,
+                                 .api = api,
+                                 .approve = api + "/done",
+                                 .url = "/c/" + t.client + "/tasks#" + t.id}));
   }
   if (stale_at) {
     SK_ASSIGN(Timestamp next, engine::next_task_due(call.db, clients, call.clock.now()));
@@ -328,26 +353,20 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
   // A row for mail of the client's: a draft to approve, or mail that failed to send again.
   auto outgoing_row = [&](const store::OutgoingMessage& m, const Why& why,
                           const std::string& label) {
-    const auto& c = records.at(m.client);
-    std::string api = "/api/clients/" + m.client + "/drafts/" + m.id;
-    return json{{"client", m.client},
-                {"client_name", c.name},
-                {"client_slug", c.slug},
-                {"item", m.id},
-                {"answers", m.answers},
-                {"from", "to " + (m.to.empty() ? std::string("?") : m.to.front())},
-                {"from_name", ""},
-                {"subject", m.subject.empty() ? "(no subject)" : m.subject},
-                {"received_at", format_utc(m.created_at)},
-                {"received_ts", m.created_at},
-                {"kind", why.kind},
-                {"why", label},
-                {"urgency", why.rank},
-                {"can_let_in", false},
-                {"approve", api + "/approve"},
-                {"url", "/c/" + m.client + "/drafts/" + m.id},
-                {"api", api},
-                {"draft", {{"kind", m.kind}, {"reason", m.reason}, {"error", m.last_error}}}};
+    const std::string api = "/api/clients/" + m.client + "/drafts/" + m.id;
+    json row = queue_entry({.client = records.at(m.client),
+                            .id = m.id,
+                            .from = "to " + (m.to.empty() ? std::string("?") : m.to.front()),
+                            .subject = m.subject,
+                            .at = m.created_at,
+                            .why = why,
+                            .label = label,
+                            .api = api,
+                            .approve = api + "/approve",
+                            .url = "/c/" + m.client + "/drafts/" + m.id});
+    row["answers"] = m.answers;
+    row["draft"] = {{"kind", m.kind}, {"reason", m.reason}, {"error", m.last_error}};
+    return row;
   };
   auto add_unsent = [&] {
     for (const auto& m : unsent)
@@ -369,25 +388,21 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
     if (e.why.rank >= kUnsent.rank) add_unsent();
     if (e.why.rank > kDraft.rank && (!drafts.empty() || !bookings.empty() || !tasks.empty()))
       SK_TRY(add_drafts());
-    const auto& c = records.at(e.row.client);
-    items.push_back(
-        {{"client", e.row.client},
-         {"client_name", c.name},
-         {"client_slug", c.slug},
-         {"item", e.row.item},
-         {"from", e.row.from},
-         {"from_name", e.row.from_name},
-         {"subject", e.row.subject.empty() ? "(no subject)" : e.row.subject},
-         {"received_at", format_utc(e.row.received_at)},
-         {"received_ts", e.row.received_at},
-         {"kind", e.why.kind},
-         {"why", e.why.label},
-         {"urgency", e.why.rank},
-         {"can_let_in", e.why.rank == kScreenedRank},
-         {"approve", "/api/clients/" + e.row.client + "/items/" + e.row.item + "/confirm"},
-         {"url", "/c/" + e.row.client + "/items/" + e.row.item},
-         {"api", "/api/clients/" + e.row.client + "/items/" + e.row.item},
-         {"decision", decision_json(e.row.decision)}});
+    const std::string api = "/api/clients/" + e.row.client + "/items/" + e.row.item;
+    json row = queue_entry({.client = records.at(e.row.client),
+                            .id = e.row.item,
+                            .from = e.row.from,
+                            .from_name = e.row.from_name,
+                            .subject = e.row.subject,
+                            .at = e.row.received_at,
+                            .why = e.why,
+                            .label = e.why.label,
+                            .api = api,
+                            .approve = api + "/confirm",
+                            .url = "/c/" + e.row.client + "/items/" + e.row.item,
+                            .can_let_in = e.why.rank == kScreenedRank});
+    row["decision"] = decision_json(e.row.decision);
+    items.push_back(std::move(row));
   }
   SK_TRY(add_drafts());
   // Mail that cannot be read is not in the queue at all: say so above it.
