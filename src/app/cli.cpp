@@ -1382,9 +1382,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       SK_ASSIGN(auto zone, calendar::Zone::find(c.timezone));
       for (const auto& r : routines) {
         SK_ASSIGN(auto next, engine::next_occurrences(r, zone, clock.now(), 1));
-        std::string to;
-        for (const auto& a : r.to) to += (to.empty() ? "" : ", ") + a;
-        out << cell(r.name, 16) << cell(r.send_alone ? "sends" : "drafts", 8) << cell(to, 28)
+        out << cell(r.name, 16) << cell(r.send_alone ? "sends" : "drafts", 8)
+            << cell(join_addresses(r.to), 28)
             << (next.empty() ? std::string("no more")
                              : "next " + calendar::describe(next.front(), zone))
             << "  (" << r.rrule << ")\n";

@@ -176,6 +176,12 @@ std::string domain_of(std::string_view address) {
   return lower(address.substr(at + 1));
 }
 
+std::string join_addresses(const std::vector<std::string>& addresses) {
+  std::string out;
+  for (const auto& a : addresses) out += (out.empty() ? "" : ", ") + a;
+  return out;
+}
+
 std::vector<std::string> addresses_in(std::string_view v) {
   std::vector<std::string> out;
   std::string entry;

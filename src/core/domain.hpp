@@ -157,6 +157,8 @@ bool iequals(std::string_view a, std::string_view b);
 // and comments never count. The small reading triage and composing need, not a full
 // RFC 5322 parser (GMime does that when a message is parsed).
 std::vector<std::string> addresses_in(std::string_view header_value);
+// For people and forms: "a@x.example, b@y.example" (what addresses_in reads back).
+std::string join_addresses(const std::vector<std::string>& addresses);
 // The part after '@', or empty.
 std::string domain_of(std::string_view address);
 

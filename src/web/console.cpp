@@ -536,9 +536,7 @@ Result<json> Console::Impl::draft_json(Call& call) {
   const ClientId& client = call.client();
   SK_ASSIGN(auto m, store::get_outgoing(call.db, client, call.param("draft")));
   SK_ASSIGN(auto c, client_record(call.db, client));
-  std::string to, cc;
-  for (const auto& a : m.to) to += (to.empty() ? "" : ", ") + a;
-  for (const auto& a : m.cc) cc += (cc.empty() ? "" : ", ") + a;
+  const std::string to = join_addresses(m.to), cc = join_addresses(m.cc);
   json j{{"client", client},
          {"client_name", c.name},
          {"draft", m.id},

@@ -21,12 +21,10 @@ Result<json> routines_json(Call& call) {
   json list = json::array();
   for (const auto& r : routines) {
     SK_ASSIGN(auto next, engine::next_occurrences(r, zone, call.clock.now(), 1));
-    std::string to;
-    for (const auto& a : r.to) to += (to.empty() ? "" : ", ") + a;
     list.push_back({{"name", r.name},
                     {"rrule", r.rrule},
                     {"starts", r.starts},
-                    {"to", to},
+                    {"to", join_addresses(r.to)},
                     {"subject", r.subject},
                     {"body", r.body},
                     {"send_alone", r.send_alone},
