@@ -13,6 +13,7 @@
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "app/demo.hpp"
@@ -142,24 +143,26 @@ struct Session {
   bool model_loaded = false;
 };
 
+// A model the data folder keeps (mail's spam model, the text model); none when not trained.
+Result<std::optional<triage::SpamModel>> read_model(const std::string& path) {
+  if (!std::filesystem::exists(path)) return std::optional<triage::SpamModel>{};
+  SK_ASSIGN(auto bytes, read_file(path));
+  SK_ASSIGN(auto model, triage::SpamModel::deserialize(bytes));
+  return std::optional<triage::SpamModel>{std::move(model)};
+}
+
 Result<Session> open_session(const Context& ctx) {
   Session s;
   SK_ASSIGN(s.home, open_home(ctx.home_flag));
   SK_ASSIGN(s.db, store::open_sqlite(s.home.database()));
   SK_TRY(store::migrate(*s.db));
   s.ids = std::make_unique<store::DbIds>(*s.db);
-  triage::SpamModel model;
-  if (std::filesystem::exists(s.home.spam_model())) {
-    SK_ASSIGN(auto bytes, read_file(s.home.spam_model()));
-    SK_ASSIGN(model, triage::SpamModel::deserialize(bytes));
-    s.model_loaded = true;
-  }
-  s.engine = std::make_unique<engine::Engine>(*s.db, ctx.clock, *s.ids, std::move(model));
-  if (std::filesystem::exists(s.home.text_model())) {
-    SK_ASSIGN(auto bytes, read_file(s.home.text_model()));
-    SK_ASSIGN(auto text_model, triage::SpamModel::deserialize(bytes));
-    s.engine->set_text_model(std::move(text_model));
-  }
+  SK_ASSIGN(auto model, read_model(s.home.spam_model()));
+  s.model_loaded = model.has_value();
+  s.engine = std::make_unique<engine::Engine>(*s.db, ctx.clock, *s.ids,
+                                              std::move(model).value_or(triage::SpamModel{}));
+  SK_ASSIGN(auto text_model, read_model(s.home.text_model()));
+  if (text_model) s.engine->set_text_model(std::move(*text_model));
   return s;
 }
 
@@ -799,18 +802,16 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto run = [&]() -> Result<void> {
     if (model_info->parsed()) {
       SK_ASSIGN(auto home, open_home(ctx.home_flag));
-      if (!std::filesystem::exists(home.spam_model()))
+      SK_ASSIGN(auto model, read_model(home.spam_model()));
+      if (!model)
         return make_error(Errc::not_found,
                           "no spam model at " + home.spam_model() + "; run `sidekick model train`");
-      SK_ASSIGN(auto bytes, read_file(home.spam_model()));
-      SK_ASSIGN(auto model, triage::SpamModel::deserialize(bytes));
-      out << "spam model " << home.spam_model() << ": trained on " << model.trained_examples()
-          << " messages, threshold " << model.threshold() << "\n";
-      if (std::filesystem::exists(home.text_model())) {
-        SK_ASSIGN(auto text_bytes, read_file(home.text_model()));
-        SK_ASSIGN(auto text_model, triage::SpamModel::deserialize(text_bytes));
+      out << "spam model " << home.spam_model() << ": trained on " << model->trained_examples()
+          << " messages, threshold " << model->threshold() << "\n";
+      SK_ASSIGN(auto text_model, read_model(home.text_model()));
+      if (text_model) {
         out << "text model " << home.text_model() << ": trained on "
-            << text_model.trained_examples() << " texts, threshold " << text_model.threshold()
+            << text_model->trained_examples() << " texts, threshold " << text_model->threshold()
             << "\n";
       } else {
         out << "no text model: texts are not judged as spam (`sidekick model train --texts "
