@@ -1454,11 +1454,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return ok();
     }
     if (phone_list->parsed()) {
-      SK_ASSIGN(auto lines, store::list_phone_lines(db, c.id));
-      SK_ASSIGN(auto health, store::phone_line_health(db, {c.id}));
-      for (std::size_t i = 0; i < lines.size(); ++i) {
-        const auto& l = lines[i];
-        const auto& h = health.at(i);  // both by number
+      SK_ASSIGN(auto lines, store::phone_line_health(db, {c.id}));
+      for (const auto& h : lines) {
+        const auto& l = h.line;
         out << cell(phone::for_display(l.number), 20)
             << cell(l.forward_to.empty() ? "voicemail only"
                                          : "rings " + phone::for_display(l.forward_to),

@@ -74,12 +74,13 @@ Result<std::vector<PhoneLineHealth>> phone_line_health(Db& db,
                                                        const std::vector<ClientId>& clients) {
   std::vector<PhoneLineHealth> out;
   for (const auto& c : clients) {
-    SK_ASSIGN(auto rows, db.query("SELECT number, last_ok_at, refused_since, refusals, "
-                                  "last_refusal FROM phone_lines WHERE client_id = ? ORDER BY "
-                                  "number",
-                                  {c}));
+    SK_ASSIGN(auto rows,
+              db.query("SELECT id, client_id, number, sealed_token, forward_to, region, greeting, "
+                       "created_at, last_ok_at, refused_since, refusals, last_refusal FROM "
+                       "phone_lines WHERE client_id = ? ORDER BY number",
+                       {c}));
     for (const auto& r : rows)
-      out.push_back({c, r.str(0), r.i64(1), r.i64(2), static_cast<int>(r.i64(3)), r.str(4)});
+      out.push_back({line_from(r), r.i64(8), r.i64(9), static_cast<int>(r.i64(10)), r.str(11)});
   }
   return out;
 }

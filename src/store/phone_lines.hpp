@@ -34,8 +34,7 @@ Result<bool> delete_phone_line(Db& db, const ClientId& client, const std::string
 
 // Whether the provider's webhooks for a line get through. A line never called has all zeros.
 struct PhoneLineHealth {
-  ClientId client;
-  std::string number;
+  PhoneLine line;
   Timestamp last_ok_at = 0;     // the last webhook that was signed right
   Timestamp refused_since = 0;  // the first of the refusals in a row; 0: none
   int refusals = 0;             // refused in a row
@@ -49,7 +48,7 @@ struct PhoneLineHealth {
 Result<void> record_line_ok(Db& db, const PhoneLine& line, Timestamp now);
 Result<void> record_line_refusal(Db& db, const PhoneLine& line, Timestamp now,
                                  const std::string& why);
-// Every line of these clients, by client and number.
+// Every line of these clients with its health, by client and number.
 Result<std::vector<PhoneLineHealth>> phone_line_health(Db& db,
                                                        const std::vector<ClientId>& clients);
 

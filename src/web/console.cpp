@@ -425,9 +425,9 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
   SK_ASSIGN(auto line_health, store::phone_line_health(call.db, clients));
   for (const auto& h : line_health) {
     if (!h.refused()) continue;
-    lines.push_back({{"client", h.client},
-                     {"client_name", records.at(h.client).name},
-                     {"number", phone::for_display(h.number)},
+    lines.push_back({{"client", h.line.client},
+                     {"client_name", records.at(h.line.client).name},
+                     {"number", phone::for_display(h.line.number)},
                      {"refused_since", format_utc(h.refused_since)},
                      {"refusals", h.refusals},
                      {"last_ok_at", h.last_ok_at ? format_utc(h.last_ok_at) : ""},
@@ -1240,8 +1240,8 @@ void Console::Impl::add_routes() {
     SK_ASSIGN(auto line_health, store::phone_line_health(call.db, ids));
     json ls = json::array();
     for (const auto& h : line_health)
-      ls.push_back({{"client", slugs[h.client]},
-                    {"number", phone::for_display(h.number)},
+      ls.push_back({{"client", slugs[h.line.client]},
+                    {"number", phone::for_display(h.line.number)},
                     {"refused", h.refused()},
                     {"state", h.refused()         ? "refused since " + format_utc(h.refused_since)
                               : h.last_ok_at != 0 ? "answered " + format_utc(h.last_ok_at)
