@@ -154,6 +154,15 @@ Result<TriageReport> Engine::triage_pending(const ClientId& client) {
   return report;
 }
 
+namespace {
+// Moving and flagging the message in its mailbox.
+void drop_mailbox_effects(Decision& d) {
+  std::erase_if(d.effects, [](const PlannedEffect& e) {
+    return e.kind == EffectKind::move_to_folder || e.kind == EffectKind::flag;
+  });
+}
+}  // namespace
+
 Result<Decision> Engine::decide_and_record(const ClientId& client, const ItemId& id,
                                            const triage::Policy& policy,
                                            const std::vector<triage::Lesson>& lessons) {
@@ -163,17 +172,18 @@ Result<Decision> Engine::decide_and_record(const ClientId& client, const ItemId&
     SK_ASSIGN(auto found, store::find_party(db_, client, stored.item.from_address));
     if (found) party = std::move(*found);
   }
-  if (stored.item.channel != Channel::email) {
-    // A text or a call: no mailbox to file it in, and answers go back on the phone, not by mail.
-    const auto& model = stored.item.channel == Channel::sms ? text_model_ : no_model_;
-    Decision d = triage::triage({stored.item, party, policy, model, lessons, clock_.now()});
-    std::erase_if(d.effects, [](const PlannedEffect& e) {
-      return e.kind == EffectKind::move_to_folder || e.kind == EffectKind::flag;
-    });
+  const Channel channel = stored.item.channel;
+  // Mail's model reads headers a text or a call does not have: texts have their own, calls none.
+  const triage::SpamModel& model = channel == Channel::email ? model_
+                                   : channel == Channel::sms ? text_model_
+                                                             : no_model_;
+  Decision d = triage::triage({stored.item, party, policy, model, lessons, clock_.now()});
+  if (channel != Channel::email) {
+    // No mailbox to file it in, and answers go back on the phone, not by mail.
+    drop_mailbox_effects(d);
     SK_TRY(store::record_decision(db_, ids_, clock_, client, d, "triage", decision_summary(d)));
     return d;
   }
-  Decision d = triage::triage({stored.item, party, policy, model_, lessons, clock_.now()});
   SK_TRY(support_->amend(client, stored, party, policy, d));
   SK_ASSIGN(bool answered, take_itip_reply(client, stored, d));
   SK_TRY(store::record_decision(db_, ids_, clock_, client, d, "triage", decision_summary(d)));
@@ -306,9 +316,7 @@ Result<Decision> Engine::correct(const ClientId& client, const ItemId& item, Cat
     SK_ASSIGN(auto policy, load_policy(client));
     SK_TRY(support_->amend(client, stored, party, policy, d));
     // Where the message goes is the correction's to plan, below; the VA's notice stays.
-    std::erase_if(d.effects, [](const PlannedEffect& e) {
-      return e.kind == EffectKind::move_to_folder || e.kind == EffectKind::flag;
-    });
+    drop_mailbox_effects(d);
   }
   std::string folder = triage::folder_for(d.disposition, d.category);
   std::string old_folder =
