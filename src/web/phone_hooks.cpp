@@ -46,6 +46,11 @@ struct Signed {
   }
 };
 
+// The address the provider calls for `path`: what it signs, and where it is sent next.
+std::string hook_url(const PhoneHookOptions& o, const Call& call, const std::string& path) {
+  return (o.public_url.empty() ? "http://" + call.request.header("host") : o.public_url) + path;
+}
+
 std::variant<Signed, Response> check(Call& call, const PhoneHookOptions& o) {
   Signed s;
   s.params = call.request.form();
@@ -65,11 +70,9 @@ std::variant<Signed, Response> check(Call& call, const PhoneHookOptions& o) {
   };
   auto token = o.key.open(s.line.sealed_token);
   if (!token) return refuse(500, "the line's token cannot be opened with this data folder's key");
-  std::string base = o.public_url;
-  if (base.empty()) base = "http://" + call.request.header("host");
   const std::string signature = call.request.header("x-twilio-signature");
   if (signature.empty()) return refuse(403, "the request is not signed (X-Twilio-Signature)");
-  if (!phone::signature_valid(*token, base + call.request.target, s.params, signature))
+  if (!phone::signature_valid(*token, hook_url(o, call, call.request.target), s.params, signature))
     return refuse(403, "the signature does not match this line's token and address");
   (void)store::record_line_ok(call.db, s.line, call.clock.now());
   return s;
@@ -81,10 +84,6 @@ std::string sender(const Signed& s) {
   const std::string from = s.param("From");
   auto e164 = phone::to_e164(from, s.line.region);
   return e164 ? *e164 : from;
-}
-
-std::string hook_url(const PhoneHookOptions& o, Call& call, const std::string& path) {
-  return (o.public_url.empty() ? "http://" + call.request.header("host") : o.public_url) + path;
 }
 
 phone::Twiml voicemail(const PhoneHookOptions& o, Call& call, const std::string& greeting) {
