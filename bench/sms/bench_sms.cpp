@@ -17,12 +17,6 @@
 
 namespace {
 
-double wall_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
 // split.py writes a text as a message without headers: a blank line, the text, a line break.
 std::string text_of(const std::string& bytes) {
   std::string t = bytes.starts_with("\n") ? bytes.substr(1) : bytes;
@@ -53,7 +47,7 @@ int main(int argc, char** argv) {
   auto test = bench::read_split(test_tsv, true);
   sk::engine::TextSet set;
   for (const auto& s : train) (s.spam ? set.spam : set.ham).push_back(text_of(s.bytes));
-  double t0 = wall_seconds();
+  double t0 = bench::wall_seconds();
   auto trained = sk::engine::train_text_model(set);
   if (!trained.ok()) {
     std::cerr << "bench_sms: " << trained.error().message << "\n";
@@ -61,7 +55,7 @@ int main(int argc, char** argv) {
   }
   const auto& model = trained.value();
   std::fprintf(stderr, "sidekick: trained on %zu texts in %.2f s; threshold %.4f\n", train.size(),
-               wall_seconds() - t0, model.threshold());
+               bench::wall_seconds() - t0, model.threshold());
 
   std::vector<std::string> bodies;
   for (const auto& s : test) bodies.push_back(text_of(s.bytes));
@@ -72,7 +66,7 @@ int main(int argc, char** argv) {
   std::vector<sk::Decision> decisions(test.size());
   // A pass over the test split takes milliseconds: repeated for a stable per-core rate.
   constexpr int kPasses = 100;
-  double c0 = bench::cpu_seconds(), w0 = wall_seconds();
+  double c0 = bench::cpu_seconds(), w0 = bench::wall_seconds();
   for (int pass = 0; pass < kPasses; ++pass) {
     for (std::size_t i = 0; i < test.size(); ++i) {
       sk::Item item = sk::engine::text_message(bodies[i], 0);
@@ -81,7 +75,7 @@ int main(int argc, char** argv) {
       decisions[i] = sk::triage::triage({item, party, policy, model, lessons, 0});
     }
   }
-  double cpu = bench::cpu_seconds() - c0, wall = wall_seconds() - w0;
+  double cpu = bench::cpu_seconds() - c0, wall = bench::wall_seconds() - w0;
   const std::size_t decided = test.size() * kPasses;
 
   std::ofstream out(scores_path);

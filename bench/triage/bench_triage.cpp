@@ -22,12 +22,6 @@
 
 namespace {
 
-double wall_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
 // Microseconds of CPU per message for `parse` over the test messages: the best of a few
 // passes, the machine being shared.
 template <class Parse>
@@ -110,7 +104,7 @@ int main(int argc, char** argv) {
   auto test = bench::read_split(test_tsv, true);
 
   // Trained exactly as `sidekick model train` does.
-  double t0 = wall_seconds();
+  double t0 = bench::wall_seconds();
   sk::engine::TrainingSet set;
   for (const auto& s : train) (s.spam ? set.spam : set.ham).push_back(s.path);
   auto trained = sk::engine::train_spam_model(set, nullptr, options, ham_cost);
@@ -120,7 +114,7 @@ int main(int argc, char** argv) {
   }
   const auto& model = trained.value();
   std::fprintf(stderr, "sidekick: trained on %zu messages in %.2f s; threshold %.4f\n",
-               train.size(), wall_seconds() - t0, model.threshold());
+               train.size(), bench::wall_seconds() - t0, model.threshold());
   if (!model_path.empty()) {
     std::ofstream(model_path, std::ios::binary) << model.serialize();
   }
@@ -130,13 +124,13 @@ int main(int argc, char** argv) {
   std::vector<sk::triage::Lesson> lessons;
   sk::Party party;
   std::vector<sk::Decision> decisions(test.size());
-  double c0 = bench::cpu_seconds(), w0 = wall_seconds();
+  double c0 = bench::cpu_seconds(), w0 = bench::wall_seconds();
   for (std::size_t i = 0; i < test.size(); ++i) {
     sk::Item item = sk::mail::parse_message(test[i].bytes);
     item.id = "itm";
     decisions[i] = sk::triage::triage({item, party, policy, model, lessons, 0});
   }
-  double cpu = bench::cpu_seconds() - c0, wall = wall_seconds() - w0;
+  double cpu = bench::cpu_seconds() - c0, wall = bench::wall_seconds() - w0;
 
   std::ofstream out(scores_path);
   for (std::size_t i = 0; i < test.size(); ++i)

@@ -1,6 +1,6 @@
 #pragma once
-// What bench_triage and bench_features both read: split.py's train/test lists, the messages
-// they name, and the process's CPU clock.
+// What bench_triage, bench_features and bench_sms read: split.py's train/test lists, the messages
+// they name, and the process's CPU and wall clocks.
 #include <time.h>
 
 #include <cstdlib>
@@ -44,6 +44,12 @@ inline std::vector<Sample> read_split(const std::string& tsv, bool load) {
     out.push_back(std::move(s));
   }
   return out;
+}
+
+inline double wall_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 inline double cpu_seconds() {
