@@ -7,8 +7,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/backup.hpp"
 #include "app/cli.hpp"
+#include "app/home.hpp"
+#include "store/db.hpp"
 #include "support.hpp"
+#include "triage/spam_model.hpp"
 
 using namespace sk;
 
@@ -66,6 +70,22 @@ TEST_F(CliTest, BadInputGetsClearErrorsAndExitCodes) {
   r = run({"evidence", "verify", "--client", "acme"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("intact: 0 entries"), std::string::npos);
+}
+
+// A model trained by an earlier version (its words hashed otherwise) would score every message
+// by weights of other words: every command refuses it and says what to do.
+TEST_F(CliTest, AModelAnEarlierVersionTrainedIsRefusedWithWhatToDo) {
+  ASSERT_EQ(run({"client", "add", "acme"}).code, 0);
+  std::filesystem::create_directories(home.str() + "/models");
+  std::ofstream(home.str() + "/models/spam.model", std::ios::binary)
+      << "SKSPAM01" << std::string(64, '\0');
+  auto r = run({"triage", "--client", "acme"});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_NE(r.err.find("spam.model"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("train it again (`sidekick model train`)"), std::string::npos) << r.err;
+  r = run({"model", "info"});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_NE(r.err.find("train it again"), std::string::npos) << r.err;
 }
 
 TEST_F(CliTest, RulesFileMistakesPointAtTheLine) {
@@ -438,6 +458,208 @@ TEST_F(CliTest, TasksAreAddedListedAndDone) {
   auto audit = run({"audit", "--client", "acme"});
   EXPECT_NE(audit.out.find("task added"), std::string::npos);
   EXPECT_NE(audit.out.find("task done"), std::string::npos);
+}
+
+// An agency's 3 a.m.: the machine is gone and the backup is all there is. What is restored
+// must be everything, and open: the clients and their work, and the sealed phone token with the
+// key that opens it (without the key every mailbox password would have to be asked again).
+struct BackupTest : CliTest {
+  sk::test::TempDir elsewhere;
+  std::string backup = elsewhere.str() + "/backup";
+  std::string restored = elsewhere.str() + "/restored";
+
+  static std::string model_bytes() { return triage::SpamModel().serialize(); }
+
+  CliRun run_in(const std::string& other_home, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--home", other_home, "--by", "va:test"});
+    std::ostringstream out, err;
+    int code = app::run_cli(args, out, err, clock);
+    return {code, out.str(), err.str()};
+  }
+
+  void make_a_home() {
+    ASSERT_EQ(run({"client", "add", "acme", "--email", "boss@acme.example"}).code, 0);
+    ASSERT_EQ(run({"task", "add", "--client", "acme", "Call Dana back"}).code, 0);
+    std::ofstream(home.str() + "/token") << "the-provider-token";
+    auto phone = run({"phone", "add", "--client", "acme", "+14165550100", "--token-file",
+                      home.str() + "/token"});
+    ASSERT_EQ(phone.code, 0) << phone.err;
+    std::ofstream(home.str() + "/models/spam.model", std::ios::binary) << model_bytes();
+  }
+};
+
+TEST_F(BackupTest, ABackupIsRestoredWholeIntoAnotherHome) {
+  make_a_home();
+  auto made = run({"backup", "create", backup});
+  ASSERT_EQ(made.code, 0) << made.err;
+  for (const char* part : {"sidekick.db", "keys/secret.key", "models/spam.model", "clients: 1"})
+    EXPECT_NE(made.out.find(part), std::string::npos) << part << " in " << made.out;
+  namespace fs = std::filesystem;
+  EXPECT_EQ(fs::status(backup).permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(fs::status(backup + "/keys/secret.key").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(run({"backup", "verify", backup}).code, 0);
+
+  auto back = run_in(restored, {"backup", "restore", backup});
+  ASSERT_EQ(back.code, 0) << back.err;
+  EXPECT_NE(run_in(restored, {"client", "list"}).out.find("boss@acme.example"), std::string::npos);
+  EXPECT_NE(run_in(restored, {"task", "list", "--client", "acme"}).out.find("Call Dana back"),
+            std::string::npos);
+  EXPECT_EQ(sk::test::file_text(restored + "/models/spam.model"), model_bytes());
+  EXPECT_EQ(fs::status(restored + "/keys/secret.key").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  // The sealed token opens with the restored key.
+  auto key = app::open_secret_key(app::Home{restored});
+  ASSERT_TRUE(key.ok()) << key.error().message;
+  auto db = store::open_sqlite(restored + "/sidekick.db");
+  ASSERT_TRUE(db.ok());
+  auto rows = (*db)->query("SELECT sealed_token FROM phone_lines");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  auto token = key->open(rows->at(0).str(0));
+  ASSERT_TRUE(token.ok()) << token.error().message;
+  EXPECT_EQ(*token, "the-provider-token");
+
+  // Never over a home that has its own data, never into a folder that has something.
+  auto again = run_in(restored, {"backup", "restore", backup});
+  EXPECT_EQ(again.code, 4);
+  EXPECT_NE(again.err.find("already has a database"), std::string::npos) << again.err;
+  auto over = run({"backup", "create", backup});
+  EXPECT_EQ(over.code, 4);
+  EXPECT_NE(over.err.find("is not empty"), std::string::npos) << over.err;
+  auto nothing = run_in(elsewhere.str() + "/empty-home", {"backup", "create", backup + "2"});
+  EXPECT_EQ(nothing.code, 3);
+  EXPECT_NE(nothing.err.find("nothing to back up"), std::string::npos) << nothing.err;
+}
+
+// `serve` goes on writing while the backup is taken: the backup is what was committed when it
+// began, and nobody waits.
+TEST_F(BackupTest, ABackupIsTakenWhileAnotherConnectionWrites) {
+  make_a_home();
+  auto writer = store::open_sqlite(home.str() + "/sidekick.db");
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->exec("BEGIN IMMEDIATE").ok());
+  ASSERT_TRUE((*writer)->exec("UPDATE clients SET name = 'Not yet committed'").ok());
+  auto made = run({"backup", "create", backup});
+  ASSERT_EQ(made.code, 0) << made.err;
+  ASSERT_TRUE((*writer)->exec("COMMIT").ok());
+  ASSERT_EQ(run_in(restored, {"backup", "restore", backup}).code, 0);
+  auto list = run_in(restored, {"client", "list"});
+  EXPECT_EQ(list.out.find("Not yet committed"), std::string::npos) << list.out;
+  EXPECT_NE(run({"client", "list"}).out.find("Not yet committed"), std::string::npos);
+}
+
+TEST_F(BackupTest, ADamagedOrForeignBackupIsRefusedBeforeAnythingIsRestored) {
+  make_a_home();
+  ASSERT_EQ(run({"backup", "create", backup}).code, 0);
+  const std::string key = sk::test::file_text(backup + "/keys/secret.key");
+  std::filesystem::remove(backup + "/keys/secret.key");
+  auto missing = run({"backup", "verify", backup});
+  EXPECT_EQ(missing.code, 4);
+  EXPECT_NE(missing.err.find("keys/secret.key is missing"), std::string::npos) << missing.err;
+  std::ofstream(backup + "/keys/secret.key", std::ios::binary) << key;
+  EXPECT_EQ(run({"backup", "verify", backup}).code, 0);
+  {
+    std::fstream db(backup + "/sidekick.db", std::ios::in | std::ios::out | std::ios::binary);
+    db.seekp(5000);
+    db.put('\x5a');
+  }
+  auto verify = run({"backup", "verify", backup});
+  EXPECT_EQ(verify.code, 4);
+  EXPECT_NE(verify.err.find("sidekick.db is not what its manifest says"), std::string::npos)
+      << verify.err;
+  auto restore = run_in(restored, {"backup", "restore", backup});
+  EXPECT_EQ(restore.code, 4);
+  EXPECT_FALSE(std::filesystem::exists(restored + "/sidekick.db"));
+  EXPECT_FALSE(std::filesystem::exists(restored + "/keys/secret.key"));
+
+  std::filesystem::remove(backup + "/MANIFEST");
+  auto foreign = run({"backup", "verify", backup});
+  EXPECT_EQ(foreign.code, 2);
+  EXPECT_NE(foreign.err.find("is not a Sidekick backup"), std::string::npos) << foreign.err;
+}
+
+// A restore that fails part way (here a model cannot be written) takes back what it wrote, so
+// that once the cause is gone it simply runs again.
+TEST_F(BackupTest, ARestoreThatFailsPartWayLeavesNothingBehind) {
+  make_a_home();
+  ASSERT_EQ(run({"backup", "create", backup}).code, 0);
+  const std::string blocker = restored + "/models/spam.model.restoring/in-the-way";
+  std::filesystem::create_directories(blocker);
+  auto failed = run_in(restored, {"backup", "restore", backup});
+  EXPECT_NE(failed.code, 0);
+  EXPECT_NE(failed.err.find("nothing was restored"), std::string::npos) << failed.err;
+  for (const char* left : {"/sidekick.db", "/sidekick.db.restoring", "/keys/secret.key",
+                           "/keys/secret.key.restoring", "/models/spam.model"})
+    EXPECT_FALSE(std::filesystem::exists(restored + left)) << left;
+  std::filesystem::remove_all(restored + "/models/spam.model.restoring");
+  auto again = run_in(restored, {"backup", "restore", backup});
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(run_in(restored, {"client", "list"}).out.find("boss@acme.example"), std::string::npos);
+}
+
+// A database from a newer Sidekick (a schema this build does not know) is not backed up by it:
+// this build could not restore it.
+TEST_F(BackupTest, ABackupFromANewerSidekickIsRefused) {
+  make_a_home();
+  {
+    auto db = store::open_sqlite(home.str() + "/sidekick.db");
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)
+                    ->exec("INSERT INTO schema_migrations VALUES (?, 'later')",
+                           {std::int64_t{store::latest_schema_version() + 1}})
+                    .ok());
+  }
+  auto made = run({"backup", "create", backup});
+  EXPECT_EQ(made.code, 4);
+  EXPECT_NE(made.err.find("made by a newer Sidekick"), std::string::npos) << made.err;
+  EXPECT_NE(made.err.find("no backup was kept"), std::string::npos) << made.err;
+  EXPECT_FALSE(std::filesystem::exists(backup)) << "half a backup looks like one";
+  // Into a folder that was there (and empty), it stays there, empty.
+  std::filesystem::create_directories(backup);
+  EXPECT_EQ(run({"backup", "create", backup}).code, 4);
+  EXPECT_TRUE(std::filesystem::is_empty(backup));
+}
+
+// `serve --backup-dir` takes one backup a night at its time, and keeps the newest few; the
+// folder is the record, so a restarted serve does not take the day's again.
+TEST_F(BackupTest, NightlyBackupsAreTakenOnceADayAndTheNewestKept) {
+  make_a_home();
+  auto db = store::open_sqlite(home.str() + "/sidekick.db");
+  ASSERT_TRUE(db.ok());
+  const app::Home here{home.str()};
+  const app::BackupSchedule nightly{elsewhere.str() + "/nightly", 16 * 60, 2};  // 16:00 UTC
+  std::filesystem::create_directories(nightly.dir + "/notes");  // someone else's: left alone
+  std::filesystem::create_directories(nightly.dir + "/sidekick-20250101T000000Z");  // no manifest
+  FixedClock at(1'750'000'000);  // Sunday 15 June 2025, 15:06:40 UTC
+  auto taken = [&]() -> std::string {
+    auto r = app::backup_if_due(here, **db, nightly, at);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() && *r ? std::filesystem::path((*r)->dir).filename().string() : "";
+  };
+  EXPECT_EQ(taken(), "") << "not 16:00 yet";
+  at.set(1'750'000'000 + 3600);
+  EXPECT_EQ(taken(), "sidekick-20250615T160640Z");
+  at.advance(600);
+  EXPECT_EQ(taken(), "") << "once a day";
+  at.advance(86400);
+  EXPECT_EQ(taken(), "sidekick-20250616T161640Z");
+  at.advance(86400 + 3600);
+  EXPECT_EQ(taken(), "sidekick-20250617T171640Z");
+  EXPECT_EQ(taken(), "");
+  auto kept = app::scheduled_backups(nightly.dir);
+  ASSERT_EQ(kept.size(), 2u) << "the newest two";
+  EXPECT_EQ(std::filesystem::path(kept[0]).filename(), "sidekick-20250617T171640Z");
+  EXPECT_EQ(std::filesystem::path(kept[1]).filename(), "sidekick-20250616T161640Z");
+  EXPECT_TRUE(std::filesystem::exists(nightly.dir + "/notes"));
+  EXPECT_TRUE(std::filesystem::exists(nightly.dir + "/sidekick-20250101T000000Z"));
+  EXPECT_TRUE(app::verify_backup(kept[0]).ok());
+
+  auto bad = run({"serve", "--backup-dir", nightly.dir, "--backup-at", "25:00"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--backup-at is HH:MM"), std::string::npos) << bad.err;
+  bad = run({"serve", "--backup-dir", nightly.dir, "--backup-keep", "0"});
+  EXPECT_EQ(bad.code, 2);
 }
 
 }  // namespace

@@ -36,6 +36,20 @@ TEST(Hash, Sha256KnownVector) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+// In pieces, as a backup hashes a database a block at a time: the same digest.
+TEST(Hash, Sha256InPieces) {
+  Sha256 pieces;
+  pieces.add("a");
+  pieces.add("");
+  pieces.add("bc");
+  EXPECT_EQ(pieces.hex(), sha256_hex("abc"));
+  std::string big(3'000'001, 'x');
+  Sha256 blocks;
+  for (std::size_t at = 0; at < big.size(); at += 1 << 20)
+    blocks.add(std::string_view(big).substr(at, 1 << 20));
+  EXPECT_EQ(blocks.hex(), sha256_hex(big));
+}
+
 TEST(Time, FormatsUtc) {
   EXPECT_EQ(format_utc(0), "1970-01-01T00:00:00Z");
 }

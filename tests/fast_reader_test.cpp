@@ -753,6 +753,30 @@ TEST(FastReader, DeclinesDamagedBase64) {
   EXPECT_EQ(it.parse_status, ParseStatus::repaired);
 }
 
+// Spam writes Cc (and To) many times over; GMime reads them all into one list, in order, and
+// warns once per wording: the same value again is a duplicate, another one a conflict.
+TEST(FastReader, RepeatedToAndCcAreOneList) {
+  const Item it = read_same(
+      "From: a@example.com\n"
+      "To: one@example.org\n"
+      "Cc: c1@example.org\n"
+      "CC: c2@example.org, c3@example.org\n"
+      "Cc: c1@example.org\n"
+      "To: one@example.org\n"
+      "\n"
+      "x\n",
+      ParseStatus::repaired);
+  EXPECT_EQ(it.to, (std::vector<std::string>{"one@example.org", "one@example.org"}));
+  EXPECT_EQ(it.cc, (std::vector<std::string>{"c1@example.org", "c2@example.org", "c3@example.org",
+                                             "c1@example.org"}));
+  EXPECT_EQ(it.defects, (std::vector<std::string>{"conflicting 'CC' headers",
+                                                  "header 'Cc' appears more than once",
+                                                  "header 'To' appears more than once"}));
+  // With an 8-bit header too, the two kinds of warning would need GMime's order: declined.
+  declined_same(
+      "From: a@example.com\nSubject: caf\xe9\nCc: a@example.org\nCc: b@example.org\n\nx\n");
+}
+
 TEST(FastReader, DeclinesWhatItDoesNotReadExactly) {
   for (const char* raw : {
            // a forwarded message

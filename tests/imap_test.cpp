@@ -545,6 +545,146 @@ TEST(Imap, MoveManyMovesASetAndPairsEachOldUidWithItsNewOne) {
   EXPECT_TRUE(none->empty());
 }
 
+// The fixture's Dovecot offers less on other loopback addresses (tests/fixtures/mailserver):
+// 127.0.0.2 has no MOVE, 127.0.0.3 no UIDPLUS, 127.0.0.4 neither, as servers without those
+// extensions. (Dovecot still answers COPY with COPYUID, so a new UID is known on all three.)
+// Connected to `host` as carol, where the server offers MOVE and UIDPLUS as said; null (and
+// a failure) when it does not.
+std::unique_ptr<ImapSession> open_offering(const std::string& host, bool move, bool uidplus) {
+  ImapConfig c = config(ImapSecurity::none, "carol");
+  c.host = host;
+  auto s = open(c);
+  if (!s) return nullptr;
+  auto caps = s->capabilities();
+  EXPECT_TRUE(caps.ok());
+  if (!caps.ok()) return nullptr;
+  EXPECT_EQ(contains(*caps, "MOVE"), move) << host;
+  EXPECT_EQ(contains(*caps, "UIDPLUS"), uidplus) << host;
+  if (contains(*caps, "MOVE") != move || contains(*caps, "UIDPLUS") != uidplus) return nullptr;
+  return s;
+}
+
+struct Delivered {
+  std::vector<std::string> raws;
+  std::vector<std::uint32_t> uids;
+};
+
+Delivered deliver_some(ImapSession& s, const std::string& user, const std::string& subject, int n) {
+  Delivered d;
+  for (int i = 0; i < n; ++i) {
+    auto [raw, uid] = deliver_one(s, user, subject + " " + std::to_string(i));
+    d.raws.push_back(raw);
+    d.uids.push_back(uid);
+  }
+  return d;
+}
+
+TEST(Imap, WithoutMoveTheSetIsCopiedMarkedAndOnlyItIsExpunged) {
+  auto& server = MailServer::shared();
+  auto s = open_offering("127.0.0.2", /*move=*/false, /*uidplus=*/true);
+  ASSERT_TRUE(s);
+  const std::string target = "No MOVE " + std::to_string(::getpid());
+  ASSERT_TRUE(s->create_folder(target).ok());
+  Delivered d = deliver_some(*s, "carol", "Copied", 4);
+  // The client's own mail program has marked one for deletion: it is not ours to expunge.
+  ASSERT_TRUE(s->set_flag(d.uids[3], "\\Deleted", true).ok());
+
+  const std::uint32_t never = d.uids.back() + 1000;
+  auto moved = s->move_many({d.uids[0], d.uids[1], never}, target);
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  EXPECT_EQ(moved->size(), 2u);
+  auto inbox = server.messages("carol");
+  EXPECT_FALSE(contains(inbox, d.raws[0]));
+  EXPECT_FALSE(contains(inbox, d.raws[1]));
+  EXPECT_TRUE(contains(inbox, d.raws[2]));
+  EXPECT_TRUE(contains(inbox, d.raws[3])) << "UID EXPUNGE took only the moved ones";
+  auto there = server.messages("carol", target);
+  EXPECT_TRUE(contains(there, d.raws[0]));
+  EXPECT_TRUE(contains(there, d.raws[1]));
+  ASSERT_TRUE(s->select(target).ok());
+  for (int i : {0, 1}) {
+    auto got = s->fetch({moved->at(d.uids[i])});
+    ASSERT_TRUE(got.ok());
+    ASSERT_EQ(got->size(), 1u);
+    EXPECT_EQ((*got)[0].bytes, d.raws[i]);
+  }
+  ASSERT_TRUE(s->select("INBOX").ok());
+  auto single = s->move(d.uids[2], target);
+  ASSERT_TRUE(single.ok()) << single.error().message;
+  EXPECT_FALSE(contains(server.messages("carol"), d.raws[2]));
+  auto gone = s->move(d.uids[0], target);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, Errc::not_found);
+}
+
+TEST(Imap, WithoutUidplusWhatIsThereIsAskedFirstThenMoved) {
+  auto& server = MailServer::shared();
+  auto s = open_offering("127.0.0.3", /*move=*/true, /*uidplus=*/false);
+  ASSERT_TRUE(s);
+  const std::string target = "No UIDPLUS " + std::to_string(::getpid());
+  ASSERT_TRUE(s->create_folder(target).ok());
+  Delivered d = deliver_some(*s, "carol", "Asked", 3);
+  const std::uint32_t never = d.uids.back() + 1000;
+
+  auto before = s->commands_sent();
+  auto moved = s->move_many({d.uids[0], d.uids[2], never}, target);
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  EXPECT_EQ(s->commands_sent() - before, 2u) << "one UID SEARCH, one UID MOVE";
+  EXPECT_EQ(moved->size(), 2u);
+  EXPECT_FALSE(moved->count(never));
+  auto inbox = server.messages("carol");
+  EXPECT_FALSE(contains(inbox, d.raws[0]));
+  EXPECT_TRUE(contains(inbox, d.raws[1]));
+  EXPECT_FALSE(contains(inbox, d.raws[2]));
+  EXPECT_TRUE(contains(server.messages("carol", target), d.raws[2]));
+
+  // Nothing of the set there: no MOVE at all, and an empty answer.
+  before = s->commands_sent();
+  auto none = s->move_many({d.uids[0], never}, target);
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(s->commands_sent() - before, 1u) << "the UID SEARCH alone";
+  auto gone = s->move(d.uids[0], target);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, Errc::not_found);
+}
+
+// With neither extension a plain EXPUNGE removes every message marked \Deleted: it is sent only
+// when nothing but the moved messages is marked; otherwise the originals stay, marked, for
+// the client's mail program to expunge with its own.
+TEST(Imap, WithNeitherExtensionOthersMarkedForDeletionAreNeverExpunged) {
+  auto& server = MailServer::shared();
+  auto s = open_offering("127.0.0.4", /*move=*/false, /*uidplus=*/false);
+  ASSERT_TRUE(s);
+  const std::string target = "Old server " + std::to_string(::getpid());
+  ASSERT_TRUE(s->create_folder(target).ok());
+  ASSERT_TRUE(s->select("INBOX").ok());
+  // Nothing else of carol's may be marked from the tests before.
+  auto left = s->uids_from(1);
+  ASSERT_TRUE(left.ok());
+  for (auto u : *left) ASSERT_TRUE(s->set_flag(u, "\\Deleted", false).ok());
+  Delivered d = deliver_some(*s, "carol", "Old", 3);
+
+  auto moved = s->move_many({d.uids[0]}, target);
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  EXPECT_EQ(moved->size(), 1u);
+  EXPECT_FALSE(contains(server.messages("carol"), d.raws[0])) << "only ours was marked";
+  EXPECT_TRUE(contains(server.messages("carol", target), d.raws[0]));
+
+  ASSERT_TRUE(s->set_flag(d.uids[2], "\\Deleted", true).ok());  // the client's own
+  moved = s->move_many({d.uids[1]}, target);
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  EXPECT_EQ(moved->size(), 1u);
+  EXPECT_TRUE(contains(server.messages("carol", target), d.raws[1]));
+  auto inbox = server.messages("carol");
+  EXPECT_TRUE(contains(inbox, d.raws[2])) << "the client's marked message was not expunged";
+  EXPECT_TRUE(contains(inbox, d.raws[1])) << "ours stays too, marked, rather than take theirs";
+  auto ours = s->fetch({d.uids[1]});
+  ASSERT_TRUE(ours.ok());
+  ASSERT_EQ(ours->size(), 1u);
+  EXPECT_TRUE(contains((*ours)[0].flags, "\\Deleted"));
+}
+
 TEST(Imap, MoveToMissingFolderIsNotFound) {
   auto s = open(config(ImapSecurity::none, "bob"));
   ASSERT_TRUE(s);

@@ -192,6 +192,68 @@ TEST_F(MailboxTest, NewMailIsDecidedAndFiledAndACorrectionMovesItBack) {
   EXPECT_EQ(moves, 3);
 }
 
+// A server without MOVE and UIDPLUS (the fixture's Dovecot on 127.0.0.4 offers neither): the
+// same filing, by COPY, \Deleted and EXPUNGE, and a message the client had marked for deletion
+// is never expunged with Sidekick's.
+TEST_F(MailboxTest, AServerWithoutMoveOrUidplusFilesTheSame) {
+  account.imap_host = "127.0.0.4";
+  account.imap_security = "none";
+  ASSERT_TRUE(db->exec("UPDATE accounts SET imap_host = ?, imap_security = ? WHERE id = ?",
+                       {account.imap_host, account.imap_security, account.id})
+                  .ok());
+  ASSERT_TRUE(store::set_relationship(*db, *ids, clock, account.client, "boss@big.example",
+                                      Relationship::vip)
+                  .ok());
+  server.deliver(user, message("boss@big.example", "Quarterly plan", "old1"));
+  server.deliver(user, message("stranger@new.example", "Hello there", "old2"));
+
+  engine::MailboxWatcher watcher(*engine, *db, clock, account, server.user(user).password);
+  auto round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message << "\n" << server.logs();
+  EXPECT_EQ(round->taken_in, 2u);
+  EXPECT_EQ(round->effects_failed, 0u);
+  auto inbox = server.messages(user, "INBOX");
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_NE(inbox[0].find("Quarterly plan"), std::string::npos);
+  ASSERT_EQ(server.messages(user, "Sidekick/Screened").size(), 1u);
+
+  // The client's mail program marks the VIP's message for deletion; the next stranger is
+  // screened, and the client's message is not expunged with it.
+  {
+    mail::ImapConfig c;
+    c.host = "127.0.0.4";
+    c.port = server.imap_port();
+    c.security = mail::ImapSecurity::none;
+    c.user = user;
+    c.password = server.user(user).password;
+    auto mua = mail::ImapSession::connect(c);
+    ASSERT_TRUE(mua.ok()) << mua.error().message;
+    ASSERT_TRUE((*mua)->select("INBOX").ok());
+    auto uids = (*mua)->uids_from(1);
+    ASSERT_TRUE(uids.ok());
+    ASSERT_EQ(uids->size(), 1u);
+    ASSERT_TRUE((*mua)->set_flag(uids->front(), "\\Deleted", true).ok());
+  }
+  server.deliver(user, message("other@new.example", "Hello again", "old3"));
+  round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->taken_in, 1u);
+  EXPECT_EQ(round->effects_failed, 0u);
+  EXPECT_EQ(server.messages(user, "Sidekick/Screened").size(), 2u);
+  inbox = server.messages(user, "INBOX");
+  bool boss = false;
+  for (const auto& m : inbox) boss = boss || m.find("Quarterly plan") != std::string::npos;
+  EXPECT_TRUE(boss) << "the client's own deletion is theirs to expunge";
+
+  // Nothing is taken in twice for the copy that waits, marked, in INBOX.
+  round = watcher.poll_once();
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->taken_in, 0u);
+  EXPECT_EQ(round->decided, 0u);
+  EXPECT_EQ(round->corrections, 0u) << "the marked copy is not the client moving it back";
+  EXPECT_EQ(*store::count_items(*db, account.client), 3);
+}
+
 // The first pass over a full INBOX moves its messages a folder's worth at a time, not one
 // command round per message, and still knows where each one went.
 TEST_F(MailboxTest, AFirstPassMovesInBatchesAndKnowsWhereEachMessageWent) {

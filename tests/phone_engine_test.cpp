@@ -123,9 +123,7 @@ TEST_F(PhoneEngineTest, OneCorrectionOfATextChangesTheNextFromTheSameNumber) {
                   .ok());
   auto next = text("SM2", kStranger, "Reply STOP to end. This week's deals: 20% off!");
   EXPECT_EQ(next.decision->category, Category::newsletter);
-  bool lesson = false;
-  for (const auto& r : next.decision->reasons) lesson = lesson || r.code == "lesson";
-  EXPECT_TRUE(lesson);
+  EXPECT_TRUE(test::has_reason(*next.decision, "lesson"));
   // The correction planned nothing in a mailbox a text is not in.
   auto effects = store::effects_for_item(*db, client, first.item);
   for (const auto& e : *effects) EXPECT_NE(e.kind, EffectKind::move_to_folder);

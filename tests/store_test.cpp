@@ -50,6 +50,14 @@ TEST_F(StoreTest, MigrationsAreVersionedAndRepeatable) {
   EXPECT_EQ(*schema_version(*db), latest_schema_version());
   ASSERT_TRUE(migrate(*db).ok());
   EXPECT_EQ(*schema_version(*db), latest_schema_version());
+  // A database a newer Sidekick migrated is not touched by this one.
+  ASSERT_TRUE(db->exec("INSERT INTO schema_migrations VALUES (?, 'later')",
+                       {std::int64_t{latest_schema_version() + 1}})
+                  .ok());
+  auto newer = migrate(*db);
+  ASSERT_FALSE(newer.ok());
+  EXPECT_EQ(newer.error().code, Errc::conflict);
+  EXPECT_NE(newer.error().message.find("made by a newer Sidekick"), std::string::npos);
 }
 
 // What triage asks of the store for every message is found through an index, not by reading

@@ -24,6 +24,13 @@
 
 namespace sk::test {
 
+// Whether the decision gives a reason with this code ("lesson", "support.sent").
+inline bool has_reason(const Decision& d, const std::string& code) {
+  for (const auto& r : d.reasons)
+    if (r.code == code) return true;
+  return false;
+}
+
 // The SpamAssassin corpus, unpacked by scripts/setup into .cache/ (never committed).
 // A whole file, byte for byte (empty when it cannot be read).
 inline std::string file_text(const std::string& path) {

@@ -19,6 +19,7 @@
 #include "support/repo.hpp"
 
 using namespace sk;
+using test::has_reason;
 
 namespace {
 
@@ -109,12 +110,6 @@ struct SupportTest : ::testing::Test {
     auto all = store::list_outgoing(*db, client);
     EXPECT_TRUE(all.ok());
     return all.ok() ? *all : std::vector<store::OutgoingMessage>{};
-  }
-
-  bool has_reason(const Decision& d, const std::string& code) {
-    for (const auto& r : d.reasons)
-      if (r.code == code) return true;
-    return false;
   }
 };
 

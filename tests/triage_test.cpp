@@ -1,15 +1,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include "engine/policy_codec.hpp"
 #include "mail/message.hpp"
 #include "support.hpp"
 #include "triage/categorize.hpp"
 #include "triage/features.hpp"
+#include "triage/tokens.hpp"
 #include "triage/triage.hpp"
 
 using namespace sk;
@@ -297,6 +300,12 @@ TEST(Lessons, WordsComeFromTheFeaturesPassOnRealMail) {
 TEST(Lessons, WordsRoundTripThroughText) {
   auto words = word_features(hammy());
   EXPECT_EQ(decode_words(encode_words(words)), words);
+  EXPECT_EQ(decode_words(encode_words({})), std::vector<std::uint32_t>{});
+  // Ids written for another tokenizer's hash are not read as this one's.
+  EXPECT_EQ(decode_words("17 4242 90001"), std::nullopt);
+  EXPECT_EQ(decode_words(""), std::nullopt);
+  EXPECT_EQ(decode_words("w2 1 2"), std::nullopt);
+  EXPECT_EQ(decode_words("w37 1"), std::nullopt);
 }
 
 TEST(Triage, IdenticalInputGivesIdenticalDecisions) {
@@ -420,6 +429,128 @@ TEST(SpamModel, SerializesExactly) {
   std::string truncated = m.serialize();
   truncated.resize(truncated.size() - 3);
   EXPECT_FALSE(SpamModel::deserialize(truncated).ok());
+}
+
+TEST(SpamModel, AModelAnEarlierVersionTrainedIsToBeTrainedAgain) {
+  std::string old = toy_model().serialize();
+  ASSERT_EQ(old.substr(0, 8), "SKSPAM03");
+  old[7] = '1';  // what the version before the 8-byte tokenizer wrote
+  EXPECT_TRUE(SpamModel::outdated(old));
+  auto r = SpamModel::deserialize(old);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::conflict);
+  EXPECT_NE(r.error().message.find("train it again"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(SpamModel::outdated(toy_model().serialize()));
+  EXPECT_FALSE(SpamModel::outdated("garbage"));
+  old[7] = '4';  // a later version's is not ours to read either, but not "earlier"
+  EXPECT_FALSE(SpamModel::outdated(old));
+  EXPECT_EQ(SpamModel::deserialize(old).error().code, Errc::parse);
+}
+
+// The tokenizer finds token edges 64 bytes at a time and lower-cases 8 at a time; a reading
+// one byte at a time, as the definition says, must see the same tokens and the same capitals.
+std::vector<std::string> tokens_one_byte_at_a_time(std::string_view text, tokens::Capitals* caps) {
+  auto token_char = [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return std::isalnum(u) || u >= 0x80 ||
+           std::string_view("$'-_.!").find(c) != std::string_view::npos;
+  };
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && !token_char(text[i])) ++i;
+    std::size_t start = i;
+    while (i < text.size() && token_char(text[i])) ++i;
+    std::string_view t = text.substr(start, i - start);
+    while (!t.empty() && std::string_view(".'-").find(t.back()) != std::string_view::npos)
+      t.remove_suffix(1);
+    while (!t.empty() && std::string_view(".'-").find(t.front()) != std::string_view::npos)
+      t.remove_prefix(1);
+    if (t.size() < 2) continue;
+    caps->scan(t);
+    if (t.size() > 60) {
+      out.push_back("<very long>");
+    } else if (t.size() > 28) {
+      out.push_back("<long>");
+    } else {
+      std::string lowered(t);
+      for (char& c : lowered)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      out.push_back(lowered);
+    }
+  }
+  return out;
+}
+
+void expect_tokens_as_one_byte_at_a_time(std::string_view text, const std::string& what) {
+  SCOPED_TRACE(what);
+  tokens::Capitals want_caps, got_caps;
+  const auto want = tokens_one_byte_at_a_time(text, &want_caps);
+  std::vector<std::string> got;
+  std::map<std::string, std::uint64_t> hash_of;
+  bool same_hash = true;
+  tokens::tokenize(
+      text,
+      [&](std::string_view t, std::uint64_t h) {
+        got.emplace_back(t);
+        auto [it, added] = hash_of.emplace(std::string(t), h);
+        same_hash = same_hash && it->second == h;
+      },
+      &got_caps);
+  EXPECT_EQ(got, want);
+  EXPECT_TRUE(same_hash);
+  EXPECT_EQ(got_caps.words, want_caps.words);
+  EXPECT_EQ(got_caps.upper, want_caps.upper);
+}
+
+TEST(Tokens, AsReadOneByteAtATime) {
+  expect_tokens_as_one_byte_at_a_time("", "empty");
+  expect_tokens_as_one_byte_at_a_time("a", "one byte");
+  expect_tokens_as_one_byte_at_a_time("FREE Money!!! don't e-mail 'quoted' ...x.. Über $9.99",
+                                      "the kinds of byte");
+  // Tokens across the 64-byte blocks, of every length up to past the long ones, at every offset
+  // and ending at the text's end (no byte past it may be read as part of a token).
+  std::string word = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_!$AbCdEfGhIjKlMnOpQrStUvWxYz";
+  for (std::size_t len = 1; len <= word.size(); ++len)
+    for (std::size_t offset = 0; offset < 70; offset += 3) {
+      std::string text(offset, ' ');
+      text += word.substr(0, len);
+      expect_tokens_as_one_byte_at_a_time(
+          text, "len " + std::to_string(len) + " at " + std::to_string(offset));
+      expect_tokens_as_one_byte_at_a_time(text + " tail", "followed");
+    }
+  // Every byte value next to letters, in both cases.
+  for (int c = 0; c < 256; ++c) {
+    std::string text = "ab";
+    text += static_cast<char>(c);
+    text += "CD";
+    text += static_cast<char>(c);
+    expect_tokens_as_one_byte_at_a_time(text, "byte " + std::to_string(c));
+  }
+  // Distinct tokens of up to 8 bytes never share a hash (a bijection of the word).
+  std::map<std::uint64_t, std::string> seen;
+  for (std::string t : {"ab", "ab\x01", "abc", "ba", "abcdefgh", "abcdefg", "zz", "z9"}) {
+    tokens::tokenize(t, [&](std::string_view tok, std::uint64_t h) {
+      auto [it, added] = seen.emplace(h, std::string(tok));
+      EXPECT_TRUE(added || it->second == tok) << tok << " and " << it->second;
+    });
+  }
+}
+
+TEST(Tokens, AsReadOneByteAtATimeOnRealMail) {
+  SK_REQUIRE_CORPUS();
+  for (auto [folder, count] : {std::pair{"easy-ham-1", 150}, std::pair{"spam-1", 150}}) {
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(sk::test::corpus_dir() + "/" + folder))
+      if (e.path().extension() == ".txt") files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    files.resize(std::min<std::size_t>(files.size(), count));
+    for (const auto& f : files) {
+      Item item = mail::parse_message(sk::test::file_text(f));
+      expect_tokens_as_one_byte_at_a_time(item.text, f);
+      expect_tokens_as_one_byte_at_a_time(item.subject, f + " (subject)");
+    }
+  }
 }
 
 TEST(Features, NamesExplainAndIdsAreSorted) {
@@ -637,30 +768,31 @@ void print_pin(const Pin& p) {
 const std::vector<Pin>& pins() {
   // clang-format off
   static const std::vector<Pin> all = {
-    {"easy-ham-2/00001.1a31cc283af0060967a233d26548a6ce.txt", 1354, 6239522626517954415ull, 8608120669968288290ull, 18362074246721075172ull, 405, 10764253769777018592ull, 0.00092031472182405461, "newsletter", "handled", 0.57894736842105265,
+    {"easy-ham-2/00001.1a31cc283af0060967a233d26548a6ce.txt", 1353, 18286260095081067599ull, 16321979935094705731ull, 7870958492012112666ull, 405, 4728801110931895131ull, 0.0010603570815842492, "newsletter", "handled", 0.57894736842105265,
      {"classifier.category: it looks like newsletter / bulk: Precedence: bulk, mentions 'mailing list'",
       "delegation: the client's delegation for newsletter / bulk is silent"}},
-    {"easy-ham-2/00106.5c4519d12bf9435ebbc0c648836b21b1.txt", 941, 4403978166764518733ull, 1835318043315111972ull, 7421722995142892631ull, 298, 5715144547746020578ull, 0.016720087224677459, "support", "awaiting-va", 0.375,
+    {"easy-ham-2/00106.5c4519d12bf9435ebbc0c648836b21b1.txt", 940, 11029677428656715848ull, 15689501753496209029ull, 92852531077032179ull, 298, 336729993361988387ull, 0.016126967477162725, "support", "awaiting-va", 0.375,
      {"classifier.category: it looks like support: mentions 'doesn't work', mentions 'problem', mentions 'can't'",
       "low_confidence: I am not sure (38%), so a VA should look"}},
-    {"easy-ham-2/00300.7c83dd137e4d39f9be3db9eafefdd7e6.txt", 371, 14014053209309820124ull, 6318960724617434606ull, 7882043231710415605ull, 104, 9048898041800167635ull, 0.022732684416459883, "newsletter", "handled", 0.5,
+    {"easy-ham-2/00300.7c83dd137e4d39f9be3db9eafefdd7e6.txt", 371, 13954433768014945943ull, 6318960724617434606ull, 13744519496585525893ull, 104, 9504624555985480346ull, 0.02388814299577376, "newsletter", "handled", 0.5,
      {"classifier.category: it looks like newsletter / bulk: Precedence: bulk",
       "delegation: the client's delegation for newsletter / bulk is silent"}},
-    {"easy-ham-2/00900.a95137fbc6f04e8669849f4319a371bb.txt", 281, 5513515679134707998ull, 2222424757414298682ull, 1836947990336935702ull, 71, 8450954123836591523ull, 0.0019497944833925065, "newsletter", "handled", 0.5714285714285714,
+    {"easy-ham-2/00900.a95137fbc6f04e8669849f4319a371bb.txt", 281, 12071633528339270865ull, 2222424757414298682ull, 17998757602310443674ull, 71, 236955146566221897ull, 0.0020262751931276221, "newsletter", "handled", 0.5714285714285714,
      {"classifier.category: it looks like newsletter / bulk: Precedence: bulk",
       "delegation: the client's delegation for newsletter / bulk is silent"}},
-    {"hard-ham-1/00130.f1caab154ed658777c7c75bef652fba2.txt", 1264, 12508690660969093083ull, 16826209941960239518ull, 3395073714982835973ull, 441, 13039689546292850819ull, 0.21009397592052137, "other", "to-client", 0.45454545454545453,
+    {"hard-ham-1/00130.f1caab154ed658777c7c75bef652fba2.txt", 1265, 5346233921655957164ull, 10105284674443015628ull, 15120861124945716947ull, 441, 2686573270961343653ull, 0.23011353303015469, "other", "to-client", 0.45454545454545453,
      {"classifier.category: it looks like other (nothing points elsewhere)",
       "delegation: the client's delegation for other is notify"}},
-    {"hard-ham-1/00200.a255046d0e3434e840e71179b89f2c6f.txt", 391, 13550366353747961850ull, 2154747223249062772ull, 5951381306929949718ull, 122, 14372716856512441647ull, 0.79850208659792665, "spam", "screened", 0.79850208659792665,
-     {"classifier.spam: it looks like spam (80%): word 'wish', pair 'wish to', word 'click', word 'please'"}},
-    {"spam-2/00001.317e78fa8ee2f54cd4890fdc09ba8176.txt", 843, 5941828419084944917ull, 9821127951236185889ull, 5856316146066274919ull, 251, 12750809188748538831ull, 0.46243689339589839, "spam", "screened", 0.46243689339589839,
-     {"classifier.spam: it looks like spam (46%): received '<long>', word 'our', received '8.9.3', received 'jmason.org'"}},
-    {"spam-2/00400.9360c6d3f34caf75a4c5439852153b71.txt", 545, 3024476017122184253ull, 10452804273791082910ull, 2263130652475525668ull, 174, 10922634593895485106ull, 0.89855587422348249, "spam", "screened", 0.89855587422348249,
+    {"hard-ham-1/00200.a255046d0e3434e840e71179b89f2c6f.txt", 391, 8411069545981238529ull, 2154747223249062772ull, 17801366373956228970ull, 122, 15303200373692776265ull, 0.79283144661289751, "spam", "screened", 0.79283144661289751,
+     {"classifier.spam: it looks like spam (79%): word 'wish', word 'click', pair 'wish to', word 'please'"}},
+    {"spam-2/00001.317e78fa8ee2f54cd4890fdc09ba8176.txt", 842, 1132455122507385346ull, 7186629805172380680ull, 15057846714922768555ull, 251, 7162526270526221371ull, 0.41330689123718312, "newsletter", "handled", 0.5,
+     {"classifier.category: it looks like newsletter / bulk: Precedence: bulk, mentions 'you are receiving this'",
+      "delegation: the client's delegation for newsletter / bulk is silent"}},
+    {"spam-2/00400.9360c6d3f34caf75a4c5439852153b71.txt", 544, 8233096423784151248ull, 9739342514627441184ull, 14380966922655123572ull, 174, 16516128846692103626ull, 0.89560277079934503, "spam", "screened", 0.89560277079934503,
      {"classifier.spam: it looks like spam (90%): received '<long>', word 'our', received 'jmason.org', word 'address'"}},
-    {"spam-2/01004.f3ce5cdf52dbe7ed22354f1ab95376d6.txt", 270, 4320981756155848755ull, 5692206322074432652ull, 17763300507945759799ull, 64, 3472922768920960204ull, 0.98064750218074659, "spam", "screened", 0.98064750218074659,
-     {"classifier.spam: it looks like spam (98%): pair 'click here', pair 'this email', shape 'HTML only', word 'we'"}},
-    {"spam-2/01095.520dcad6e0ebb4d30222292f51ee76ab.txt", 2081, 14738210858404567617ull, 2585604959437604507ull, 14184882862471414336ull, 681, 10277656892073018495ull, 0.40157765856292404, "support", "awaiting-va", 0.61538461538461542,
+    {"spam-2/01004.f3ce5cdf52dbe7ed22354f1ab95376d6.txt", 270, 12707172331944430953ull, 5692206322074432652ull, 905783356259204629ull, 64, 13928816543689425185ull, 0.97959348798785384, "spam", "screened", 0.97959348798785384,
+     {"classifier.spam: it looks like spam (98%): pair 'click here', shape 'HTML only', pair 'this email', word 'we'"}},
+    {"spam-2/01095.520dcad6e0ebb4d30222292f51ee76ab.txt", 2081, 13996369516787438144ull, 2585604959437604507ull, 14176059442104806306ull, 681, 8210803014334837123ull, 0.42047221178902189, "support", "awaiting-va", 0.61538461538461542,
      {"classifier.category: it looks like support: mentions 'how do i', mentions 'problem', mentions 'cannot'",
       "delegation: the client's delegation for support is draft"}},
   };

@@ -586,6 +586,53 @@ TEST_F(ConsoleTest, APhoneLineWhoseWebhooksAreRefusedIsShown) {
   EXPECT_NE(call("GET", "/admin", "admin").body.find("answered "), std::string::npos);
 }
 
+// The agency page says whether the nightly backups are being taken: the admin's first look
+// at 3 a.m. after a disk filled up.
+TEST_F(ConsoleTest, TheAgencyPageSaysWhetherBackupsAreTaken) {
+  auto agency = [&](const web::ConsoleOptions& options) {
+    auto console = world->console(options);
+    auto ask = [&](const std::string& target) {
+      web::Request r = test::request_for("GET", target, "");
+      r.remote = "127.0.0.1";
+      r.headers = {{"host", "127.0.0.1:1"},
+                   {"authorization", "Bearer " + world->tokens.at("admin")}};
+      return console->handle(r).body;
+    };
+    return std::pair{json::parse(ask("/api/admin"))["backups"], ask("/admin")};
+  };
+  auto [none, none_page] = agency({});
+  EXPECT_FALSE(none["scheduled"]);
+  EXPECT_FALSE(none["failing"]) << "a console without serve's schedule says how, not red";
+  EXPECT_NE(none_page.find("No nightly backups"), std::string::npos);
+
+  web::ConsoleOptions options;
+  web::BackupStatus status{"/backups", "sidekick-20250615T030000Z", world->clock.now() - 3600, ""};
+  options.backup_status = [&] { return status; };
+  auto [good, good_page] = agency(options);
+  EXPECT_TRUE(good["scheduled"]);
+  EXPECT_FALSE(good["failing"]);
+  EXPECT_EQ(good["last"], "sidekick-20250615T030000Z");
+  EXPECT_NE(good_page.find("the last taken"), std::string::npos);
+  EXPECT_EQ(good_page.find("backups failing"), std::string::npos);
+
+  status.last_at = world->clock.now() - 27 * 3600;  // a night missed
+  auto [old, old_page] = agency(options);
+  EXPECT_TRUE(old["failing"]);
+  EXPECT_NE(old_page.find("backups failing"), std::string::npos);
+
+  status.last_at = world->clock.now() - 3600;
+  status.failure = "cannot copy the database to /backups/x: database or disk is full";
+  auto [failed, failed_page] = agency(options);
+  EXPECT_TRUE(failed["failing"]);
+  EXPECT_NE(failed_page.find("the last attempt failed: cannot copy the database"),
+            std::string::npos);
+
+  status = {"/backups", "", 0, ""};  // scheduled, none yet
+  auto [fresh, fresh_page] = agency(options);
+  EXPECT_TRUE(fresh["failing"]);
+  EXPECT_NE(fresh_page.find("none taken yet"), std::string::npos);
+}
+
 // A text or a call on the item page: how it came, a call-back link, the voicemail's link.
 TEST_F(ConsoleTest, ACallShowsHowToCallBackAndItsVoicemail) {
   const std::string& acme = world->acme.id;

@@ -16,6 +16,7 @@
 #include <optional>
 #include <thread>
 
+#include "app/backup.hpp"
 #include "app/demo.hpp"
 #include "app/home.hpp"
 #include "app/support_cli.hpp"
@@ -143,25 +144,30 @@ struct Session {
   bool model_loaded = false;
 };
 
-// A model the data folder keeps (mail's spam model, the text model); none when not trained.
-Result<std::optional<triage::SpamModel>> read_model(const std::string& path) {
+// A model the data folder keeps (mail's spam model, the text model); none when not trained, or
+// with `outdated_is_none` when an earlier version trained it (the demo then trains it again).
+Result<std::optional<triage::SpamModel>> read_model(const std::string& path,
+                                                    bool outdated_is_none = false) {
   if (!std::filesystem::exists(path)) return std::optional<triage::SpamModel>{};
   SK_ASSIGN(auto bytes, read_file(path));
-  SK_ASSIGN(auto model, triage::SpamModel::deserialize(bytes));
-  return std::optional<triage::SpamModel>{std::move(model)};
+  if (outdated_is_none && triage::SpamModel::outdated(bytes))
+    return std::optional<triage::SpamModel>{};
+  auto model = triage::SpamModel::deserialize(bytes);
+  if (!model.ok()) return make_error(model.error().code, path + ": " + model.error().message);
+  return std::optional<triage::SpamModel>{std::move(model).value()};
 }
 
-Result<Session> open_session(const Context& ctx) {
+Result<Session> open_session(const Context& ctx, bool outdated_models_are_none = false) {
   Session s;
   SK_ASSIGN(s.home, open_home(ctx.home_flag));
   SK_ASSIGN(s.db, store::open_sqlite(s.home.database()));
   SK_TRY(store::migrate(*s.db));
   s.ids = std::make_unique<store::DbIds>(*s.db);
-  SK_ASSIGN(auto model, read_model(s.home.spam_model()));
+  SK_ASSIGN(auto model, read_model(s.home.spam_model(), outdated_models_are_none));
   s.model_loaded = model.has_value();
   s.engine = std::make_unique<engine::Engine>(*s.db, ctx.clock, *s.ids,
                                               std::move(model).value_or(triage::SpamModel{}));
-  SK_ASSIGN(auto text_model, read_model(s.home.text_model()));
+  SK_ASSIGN(auto text_model, read_model(s.home.text_model(), outdated_models_are_none));
   if (text_model) s.engine->set_text_model(std::move(*text_model));
   return s;
 }
@@ -232,6 +238,7 @@ struct ServeOptions {
   bool secure_cookies = false;
   std::string public_url;     // where the booking page is reached; default: the listen address
   int calendar_seconds = 60;  // how often connected CalDAV calendars are synced
+  std::optional<BackupSchedule> backup;  // nightly backups of the home
 };
 
 // The scheduling work of one round, for every client: reminders, digests and routines that are due,
@@ -290,6 +297,12 @@ Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
   const std::string link_key = key.derive("sidekick booking links");
   std::string base_url = so.public_url;
   while (base_url.ends_with("/")) base_url.pop_back();
+  // Why the last nightly backup failed, for the agency page; set by the scheduling thread.
+  // Before the console and the server, so that it outlives every request.
+  struct {
+    std::mutex mutex;
+    std::string failure;
+  } nightly;
   std::unique_ptr<web::Console> console;
   std::unique_ptr<web::Server> server;
   if (!once && so.console) {
@@ -305,6 +318,20 @@ Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
     co.booking_link_key = link_key;
     co.booking_base_url = base_url;
     co.text_model = &s.engine->text_model();
+    if (so.backup) {
+      co.backup_status = [&so, &nightly]() {
+        web::BackupStatus b;
+        b.dir = so.backup->dir;
+        const auto taken = scheduled_backups(b.dir);
+        if (!taken.empty()) {
+          b.last = std::filesystem::path(taken.front()).filename().string();
+          if (auto m = backup_manifest(taken.front())) b.last_at = m->created_at;
+        }
+        std::lock_guard lock(nightly.mutex);
+        b.failure = nightly.failure;
+        return b;
+      };
+    }
     std::string path = s.home.database();
     console = std::make_unique<web::Console>([path] { return store::open_sqlite(path); }, ctx.clock,
                                              s.engine->model(), co);
@@ -355,13 +382,30 @@ Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
     auto db = store::open_sqlite(s.home.database());
     if (!db.ok()) return;
     store::DbIds ids(**db);
-    std::optional<std::chrono::steady_clock::time_point> last_sync;
+    std::optional<std::chrono::steady_clock::time_point> last_sync, backup_failed;
     do {
       const auto now = std::chrono::steady_clock::now();
       const bool calendars =
           !last_sync || now - *last_sync >= std::chrono::seconds(so.calendar_seconds);
       if (calendars) last_sync = now;
       scheduling_round(ctx, **db, ids, key, calendars, base_url, out_mutex);
+      if (so.backup && (!backup_failed || now - *backup_failed >= std::chrono::minutes(15))) {
+        auto taken = backup_if_due(s.home, **db, *so.backup, ctx.clock);
+        {
+          std::lock_guard lock(nightly.mutex);
+          if (!taken) nightly.failure = taken.error().message;
+          if (taken && *taken) nightly.failure.clear();
+        }
+        std::lock_guard lock(out_mutex);
+        if (!taken) {
+          // Tried again a quarter of an hour later, not every round: a full disk stays full.
+          backup_failed = now;
+          ctx.err << "sidekick: the nightly backup failed: " << taken.error().message << "\n";
+        } else if (*taken) {
+          backup_failed.reset();
+          ctx.out << "backed up the home into " << (*taken)->dir << "\n" << std::flush;
+        }
+      }
       for (int i = 0; i < 20 && !g_stop && !once; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
     } while (!once && !g_stop);
@@ -603,6 +647,20 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                           "for text messages on its training split");
   auto* model_info = model_cmd->add_subcommand("info", "show the installed model");
 
+  auto* backup_cmd = app.add_subcommand(
+      "backup", "a copy of the home (database, key, models) taken while serve runs; restore it");
+  backup_cmd->require_subcommand(1);
+  std::string backup_dir;
+  auto* backup_create = backup_cmd->add_subcommand("create", "back up the home into a new folder");
+  backup_create->add_option("dir", backup_dir, "a folder that does not exist or is empty")
+      ->required();
+  auto* backup_verify =
+      backup_cmd->add_subcommand("verify", "check a backup: every file's hash, the database");
+  backup_verify->add_option("dir", backup_dir, "the backup")->required();
+  auto* backup_restore =
+      backup_cmd->add_subcommand("restore", "put a backup into a home that has no database yet");
+  backup_restore->add_option("dir", backup_dir, "the backup")->required();
+
   auto* account_cmd = app.add_subcommand("account", "the client's mail accounts (IMAP + SMTP)");
   account_cmd->require_subcommand(1);
   auto* account_add = account_cmd->add_subcommand("add", "add a mail account");
@@ -648,6 +706,13 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                         "where guests reach the booking page (default: the listen address)");
   serve_cmd->add_option("--calendar-seconds", serve_opts.calendar_seconds,
                         "how often connected calendars are synced (default 60)");
+  std::string nightly_dir, nightly_at = "03:00";
+  int nightly_keep = 7;
+  serve_cmd->add_option("--backup-dir", nightly_dir,
+                        "back the home up into this folder every night (see `backup`)");
+  serve_cmd->add_option("--backup-at", nightly_at, "with --backup-dir: when, HH:MM UTC (03:00)");
+  serve_cmd->add_option("--backup-keep", nightly_keep,
+                        "with --backup-dir: how many nightly backups to keep (7)");
   serve_cmd->add_flag("--demo", serve_demo,
                       "first set up the demo client (sample mail, triaged) and demo users");
   serve_cmd->add_option("--corpus", corpus, "with --demo: the SpamAssassin corpus folder");
@@ -800,6 +865,31 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ctx.by = actor_name(ctx.by);
 
   auto run = [&]() -> Result<void> {
+    if (backup_cmd->parsed()) {
+      SK_ASSIGN(auto home, open_home(ctx.home_flag));
+      BackupReport r;
+      if (backup_create->parsed()) {
+        if (!std::filesystem::exists(home.database()))
+          return make_error(Errc::not_found,
+                            "no database at " + home.database() + ": nothing to back up");
+        SK_ASSIGN(auto db, store::open_sqlite(home.database()));
+        SK_ASSIGN(r, create_backup(home, *db, backup_dir, ctx.clock));
+        out << "backed up " << home.dir << " into " << r.dir << "\n";
+      } else if (backup_verify->parsed()) {
+        SK_ASSIGN(r, verify_backup(backup_dir));
+        out << "the backup in " << r.dir << " is whole\n";
+      } else {
+        SK_ASSIGN(r, restore_backup(backup_dir, home));
+        out << "restored " << r.dir << " into " << home.dir << "\n";
+      }
+      out << "taken " << format_utc(r.created_at) << ", schema " << r.schema
+          << "; clients: " << r.clients << ", items: " << r.items << "\n";
+      for (const auto& f : r.files) out << "  " << cell(f.path, 22) << f.bytes << " bytes\n";
+      if (backup_create->parsed())
+        out << "it holds the key that opens the mailboxes' passwords: keep it as safe as the "
+               "home\n";
+      return ok();
+    }
     if (model_info->parsed()) {
       SK_ASSIGN(auto home, open_home(ctx.home_flag));
       SK_ASSIGN(auto model, read_model(home.spam_model()));
@@ -851,7 +941,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return ok();
     }
 
-    SK_ASSIGN(auto s, open_session(ctx));
+    // The demo trains what it needs, so a model an earlier version trained is no obstacle.
+    SK_ASSIGN(auto s, open_session(ctx, serve_demo && serve_cmd->parsed()));
     store::Db& db = *s.db;
     auto resolve_client = [&]() -> Result<store::ClientRecord> {
       if (client.empty() && !item.empty()) {
@@ -894,6 +985,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     if (serve_cmd->parsed()) {
       serve_opts.console = !no_console;
+      if (!nightly_dir.empty()) {
+        auto at = calendar::minutes_of_day(nightly_at);
+        if (!at)
+          return make_error(Errc::invalid_input,
+                            "--backup-at is HH:MM on a 24-hour clock, UTC (03:00, 23:30)");
+        if (nightly_keep < 1) return make_error(Errc::invalid_input, "--backup-keep is at least 1");
+        serve_opts.backup = BackupSchedule{nightly_dir, *at, nightly_keep};
+      }
       if (serve_demo) {
         if (corpus.empty())
           return make_error(Errc::invalid_input,

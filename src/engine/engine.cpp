@@ -93,9 +93,20 @@ Result<std::vector<triage::Lesson>> Engine::load_lessons(const ClientId& client)
   SK_ASSIGN(auto records, store::load_lessons(db_, client));
   std::vector<triage::Lesson> lessons;
   lessons.reserve(records.size());
-  for (const auto& r : records)
+  for (const auto& r : records) {
+    auto words = triage::decode_words(r.features);
+    if (!words) {
+      // Kept by a version whose tokenizer hashed words otherwise: made again from the item, once.
+      // A lesson whose item is gone still teaches by its sender and list.
+      auto stored = store::get_item(db_, client, r.item);
+      if (!stored.ok() && stored.error().code != Errc::not_found) return stored.error();
+      words =
+          stored.ok() ? triage::word_features(stored.value().item) : std::vector<std::uint32_t>{};
+      SK_TRY(store::set_lesson_features(db_, client, r, triage::encode_words(*words)));
+    }
     lessons.push_back({category_from(r.category).value_or(Category::other), r.sender, r.list_id,
-                       r.subject, triage::decode_words(r.features)});
+                       r.subject, std::move(*words)});
+  }
   return lessons;
 }
 

@@ -1133,8 +1133,14 @@ class FastReader {
     finish_text(item, segments_, std::move(markup_), false);
     if (item.defects.size() != found) return no("text cut");
     // GMime's warnings come last in the GMime path, and of those only these get this far.
+    // Both are header warnings, given in header order by GMime; this reader keeps no order
+    // between the two kinds.
+    if (!not_utf8_.empty() && !duplicated_.empty()) return no("repeated header");
     for (std::string_view name : not_utf8_)
       item.defects.push_back("header '" + quote(name) + "' has unencoded 8-bit text");
+    for (const auto& [name, conflicting] : duplicated_)
+      item.defects.push_back(conflicting ? "conflicting '" + quote(name) + "' headers"
+                                         : "header '" + quote(name) + "' appears more than once");
     for (const char* w : warnings_) item.defects.emplace_back(w);
     dedupe(item.defects);
     return true;
@@ -1228,7 +1234,16 @@ class FastReader {
             return no("repeated header");
       } else if (h.field != Field::other) {
         const std::uint32_t bit = 1u << static_cast<unsigned>(h.field);
-        if (seen & bit) return no("repeated header");
+        if (seen & bit) {
+          // GMime reads every To and Cc into one list, in order, and warns; the other fields
+          // it takes once are GMime's to read.
+          if (h.field != Field::to && h.field != Field::cc) return no("repeated header");
+          // As GMime words it: the same raw value as the first one is a duplicate, another
+          // value a conflict.
+          std::size_t first = 0;
+          while (headers[first].field != h.field) ++first;
+          duplicated_.push_back({h.name, headers[first].raw != h.raw});
+        }
         seen |= bit;
       }
       std::string_view value = trim_lwsp(h.raw);
@@ -1695,7 +1710,9 @@ class FastReader {
   bool top_is_leaf_ = false;
   int leaves_ = 0;
   std::vector<std::string_view> not_utf8_;  // names of the headers GMime warns about
-  std::vector<const char*> warnings_;       // GMime's warnings about multiparts, in its order
+  // A To or Cc again, as GMime warns of it: its name, and whether its value differs.
+  std::vector<std::pair<std::string_view, bool>> duplicated_;
+  std::vector<const char*> warnings_;  // GMime's warnings about multiparts, in its order
 };
 
 }  // namespace

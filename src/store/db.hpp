@@ -44,10 +44,26 @@ class Db {
 // Opens (creating if needed) an SQLite database in WAL mode. ":memory:" for tests.
 Result<std::unique_ptr<Db>> open_sqlite(const std::string& path);
 
+// Writes a consistent copy of the whole database to `path` (which must not exist), while other
+// connections and processes go on reading and writing: what was committed when it began.
+// SQLite only (a PostgreSQL store is backed up with its own tools): Errc::invalid_input else.
+Result<void> snapshot(Db& db, const std::string& path);
+// Reads every page of the database and checks its structure (PRAGMA integrity_check).
+// Errc::storage with what is wrong.
+Result<void> check_integrity(Db& db);
+// Opens an SQLite database file that must exist, to read it: nothing is written, no WAL made.
+Result<std::unique_ptr<Db>> open_sqlite_read_only(const std::string& path);
+
 // Brings the schema to the newest version; safe to call on every start.
 Result<void> migrate(Db& db);
 // The schema version the database is at, and the newest this build knows.
 Result<int> schema_version(Db& db);
+// The same without creating the version table where it is missing (0 then): for an SQLite
+// database opened to read only.
+Result<int> stored_schema_version(Db& db);
 int latest_schema_version();
+// Ok for a schema this build knows; else Errc::conflict, "made by a newer Sidekick (schema N;
+// this one knows up to M)", for the caller to say of what.
+Result<void> known_schema(int version);
 
 }  // namespace sk::store

@@ -322,6 +322,13 @@ Result<void> add_lesson(Db& db, IdSource& ids, const ClientId& client, const Les
        l.created_at});
 }
 
+Result<void> set_lesson_features(Db& db, const ClientId& client, const LessonRecord& l,
+                                 const std::string& features) {
+  return db.exec(
+      "UPDATE lessons SET features = ? WHERE client_id = ? AND item_id = ? AND features = ?",
+      {features, client, l.item, l.features});
+}
+
 Result<std::vector<LessonRecord>> load_lessons(Db& db, const ClientId& client) {
   SK_ASSIGN(auto rows, db.query("SELECT item_id, category, sender, list_id, subject, features, "
                                 "created_at FROM lessons WHERE client_id = ? ORDER BY rowid",

@@ -529,8 +529,27 @@ Result<int> schema_version(Db& db) {
   return static_cast<int>(rows.at(0).i64(0));
 }
 
+Result<void> known_schema(int version) {
+  if (version <= latest_schema_version()) return ok();
+  return make_error(Errc::conflict, "made by a newer Sidekick (schema " + std::to_string(version) +
+                                        "; this one knows up to " +
+                                        std::to_string(latest_schema_version()) + ")");
+}
+
+Result<int> stored_schema_version(Db& db) {
+  SK_ASSIGN(auto tables, db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+                                  "'schema_migrations'"));
+  if (tables.empty()) return 0;
+  SK_ASSIGN(auto rows, db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  return static_cast<int>(rows.at(0).i64(0));
+}
+
 Result<void> migrate(Db& db) {
   SK_ASSIGN(int current, schema_version(db));
+  // An older build on a newer database would write rows that break the newer one's rules.
+  if (auto known = known_schema(current); !known.ok())
+    return make_error(known.error().code,
+                      "the database was " + known.error().message + ": run that one");
   for (int v = current + 1; v <= static_cast<int>(std::size(kMigrations)); ++v) {
     SK_TRY(db.transaction([&]() -> Result<void> {
       // Statements are split on ";\n" so triggers keep their inner semicolons on one line.

@@ -198,5 +198,8 @@ struct LessonRecord {
 };
 Result<void> add_lesson(Db& db, IdSource& ids, const ClientId& client, const LessonRecord& l);
 Result<std::vector<LessonRecord>> load_lessons(Db& db, const ClientId& client);
+// Replaces a lesson's features (the lesson as loaded, its features as they were).
+Result<void> set_lesson_features(Db& db, const ClientId& client, const LessonRecord& l,
+                                 const std::string& features);
 
 }  // namespace sk::store

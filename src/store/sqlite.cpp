@@ -188,4 +188,37 @@ Result<std::unique_ptr<Db>> open_sqlite(const std::string& path) {
   return db;
 }
 
+Result<std::unique_ptr<Db>> open_sqlite_read_only(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
+    sqlite3_close_v2(raw);
+    return make_error(Errc::storage, "cannot open database " + path + ": " + msg);
+  }
+  sqlite3_busy_timeout(raw, 10000);
+  return std::unique_ptr<Db>(std::make_unique<SqliteDb>(raw));
+}
+
+Result<void> snapshot(Db& db, const std::string& path) {
+  if (db.engine() != "sqlite")
+    return make_error(Errc::invalid_input, "a snapshot is for SQLite; back up " +
+                                               std::string(db.engine()) + " with its own tools");
+  // VACUUM INTO reads in one transaction: writers in WAL mode are not held up, and the copy is
+  // compact and whole, with no WAL of its own.
+  auto r = db.exec("VACUUM INTO ?", {path});
+  if (!r.ok())
+    return make_error(Errc::storage,
+                      "cannot copy the database to " + path + ": " + r.error().message);
+  return ok();
+}
+
+Result<void> check_integrity(Db& db) {
+  SK_ASSIGN(auto rows, db.query("PRAGMA integrity_check(20)"));
+  if (rows.size() == 1 && rows[0].str(0) == "ok") return ok();
+  std::string what;
+  for (const auto& r : rows) what += (what.empty() ? "" : "; ") + r.str(0);
+  return make_error(Errc::storage, "the database is damaged: " + what);
+}
+
 }  // namespace sk::store

@@ -1,6 +1,7 @@
 #include "triage/features.hpp"
 
 #include "triage/spam_model.hpp"
+#include "triage/tokens.hpp"
 
 #include <algorithm>
 #include <array>
@@ -8,6 +9,10 @@
 
 namespace sk::triage {
 namespace {
+
+using tokens::Capitals;
+using tokens::token_char;
+using tokens::tokenize;
 
 constexpr std::uint64_t kFnvOffset = 14695981039346656037ull;
 constexpr std::uint64_t kFnvPrime = 1099511628211ull;
@@ -20,12 +25,13 @@ constexpr std::uint64_t fnv(std::string_view s) {
   return fnv(kFnvOffset, s);
 }
 
-// Combines two hashes (a namespace and a token, or two tokens) into a well-mixed one.
+// Combines two hashes (a namespace and a token, or two tokens) into a well-mixed one: the two
+// halves of their 128-bit product, one multiplication where three in a row were a tenth of
+// the extraction (it runs four times for every word).
 inline std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
-  std::uint64_t z = a * 0x9e3779b97f4a7c15ull + b;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
+  const unsigned __int128 p =
+      static_cast<unsigned __int128>(a ^ 0x9e3779b97f4a7c15ull) * (b ^ 0xbf58476d1ce4e5b9ull);
+  return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
 }
 
 // A table, not a comparison: the compiler branches on the comparison, and letters and other
@@ -41,62 +47,18 @@ inline char lower_ascii(char c) {
   return kLowerAscii[static_cast<unsigned char>(c)];
 }
 
-// What each byte is to the tokenizer: not part of tokens (0), an ASCII letter by case, or
-// another token character. A table, since every byte of every message asks.
-constexpr unsigned kUpper = 1, kLower = 2, kOtherToken = 4;
-constexpr std::array<unsigned char, 256> kClass = [] {
-  std::array<unsigned char, 256> t{};
-  for (int c = 0; c < 256; ++c)
-    if ((c >= '0' && c <= '9') || c == '$' || c == '\'' || c == '-' || c == '_' || c == '.' ||
-        c == '!' || c >= 0x80)
-      t[c] = kOtherToken;
-  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kUpper;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = kLower;
-  return t;
-}();
-
-inline unsigned char_class(char c) {
-  return kClass[static_cast<unsigned char>(c)];
-}
-
-inline bool token_char(char c) {
-  return char_class(c) != 0;
-}
-
-// Words in capitals, for the message's shape: runs of three or more ASCII letters, and how many
-// of them have no lower-case letter. Counted by the tokenizer (a letter run never crosses a
-// token's edge); a pass of its own over the text cost as much as the tokenizer's.
-struct Capitals {
-  std::size_t words = 0, upper = 0;
-
-  // One letter run; cases: kUpper | kLower, the cases it has.
-  void run(std::size_t len, unsigned cases) {
-    if (len < 3) return;
-    ++words;
-    if (cases == kUpper) ++upper;
-  }
-
-  // Every letter run in `s`.
-  void scan(std::string_view s) {
-    std::size_t i = 0, n = s.size();
-    auto letter = [](char c) { return char_class(c) & (kUpper | kLower); };
-    while (i < n) {
-      while (i < n && !letter(s[i])) ++i;
-      std::size_t start = i;
-      unsigned cases = 0;
-      for (unsigned c; i < n && (c = letter(s[i])) != 0; ++i) cases |= c;
-      run(i - start, cases);
-    }
-  }
-};
-
-// A feature namespace and its hash, hashed once rather than for every feature in it.
+// A string and its hash, hashed once: a feature namespace (rather than for every feature in
+// it), or one of the fixed values features take ("no reverse name"), hashed when compiled
+// rather than for every message.
 struct Ns {
   std::string_view name;
   std::uint64_t hash;
 };
 
 consteval Ns operator""_ns(const char* s, std::size_t n) {
+  return {{s, n}, fnv({s, n})};
+}
+consteval Ns operator""_value(const char* s, std::size_t n) {
   return {{s, n}, fnv({s, n})};
 }
 
@@ -107,17 +69,30 @@ class Sink {
   // `expected`: about how many distinct features the item will give (a first size only).
   Sink(const FeatureOptions& o, std::size_t expected)
       : with_names_(o.with_names), evidence_(o.with_names ? nullptr : o.name_spam_evidence) {
-    fs_.ids.reserve(expected);
-    std::size_t size = 64;
-    while (size < expected * 2) size *= 2;
-    slots_.assign(size, 0);
-    mask_ = size - 1;
+    fs_.ids.resize(std::max<std::size_t>(expected, 64));
+    if (!seen_in_use_) {
+      seen_in_use_ = true;
+      seen_ = seen_bits_.data();
+    } else {  // a Sink within a Sink on this thread: never so far, but not wrong
+      own_seen_.assign(seen_bits_.size(), 0);
+      seen_ = own_seen_.data();
+    }
+  }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+  ~Sink() {
+    clear_seen();
+    if (seen_ == seen_bits_.data()) seen_in_use_ = false;
   }
 
   // A feature in namespace `ns` with value `token`. Out of line: called from many places, none
   // of them hot.
   [[gnu::noinline]] void add(const Ns& ns, std::string_view token) {
     add_hashed(ns, fnv(token), token);
+  }
+  // With a fixed value (a _value literal).
+  [[gnu::noinline]] void add(const Ns& ns, const Ns& value) {
+    add_hashed(ns, value.hash, value.name);
   }
 
   // The same with the token's hash already known (the hot path: words of the text). A pair's
@@ -127,36 +102,33 @@ class Sink {
   [[gnu::always_inline]] void add_hashed(const Ns& ns, std::uint64_t token_hash,
                                          std::string_view token, std::string_view second = {}) {
     auto id = static_cast<std::uint32_t>(mix(ns.hash, token_hash) & kFeatureMask);
-    if (!insert(id)) return;
-    if (evidence_) evidence_->prefetch(id);  // triage scores the features right after
-    if (with_names_ || (evidence_ && evidence_->heavy_toward_spam(id))) name(id, ns, token, second);
+    // Whether the feature is new decides nothing but how far the list advances: a branch on it
+    // would be a coin toss for every word.
+    std::uint64_t& word = seen_[id >> 6];
+    const std::uint64_t bit = std::uint64_t{1} << (id & 63);
+    const bool fresh = (word & bit) == 0;
+    word |= bit;
+    fs_.ids[kept_] = id;
+    kept_ += fresh;
+    if (kept_ == fs_.ids.size()) fs_.ids.resize(2 * kept_);
+    if (evidence_) {
+      evidence_->prefetch(id);  // triage scores the features right after
+      if (evidence_->heavy_toward_spam(id) && fresh) name(id, ns, token, second);
+    } else if (with_names_ && fresh) {
+      name(id, ns, token, second);
+    }
   }
 
-  FeatureSet finish() { return std::move(fs_); }
+  FeatureSet finish() {
+    clear_seen();
+    fs_.ids.resize(kept_);
+    kept_ = 0;
+    return std::move(fs_);
+  }
 
  private:
-  // Whether `id` is new (and then keeps it). Open addressing, at most half full; ids are
-  // already well-mixed bits, so they index the table themselves. Linear, where sorting a few
-  // thousand ids was a third of the extraction.
-  [[gnu::always_inline]] bool insert(std::uint32_t id) {
-    std::uint32_t* slots = slots_.data();
-    std::size_t k = id & mask_;
-    for (; slots[k] != 0; k = (k + 1) & mask_)
-      if (slots[k] == id + 1) return false;
-    slots[k] = id + 1;  // 0 is empty
-    fs_.ids.push_back(id);
-    if (fs_.ids.size() > mask_ / 2) grow();
-    return true;
-  }
-
-  [[gnu::noinline]] void grow() {
-    slots_.assign(slots_.size() * 2, 0);
-    mask_ = slots_.size() - 1;
-    for (std::uint32_t id : fs_.ids) {
-      std::size_t k = id & mask_;
-      while (slots_[k] != 0) k = (k + 1) & mask_;
-      slots_[k] = id + 1;
-    }
+  void clear_seen() {
+    for (std::size_t i = 0; i < kept_; ++i) seen_[fs_.ids[i] >> 6] = 0;
   }
 
   // Out of line: rare next to the hashing, which it would crowd.
@@ -176,75 +148,27 @@ class Sink {
 
   bool with_names_;
   const SpamModel* evidence_;  // when naming only what this model weighs heavily toward spam
-  FeatureSet fs_;
-  std::vector<std::uint32_t> slots_;  // id + 1 of every id kept
-  std::size_t mask_ = 0;              // slots_.size() - 1
+  FeatureSet fs_;              // ids: the first kept_ are the features, the rest room
+  std::size_t kept_ = 0;
+  // A bit per feature id: whether the item has it. 128 KiB, too much to clear for every item:
+  // the words of the ids kept are cleared instead.
+  std::uint64_t* seen_ = nullptr;
+  std::vector<std::uint64_t> own_seen_;
+  static thread_local std::array<std::uint64_t, (std::size_t{1} << kFeatureBits) / 64> seen_bits_;
+  static thread_local bool seen_in_use_;
 };
 
-// Splits text into lower-cased tokens; calls fn(token, fnv(token)) for each. Lower-casing and
-// hashing are one pass over the token. The previous token stays readable while fn has the next
-// one (two buffers in turn), so that pairs can be named without copying every word. Counts
-// words in capitals into `caps` when given.
-template <class Fn>
-void tokenize(std::string_view text, Fn&& fn, Capitals* caps = nullptr) {
-  static constexpr std::string_view kLong = "<long>", kVeryLong = "<very long>";
-  static constexpr std::uint64_t kLongHash = fnv(kLong), kVeryLongHash = fnv(kVeryLong);
-  char bufs[2][32];
-  unsigned turn = 0;
-  std::size_t i = 0, n = text.size();
-  while (i < n) {
-    while (i < n && !token_char(text[i])) ++i;
-    std::size_t start = i;
-    while (i < n && token_char(text[i])) ++i;
-    std::size_t len = i - start;
-    // Trim punctuation that ends sentences or quotes.
-    while (len > 0 && (text[start + len - 1] == '.' || text[start + len - 1] == '\'' ||
-                       text[start + len - 1] == '-'))
-      --len;
-    while (len > 0 && (text[start] == '\'' || text[start] == '-' || text[start] == '.')) {
-      ++start;
-      --len;
-    }
-    if (len < 2) continue;
-    // (Trimmed ends are not letters: the token has all the run's letters, at most one if it
-    // is shorter than 2, so no word for Capitals.)
-    if (len > 28) {
-      if (caps) caps->scan(text.substr(start, len));
-      // Long runs (base64 leftovers, tracking ids) say something by their length only.
-      if (len > 60)
-        fn(kVeryLong, kVeryLongHash);
-      else
-        fn(kLong, kLongHash);
-      continue;
-    }
-    char* buf = bufs[turn];
-    turn ^= 1;
-    std::uint64_t h = kFnvOffset;
-    unsigned classes = 0;
-    for (std::size_t k = 0; k < len; ++k) {
-      classes |= char_class(text[start + k]);
-      char c = lower_ascii(text[start + k]);
-      buf[k] = c;
-      h = (h ^ static_cast<unsigned char>(c)) * kFnvPrime;
-    }
-    if (caps) {
-      if (classes & kOtherToken)
-        caps->scan(text.substr(start, len));  // "don't", "e-mail", "mp3": runs within
-      else
-        caps->run(len, classes);  // the usual: one word, all letters
-    }
-    fn(std::string_view(buf, len), h);
-  }
-}
+thread_local std::array<std::uint64_t, (std::size_t{1} << kFeatureBits) / 64> Sink::seen_bits_{};
+thread_local bool Sink::seen_in_use_ = false;
 
-std::string_view bucket(std::size_t n) {
-  if (n == 0) return "0";
-  if (n == 1) return "1";
-  if (n <= 3) return "2-3";
-  if (n <= 7) return "4-7";
-  if (n <= 15) return "8-15";
-  if (n <= 40) return "16-40";
-  return "41+";
+Ns bucket(std::size_t n) {
+  if (n == 0) return "0"_value;
+  if (n == 1) return "1"_value;
+  if (n <= 3) return "2-3"_value;
+  if (n <= 7) return "4-7"_value;
+  if (n <= 15) return "8-15"_value;
+  if (n <= 40) return "16-40"_value;
+  return "41+"_value;
 }
 
 // The shape of an id: letters → a, digits → 9, runs collapsed ("a9.a@a.a"). At most 64 bytes
@@ -353,28 +277,28 @@ void received_hop(std::string_view v, std::size_t hop, Sink& sink) {
   static constexpr Ns kHop[] = {"hop 1"_ns, "hop 2"_ns, "hop 3"_ns,
                                 "hop 4"_ns, "hop 5"_ns, "hop 6"_ns};
   const Ns& tag = kHop[hop - 1];
-  auto emit = [&](std::string_view what) {
+  auto emit = [&](const Ns& what) {
     sink.add(tag, what);
     sink.add("some hop"_ns, what);
   };
   const Lowered lowered_helo(helo), lowered_rdns(rdns);
   const std::string_view h = lowered_helo, r = lowered_rdns;
   if (h == "localhost" || r == "localhost" || h.find("127.0.0.1") != std::string_view::npos) {
-    emit("local");
+    emit("local"_value);
     return;
   }
   if (is_ip_literal(h))
-    emit("greets with a bare address");
+    emit("greets with a bare address"_value);
   else if (h.find('.') == std::string_view::npos)
-    emit("greets with a short name");
+    emit("greets with a short name"_value);
   if (r.empty() || r == "unknown" || is_ip_literal(r)) {
-    emit("no reverse name");
+    emit("no reverse name"_value);
   } else {
-    if (looks_dynamic(r)) emit("home connection");
+    if (looks_dynamic(r)) emit("home connection"_value);
     if (!is_ip_literal(h) && last_two_labels(h) != last_two_labels(r))
-      emit("claims a name that is not its own");
+      emit("claims a name that is not its own"_value);
     else if (h == r)
-      emit("name matches");
+      emit("name matches"_value);
   }
 }
 
@@ -482,8 +406,8 @@ void header_features(const Item& item, Sink& sink) {
     }
   }
   sink.add("received count"_ns, bucket(received));
-  if (!message_id) sink.add("missing"_ns, "message-id");
-  if (!date) sink.add("missing"_ns, "date");
+  if (!message_id) sink.add("missing"_ns, "message-id"_value);
+  if (!date) sink.add("missing"_ns, "date"_value);
 }
 
 void sender_features(const Item& item, Sink& sink) {
@@ -495,15 +419,15 @@ void sender_features(const Item& item, Sink& sink) {
   sink.add("from user shape"_ns, Shape(local));
   tokenize(item.from_name,
            [&](std::string_view t, std::uint64_t h) { sink.add_hashed("from name"_ns, h, t); });
-  if (item.from_name.empty()) sink.add("from name"_ns, "<none>");
+  if (item.from_name.empty()) sink.add("from name"_ns, "<none>"_value);
   if (const auto* rt = item.header("reply-to")) {
-    if (rt->find(from) == std::string::npos) sink.add("reply-to"_ns, "differs from sender");
+    if (rt->find(from) == std::string::npos) sink.add("reply-to"_ns, "differs from sender"_value);
   }
   bool to_self = false;
   for (const auto& t : item.to)
     if (t == from) to_self = true;
-  if (to_self) sink.add("to"_ns, "sender writes to themselves");
-  if (item.to.empty()) sink.add("to"_ns, "<none>");
+  if (to_self) sink.add("to"_ns, "sender writes to themselves"_value);
+  if (item.to.empty()) sink.add("to"_ns, "<none>"_value);
 }
 
 // Texts (SMS) carry no headers; their spam shows in how numbers are written: premium-rate and
@@ -629,8 +553,8 @@ void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) ++subj_alpha;
   }
   if (subj_alpha >= 6 && subj_upper * 10 >= subj_alpha * 7)
-    sink.add("subject"_ns, "<mostly capitals>");
-  if (item.subject.empty()) sink.add("subject"_ns, "<empty>");
+    sink.add("subject"_ns, "<mostly capitals>"_value);
+  if (item.subject.empty()) sink.add("subject"_ns, "<empty>"_value);
 
   std::string_view text = item.text;
   if (text.size() > 64 * 1024) text = text.substr(0, 64 * 1024);
@@ -659,13 +583,13 @@ void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
   sink.add("length"_ns, bucket(text.size() / 256));
   if (caps.words >= 20) {
     std::size_t pct = caps.upper * 100 / caps.words;
-    sink.add("capitals"_ns, pct >= 30 ? "30%+" : pct >= 10 ? "10-30%" : "<10%");
+    sink.add("capitals"_ns, pct >= 30 ? "30%+"_value : pct >= 10 ? "10-30%"_value : "<10%"_value);
   }
-  if (item.html_only) sink.add("shape"_ns, "HTML only");
+  if (item.html_only) sink.add("shape"_ns, "HTML only"_value);
   for (const auto& tag : item.html_tags) sink.add("html element"_ns, tag);
   for (const auto& host : item.link_hosts) {
     if (is_ip_literal(host)) {
-      sink.add("links to"_ns, "a bare address");
+      sink.add("links to"_ns, "a bare address"_value);
       continue;
     }
     sink.add("links to host"_ns, host);
@@ -674,7 +598,7 @@ void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
   sink.add("linked hosts"_ns, bucket(item.link_hosts.size()));
   for (const auto& a : item.attachments) sink.add("attachment type"_ns, lower(a.content_type));
   sink.add("attachments"_ns, bucket(item.attachments.size()));
-  if (item.parse_status != ParseStatus::ok) sink.add("shape"_ns, "malformed");
+  if (item.parse_status != ParseStatus::ok) sink.add("shape"_ns, "malformed"_value);
 }
 
 }  // namespace
@@ -705,7 +629,7 @@ FeatureSet extract_features(const Item& item, const FeatureOptions& options) {
   Sink sink(options, 64 + item.headers.size() * 4 + text / 6);
   std::vector<std::uint64_t> phrases;
   std::vector<std::uint32_t> words;
-  sink.add("bias"_ns, "");
+  sink.add("bias"_ns, ""_value);
   header_features(item, sink);
   sender_features(item, sink);
   body_features(item, sink, options.watch, &phrases, options.lesson_words ? &words : nullptr);

@@ -92,19 +92,28 @@ std::optional<LessonMatch> apply_lessons(const std::vector<Lesson>& lessons, con
   return match(lessons, item, &words);
 }
 
+namespace {
+// Word ids are hashes of the tokens: the tag names the tokenizer's hash that made them, so that
+// lessons stored by an older one are known to compare with nothing and are made again.
+constexpr std::string_view kWordsTag = "w3";
+}  // namespace
+
 std::string encode_words(const std::vector<std::uint32_t>& words) {
-  std::string out;
+  std::string out(kWordsTag);
   for (auto w : words) {
-    if (!out.empty()) out += ' ';
+    out += ' ';
     out += std::to_string(w);
   }
   return out;
 }
 
-std::vector<std::uint32_t> decode_words(const std::string& text) {
+std::optional<std::vector<std::uint32_t>> decode_words(const std::string& text) {
+  if (!text.starts_with(kWordsTag) ||
+      (text.size() > kWordsTag.size() && text[kWordsTag.size()] != ' '))
+    return std::nullopt;
   std::vector<std::uint32_t> out;
-  const char* p = text.data();
-  const char* end = p + text.size();
+  const char* p = text.data() + kWordsTag.size();
+  const char* end = text.data() + text.size();
   while (p < end) {
     while (p < end && *p == ' ') ++p;
     std::uint32_t v = 0;

@@ -33,9 +33,11 @@ std::optional<LessonMatch> apply_lessons(const std::vector<Lesson>& lessons, con
 std::optional<LessonMatch> apply_lessons(const std::vector<Lesson>& lessons, const Item& item,
                                          const std::vector<std::uint32_t>& words);
 
-// Lessons are stored as text; these turn the word features into it and back.
+// Lessons are stored as text; these turn the word features into it and back. Text written for
+// another tokenizer's word ids decodes to nothing: the lesson's words are to be made again from
+// its item (word_features).
 std::string encode_words(const std::vector<std::uint32_t>& words);
-std::vector<std::uint32_t> decode_words(const std::string& text);
+std::optional<std::vector<std::uint32_t>> decode_words(const std::string& text);
 
 // The List-Id of an item, normalized ("<list.example.org>" → "list.example.org").
 std::string list_id_of(const Item& item);

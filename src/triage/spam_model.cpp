@@ -8,7 +8,10 @@
 namespace sk::triage {
 namespace {
 
-constexpr char kMagic[8] = {'S', 'K', 'S', 'P', 'A', 'M', '0', '1'};
+// The weights are indexed by hashed features: a model is only good for the tokenizer whose hash
+// made them, and the format's number changes with it (03: tokens hashed 8 bytes at a time and
+// mixed with one multiplication).
+constexpr char kMagic[8] = {'S', 'K', 'S', 'P', 'A', 'M', '0', '3'};
 
 inline double sigmoid(double z) {
   return 1.0 / (1.0 + std::exp(-z));
@@ -153,7 +156,8 @@ std::vector<Contribution> SpamModel::explain(const FeatureSet& fs, std::size_t t
     for (std::size_t i = 0; i < fs.spam_evidence.size(); ++i)
       consider(fs.spam_evidence.id(i), fs.spam_evidence.name(i));
   }
-  std::sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
+  const auto shown = ranked.begin() + static_cast<std::ptrdiff_t>(std::min(top, ranked.size()));
+  std::partial_sort(ranked.begin(), shown, ranked.end(), [](const Ranked& a, const Ranked& b) {
     return std::abs(a.weight) > std::abs(b.weight);
   });
   std::vector<Contribution> out;
@@ -183,10 +187,21 @@ std::string SpamModel::serialize() const {
   return out;
 }
 
+bool SpamModel::outdated(std::string_view bytes) {
+  // The same format with an earlier number: "SKSPAM" and two digits below ours.
+  constexpr std::size_t kStem = sizeof kMagic - 2;
+  return bytes.size() >= sizeof kMagic && std::memcmp(bytes.data(), kMagic, kStem) == 0 &&
+         std::string_view(bytes.data() + kStem, 2) < std::string_view(kMagic + kStem, 2);
+}
+
 Result<SpamModel> SpamModel::deserialize(std::string_view bytes) {
   auto bad = [](const char* why) {
     return make_error(Errc::parse, std::string("model file is not usable: ") + why);
   };
+  if (outdated(bytes))
+    return make_error(Errc::conflict,
+                      "model file was trained by an earlier Sidekick, which hashed words "
+                      "otherwise: train it again (`sidekick model train`)");
   if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     return bad("wrong format");
   std::size_t pos = sizeof kMagic;

@@ -63,7 +63,12 @@ class SpamModel {
   std::size_t trained_examples() const { return trained_examples_; }
 
   std::string serialize() const;
+  // Errc::conflict for a model an earlier version wrote (see outdated), parse for anything else
+  // that is not a model.
   static Result<SpamModel> deserialize(std::string_view bytes);
+  // Whether `bytes` are a model in an earlier format: its weights are for features hashed
+  // otherwise, and it must be trained again.
+  static bool outdated(std::string_view bytes);
 
  private:
   // Sets heavy_: the weight the strongest 3% of spam-leaning features reach, and heavy_bits_.

@@ -1248,8 +1248,19 @@ void Console::Impl::add_routes() {
                                                   : "not called yet"},
                     {"error", h.last_refusal}});
     const bool has_lines = !ls.empty();
-    return json{{"clients", cs},   {"users", us},       {"tokens", ts},
-                {"mailboxes", ms}, {"phone_lines", ls}, {"has_phone_lines", has_lines}};
+    // A day and a bit without one is a night missed.
+    const BackupStatus b = options.backup_status ? options.backup_status() : BackupStatus{};
+    const bool stale = b.last.empty() || now - b.last_at > 26 * 3600;
+    json backups{{"scheduled", !b.dir.empty()},
+                 {"dir", b.dir},
+                 {"last", b.last},
+                 {"last_at", b.last_at ? format_utc(b.last_at) : ""},
+                 {"has_last", !b.last.empty()},
+                 {"failure", b.failure},
+                 {"failing", !b.dir.empty() && (stale || !b.failure.empty())}};
+    return json{{"clients", cs},     {"users", us},       {"tokens", ts},
+                {"mailboxes", ms},   {"phone_lines", ls}, {"has_phone_lines", has_lines},
+                {"backups", backups}};
   };
   router.add(
       {"GET", "/admin", admins, page("admin", "Agency", admin), "clients, users and assignments"});

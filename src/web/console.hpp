@@ -5,6 +5,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "core/clock.hpp"
 #include "store/db.hpp"
@@ -13,6 +14,14 @@
 #include "web/router.hpp"
 
 namespace sk::web {
+
+// What the agency page says of the nightly backups (`serve --backup-dir`).
+struct BackupStatus {
+  std::string dir;        // where they go; empty: none are taken
+  std::string last;       // the newest one's folder; empty: none yet
+  Timestamp last_at = 0;  // when it was taken
+  std::string failure;    // why the last attempt failed, if it did
+};
 
 struct ConsoleOptions {
   AuthOptions auth;
@@ -29,6 +38,8 @@ struct ConsoleOptions {
   // The classifier for text messages (phone lines); it outlives the console. None: no text is
   // called spam by a classifier.
   const triage::SpamModel* text_model = nullptr;
+  // Asked when the agency page is shown; none: backups are not this process's to take.
+  std::function<BackupStatus()> backup_status;
 };
 
 class Console {
