@@ -1,6 +1,8 @@
 // The engine killed with SIGKILL at random moments while mail keeps arriving: after it starts
 // again, every message is decided exactly once and every reply went out exactly once, counted
-// in the recipient's real mailbox (Dovecot + Postfix on loopback, tests/mailserver.hpp).
+// in the recipient's real mailbox (Dovecot + Postfix on loopback, tests/mailserver.hpp) —
+// except one killed between its last byte and the server's answer, which is never sent twice
+// and is left to a VA, said so.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -40,6 +42,47 @@ pid_t start_serve(const std::string& home, const std::string& log) {
 std::int64_t count(store::Db& db, const std::string& sql) {
   auto rows = db.query(sql);
   return rows.ok() && !rows->empty() ? rows->at(0).i64(0) : -1;
+}
+
+// What was left undone and what serve said last: enough to tell a slow machine from a stuck
+// message when the count falls short.
+std::string left_undone(store::Db& db, const std::string& log,
+                        const std::vector<std::string>& missing) {
+  std::ostringstream out;
+  for (const auto& message_id : missing) {
+    out << "no reply to " << message_id << ":\n";
+    auto rows = db.query(
+        "SELECT o.id, o.status, o.filed, o.attempts, o.sent_at, o.last_error FROM outgoing o "
+        "JOIN items i ON i.id = o.item_id WHERE i.message_id IN (?, ?)",
+        {message_id, "<" + message_id + ">"});
+    if (!rows.ok()) continue;
+    for (const auto& r : *rows) {
+      out << "  outgoing " << r.str(0) << " " << r.str(1) << " filed=" << r.i64(2)
+          << " attempts=" << r.i64(3) << " sent_at=" << r.i64(4) << " error='" << r.str(5) << "'\n";
+      auto audit = db.query("SELECT action, reason FROM audit WHERE subject LIKE ? ORDER BY seq",
+                            {r.str(0) + " %"});
+      if (audit.ok())
+        for (const auto& a : *audit) out << "    audit: " << a.str(0) << " (" << a.str(1) << ")\n";
+    }
+  }
+  auto rows = db.query(
+      "SELECT status, filed, attempts, next_attempt_at, last_error, COUNT(*) FROM outgoing "
+      "WHERE NOT (status = 'sent' AND filed = 1) GROUP BY 1, 2, 3, 4, 5 LIMIT 20");
+  if (rows.ok())
+    for (const auto& r : *rows)
+      out << "outgoing " << r.str(0) << " filed=" << r.i64(1) << " attempts=" << r.i64(2)
+          << " next_attempt_at=" << r.i64(3) << " error='" << r.str(4) << "' x" << r.i64(5) << "\n";
+  out << "items without a decision: "
+      << count(db, "SELECT COUNT(*) FROM items WHERE id NOT IN (SELECT item_id FROM decisions)")
+      << ", effects not done: "
+      << count(db, "SELECT COUNT(*) FROM effects WHERE status NOT IN ('done')") << "\n";
+  std::ifstream in(log);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  out << "serve's last lines:\n";
+  for (std::size_t i = lines.size() > 40 ? lines.size() - 40 : 0; i < lines.size(); ++i)
+    out << "  " << lines[i] << "\n";
+  return out.str();
 }
 
 std::string question(const std::string& from, int n, const std::string& tag) {
@@ -125,33 +168,35 @@ TEST(CrashTest, KilledAtRandomMomentsItDecidesEachMessageOnceAndRepliesOnce) {
   ASSERT_GT(pid, 0);
   auto db = std::move(store::open_sqlite(home.str() + "/sidekick.db")).value();
   const auto deadline = std::chrono::steady_clock::now() + 180s;
+  // Done: every reply sent and filed, or left to a VA because a kill fell in the instant
+  // between the last byte and the server's answer (nobody here can tell whether it went).
+  const std::string unconfirmed_sql = "SELECT COUNT(*) FROM outgoing WHERE status = 'failed'";
   while (std::chrono::steady_clock::now() < deadline &&
-         count(*db, "SELECT COUNT(*) FROM outgoing WHERE status = 'sent' AND filed = 1") <
+         count(*db, "SELECT COUNT(*) FROM outgoing WHERE status = 'sent' AND filed = 1") +
+                 count(*db, unconfirmed_sql) <
              kMessages)
     std::this_thread::sleep_for(200ms);
-  std::map<std::string, int> replies;  // In-Reply-To → replies in Bob's mailbox
-  while (std::chrono::steady_clock::now() < deadline) {
-    replies.clear();
+  const std::int64_t unconfirmed = count(*db, unconfirmed_sql);
+  auto read_replies = [&] {
+    std::map<std::string, int> replies;  // In-Reply-To → replies in Bob's mailbox
     for (const auto& m : server.messages("bob")) {
       Item reply = mail::parse_message(m);
       if (reply.in_reply_to.find("-" + tag + "@test") != std::string::npos)
         ++replies[reply.in_reply_to];
     }
-    if (replies.size() >= static_cast<std::size_t>(kMessages)) break;
+    return replies;
+  };
+  while (std::chrono::steady_clock::now() < deadline &&
+         static_cast<std::int64_t>(read_replies().size()) < kMessages - unconfirmed)
     std::this_thread::sleep_for(200ms);
-  }
   std::this_thread::sleep_for(1s);  // anything sent twice would be arriving by now
   ::kill(pid, SIGTERM);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  replies.clear();
-  for (const auto& m : server.messages("bob")) {
-    Item reply = mail::parse_message(m);
-    if (reply.in_reply_to.find("-" + tag + "@test") != std::string::npos)
-      ++replies[reply.in_reply_to];
-  }
+  const auto replies = read_replies();
 
-  SCOPED_TRACE("seed " + std::to_string(seed) + ", " + std::to_string(kills) + " kills");
+  SCOPED_TRACE("seed " + std::to_string(seed) + ", " + std::to_string(kills) + " kills, " +
+               std::to_string(unconfirmed) + " unconfirmed");
   EXPECT_GE(kills, 12);
   EXPECT_EQ(count(*db, "SELECT COUNT(*) FROM items"), kMessages);
   // Exactly one decision per message: none lost, none decided twice.
@@ -160,12 +205,32 @@ TEST(CrashTest, KilledAtRandomMomentsItDecidesEachMessageOnceAndRepliesOnce) {
   EXPECT_EQ(count(*db, "SELECT COUNT(*) FROM outgoing"), kMessages);
   EXPECT_EQ(count(*db, "SELECT COUNT(DISTINCT item_id) FROM outgoing"), kMessages);
   EXPECT_EQ(count(*db, "SELECT COUNT(*) FROM effects WHERE status NOT IN ('done')"), 0);
-  EXPECT_EQ(replies.size(), static_cast<std::size_t>(kMessages)) << server.logs();
+  // The instant is a few microseconds of each send: more than a handful means something else.
+  EXPECT_LE(unconfirmed, 3);
+  EXPECT_EQ(count(*db, "SELECT COUNT(*) FROM audit WHERE action = 'mail perhaps not sent'"),
+            unconfirmed);
+  // A reply is missing only where a VA is told that it may be.
+  std::vector<std::string> missing;
+  for (int n = 0; n < kMessages; ++n) {
+    const std::string id = "q-" + std::to_string(n) + "-" + tag + "@test";
+    if (!replies.count("<" + id + ">") && !replies.count(id)) missing.push_back(id);
+  }
+  for (const auto& id : missing) {
+    auto left_to_va = db->query(
+        "SELECT COUNT(*) FROM outgoing o JOIN items i ON i.id = o.item_id WHERE "
+        "i.message_id IN (?, ?) AND o.status = 'failed'",
+        {id, "<" + id + ">"});
+    EXPECT_TRUE(left_to_va.ok() && left_to_va->at(0).i64(0) == 1)
+        << id << " got no reply\n"
+        << server.logs() << left_undone(*db, log, missing);
+  }
+  EXPECT_GE(static_cast<std::int64_t>(replies.size()), kMessages - unconfirmed);
   int twice = 0;
   for (const auto& [id, n] : replies) twice += n > 1;
   EXPECT_EQ(twice, 0);
-  // One copy of each reply in the client's Sent folder.
-  EXPECT_EQ(server.messages("carol", "Sent").size(), static_cast<std::size_t>(kMessages));
+  // One copy of each reply sent in the client's Sent folder, none of one left to a VA.
+  EXPECT_EQ(static_cast<std::int64_t>(server.messages("carol", "Sent").size()),
+            kMessages - unconfirmed);
 }
 
 }  // namespace

@@ -729,8 +729,8 @@ TEST_F(SendingTest, ADraftWaitsForApprovalThenGoesOutOnceThreadedAndAudited) {
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->sent, 1u);
   EXPECT_EQ(sender.submitted, std::vector<std::string>{draft->message_id});
-  // "sent" was on record before the server could take the message.
-  EXPECT_EQ(sender.status_before_end_mark, "sent");
+  // That the server is taking it was on record before it could.
+  EXPECT_EQ(sender.status_before_end_mark, "handing_over");
   EXPECT_EQ(sender.in_sent.size(), 1u);
   ASSERT_TRUE(engine::send_due(*db, clock, client, sender).ok());
   EXPECT_EQ(sender.submitted.size(), 1u);  // never twice
@@ -782,6 +782,46 @@ TEST_F(SendingTest, AMessageInterruptedWhileSendingIsNotSentAgainWhenSentHasIt) 
   row = *other;
   row.status = store::OutgoingStatus::sending;
   ASSERT_TRUE(store::update_outgoing(*db, row).ok());
+  ASSERT_TRUE(engine::send_due(*db, clock, client, sender).ok());
+  EXPECT_EQ(sender.submitted, std::vector<std::string>{row.message_id});
+}
+
+TEST_F(SendingTest, AMessageInterruptedAsTheServerTookItIsNeitherSentAgainNorCalledSent) {
+  engine::ReplyRequest r{.answers = item, .body = "Yes.", .send_now = true};
+  // A process died after the last byte and before the server's answer; the copy in Sent
+  // shows that it had gone.
+  auto filed = engine::queue_reply(*db, clock, *ids, client, r, "va:kim");
+  auto row = *filed;
+  row.status = store::OutgoingStatus::handing_over;
+  ASSERT_TRUE(store::update_outgoing(*db, row).ok());
+  sender.in_sent.push_back(row.message_id);
+  auto report = engine::send_due(*db, clock, client, sender);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->found_sent, 1u);
+  EXPECT_EQ(store::get_outgoing(*db, client, row.id)->status, store::OutgoingStatus::sent);
+
+  // Without that copy nobody here can tell whether the server took it: a VA decides.
+  auto unknown = engine::queue_reply(*db, clock, *ids, client, r, "va:kim");
+  row = *unknown;
+  row.status = store::OutgoingStatus::handing_over;
+  ASSERT_TRUE(store::update_outgoing(*db, row).ok());
+  report = engine::send_due(*db, clock, client, sender);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->unconfirmed, 1u);
+  EXPECT_TRUE(sender.submitted.empty());
+  EXPECT_EQ(sender.in_sent.size(), 1u);  // no copy of what may not have gone
+  auto m = store::get_outgoing(*db, client, row.id);
+  EXPECT_EQ(m->status, store::OutgoingStatus::failed);
+  EXPECT_NE(m->last_error.find("may or may not have gone out"), std::string::npos);
+  EXPECT_NE(m->last_error.find("dana@customer.example"), std::string::npos);
+  auto audit = store::list_audit(*db, client);
+  EXPECT_EQ(audit->back().action, "mail perhaps not sent");
+  EXPECT_EQ(audit->back().subject, row.id + " to dana@customer.example: Re: Opening hours");
+  ASSERT_TRUE(engine::send_due(*db, clock, client, sender).ok());
+  EXPECT_TRUE(sender.submitted.empty());  // it stays with the VA
+
+  // The VA sends it again.
+  ASSERT_TRUE(engine::approve_outgoing(*db, clock, client, row.id, std::nullopt, "va:kim").ok());
   ASSERT_TRUE(engine::send_due(*db, clock, client, sender).ok());
   EXPECT_EQ(sender.submitted, std::vector<std::string>{row.message_id});
 }

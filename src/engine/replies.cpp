@@ -321,11 +321,8 @@ Result<SendReport> send_due(store::Db& db, const Clock& clock, const ClientId& c
       SK_TRY(store::update_outgoing(db, m));
       continue;
     }
-    const bool resumed = m.status == store::OutgoingStatus::sending;
-    m.status = store::OutgoingStatus::sending;
-    ++m.attempts;
-    SK_TRY(store::update_outgoing(db, m));
-    if (resumed) {
+    if (m.status == store::OutgoingStatus::sending ||
+        m.status == store::OutgoingStatus::handing_over) {
       SK_ASSIGN(bool there, sender.already_sent(m));
       if (there) {
         m.status = store::OutgoingStatus::sent;
@@ -340,16 +337,37 @@ Result<SendReport> send_due(store::Db& db, const Clock& clock, const ClientId& c
         ++report.found_sent;
         continue;
       }
+      if (m.status == store::OutgoingStatus::handing_over) {
+        // Neither outcome can be told from here: sending it again risks it arriving twice,
+        // calling it sent risks a reply nobody got. The VA sees it among failed mail.
+        const Timestamp now = clock.now();
+        m.status = store::OutgoingStatus::failed;
+        m.last_error =
+            "Sidekick stopped while the mail server was taking this message, so it "
+            "may or may not have gone out. It was not sent again, so that it cannot "
+            "arrive twice: send it again if " +
+            to + " did not get it.";
+        SK_TRY(db.transaction([&]() -> Result<void> {
+          SK_TRY(store::update_outgoing(db, m));
+          return store::append_audit(db, client, now, "sidekick", "mail perhaps not sent",
+                                     m.id + " to " + to + ": " + m.subject,
+                                     "stopped while the server was taking it; not sent again");
+        }));
+        ++report.unconfirmed;
+        continue;
+      }
     }
-    // "sent" is written the moment every byte is with the server and before the mark that
-    // makes it take the message: dying after that cannot send it twice.
-    auto mark_sent = [&]() -> bool {
+    m.status = store::OutgoingStatus::sending;
+    ++m.attempts;
+    SK_TRY(store::update_outgoing(db, m));
+    // Written the moment every byte is with the server, before the mark that makes it take
+    // the message: a process that dies after this never sends it a second time.
+    auto mark_handing_over = [&]() -> bool {
       store::OutgoingMessage s = m;
-      s.status = store::OutgoingStatus::sent;
-      s.sent_at = clock.now();
+      s.status = store::OutgoingStatus::handing_over;
       return store::update_outgoing(db, s).ok();
     };
-    auto submitted = sender.submit(m, mark_sent);
+    auto submitted = sender.submit(m, mark_handing_over);
     Timestamp now = clock.now();
     if (submitted.ok()) {
       m.status = store::OutgoingStatus::sent;

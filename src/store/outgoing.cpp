@@ -10,8 +10,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 6> kStatusNames{"draft", "queued", "sending",
-                                                       "sent",  "failed", "discarded"};
+constexpr std::array<std::string_view, 7> kStatusNames{"draft",  "queued",    "sending",     "sent",
+                                                       "failed", "discarded", "handing_over"};
 
 constexpr const char* kCols =
     "SELECT id, client_id, item_id, kind, status, to_addrs, cc_addrs, subject, body, parts, "
@@ -146,13 +146,14 @@ Result<std::vector<OutgoingMessage>> list_outgoing(Db& db, const ClientId& clien
 
 Result<std::vector<OutgoingMessage>> due_outgoing(Db& db, const ClientId& client, Timestamp now,
                                                   int limit, const std::string& account) {
-  SK_ASSIGN(auto rows, db.query(std::string(kCols) +
-                                    "WHERE client_id = ? AND ((status = 'queued' AND "
-                                    "next_attempt_at <= ?) OR status = 'sending' OR "
-                                    "(status = 'sent' AND filed = 0 AND next_attempt_at <= ?)) "
-                                    "AND (? = '' OR account_id = '' OR account_id = ?) "
-                                    "ORDER BY created_at, rowid LIMIT ?",
-                                {client, now, now, account, account, std::int64_t{limit}}));
+  SK_ASSIGN(auto rows,
+            db.query(std::string(kCols) +
+                         "WHERE client_id = ? AND ((status = 'queued' AND "
+                         "next_attempt_at <= ?) OR status IN ('sending', 'handing_over') OR "
+                         "(status = 'sent' AND filed = 0 AND next_attempt_at <= ?)) "
+                         "AND (? = '' OR account_id = '' OR account_id = ?) "
+                         "ORDER BY created_at, rowid LIMIT ?",
+                     {client, now, now, account, account, std::int64_t{limit}}));
   std::vector<OutgoingMessage> out;
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(outgoing_from(r));

@@ -444,7 +444,7 @@ json conversation_json(const ClientId& client, const support::Conversation& v) {
 
 bool answered(store::OutgoingStatus s) {
   return s == store::OutgoingStatus::queued || s == store::OutgoingStatus::sending ||
-         s == store::OutgoingStatus::sent;
+         s == store::OutgoingStatus::handing_over || s == store::OutgoingStatus::sent;
 }
 
 const support::Entry* find_entry(const std::vector<support::Entry>& entries,
