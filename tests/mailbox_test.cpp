@@ -106,16 +106,19 @@ TEST_F(MailboxTest, AMailboxThatCannotBeReadIsRecordedUntilItCanBeAgain) {
     EXPECT_EQ(all.ok() ? all->size() : 0u, 1u);
     return all.ok() && !all->empty() ? all->front() : store::AccountHealth{};
   };
-  EXPECT_EQ(health().failures, 0);  // never polled
+  auto reach = [&] { return health().reach; };
+  EXPECT_EQ(reach().failures, 0);  // never polled
   engine::MailboxWatcher locked_out(*engine, *db, clock, account, "not the password");
   const Timestamp first = clock.now();
-  for (int i = 0; i < store::AccountHealth::kFailuresShown; ++i) {
-    EXPECT_FALSE(health().failing());
+  for (int i = 0; i < store::Reachability::kFailuresShown; ++i) {
+    EXPECT_FALSE(reach().failing());
     ASSERT_FALSE(locked_out.poll_once().ok());
   }
-  store::AccountHealth h = health();
+  EXPECT_EQ(health().address, account.address);
+  store::Reachability h = reach();
   EXPECT_TRUE(h.failing());
-  EXPECT_EQ(h.address, account.address);
+  EXPECT_EQ(h.state(store::AccountHealth::kWords),
+            "cannot be read since " + format_utc(h.failing_since));
   EXPECT_GE(h.failing_since, first);
   EXPECT_LE(h.failing_since, first + 5);
   EXPECT_NE(h.last_error.find("login"), std::string::npos) << h.last_error;
@@ -123,8 +126,9 @@ TEST_F(MailboxTest, AMailboxThatCannotBeReadIsRecordedUntilItCanBeAgain) {
 
   engine::MailboxWatcher watcher(*engine, *db, clock, account, server.user(user).password);
   ASSERT_TRUE(watcher.poll_once().ok());
-  h = health();
+  h = reach();
   EXPECT_FALSE(h.failing());
+  EXPECT_EQ(h.state(store::AccountHealth::kWords), "read " + format_utc(h.last_ok_at));
   EXPECT_EQ(h.failing_since, 0);
   EXPECT_EQ(h.last_error, "");
   EXPECT_GE(h.last_ok_at, first);

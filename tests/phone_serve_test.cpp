@@ -201,15 +201,15 @@ TEST_F(PhoneServeTest, TheRunningAssistantAnswersTextsAndCalls) {
   auto db = open();
   // The two refused for the line are counted, not yet shown: one bad request is anyone's.
   auto health = [&] {
-    return store::phone_line_health(*db, {store::find_client(*db, "acme")->id}).value().at(0);
+    return store::phone_line_health(*db, {store::find_client(*db, "acme")->id}).value().at(0).reach;
   };
-  EXPECT_EQ(health().refusals, 2);
-  EXPECT_FALSE(health().refused());
-  EXPECT_EQ(health().last_refusal, "the signature does not match this line's token and address");
+  EXPECT_EQ(health().failures, 2);
+  EXPECT_FALSE(health().failing());
+  EXPECT_EQ(health().last_error, "the signature does not match this line's token and address");
   EXPECT_NE(cli({"phone", "list", "--client", "acme"}).out.find("not called yet"),
             std::string::npos);
   EXPECT_EQ(post("/hooks/phone/text", hello, "still-not-the-token").status, 403);
-  EXPECT_TRUE(health().refused());
+  EXPECT_TRUE(health().failing());
   EXPECT_NE(cli({"phone", "list", "--client", "acme"}).out.find("refused since"),
             std::string::npos);
   auto elsewhere = hello;
@@ -231,7 +231,7 @@ TEST_F(PhoneServeTest, TheRunningAssistantAnswersTextsAndCalls) {
   EXPECT_NE(first.body.find("<Response></Response>"), std::string::npos) << first.body;
   EXPECT_EQ(post("/hooks/phone/text", hello).status, 200);  // the provider retried
   // One that gets through clears the count.
-  EXPECT_EQ(health().refusals, 0);
+  EXPECT_EQ(health().failures, 0);
   EXPECT_GT(health().last_ok_at, 0);
   EXPECT_NE(cli({"phone", "list", "--client", "acme"}).out.find("answered "), std::string::npos);
   auto items = db->query("SELECT id, channel, from_address, subject FROM items");

@@ -1444,10 +1444,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         std::string state = "not read yet";
         for (const auto& h : health) {
           if (h.account != a.id) continue;
-          if (h.failing())
-            state = "CANNOT BE READ since " + format_utc(h.failing_since) + ": " + h.last_error;
-          else if (h.last_ok_at != 0)
-            state = "read " + format_utc(h.last_ok_at);
+          // Shouted: a terminal has no red.
+          state = h.reach.state({"CANNOT BE READ", "read", "not read yet"}) +
+                  (h.reach.failing() ? ": " + h.reach.last_error : "");
         }
         out << cell(a.id, 10) << cell(a.address, 30) << "imap " << a.imap_host << ":" << a.imap_port
             << " (" << a.imap_security << ")"
@@ -1560,11 +1559,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
             << cell(l.forward_to.empty() ? "voicemail only"
                                          : "rings " + phone::for_display(l.forward_to),
                     28)
-            << cell(l.region, 4)
-            << (h.refused() ? "refused since " + format_utc(h.refused_since) + ": " + h.last_refusal
-                : h.last_ok_at != 0 ? "answered " + format_utc(h.last_ok_at)
-                                    : std::string("not called yet"))
-            << "\n";
+            << cell(l.region, 4) << h.reach.state(store::PhoneLineHealth::kWords)
+            << (h.reach.failing() ? ": " + h.reach.last_error : "") << "\n";
       }
       if (lines.empty()) out << "no phone lines\n";
       return ok();

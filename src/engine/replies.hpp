@@ -91,16 +91,16 @@ struct SendReport {
   std::size_t sent = 0;
   std::size_t found_sent = 0;  // an earlier attempt had sent it: not sent again
   std::size_t failed = 0;
-  // An earlier attempt died as the server was taking it: not sent again, left to a VA.
-  std::size_t unconfirmed = 0;
+  // An earlier attempt died after the last byte, before the server answered: not sent again.
+  std::size_t taken_as_sent = 0;
 };
 
 // Sends the client's queued messages. "sending" is committed before the server is spoken
 // to, "handing_over" just before the end-of-data mark and "sent" right after the server
 // answers. A process that died in between first asks the Sent folder; one that died
-// "sending" sends it again, one that died "handing_over" (the server may have taken it)
-// marks it failed for a VA with why. Temporary failures are retried with a growing delay;
-// permanent ones wait for a VA.
+// "sending" sends it again, one that died "handing_over" takes it as sent (the server has
+// almost surely taken it) and says so in the audit log. Temporary failures are retried with
+// a growing delay; permanent ones wait for a VA.
 Result<SendReport> send_due(store::Db& db, const Clock& clock, const ClientId& client,
                             MailSender& sender, int limit = 100);
 

@@ -121,8 +121,8 @@ Result<std::vector<AccountHealth>> account_health(Db& db, const std::vector<Clie
                                   "a.id WHERE a.client_id = ? ORDER BY a.address",
                                   {client}));
     for (const auto& r : rows)
-      out.push_back(
-          {r.str(0), r.str(1), r.str(2), r.i64(3), r.i64(4), static_cast<int>(r.i64(5)), r.str(6)});
+      out.push_back({r.str(0), r.str(1), r.str(2),
+                     Reachability{r.i64(3), r.i64(4), static_cast<int>(r.i64(5)), r.str(6)}});
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include "core/domain.hpp"
 #include "core/result.hpp"
 #include "store/db.hpp"
+#include "store/reachability.hpp"
 
 namespace sk::store {
 
@@ -43,19 +44,14 @@ Result<std::vector<AccountRecord>> all_accounts(Db& db);
 // By id or address.
 Result<AccountRecord> get_account(Db& db, const ClientId& client, const std::string& id_or_address);
 
-// Whether a watched mailbox can be read. An account never polled has all zeros.
+// Whether a watched mailbox can be read: a failure is a round that did not go through. An
+// account never polled has all zeros.
 struct AccountHealth {
   std::string account;
   ClientId client;
   std::string address;
-  Timestamp last_ok_at = 0;     // the last round that went through
-  Timestamp failing_since = 0;  // the first of the failed rounds in a row; 0: not failing
-  int failures = 0;             // failed rounds in a row
-  std::string last_error;
-  // Failed often enough in a row that a person should look (a single dropped connection is
-  // not worth a banner; the watcher retries within seconds).
-  bool failing() const { return failures >= kFailuresShown; }
-  static constexpr int kFailuresShown = 3;
+  Reachability reach;
+  static constexpr Reachability::Words kWords{"cannot be read", "read", "not read yet"};
 };
 Result<void> record_account_ok(Db& db, const AccountRecord& a, Timestamp now);
 Result<void> record_account_failure(Db& db, const AccountRecord& a, Timestamp now,

@@ -22,8 +22,8 @@ enum class OutgoingStatus {
   failed,     // gave up: a VA has to look (last_error says why)
   discarded,  // a VA threw the draft away
   // Every byte is with the server and the end-of-data mark is going out: whether the server
-  // took it is known only from its answer. A process that died here cannot tell, so the
-  // message is neither sent again (it would arrive twice) nor called sent: a VA is asked.
+  // took it is known only from its answer. A process that died here takes it as sent rather
+  // than send it twice, and says so in the audit log.
   handing_over,
 };
 std::string_view to_string(OutgoingStatus s);

@@ -80,7 +80,8 @@ Result<std::vector<PhoneLineHealth>> phone_line_health(Db& db,
                        "phone_lines WHERE client_id = ? ORDER BY number",
                        {c}));
     for (const auto& r : rows)
-      out.push_back({line_from(r), r.i64(8), r.i64(9), static_cast<int>(r.i64(10)), r.str(11)});
+      out.push_back(
+          {line_from(r), Reachability{r.i64(8), r.i64(9), static_cast<int>(r.i64(10)), r.str(11)}});
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include "core/domain.hpp"
 #include "core/result.hpp"
 #include "store/db.hpp"
+#include "store/reachability.hpp"
 
 namespace sk::store {
 
@@ -32,17 +33,13 @@ Result<std::vector<PhoneLine>> list_phone_lines(Db& db, const ClientId& client);
 // False when the client has no line with that number.
 Result<bool> delete_phone_line(Db& db, const ClientId& client, const std::string& number);
 
-// Whether the provider's webhooks for a line get through. A line never called has all zeros.
+// Whether the provider's webhooks for a line get through: ok is a webhook signed right, a
+// failure one refused (three in a row: the provider's token changed, or someone probing). A
+// line never called has all zeros.
 struct PhoneLineHealth {
   PhoneLine line;
-  Timestamp last_ok_at = 0;     // the last webhook that was signed right
-  Timestamp refused_since = 0;  // the first of the refusals in a row; 0: none
-  int refusals = 0;             // refused in a row
-  std::string last_refusal;
-  // Refused often enough in a row that a person should look: one bad request is anyone's;
-  // three with nothing getting through is the provider's token changed (or someone probing).
-  bool refused() const { return refusals >= kRefusalsShown; }
-  static constexpr int kRefusalsShown = 3;
+  Reachability reach;
+  static constexpr Reachability::Words kWords{"refused", "answered", "not called yet"};
 };
 // A webhook for the line checked out. Written at most once a minute while nothing is refused.
 Result<void> record_line_ok(Db& db, const PhoneLine& line, Timestamp now);

@@ -409,30 +409,32 @@ Result<json> Console::Impl::queue_json(Call& call, const std::vector<ClientId>& 
   json mailboxes = json::array();
   SK_ASSIGN(auto health, store::account_health(call.db, clients));
   for (const auto& h : health) {
-    if (!h.failing()) continue;
+    const auto& r = h.reach;
+    if (!r.failing()) continue;
     mailboxes.push_back({{"client", h.client},
                          {"client_name", records.at(h.client).name},
                          {"account", h.account},
                          {"address", h.address},
-                         {"failing_since", format_utc(h.failing_since)},
-                         {"last_ok_at", h.last_ok_at ? format_utc(h.last_ok_at) : ""},
-                         {"was_ok", h.last_ok_at != 0},
-                         {"failures", h.failures},
-                         {"error", h.last_error}});
+                         {"failing_since", format_utc(r.failing_since)},
+                         {"last_ok_at", r.last_ok_at ? format_utc(r.last_ok_at) : ""},
+                         {"was_ok", r.last_ok_at != 0},
+                         {"failures", r.failures},
+                         {"error", r.last_error}});
   }
   // A phone line whose webhooks are refused loses every text and call to it.
   json lines = json::array();
   SK_ASSIGN(auto line_health, store::phone_line_health(call.db, clients));
   for (const auto& h : line_health) {
-    if (!h.refused()) continue;
+    const auto& r = h.reach;
+    if (!r.failing()) continue;
     lines.push_back({{"client", h.line.client},
                      {"client_name", records.at(h.line.client).name},
                      {"number", phone::for_display(h.line.number)},
-                     {"refused_since", format_utc(h.refused_since)},
-                     {"refusals", h.refusals},
-                     {"last_ok_at", h.last_ok_at ? format_utc(h.last_ok_at) : ""},
-                     {"was_ok", h.last_ok_at != 0},
-                     {"error", h.last_refusal}});
+                     {"refused_since", format_utc(r.failing_since)},
+                     {"refusals", r.failures},
+                     {"last_ok_at", r.last_ok_at ? format_utc(r.last_ok_at) : ""},
+                     {"was_ok", r.last_ok_at != 0},
+                     {"error", r.last_error}});
   }
   // What Sidekick keeps failing to do in a mailbox that can be read (a folder the server
   // refuses, a message too big to move): retried every few hours, shown so a person knows.
@@ -1230,23 +1232,19 @@ void Console::Impl::add_routes() {
       ms.push_back({{"account", h.account},
                     {"client", slugs[h.client]},
                     {"address", h.address},
-                    {"failing", h.failing()},
-                    {"state", h.failing() ? "cannot be read since " + format_utc(h.failing_since)
-                              : h.last_ok_at != 0 ? "read " + format_utc(h.last_ok_at)
-                                                  : "not read yet"},
-                    {"last_ok_at", h.last_ok_at ? format_utc(h.last_ok_at) : ""},
-                    {"failures", h.failures},
-                    {"error", h.last_error}});
+                    {"failing", h.reach.failing()},
+                    {"state", h.reach.state(store::AccountHealth::kWords)},
+                    {"last_ok_at", h.reach.last_ok_at ? format_utc(h.reach.last_ok_at) : ""},
+                    {"failures", h.reach.failures},
+                    {"error", h.reach.last_error}});
     SK_ASSIGN(auto line_health, store::phone_line_health(call.db, ids));
     json ls = json::array();
     for (const auto& h : line_health)
       ls.push_back({{"client", slugs[h.line.client]},
                     {"number", phone::for_display(h.line.number)},
-                    {"refused", h.refused()},
-                    {"state", h.refused()         ? "refused since " + format_utc(h.refused_since)
-                              : h.last_ok_at != 0 ? "answered " + format_utc(h.last_ok_at)
-                                                  : "not called yet"},
-                    {"error", h.last_refusal}});
+                    {"refused", h.reach.failing()},
+                    {"state", h.reach.state(store::PhoneLineHealth::kWords)},
+                    {"error", h.reach.last_error}});
     const bool has_lines = !ls.empty();
     // A day and a bit without one is a night missed.
     const BackupStatus b = options.backup_status ? options.backup_status() : BackupStatus{};
