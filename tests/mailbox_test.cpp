@@ -224,13 +224,7 @@ TEST_F(MailboxTest, AServerWithoutMoveOrUidplusFilesTheSame) {
   // The client's mail program marks the VIP's message for deletion; the next stranger is
   // screened, and the client's message is not expunged with it.
   {
-    mail::ImapConfig c;
-    c.host = "127.0.0.4";
-    c.port = server.imap_port();
-    c.security = mail::ImapSecurity::none;
-    c.user = user;
-    c.password = server.user(user).password;
-    auto mua = mail::ImapSession::connect(c);
+    auto mua = mail::ImapSession::connect(engine::imap_config(account, server.user(user).password));
     ASSERT_TRUE(mua.ok()) << mua.error().message;
     ASSERT_TRUE((*mua)->select("INBOX").ok());
     auto uids = (*mua)->uids_from(1);
