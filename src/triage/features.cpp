@@ -302,8 +302,29 @@ void received_hop(std::string_view v, std::size_t hop, Sink& sink) {
   }
 }
 
+// What a Received header says about the side that handed the message over: "from HELO (RDNS
+// [IP])", without what the receiving side adds about itself ("by", "with", "id", "for" the
+// recipient, the time). The receiving side is the client's own mail system, the same for ham
+// and spam; learnt from a corpus, it is how that corpus was collected (its collector's host and
+// name, the months it was gathered in), which says nothing about the next message.
+std::string_view sending_side(std::string_view v) {
+  if (!v.starts_with("from ")) return v.substr(0, v.find(';'));
+  for (std::size_t p = 5; (p = v.find("by ", p)) != std::string_view::npos; p += 3)
+    if (v[p - 1] == ' ' || v[p - 1] == '\t' || v[p - 1] == '\n' || v[p - 1] == '\r')
+      return v.substr(0, p);
+  return v.substr(0, v.find(';'));
+}
+
+// A hop within the receiving machine: handed over from itself, or fetched by it (fetchmail's
+// "by localhost with POP3").
+bool local_hop(std::string_view sender_side, std::string_view receiving_side) {
+  return sender_side.find("127.0.0.1") != std::string_view::npos ||
+         sender_side.find("localhost") != std::string_view::npos ||
+         receiving_side.starts_with("by localhost");
+}
+
 // What header_features does with a header, by its lower-cased name.
-enum class HeaderUse { presence, received, words, message_id, date, to, cc };
+enum class HeaderUse { presence, received, words, message_id, date, to, cc, mailbox };
 
 struct KnownHeader {
   std::string_view name;
@@ -337,6 +358,19 @@ constexpr KnownHeader kKnownHeaders[] = {
     {"date", HeaderUse::date},
     {"to", HeaderUse::to},
     {"cc", HeaderUse::cc},
+    // Written on delivery or by the reader's mail program (an mbox's flags): how the message was
+    // stored, the same for ham and spam; from a corpus, how it was collected.
+    {"delivered-to", HeaderUse::mailbox},
+    {"delivery-date", HeaderUse::mailbox},
+    {"x-original-to", HeaderUse::mailbox},
+    {"envelope-to", HeaderUse::mailbox},
+    {"status", HeaderUse::mailbox},
+    {"x-status", HeaderUse::mailbox},
+    {"x-keywords", HeaderUse::mailbox},
+    {"x-uid", HeaderUse::mailbox},
+    {"x-uidl", HeaderUse::mailbox},
+    {"lines", HeaderUse::mailbox},
+    {"content-length", HeaderUse::mailbox},
 };
 
 // By the name's hash first: a header's name is hashed anyway, and every message has dozens of
@@ -364,19 +398,24 @@ void header_features(const Item& item, Sink& sink) {
     const Ns name{std::string_view(buf, h.name.size()), hash};
     // Spam filters' own verdicts would be the answer key, not evidence.
     if (name.name.starts_with("x-spam")) continue;
+    const HeaderUse use = use_of(name);
+    if (use == HeaderUse::mailbox) continue;
     sink.add_hashed("has-header"_ns, name.hash, name.name);
     std::string_view v = h.value;
-    const HeaderUse use = use_of(name);
     switch (use) {
+      case HeaderUse::mailbox:
       case HeaderUse::presence:
         break;
-      case HeaderUse::received:
+      case HeaderUse::received: {
+        const std::string_view sender_side = sending_side(v);
+        if (local_hop(sender_side, v.substr(sender_side.size()))) break;
         if (++received > 6) break;
         received_hop(v, received, sink);
-        tokenize(v, [&](std::string_view t, std::uint64_t th) {
+        tokenize(sender_side, [&](std::string_view t, std::uint64_t th) {
           sink.add_hashed("received"_ns, th, t);
         });
         break;
+      }
       case HeaderUse::words:
         tokenize(v, [&](std::string_view t, std::uint64_t th) { sink.add_hashed(name, th, t); });
         break;

@@ -90,8 +90,9 @@ SpamModel SpamModel::train_calibrated(const std::vector<LabelledFeatures>& examp
                                       const TrainOptions& options, int folds, double ham_cost) {
   std::vector<std::pair<double, bool>> oof;  // (score, spam) for every example, unseen
   oof.reserve(examples.size());
-  TrainOptions fold_options = options;
-  fold_options.orders = 1;  // the threshold needs the scores' spread, not the last bit of skill
+  // The folds' models are trained as the final one is (averaged over as many orders): a single
+  // order's scores spread wider, and a threshold chosen on them did not fit the average's.
+  const TrainOptions& fold_options = options;
   for (int f = 0; f < folds; ++f) {
     std::vector<LabelledFeatures> part;
     part.reserve(examples.size());
@@ -102,6 +103,12 @@ SpamModel SpamModel::train_calibrated(const std::vector<LabelledFeatures>& examp
          i += static_cast<std::size_t>(folds))
       oof.emplace_back(m.score(examples[i].ids), examples[i].spam);
   }
+  SpamModel m = train(examples, options);
+  m.threshold_ = threshold_for(std::move(oof), ham_cost);
+  return m;
+}
+
+double SpamModel::threshold_for(std::vector<std::pair<double, bool>> oof, double ham_cost) {
   std::sort(oof.begin(), oof.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   // Walk the threshold down from the top; flagged = everything above it.
   std::size_t spam_total = 0;
@@ -112,14 +119,15 @@ SpamModel SpamModel::train_calibrated(const std::vector<LabelledFeatures>& examp
     (oof[i].second ? tp : fp) += 1;
     if (i + 1 < oof.size() && oof[i + 1].first == oof[i].first) continue;
     double cost = ham_cost * static_cast<double>(fp) + static_cast<double>(spam_total - tp);
-    if (cost < best_cost) {
+    // `<=`: of thresholds that cost the same, the lowest. The cost is flat over a wide range
+    // (one ham fewer for two spams more), and new spam drifts below what the training spam
+    // scored, while the hams that score high do so for good (commercial mail).
+    if (cost <= best_cost) {
       best_cost = cost;
       best_threshold = i + 1 < oof.size() ? (oof[i].first + oof[i + 1].first) / 2 : oof[i].first;
     }
   }
-  SpamModel m = train(examples, options);
-  m.threshold_ = best_threshold;
-  return m;
+  return best_threshold;
 }
 
 void SpamModel::find_heavy_weight() {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
@@ -40,6 +41,11 @@ class SpamModel {
   static SpamModel train_calibrated(const std::vector<LabelledFeatures>& examples,
                                     const TrainOptions& options = {}, int folds = 5,
                                     double ham_cost = 2);
+
+  // The threshold that scores of messages unseen in training call for: the one where a false
+  // positive costs as much as `ham_cost` missed spams; of equally costly ones, the lowest.
+  // scored: (score, spam) pairs.
+  static double threshold_for(std::vector<std::pair<double, bool>> scored, double ham_cost);
 
   // Probability that the message is spam, 0..1.
   double score(const std::vector<std::uint32_t>& ids) const;
