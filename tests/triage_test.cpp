@@ -443,8 +443,8 @@ TEST(SpamModel, OfEquallyCostlyThresholdsTheLowestIsChosen) {
 
 TEST(SpamModel, AModelAnEarlierVersionTrainedIsToBeTrainedAgain) {
   std::string old = toy_model().serialize();
-  ASSERT_EQ(old.substr(0, 8), "SKSPAM03");
-  old[7] = '1';  // what the version before the 8-byte tokenizer wrote
+  ASSERT_EQ(old.substr(0, 8), "SKSPAM04");
+  old[7] = '3';  // what the version before the sending side of Received headers wrote
   EXPECT_TRUE(SpamModel::outdated(old));
   auto r = SpamModel::deserialize(old);
   ASSERT_FALSE(r.ok());
@@ -452,7 +452,7 @@ TEST(SpamModel, AModelAnEarlierVersionTrainedIsToBeTrainedAgain) {
   EXPECT_NE(r.error().message.find("train it again"), std::string::npos) << r.error().message;
   EXPECT_FALSE(SpamModel::outdated(toy_model().serialize()));
   EXPECT_FALSE(SpamModel::outdated("garbage"));
-  old[7] = '4';  // a later version's is not ours to read either, but not "earlier"
+  old[7] = '5';  // a later version's is not ours to read either, but not "earlier"
   EXPECT_FALSE(SpamModel::outdated(old));
   EXPECT_EQ(SpamModel::deserialize(old).error().code, Errc::parse);
 }

@@ -8,10 +8,11 @@
 namespace sk::triage {
 namespace {
 
-// The weights are indexed by hashed features: a model is only good for the tokenizer whose hash
-// made them, and the format's number changes with it (03: tokens hashed 8 bytes at a time and
-// mixed with one multiplication).
-constexpr char kMagic[8] = {'S', 'K', 'S', 'P', 'A', 'M', '0', '3'};
+// The weights are indexed by hashed features: a model is only good for the features that made
+// them, and the format's number changes with them (03: tokens hashed 8 bytes at a time and mixed
+// with one multiplication; 04: Received headers read for the sending side only, hops counted
+// without the local ones, delivery headers left out).
+constexpr char kMagic[8] = {'S', 'K', 'S', 'P', 'A', 'M', '0', '4'};
 
 inline double sigmoid(double z) {
   return 1.0 / (1.0 + std::exp(-z));
@@ -208,8 +209,8 @@ Result<SpamModel> SpamModel::deserialize(std::string_view bytes) {
   };
   if (outdated(bytes))
     return make_error(Errc::conflict,
-                      "model file was trained by an earlier Sidekick, which hashed words "
-                      "otherwise: train it again (`sidekick model train`)");
+                      "model file was trained by an earlier Sidekick, which read mail into "
+                      "features otherwise: train it again (`sidekick model train`)");
   if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     return bad("wrong format");
   std::size_t pos = sizeof kMagic;
