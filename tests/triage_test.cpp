@@ -581,17 +581,21 @@ TEST(Features, NamesExplainAndIdsAreSorted) {
   EXPECT_EQ(fs.phrases, std::vector<std::uint64_t>{phrase_hash("click here")});
 }
 
-TEST(Features, ReceivedChainEvidence) {
+// A predicate: whether a plain message with this Received header has the named feature.
+auto features_with_received(const std::string& received) {
   Item it = hammy();
-  it.headers.push_back({"Received",
-                        "from bettyjagessar.com (w142.z064000057.nyc-ny.dsl.cnc.net "
-                        "[64.0.57.142]) by lugh.tuatha.org with ESMTP"});
+  it.headers.push_back({"Received", received});
   FeatureOptions named;
   named.with_names = true;
-  auto fs = extract_features(it, named);
-  auto has = [&](const std::string& n) {
-    return std::find(fs.names.begin(), fs.names.end(), n) != fs.names.end();
+  return [names = extract_features(it, named).names](const std::string& n) {
+    return std::find(names.begin(), names.end(), n) != names.end();
   };
+}
+
+TEST(Features, ReceivedChainEvidence) {
+  auto has = features_with_received(
+      "from bettyjagessar.com (w142.z064000057.nyc-ny.dsl.cnc.net [64.0.57.142]) by "
+      "lugh.tuatha.org with ESMTP");
   EXPECT_TRUE(has("some hop 'home connection'"));
   EXPECT_TRUE(has("some hop 'claims a name that is not its own'"));
 }
@@ -622,16 +626,9 @@ TEST(Features, TheReceivingSideGivesNoEvidence) {
                             "Mon, 23 Nov 2026 08:00:00 -0500"));
 
   // The sending side still counts: the hop that handed it over, its name and address.
-  Item it = hammy();
-  it.headers.push_back({"Received",
-                        "from mx.example.net (mx.example.net [192.0.2.7]) by mail.acme.example "
-                        "with ESMTP; Mon, 23 Nov 2026 08:00:00 -0500"});
-  FeatureOptions named;
-  named.with_names = true;
-  auto fs = extract_features(it, named);
-  auto has = [&](const std::string& n) {
-    return std::find(fs.names.begin(), fs.names.end(), n) != fs.names.end();
-  };
+  auto has = features_with_received(
+      "from mx.example.net (mx.example.net [192.0.2.7]) by mail.acme.example with ESMTP; Mon, 23 "
+      "Nov 2026 08:00:00 -0500");
   EXPECT_TRUE(has("received 'mx.example.net'"));
   EXPECT_TRUE(has("received '192.0.2.7'"));
   EXPECT_TRUE(has("hop 1 'name matches'"));
