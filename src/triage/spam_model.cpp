@@ -91,15 +91,14 @@ SpamModel SpamModel::train_calibrated(const std::vector<LabelledFeatures>& examp
                                       const TrainOptions& options, int folds, double ham_cost) {
   std::vector<std::pair<double, bool>> oof;  // (score, spam) for every example, unseen
   oof.reserve(examples.size());
-  // The folds' models are trained as the final one is (averaged over as many orders): a single
-  // order's scores spread wider, and a threshold chosen on them did not fit the average's.
-  const TrainOptions& fold_options = options;
   for (int f = 0; f < folds; ++f) {
     std::vector<LabelledFeatures> part;
     part.reserve(examples.size());
     for (std::size_t i = 0; i < examples.size(); ++i)
       if (static_cast<int>(i % static_cast<std::size_t>(folds)) != f) part.push_back(examples[i]);
-    SpamModel m = train(part, fold_options);
+    // Trained as the final model is (averaged over as many orders): a single order's scores
+    // spread wider, and a threshold chosen on them did not fit the average's.
+    SpamModel m = train(part, options);
     for (std::size_t i = static_cast<std::size_t>(f); i < examples.size();
          i += static_cast<std::size_t>(folds))
       oof.emplace_back(m.score(examples[i].ids), examples[i].spam);
