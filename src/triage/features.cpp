@@ -315,12 +315,15 @@ std::string_view sending_side(std::string_view v) {
   return v.substr(0, v.find(';'));
 }
 
-// A hop within the receiving machine: handed over from the loopback address, or fetched by the
-// machine itself (fetchmail's "by localhost with POP3"). A relay that only calls itself
-// "localhost" from a real address is not one: that is evidence (received_hop).
+// A hand-over within one machine, between its own programs (a content filter, list software,
+// fetchmail's "by localhost with POP3"): from the loopback address or a local user, or
+// fetched by the machine itself. It says nothing about where the message came from, wherever it
+// is in the chain. A relay that only calls itself "localhost" from a real address is not one:
+// that is evidence (received_hop).
 bool local_hop(std::string_view sender_side, std::string_view receiving_side) {
-  return sender_side.find("[127.0.0.1]") != std::string_view::npos ||
+  return sender_side.find("127.0.0.1") != std::string_view::npos ||
          sender_side.find("[::1]") != std::string_view::npos ||
+         sender_side.find("@localhost)") != std::string_view::npos ||
          receiving_side.starts_with("by localhost");
 }
 

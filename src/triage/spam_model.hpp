@@ -42,9 +42,9 @@ class SpamModel {
                                     const TrainOptions& options = {}, int folds = 5,
                                     double ham_cost = 2);
 
-  // The threshold that scores of messages unseen in training call for: the one where a false
-  // positive costs as much as `ham_cost` missed spams; of equally costly ones, the lowest.
-  // scored: (score, spam) pairs.
+  // The threshold that scores of messages unseen in training call for, a false positive
+  // costing as much as `ham_cost` missed spams: the lowest whose cost is within counting noise
+  // of the least. scored: (score, spam) pairs.
   static double threshold_for(std::vector<std::pair<double, bool>> scored, double ham_cost);
 
   // Probability that the message is spam, 0..1.
