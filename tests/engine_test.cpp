@@ -654,20 +654,22 @@ struct CountingSender : engine::MailSender {
   std::vector<std::string> submitted;  // Message-IDs the server took
   std::vector<std::string> in_sent;
   std::optional<Error> refuse;
+  bool silent_after_end_mark = false;  // the server takes the message but never answers
   std::string status_before_end_mark;
 
   Result<bool> already_sent(const store::OutgoingMessage& m) override {
     return std::find(in_sent.begin(), in_sent.end(), m.message_id) != in_sent.end();
   }
-  Result<void> submit(const store::OutgoingMessage& m,
-                      const std::function<bool()>& before_end) override {
+  Result<mail::Handover> submit(const store::OutgoingMessage& m,
+                                const std::function<bool()>& before_end) override {
     if (refuse) return *refuse;
     if (!before_end()) return make_error(Errc::io, "abandoned");
     // What a process killed right now would find when it starts again.
     status_before_end_mark =
         std::string(store::to_string(store::get_outgoing(*db, client, m.id)->status));
     submitted.push_back(m.message_id);
-    return ok();
+    if (silent_after_end_mark) return mail::Handover{false, "the server did not answer"};
+    return mail::Handover{};
   }
   Result<void> file_copy(const store::OutgoingMessage& m) override {
     in_sent.push_back(m.message_id);
@@ -820,6 +822,29 @@ TEST_F(SendingTest, AMessageInterruptedAsTheServerTookItIsTakenAsSentAndNotSentA
   EXPECT_NE(audit->back().reason.find("taken as sent, not sent again"), std::string::npos);
   ASSERT_TRUE(engine::send_due(*db, clock, client, sender).ok());
   EXPECT_TRUE(sender.submitted.empty());  // never twice
+}
+
+// The server took every byte and the end mark, then timed out or hung up without a word: it
+// most likely has the message, and sending it again is how mail arrives twice.
+TEST_F(SendingTest, AMessageTheServerFellSilentOnIsTakenAsSentAndNotSentAgain) {
+  engine::ReplyRequest r{.answers = item, .body = "Yes.", .send_now = true};
+  auto queued = engine::queue_reply(*db, clock, *ids, client, r, "va:kim");
+  sender.silent_after_end_mark = true;
+  auto report = engine::send_due(*db, clock, client, sender);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->taken_as_sent, 1u);
+  EXPECT_EQ(report->failed, 0u);
+  auto m = store::get_outgoing(*db, client, queued->id);
+  EXPECT_EQ(m->status, store::OutgoingStatus::sent);
+  EXPECT_TRUE(m->filed);
+  auto audit = store::list_audit(*db, client);
+  EXPECT_EQ(audit->back().action, "mail sent");
+  EXPECT_EQ(audit->back().reason,
+            "the whole message was handed over, then the server did not answer: taken as sent, "
+            "not sent again");
+  clock.advance(86400);
+  ASSERT_TRUE(engine::send_due(*db, clock, client, sender).ok());
+  EXPECT_EQ(sender.submitted, std::vector<std::string>{m->message_id});  // once
 }
 
 TEST_F(SendingTest, TemporaryFailuresAreRetriedAndPermanentOnesWaitForAVA) {

@@ -514,6 +514,40 @@ TEST(Smtp, RejectionAfterTheDataIsAnError) {
       << r.error().message;
 }
 
+// Silence after the end-of-data mark is not a failure to try again: the server most likely
+// has the message (RFC 5321 6.1). Silence before it is.
+TEST(Smtp, SilenceAfterTheWholeMessageIsAHandoverWithoutAnswer) {
+  const mail::Envelope env{"sam@example.com", {"bob@example.org"}};
+  const std::string msg = "Subject: x\r\n\r\nx\r\n";
+  {
+    SmtpSink sink({"-q", "."});  // hangs up without a word after the end mark
+    SK_REQUIRE_SMTP_SINK(sink);
+    int marks = 0;
+    const auto r = mail::smtp_submit(sink.config(), env, msg, [&] { return ++marks > 0; });
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_FALSE(r->answered);
+    EXPECT_EQ(marks, 1);
+    EXPECT_NE(r->silence.find("ended"), std::string::npos) << r->silence;
+  }
+  {
+    SmtpSink sink({"-W", ".:4"});  // answers the end mark after the client's patience
+    SK_REQUIRE_SMTP_SINK(sink);
+    auto c = sink.config();
+    c.timeout_seconds = 1;
+    const auto r = mail::smtp_submit(c, env, msg, [] { return true; });
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_FALSE(r->answered);
+    EXPECT_NE(r->silence.find("did not answer within 1 seconds"), std::string::npos) << r->silence;
+  }
+  {
+    SmtpSink sink;  // answered: the usual
+    SK_REQUIRE_SMTP_SINK(sink);
+    const auto r = mail::smtp_submit(sink.config(), env, msg);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_TRUE(r->answered);
+  }
+}
+
 TEST(Smtp, TemporaryRejectionIsWorthRetrying) {
   SmtpSink sink({"-r", "MAIL"});
   SK_REQUIRE_SMTP_SINK(sink);
@@ -544,7 +578,7 @@ TEST(Smtp, OddServerBehaviourGivesErrorsNotCrashes) {
     EXPECT_NE(r.error().message.find("421"), std::string::npos) << r.error().message;
   }
   {
-    SmtpSink sink({"-w", "4"});  // slow to answer DATA
+    SmtpSink sink({"-w", "4"});  // slow to answer DATA: nothing sent yet
     SK_REQUIRE_SMTP_SINK(sink);
     auto c = sink.config();
     c.timeout_seconds = 1;

@@ -43,11 +43,11 @@ std::string mail(const std::string& from, const std::string& subject, const std:
 struct FakeSender : engine::MailSender {
   int submitted = 0;
   Result<bool> already_sent(const store::OutgoingMessage&) override { return false; }
-  Result<void> submit(const store::OutgoingMessage&,
-                      const std::function<bool()>& before_end) override {
+  Result<mail::Handover> submit(const store::OutgoingMessage&,
+                                const std::function<bool()>& before_end) override {
     ++submitted;
     if (!before_end()) return make_error(Errc::internal, "abandoned");
-    return ok();
+    return mail::Handover{};
   }
   Result<void> file_copy(const store::OutgoingMessage&) override { return ok(); }
 };

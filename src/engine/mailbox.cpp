@@ -90,8 +90,8 @@ Result<bool> AccountSender::already_sent(const store::OutgoingMessage& m) {
   return !uids.empty();
 }
 
-Result<void> AccountSender::submit(const store::OutgoingMessage& m,
-                                   const std::function<bool()>& before_end) {
+Result<mail::Handover> AccountSender::submit(const store::OutgoingMessage& m,
+                                             const std::function<bool()>& before_end) {
   if (account_.smtp_host.empty())
     return make_error(Errc::invalid_input,
                       "the account " + account_.address + " has no SMTP server to send with");

@@ -65,8 +65,8 @@ class AccountSender final : public MailSender {
   AccountSender(mail::ImapSession& session, store::AccountRecord account, std::string secret)
       : session_(session), account_(std::move(account)), secret_(std::move(secret)) {}
   Result<bool> already_sent(const store::OutgoingMessage& m) override;
-  Result<void> submit(const store::OutgoingMessage& m,
-                      const std::function<bool()>& before_end) override;
+  Result<mail::Handover> submit(const store::OutgoingMessage& m,
+                                const std::function<bool()>& before_end) override;
   Result<void> file_copy(const store::OutgoingMessage& m) override;
   std::string account() const override { return account_.id; }
 

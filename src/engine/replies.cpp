@@ -379,6 +379,13 @@ Result<SendReport> send_due(store::Db& db, const Clock& clock, const ClientId& c
       return store::update_outgoing(db, s).ok();
     };
     auto submitted = sender.submit(m, mark_handing_over);
+    if (submitted.ok() && !submitted->answered) {
+      // Sending it again is how mail arrives twice (RFC 5321 6.1); as for a restart above.
+      SK_TRY(record_sent("the whole message was handed over, then " + submitted->silence +
+                         ": taken as sent, not sent again"));
+      ++report.taken_as_sent;
+      continue;
+    }
     if (submitted.ok()) {
       SK_TRY(record_sent(m.reason));
       ++report.sent;

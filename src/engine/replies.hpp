@@ -10,6 +10,7 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "mail/smtp.hpp"
 #include "store/db.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
@@ -77,9 +78,10 @@ class MailSender {
   virtual Result<bool> already_sent(const store::OutgoingMessage& m) = 0;
   // Hands the message to the submission server. `before_end` must run once every byte is
   // with the server and before the end-of-data mark (see mail::smtp_submit); it records
-  // "sent", and returning false abandons the message.
-  virtual Result<void> submit(const store::OutgoingMessage& m,
-                              const std::function<bool()>& before_end) = 0;
+  // "handing_over", and returning false abandons the message. A Handover that was not
+  // answered: the mark went and the server fell silent; it most likely has the message.
+  virtual Result<mail::Handover> submit(const store::OutgoingMessage& m,
+                                        const std::function<bool()>& before_end) = 0;
   // Files a copy in Sent (nothing when one is there).
   virtual Result<void> file_copy(const store::OutgoingMessage& m) = 0;
   // The mail account it sends through: it sends only that account's messages (and those
@@ -91,7 +93,8 @@ struct SendReport {
   std::size_t sent = 0;
   std::size_t found_sent = 0;  // an earlier attempt had sent it: not sent again
   std::size_t failed = 0;
-  // An earlier attempt died after the last byte, before the server answered: not sent again.
+  // Every byte went and no answer came (an earlier attempt died then, or the server fell
+  // silent): not sent again.
   std::size_t taken_as_sent = 0;
 };
 
@@ -99,8 +102,9 @@ struct SendReport {
 // to, "handing_over" just before the end-of-data mark and "sent" right after the server
 // answers. A process that died in between first asks the Sent folder; one that died
 // "sending" sends it again, one that died "handing_over" takes it as sent (the server has
-// almost surely taken it) and says so in the audit log. Temporary failures are retried with
-// a growing delay; permanent ones wait for a VA.
+// almost surely taken it) and says so in the audit log; so is one the server fell silent on
+// after the end mark. Temporary failures are retried with a growing delay; permanent ones
+// wait for a VA.
 Result<SendReport> send_due(store::Db& db, const Clock& clock, const ClientId& client,
                             MailSender& sender, int limit = 100);
 

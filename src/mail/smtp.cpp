@@ -114,9 +114,23 @@ std::string step_of(std::string_view curl_message) {
 
 namespace {
 
-Result<void> transact(const SmtpConfig& config, const Envelope& envelope,
-                      const std::string& message_bytes, const std::function<bool()>& before_end,
-                      bool check_only) {
+// Whether the server refused the message after its data: a 4xx or 5xx after the "354" that
+// invited the data.
+bool refused_after_data(const std::vector<std::string>& lines) {
+  bool data_sent = false;
+  for (const auto& l : lines) {
+    if (!is_code(l)) continue;
+    if (l.starts_with("354"))
+      data_sent = true;
+    else if (data_sent && l[0] >= '4')
+      return true;
+  }
+  return false;
+}
+
+Result<Handover> transact(const SmtpConfig& config, const Envelope& envelope,
+                          const std::string& message_bytes, const std::function<bool()>& before_end,
+                          bool check_only) {
   const bool credentials = !config.password.empty() || !config.oauth2_token.empty();
   if (credentials && config.security == SmtpSecurity::none && !is_loopback(config.host))
     return make_error(Errc::invalid_input, "refusing to send the SMTP password to " + config.host +
@@ -186,9 +200,15 @@ Result<void> transact(const SmtpConfig& config, const Envelope& envelope,
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, timeout);
 
   const CURLcode rc = curl_easy_perform(h);
-  if (rc == CURLE_OK) return ok();
+  if (rc == CURLE_OK) return Handover{};
 
   const std::string detail = errbuf[0] ? std::string(errbuf) : curl_easy_strerror(rc);
+  if (upload.ended && rc != CURLE_ABORTED_BY_CALLBACK && !refused_after_data(replies))
+    return Handover{false,
+                    rc == CURLE_OPERATION_TIMEDOUT
+                        ? "the SMTP server " + where + " did not answer within " +
+                              std::to_string(timeout) + " seconds"
+                        : "the connection to the SMTP server " + where + " ended: " + detail};
   const Reply reply = last_refusal(replies);
   const bool tls_failure = rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
                            rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CIPHER ||
@@ -243,9 +263,9 @@ Result<void> transact(const SmtpConfig& config, const Envelope& envelope,
 
 }  // namespace
 
-Result<void> smtp_submit(const SmtpConfig& config, const Envelope& envelope,
-                         const std::string& message_bytes,
-                         const std::function<bool()>& before_end) {
+Result<Handover> smtp_submit(const SmtpConfig& config, const Envelope& envelope,
+                             const std::string& message_bytes,
+                             const std::function<bool()>& before_end) {
   if (config.host.empty()) return make_error(Errc::invalid_input, "no SMTP server host is set");
   if (config.port <= 0 || config.port > 65535)
     return make_error(Errc::invalid_input,
@@ -268,7 +288,8 @@ Result<void> smtp_check(const SmtpConfig& config) {
   if (config.port <= 0 || config.port > 65535)
     return make_error(Errc::invalid_input,
                       "the SMTP port " + std::to_string(config.port) + " is not a port number");
-  return transact(config, {}, std::string(), {}, true);
+  SK_TRY(transact(config, {}, std::string(), {}, true));
+  return ok();
 }
 
 }  // namespace sk::mail

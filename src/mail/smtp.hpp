@@ -29,8 +29,19 @@ struct Envelope {
   std::vector<std::string> to;  // RCPT TO, one each
 };
 
+// How a submitted message was handed over.
+struct Handover {
+  // False when every byte and the end-of-data mark went out and the connection then failed
+  // (timed out, dropped) before the server answered them. The server has then most likely
+  // taken the message (RFC 5321 6.1: sending it again is how mail arrives twice), so it is
+  // reported as handed over, not as an error.
+  bool answered = true;
+  std::string silence;  // when not answered: what happened instead
+};
+
 // Submits `message_bytes` (RFC 5322, CRLF lines; dots are escaped on the way) to every
-// envelope recipient in one transaction. Errors, in words that say what to fix:
+// envelope recipient in one transaction; a Handover when the server took it, or may have (see
+// Handover::answered). Errors, in words that say what to fix:
 // - io: connection refused, name not resolved, timeout, connection lost, a temporary
 //   (4xx) rejection — worth another try later;
 // - invalid_input: TLS failure (handshake, certificate, STARTTLS not offered), login
@@ -41,9 +52,9 @@ struct Envelope {
 // connection and before the end-of-data mark that makes the server take it: the one moment
 // a caller can record "sent" so that dying afterwards cannot lead to sending it again.
 // Returning false abandons the transaction (the server then discards the message).
-Result<void> smtp_submit(const SmtpConfig& config, const Envelope& envelope,
-                         const std::string& message_bytes,
-                         const std::function<bool()>& before_end = {});
+Result<Handover> smtp_submit(const SmtpConfig& config, const Envelope& envelope,
+                             const std::string& message_bytes,
+                             const std::function<bool()>& before_end = {});
 
 // Connects, greets, upgrades to TLS and logs in as smtp_submit would, and sends nothing:
 // `sidekick account test` asks this. Errors as for smtp_submit.
