@@ -857,7 +857,6 @@ const std::vector<Pin>& pins() {
      {"classifier.spam: it looks like spam (99%): pair 'click here', shape 'HTML only', content-type 'html', html element 'font'"}},
     {"spam-2/01095.520dcad6e0ebb4d30222292f51ee76ab.txt", 2040, 11975488442353280556ull, 17814002629183383793ull, 14176059442104806306ull, 681, 8210803014334837123ull, 0.42754022628456068, "spam", "screened", 0.42754022628456068,
      {"classifier.spam: it looks like spam (43%): word 'our', word 'we', pair 'if you', word 'address'"}},
-
   };
   // clang-format on
   return all;
