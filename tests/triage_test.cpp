@@ -846,17 +846,17 @@ const std::vector<Pin>& pins() {
      {"classifier.category: it looks like newsletter / bulk: Precedence: bulk",
       "delegation: the client's delegation for newsletter / bulk is silent"}},
     {"hard-ham-1/00130.f1caab154ed658777c7c75bef652fba2.txt", 1236, 17000912280294353981ull, 4876125563408191888ull, 15120861124945716947ull, 441, 2686573270961343653ull, 0.2589481776998489, "spam", "screened", 0.2589481776998489,
-     {"classifier.spam: it looks like spam (26%): shape 'HTML only', content-type 'html', html element 'font', html element 'br'"}},
+     {"classifier.spam: it looks like spam (scores 26%; 17% and up is spam): shape 'HTML only', content-type 'html', html element 'font', html element 'br'"}},
     {"hard-ham-1/00200.a255046d0e3434e840e71179b89f2c6f.txt", 342, 16696461166140712458ull, 1612554643396523833ull, 17801366373956228970ull, 122, 15303200373692776265ull, 0.81396716993128992, "spam", "screened", 0.81396716993128992,
-     {"classifier.spam: it looks like spam (81%): word 'wish', word 'click', pair 'wish to', word 'please'"}},
+     {"classifier.spam: it looks like spam (scores 81%; 17% and up is spam): word 'wish', word 'click', pair 'wish to', word 'please'"}},
     {"spam-2/00001.317e78fa8ee2f54cd4890fdc09ba8176.txt", 786, 5033817636843609204ull, 926835430806335010ull, 15057846714922768555ull, 251, 7162526270526221371ull, 0.50881714884771834, "spam", "screened", 0.50881714884771834,
-     {"classifier.spam: it looks like spam (51%): word 'our', word 'click', word 'please', subject '<mostly capitals>'"}},
+     {"classifier.spam: it looks like spam (scores 51%; 17% and up is spam): word 'our', word 'click', word 'please', subject '<mostly capitals>'"}},
     {"spam-2/00400.9360c6d3f34caf75a4c5439852153b71.txt", 520, 7024179390752835819ull, 12602599546196136228ull, 14380966922655123572ull, 174, 16516128846692103626ull, 0.90374224857141638, "spam", "screened", 0.90374224857141638,
-     {"classifier.spam: it looks like spam (90%): word 'our', word 'address', word 'money', pair 'you to'"}},
+     {"classifier.spam: it looks like spam (scores 90%; 17% and up is spam): word 'our', word 'address', word 'money', pair 'you to'"}},
     {"spam-2/01004.f3ce5cdf52dbe7ed22354f1ab95376d6.txt", 219, 14906731596070416531ull, 1023633575246225795ull, 905783356259204629ull, 64, 13928816543689425185ull, 0.99178057907669503, "spam", "screened", 0.99178057907669503,
-     {"classifier.spam: it looks like spam (99%): pair 'click here', shape 'HTML only', content-type 'html', html element 'font'"}},
+     {"classifier.spam: it looks like spam (scores 99%; 17% and up is spam): pair 'click here', shape 'HTML only', content-type 'html', html element 'font'"}},
     {"spam-2/01095.520dcad6e0ebb4d30222292f51ee76ab.txt", 2040, 11975488442353280556ull, 17814002629183383793ull, 14176059442104806306ull, 681, 8210803014334837123ull, 0.42754022628456068, "spam", "screened", 0.42754022628456068,
-     {"classifier.spam: it looks like spam (43%): word 'our', word 'we', pair 'if you', word 'address'"}},
+     {"classifier.spam: it looks like spam (scores 43%; 17% and up is spam): word 'our', word 'we', pair 'if you', word 'address'"}},
   };
   // clang-format on
   return all;

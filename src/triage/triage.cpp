@@ -154,8 +154,11 @@ Decision triage(const TriageInput& in) {
   double confidence = looks_spam ? d.spam_score : guess.confidence;
   Reason category_reason;
   if (looks_spam) {
-    category_reason = {"classifier.spam", "it looks like spam (" + percent(d.spam_score) +
-                                              "): " + spam_evidence(fs, in.model)};
+    // The score is a probability and the line a cost choice, often well below one half: a
+    // bare "spam (26%)" read as a contradiction.
+    category_reason = {"classifier.spam", "it looks like spam (scores " + percent(d.spam_score) +
+                                              "; " + percent(threshold) +
+                                              " and up is spam): " + spam_evidence(fs, in.model)};
   } else {
     std::string ev;
     for (const auto& e : guess.evidence) ev += (ev.empty() ? "" : ", ") + e;
