@@ -309,19 +309,23 @@ Result<SendReport> send_due(store::Db& db, const Clock& clock, const ClientId& c
   SK_ASSIGN(auto due, store::due_outgoing(db, client, clock.now(), limit, sender.account()));
   for (auto m : due) {
     const std::string to = m.to.empty() ? std::string("?") : m.to.front();
-    if (m.status == store::OutgoingStatus::sent) {
-      // Sent but not filed: only the copy in Sent is missing.
+    // A copy in Sent; when that fails, tried again in five minutes.
+    auto file_in_sent = [&](Timestamp now) -> Result<void> {
       auto filed = sender.file_copy(m);
       if (filed.ok()) {
         m.filed = true;
       } else {
-        m.next_attempt_at = clock.now() + 300;
+        m.next_attempt_at = now + 300;
         m.last_error = "not filed in Sent: " + filed.error().message;
       }
-      SK_TRY(store::update_outgoing(db, m));
+      return store::update_outgoing(db, m);
+    };
+    if (m.status == store::OutgoingStatus::sent) {
+      // Sent but not filed: only the copy in Sent is missing.
+      SK_TRY(file_in_sent(clock.now()));
       continue;
     }
-    // Sent: on record with why, then a copy filed in Sent (retried later if that fails).
+    // Sent: on record with why, then a copy filed in Sent.
     auto record_sent = [&](const std::string& reason) -> Result<void> {
       const Timestamp now = clock.now();
       m.status = store::OutgoingStatus::sent;
@@ -332,14 +336,7 @@ Result<SendReport> send_due(store::Db& db, const Clock& clock, const ClientId& c
         return store::append_audit(db, client, now, "sidekick", "mail sent",
                                    m.id + " to " + to + ": " + m.subject, reason);
       }));
-      auto filed = sender.file_copy(m);
-      if (filed.ok()) {
-        m.filed = true;
-      } else {
-        m.next_attempt_at = now + 300;
-        m.last_error = "not filed in Sent: " + filed.error().message;
-      }
-      return store::update_outgoing(db, m);
+      return file_in_sent(now);
     };
     if (m.status == store::OutgoingStatus::sending ||
         m.status == store::OutgoingStatus::handing_over) {
