@@ -629,6 +629,19 @@ TEST(HtmlToText, WhitespaceAndBreaks) {
             "Title\n\ntext\n\na b\nc\n\nend");
 }
 
+// Runs of text are scanned 16 bytes at a time: every kind of white space and markup must be
+// found wherever it falls in a block, and a vertical tab is not white space.
+TEST(HtmlToText, WhitespaceAndMarkupAtEveryOffset) {
+  for (std::size_t k = 1; k < 40; ++k) {
+    const std::string word(k, 'a');
+    for (char space : {' ', '\t', '\n', '\f', '\r'})
+      EXPECT_EQ(html_to_text(word + space + word), word + " " + word) << k << ' ' << int(space);
+    EXPECT_EQ(html_to_text(word + "\v" + word), word + "\v" + word) << k;
+    EXPECT_EQ(html_to_text(word + "&amp;" + word), word + "&" + word) << k;
+    EXPECT_EQ(html_to_text(word + "<br>" + word), word + "\n" + word) << k;
+  }
+}
+
 TEST(HtmlToText, BrokenMarkup) {
   EXPECT_EQ(html_to_text("1 < 2 and 3 > 2"), "1 < 2 and 3 > 2");
   EXPECT_EQ(html_to_text("<a title=\"x>y\">link</a>"), "link");

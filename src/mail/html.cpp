@@ -7,6 +7,10 @@
 #include <string>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "mail/message.hpp"
 #include "mail/mime_text.hpp"
 
@@ -186,6 +190,42 @@ class TagNames {
   std::size_t packed_count_ = 0;
 };
 
+// The first byte at or after `i` that is `a` or `b` (n when none is): text runs between tags
+// are most of an HTML part, and a byte at a time was most of turning it into text.
+std::size_t find_either(std::string_view s, std::size_t i, char a, char b) {
+  const std::size_t n = s.size();
+#if defined(__SSE2__)
+  const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)));
+    if (m != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+  }
+#endif
+  while (i < n && s[i] != a && s[i] != b) ++i;
+  return i;
+}
+
+// The first white-space byte (is_space) at or after `i`, or n.
+std::size_t find_space(std::string_view s, std::size_t i) {
+  const std::size_t n = s.size();
+#if defined(__SSE2__)
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    // ' ' and \t \n \f \r (9, 10, 12, 13; 11 is not white space here).
+    const __m128i controls =
+        _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(8)), _mm_cmplt_epi8(v, _mm_set1_epi8(14)));
+    const __m128i space =
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+                     _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(11)), controls));
+    const int m = _mm_movemask_epi8(space);
+    if (m != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+  }
+#endif
+  while (i < n && !is_space(s[i])) ++i;
+  return i;
+}
+
 class Writer {
  public:
   explicit Writer(std::size_t reserve) { out_.reserve(reserve); }
@@ -198,8 +238,7 @@ class Writer {
         ++i;
         continue;
       }
-      std::size_t j = i + 1;
-      while (j < s.size() && !is_space(s[j])) ++j;
+      const std::size_t j = find_space(s, i + 1);
       flush();
       out_.append(s.data() + i, j - i);
       i = j;
@@ -361,8 +400,7 @@ std::string html_to_text(std::string_view html, HtmlMarkup* markup) {
     }
     if (c != '<') {
       // Copy the run up to the next markup in one go.
-      std::size_t j = i;
-      while (j < n && html[j] != '<' && html[j] != '&') ++j;
+      const std::size_t j = find_either(html, i, '<', '&');
       w.text(html.substr(i, j - i));
       i = j;
       continue;
