@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "postgres.hpp"
 #include "store/accounts.hpp"
 #include "store/db.hpp"
 #include "store/outgoing.hpp"
@@ -12,17 +13,20 @@ using namespace sk::store;
 
 namespace {
 
-struct StoreTest : ::testing::Test {
+struct StoreBase : ::testing::Test {
   std::unique_ptr<Db> db;
   FixedClock clock{1'700'000'000};
   SequentialIds ids;
   ClientRecord client;
 
-  void SetUp() override {
-    auto r = open_sqlite(":memory:");
+  // engine: "sqlite" (in memory) or "postgresql" (a fresh database on a real server).
+  void open(const std::string& engine) {
+    auto r = engine == "sqlite" ? open_sqlite(":memory:")
+                                : open_postgres(sk::test::Postgres::shared().fresh_database());
     ASSERT_TRUE(r.ok()) << r.error().message;
     db = std::move(r).value();
-    ASSERT_TRUE(migrate(*db).ok());
+    auto migrated = migrate(*db);
+    ASSERT_TRUE(migrated.ok()) << migrated.error().message;
     auto c = create_client(*db, ids, clock, "acme", "Acme", "Owner@Acme.example");
     ASSERT_TRUE(c.ok()) << c.error().message;
     client = *c;
@@ -45,7 +49,21 @@ struct StoreTest : ::testing::Test {
   }
 };
 
-TEST_F(StoreTest, MigrationsAreVersionedAndRepeatable) {
+// Every repository's SQL, on both engines.
+struct StoreTest : StoreBase, ::testing::WithParamInterface<std::string> {
+  void SetUp() override { open(GetParam()); }
+  bool postgres() const { return GetParam() == "postgresql"; }
+};
+
+INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+// SQLite's query planner.
+struct SqliteStoreTest : StoreBase {
+  void SetUp() override { open("sqlite"); }
+};
+
+TEST_P(StoreTest, MigrationsAreVersionedAndRepeatable) {
   EXPECT_GE(latest_schema_version(), 3);
   EXPECT_EQ(*schema_version(*db), latest_schema_version());
   ASSERT_TRUE(migrate(*db).ok());
@@ -63,7 +81,7 @@ TEST_F(StoreTest, MigrationsAreVersionedAndRepeatable) {
 // What triage asks of the store for every message is found through an index, not by reading
 // every planned effect or every address of the client: those made a first pass over a big
 // mailbox slower with every message (10,000 messages: most of the time went there).
-TEST_F(StoreTest, WhatTriageAsksPerMessageIsIndexed) {
+TEST_F(SqliteStoreTest, WhatTriageAsksPerMessageIsIndexed) {
   auto plan = [&](const std::string& sql) {
     auto rows = db->query("EXPLAIN QUERY PLAN " + sql, {std::string("c"), std::string("x")});
     EXPECT_TRUE(rows.ok());
@@ -83,7 +101,7 @@ TEST_F(StoreTest, WhatTriageAsksPerMessageIsIndexed) {
             std::string::npos);
 }
 
-TEST_F(StoreTest, AccountsAreValidatedAndScoped) {
+TEST_P(StoreTest, AccountsAreValidatedAndScoped) {
   AccountRecord a;
   a.client = client.id;
   a.address = "Owner@Acme.example";
@@ -113,7 +131,7 @@ TEST_F(StoreTest, AccountsAreValidatedAndScoped) {
   EXPECT_EQ((*st)->last_uid, 42u);
 }
 
-TEST_F(StoreTest, ClientsHaveUniqueValidNames) {
+TEST_P(StoreTest, ClientsHaveUniqueValidNames) {
   EXPECT_EQ(client.email, "owner@acme.example");
   auto dup = create_client(*db, ids, clock, "acme", "", "");
   ASSERT_FALSE(dup.ok());
@@ -125,7 +143,7 @@ TEST_F(StoreTest, ClientsHaveUniqueValidNames) {
   EXPECT_EQ(find_client(*db, "nope").error().code, Errc::not_found);
 }
 
-TEST_F(StoreTest, SameSourceKeyIsOneItem) {
+TEST_P(StoreTest, SameSourceKeyIsOneItem) {
   ItemId first = add_item("a@x.example", "k1");
   EXPECT_FALSE(first.empty());
   EXPECT_TRUE(add_item("a@x.example", "k1").empty());
@@ -133,7 +151,7 @@ TEST_F(StoreTest, SameSourceKeyIsOneItem) {
   EXPECT_EQ(*raw_message(*db, client.id, first), "raw bytes");
 }
 
-TEST_F(StoreTest, RepositoriesAreScopedByClient) {
+TEST_P(StoreTest, RepositoriesAreScopedByClient) {
   ItemId id = add_item("a@x.example", "k1");
   auto other = create_client(*db, ids, clock, "other", "", "");
   ASSERT_TRUE(other.ok());
@@ -143,7 +161,7 @@ TEST_F(StoreTest, RepositoriesAreScopedByClient) {
   EXPECT_EQ(undecided_items(*db, client.id)->size(), 1u);
 }
 
-TEST_F(StoreTest, DecisionReplacesTheCurrentOneAndIsAudited) {
+TEST_P(StoreTest, DecisionReplacesTheCurrentOneAndIsAudited) {
   ItemId id = add_item("a@x.example", "k1");
   Decision d;
   d.item = id;
@@ -151,7 +169,8 @@ TEST_F(StoreTest, DecisionReplacesTheCurrentOneAndIsAudited) {
   d.disposition = Disposition::handled;
   d.reasons = {{"rule", "rule \"x\" matched"}};
   d.effects = {{EffectKind::move_to_folder, "Sidekick/Handled"}};
-  ASSERT_TRUE(record_decision(*db, ids, clock, client.id, d, "triage", "first").ok());
+  auto first = record_decision(*db, ids, clock, client.id, d, "triage", "first");
+  ASSERT_TRUE(first.ok()) << first.error().message;
   d.category = Category::personal;
   d.disposition = Disposition::to_client;
   ASSERT_TRUE(record_decision(*db, ids, clock, client.id, d, "va:kim", "corrected").ok());
@@ -172,14 +191,15 @@ TEST_F(StoreTest, DecisionReplacesTheCurrentOneAndIsAudited) {
   EXPECT_NE((*effects)[0].idempotency_key, (*effects)[1].idempotency_key);
 }
 
-TEST_F(StoreTest, RevisionGrowsWithWhatTheQueueShows) {
+TEST_P(StoreTest, RevisionGrowsWithWhatTheQueueShows) {
   auto rev = [&] { return revision(*db, {client.id}).value(); };
   const auto start = rev();
   Decision d;
   d.item = add_item("a@x.example", "k1");
   d.category = Category::newsletter;
   d.disposition = Disposition::handled;
-  ASSERT_TRUE(record_decision(*db, ids, clock, client.id, d, "triage", "first").ok());
+  auto first = record_decision(*db, ids, clock, client.id, d, "triage", "first");
+  ASSERT_TRUE(first.ok()) << first.error().message;
   const auto decided = rev();
   EXPECT_GT(decided, start);
 
@@ -210,7 +230,7 @@ TEST_F(StoreTest, RevisionGrowsWithWhatTheQueueShows) {
   EXPECT_EQ(revision(*db, {}).value(), 0);
 }
 
-TEST_F(StoreTest, ADecisionAndItsEffectsAreOneTransaction) {
+TEST_P(StoreTest, ADecisionAndItsEffectsAreOneTransaction) {
   // An item that does not exist: nothing of the decision may remain.
   Decision d;
   d.item = "itm_missing";
@@ -222,7 +242,7 @@ TEST_F(StoreTest, ADecisionAndItsEffectsAreOneTransaction) {
   EXPECT_EQ(db->query("SELECT COUNT(*) FROM audit")->at(0).i64(0), 0);
 }
 
-TEST_F(StoreTest, EvidenceChainDetectsATamperedEntry) {
+TEST_P(StoreTest, EvidenceChainDetectsATamperedEntry) {
   for (int i = 0; i < 3; ++i)
     ASSERT_TRUE(append_evidence(*db, client.id, clock.now() + i, "itm_" + std::to_string(i),
                                 "pty_1", "{\"n\":" + std::to_string(i) + "}")
@@ -235,7 +255,9 @@ TEST_F(StoreTest, EvidenceChainDetectsATamperedEntry) {
   auto edit = db->exec("UPDATE evidence SET payload = 'x' WHERE seq = 2");
   EXPECT_FALSE(edit.ok());
   // ...so a tamperer has to drop the guard first; the chain still tells.
-  ASSERT_TRUE(db->exec("DROP TRIGGER evidence_no_update").ok());
+  ASSERT_TRUE(db->exec(postgres() ? "DROP TRIGGER evidence_no_update ON evidence"
+                                  : "DROP TRIGGER evidence_no_update")
+                  .ok());
   ASSERT_TRUE(db->exec("UPDATE evidence SET payload = '{\"n\":9}' WHERE seq = 2").ok());
   check = verify_evidence(*db, client.id);
   EXPECT_FALSE(check->intact);
@@ -243,17 +265,19 @@ TEST_F(StoreTest, EvidenceChainDetectsATamperedEntry) {
   EXPECT_NE(check->problem.find("changed"), std::string::npos);
 }
 
-TEST_F(StoreTest, EvidenceChainDetectsARemovedEntry) {
+TEST_P(StoreTest, EvidenceChainDetectsARemovedEntry) {
   for (int i = 0; i < 3; ++i)
     ASSERT_TRUE(append_evidence(*db, client.id, clock.now(), "itm", "pty", "p").ok());
-  ASSERT_TRUE(db->exec("DROP TRIGGER evidence_no_delete").ok());
+  ASSERT_TRUE(db->exec(postgres() ? "DROP TRIGGER evidence_no_delete ON evidence"
+                                  : "DROP TRIGGER evidence_no_delete")
+                  .ok());
   ASSERT_TRUE(db->exec("DELETE FROM evidence WHERE seq = 2").ok());
   auto check = verify_evidence(*db, client.id);
   EXPECT_FALSE(check->intact);
   EXPECT_NE(check->problem.find("missing"), std::string::npos);
 }
 
-TEST_F(StoreTest, PartiesKeepRelationshipsAndHistory) {
+TEST_P(StoreTest, PartiesKeepRelationshipsAndHistory) {
   auto p =
       set_relationship(*db, ids, clock, client.id, "Boss@X.example", Relationship::vip, "Boss");
   ASSERT_TRUE(p.ok());
@@ -265,7 +289,7 @@ TEST_F(StoreTest, PartiesKeepRelationshipsAndHistory) {
   EXPECT_FALSE(find_party(*db, "cli_other", "boss@x.example")->has_value());
 }
 
-TEST_F(StoreTest, DbIdsAreShortAndSequential) {
+TEST_P(StoreTest, DbIdsAreShortAndSequential) {
   DbIds db_ids(*db);
   EXPECT_EQ(db_ids.next("itm"), "itm_1");
   EXPECT_EQ(db_ids.next("itm"), "itm_2");

@@ -3,10 +3,11 @@
 namespace sk::store {
 
 std::string DbIds::next(const std::string& prefix) {
-  // A counter per prefix; RETURNING keeps it one statement on both engines.
+  // A counter per prefix; RETURNING keeps it one statement on both engines (the column named
+  // with its table: PostgreSQL also sees the proposed row's n).
   auto rows = db_.query(
       "INSERT INTO counters(name, n) VALUES (?, 1) "
-      "ON CONFLICT(name) DO UPDATE SET n = n + 1 RETURNING n",
+      "ON CONFLICT(name) DO UPDATE SET n = counters.n + 1 RETURNING n",
       {prefix});
   if (!rows.ok() || rows->empty()) return RandomIds().next(prefix);
   return prefix + "_" + std::to_string(rows->at(0).i64(0));

@@ -44,6 +44,16 @@ class Db {
 // Opens (creating if needed) an SQLite database in WAL mode. ":memory:" for tests.
 Result<std::unique_ptr<Db>> open_sqlite(const std::string& path);
 
+// Connects to a PostgreSQL database ("postgresql://user@host:port/name", or libpq's
+// "key=value" form). The repositories' SQL is translated for it (postgres.cpp); the database
+// should be made with ENCODING 'SQL_ASCII' and LC_COLLATE 'C', which store and order text as
+// SQLite does, byte for byte.
+Result<std::unique_ptr<Db>> open_postgres(const std::string& conninfo);
+// Whether `where` names a PostgreSQL database rather than an SQLite file.
+bool is_postgres_url(std::string_view where);
+// open_postgres for a postgresql:// or postgres:// URL, else open_sqlite.
+Result<std::unique_ptr<Db>> open_database(const std::string& where);
+
 // Writes a consistent copy of the whole database to `path` (which must not exist), while other
 // connections and processes go on reading and writing: what was committed when it began.
 // SQLite only (a PostgreSQL store is backed up with its own tools): Errc::invalid_input else.

@@ -1,0 +1,30 @@
+#pragma once
+// A real PostgreSQL server for tests: Debian's binaries, a cluster made in a fresh temporary
+// folder (initdb), listening on a free loopback port. Started per test process on first use,
+// stopped and removed at exit, killed with its parent should the test process die. Run as root
+// (CI), the server runs as the `postgres` user, which PostgreSQL insists on. When it cannot
+// start, shared() throws with its log: the test fails.
+#include <string>
+
+namespace sk::test {
+
+class Postgres {
+ public:
+  static Postgres& shared();
+  // A new, empty database as Sidekick wants one (SQL_ASCII, C collation): its URL.
+  std::string fresh_database();
+  int port() const { return port_; }
+  std::string log() const;
+  ~Postgres();
+  Postgres(const Postgres&) = delete;
+  Postgres& operator=(const Postgres&) = delete;
+
+ private:
+  Postgres();
+  std::string dir_;
+  int port_ = 0;
+  int pid_ = -1;
+  int databases_ = 0;
+};
+
+}  // namespace sk::test
