@@ -10,6 +10,7 @@
 #include "app/backup.hpp"
 #include "app/cli.hpp"
 #include "app/home.hpp"
+#include "postgres.hpp"
 #include "store/db.hpp"
 #include "support.hpp"
 #include "triage/spam_model.hpp"
@@ -104,7 +105,20 @@ TEST_F(CliTest, RulesFileMistakesPointAtTheLine) {
   EXPECT_NE(r.out.find("1. x"), std::string::npos);
 }
 
-TEST_F(CliTest, ImportTriageDecisionsExplainTeachAudit) {
+// The same commands on either store: the home folder's SQLite file, or the PostgreSQL database
+// SIDEKICK_DATABASE names (a fresh one on a real server the test starts).
+struct CliEngineTest : CliTest, ::testing::WithParamInterface<std::string> {
+  void SetUp() override {
+    if (GetParam() == "postgresql")
+      ::setenv("SIDEKICK_DATABASE", sk::test::Postgres::shared().fresh_database().c_str(), 1);
+  }
+  void TearDown() override { ::unsetenv("SIDEKICK_DATABASE"); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Engines, CliEngineTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(CliEngineTest, ImportTriageDecisionsExplainTeachAudit) {
   SK_REQUIRE_CORPUS();
   ASSERT_EQ(run({"client", "add", "acme"}).code, 0);
   auto r = run({"model", "train", "--corpus", sk::test::corpus_dir()});
@@ -341,6 +355,23 @@ TEST_F(CliTest, ClientSetChangesDelegationAndTheAutoReplyPeriodWithAnAuditEntry)
   EXPECT_NE(r.out.find("nothing written yet"), std::string::npos);
   r = run({"outgoing", "approve", "--client", "acme", "out_99"});
   EXPECT_EQ(r.code, 3);
+}
+
+TEST_F(CliTest, APostgreSQLStoreIsNamedByURLAndBackedUpWithItsOwnTools) {
+  ::setenv("SIDEKICK_DATABASE", "/var/lib/other.db", 1);
+  auto r = run({"client", "list"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("SIDEKICK_DATABASE is not a postgresql:// URL"), std::string::npos) << r.err;
+  ::setenv("SIDEKICK_DATABASE", sk::test::Postgres::shared().fresh_database().c_str(), 1);
+  ASSERT_EQ(run({"client", "add", "acme"}).code, 0);
+  EXPECT_NE(run({"client", "list"}).out.find("acme"), std::string::npos);
+  sk::test::TempDir backups;
+  r = run({"backup", "create", backups.str() + "/b"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("back it up with pg_dump"), std::string::npos) << r.err;
+  ::unsetenv("SIDEKICK_DATABASE");
+  // The home folder's own SQLite store never saw the client.
+  EXPECT_EQ(run({"client", "list"}).out.find("acme"), std::string::npos);
 }
 
 TEST_F(CliTest, HelpWorks) {

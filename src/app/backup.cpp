@@ -213,6 +213,10 @@ Result<BackupReport> verify_backup(const std::string& dir) {
 
 Result<BackupReport> restore_backup(const std::string& dir, const Home& home) {
   SK_ASSIGN(auto r, verify_backup(dir));
+  if (!home.database_url.empty())
+    return make_error(Errc::invalid_input,
+                      "a backup restores an SQLite home; SIDEKICK_DATABASE names a PostgreSQL "
+                      "database: unset it to restore");
   std::error_code ec;
   if (fs::exists(home.database(), ec))
     return make_error(Errc::conflict,

@@ -160,7 +160,7 @@ Result<std::optional<triage::SpamModel>> read_model(const std::string& path,
 Result<Session> open_session(const Context& ctx, bool outdated_models_are_none = false) {
   Session s;
   SK_ASSIGN(s.home, open_home(ctx.home_flag));
-  SK_ASSIGN(s.db, store::open_sqlite(s.home.database()));
+  SK_ASSIGN(s.db, store::open_database(s.home.database()));
   SK_TRY(store::migrate(*s.db));
   s.ids = std::make_unique<store::DbIds>(*s.db);
   SK_ASSIGN(auto model, read_model(s.home.spam_model(), outdated_models_are_none));
@@ -333,8 +333,8 @@ Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
       };
     }
     std::string path = s.home.database();
-    console = std::make_unique<web::Console>([path] { return store::open_sqlite(path); }, ctx.clock,
-                                             s.engine->model(), co);
+    console = std::make_unique<web::Console>([path] { return store::open_database(path); },
+                                             ctx.clock, s.engine->model(), co);
     web::ServerOptions wo;
     wo.address = so.listen;
     wo.port = static_cast<std::uint16_t>(so.port);
@@ -356,7 +356,7 @@ Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
   for (const auto& a : accounts) {
     SK_ASSIGN(auto secret, key.open(a.sealed_secret));
     threads.emplace_back([&, a, secret] {
-      auto db = store::open_sqlite(s.home.database());
+      auto db = store::open_database(s.home.database());
       if (!db.ok()) return;
       store::DbIds ids(**db);
       engine::Engine engine(**db, ctx.clock, ids, s.engine->model());
@@ -379,7 +379,7 @@ Result<void> serve(const Context& ctx, Session& s, const ServeOptions& so) {
   }
   // Reminders every round and calendars every calendar_seconds, on a connection of their own.
   threads.emplace_back([&] {
-    auto db = store::open_sqlite(s.home.database());
+    auto db = store::open_database(s.home.database());
     if (!db.ok()) return;
     store::DbIds ids(**db);
     std::optional<std::chrono::steady_clock::time_point> last_sync, backup_failed;
@@ -869,6 +869,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       SK_ASSIGN(auto home, open_home(ctx.home_flag));
       BackupReport r;
       if (backup_create->parsed()) {
+        if (!home.database_url.empty())
+          return make_error(Errc::invalid_input,
+                            "the store is the PostgreSQL database SIDEKICK_DATABASE names: back "
+                            "it up with pg_dump (sidekick backup copies an SQLite home)");
         if (!std::filesystem::exists(home.database()))
           return make_error(Errc::not_found,
                             "no database at " + home.database() + ": nothing to back up");

@@ -1,5 +1,7 @@
 #include "app/home.hpp"
 
+#include "store/db.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -22,7 +24,15 @@ Result<Home> open_home(const std::string& flag) {
   std::error_code ec;
   fs::create_directories(fs::path(dir) / "models", ec);
   if (ec) return make_error(Errc::io, "cannot create " + dir + ": " + ec.message());
-  return Home{dir};
+  Home home{dir, {}};
+  if (const char* url = std::getenv("SIDEKICK_DATABASE"); url && *url) {
+    if (!store::is_postgres_url(url))
+      return make_error(Errc::invalid_input,
+                        "SIDEKICK_DATABASE is not a postgresql:// URL (the SQLite store is the "
+                        "home folder's own; leave it unset for that)");
+    home.database_url = url;
+  }
+  return home;
 }
 
 Result<SecretKey> open_secret_key(const Home& home) {

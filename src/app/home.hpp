@@ -1,5 +1,7 @@
 #pragma once
 // Where Sidekick keeps its data: $SIDEKICK_HOME, else ~/.local/share/sidekick; --home wins.
+// The store is the SQLite file in that folder, or the PostgreSQL database $SIDEKICK_DATABASE
+// names (postgresql://user@host:port/name): an agency's processes on several machines share it.
 #include <string>
 
 #include "core/result.hpp"
@@ -9,7 +11,11 @@ namespace sk::app {
 
 struct Home {
   std::string dir;
-  std::string database() const { return dir + "/sidekick.db"; }
+  std::string database_url = {};  // $SIDEKICK_DATABASE; empty: the SQLite file
+  // What store::open_database opens.
+  std::string database() const {
+    return database_url.empty() ? dir + "/sidekick.db" : database_url;
+  }
   std::string spam_model() const { return dir + "/models/spam.model"; }
   std::string text_model() const { return dir + "/models/text.model"; }
   std::string secret_key() const { return dir + "/keys/secret.key"; }
