@@ -20,6 +20,7 @@
 
 #include "mail/imap.hpp"
 #include "mailserver.hpp"
+#include "support.hpp"
 
 namespace sk::mail {
 namespace {
@@ -166,15 +167,9 @@ TEST(Imap, TlsToPlainPortFailsCleanly) {
 }
 
 int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  const int port = sk::test::free_loopback_port();
+  EXPECT_NE(port, 0);
+  return port;
 }
 
 TEST(Imap, ConnectionRefusedIsIoError) {

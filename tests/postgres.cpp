@@ -18,6 +18,8 @@
 
 #include "store/db.hpp"
 
+#include "support.hpp"
+
 namespace sk::test {
 namespace {
 
@@ -36,16 +38,9 @@ std::string bin_dir() {
 }
 
 int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("postgres: cannot find a free port");
-  ::close(fd);
-  return ntohs(a.sin_port);
+  const int port = free_loopback_port();
+  if (port == 0) throw std::runtime_error("postgres: cannot find a free port");
+  return port;
 }
 
 // Runs argv (as `user` when we are root) with output appended to `log`; `wait`: for its end.

@@ -14,22 +14,17 @@
 #include <stdexcept>
 #include <thread>
 
+#include "support.hpp"
+
 namespace sk::test {
 namespace {
 
 namespace fs = std::filesystem;
 
 int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("radicale: cannot find a free port");
-  ::close(fd);
-  return ntohs(a.sin_port);
+  const int port = free_loopback_port();
+  if (port == 0) throw std::runtime_error("radicale: cannot find a free port");
+  return port;
 }
 
 bool answers(int port) {

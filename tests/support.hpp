@@ -24,6 +24,19 @@
 
 namespace sk::test {
 
+// A loopback port nothing listens on now, the kernel's pick; 0 when it gives none.
+inline int free_loopback_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  if (fd >= 0) ::close(fd);
+  return ok ? ntohs(a.sin_port) : 0;
+}
+
 // Whether the decision gives a reason with this code ("lesson", "support.sent").
 inline bool has_reason(const Decision& d, const std::string& code) {
   for (const auto& r : d.reasons)
