@@ -7,7 +7,7 @@
 #include <memory>
 #include <unordered_map>
 
-#include "store/db.hpp"
+#include "store/statement_db.hpp"
 
 namespace sk::store {
 namespace {
@@ -232,52 +232,21 @@ Value column_value(const PGresult* r, int row, int col) {
   }
 }
 
+// Rows an INSERT, UPDATE or DELETE changed (0 for anything else).
+std::int64_t rows_changed(PGresult* r) {
+  const char* n = PQcmdTuples(r);
+  return n && *n ? std::strtoll(n, nullptr, 10) : 0;
+}
+
 struct ResultFree {
   void operator()(PGresult* r) const { PQclear(r); }
 };
 using PgResult = std::unique_ptr<PGresult, ResultFree>;
 
-class PostgresDb final : public Db {
+class PostgresDb final : public StatementDb {
  public:
   PostgresDb(PGconn* conn, std::string location) : conn_(conn), location_(std::move(location)) {}
   ~PostgresDb() override { PQfinish(conn_); }
-
-  Result<void> exec(std::string_view sql, const Params& params) override {
-    auto r = run(sql, params, nullptr);
-    if (!r.ok()) return r.error();
-    return ok();
-  }
-
-  Result<std::vector<Row>> query(std::string_view sql, const Params& params) override {
-    std::vector<Row> out;
-    auto r = run(sql, params, &out);
-    if (!r.ok()) return r.error();
-    return out;
-  }
-
-  Result<void> transaction(const std::function<Result<void>()>& fn) override {
-    if (depth_ > 0) {
-      ++depth_;
-      auto r = fn();
-      --depth_;
-      return r;
-    }
-    // One writer at a time, as SQLite's BEGIN IMMEDIATE: the repositories read, then write what
-    // they read (the next id, the next evidence entry), and count on nobody writing between.
-    SK_TRY(simple("BEGIN; SELECT pg_advisory_xact_lock(1397310539)", false));
-    ++depth_;
-    auto r = fn();
-    --depth_;
-    if (!r.ok()) {
-      (void)simple("ROLLBACK", false);
-      return r;
-    }
-    if (auto c = simple("COMMIT", false); !c.ok()) {
-      (void)simple("ROLLBACK", false);
-      return c;
-    }
-    return ok();
-  }
 
   std::int64_t changes() const override { return changes_; }
   std::string_view engine() const override { return "postgresql"; }
@@ -302,45 +271,53 @@ class PostgresDb final : public Db {
     PgResult r(PQexec(conn_, sql.c_str()));
     const auto status = PQresultStatus(r.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return fail(r.get(), sql);
-    if (counts) {
-      const char* n = PQcmdTuples(r.get());
-      changes_ = n && *n ? std::strtoll(n, nullptr, 10) : 0;
-    }
+    if (counts) changes_ = rows_changed(r.get());
     return ok();
   }
 
-  struct Prepared {
-    std::string name;
-    std::vector<Oid> types;  // of the parameters, as the server inferred them
+  // A statement text as this connection knows it: translated once, prepared once.
+  struct Statement {
+    std::string text;         // in PostgreSQL's dialect; empty: nothing to run
+    bool definition = false;  // CREATE, ALTER, DROP: run as they are, never prepared
+    std::string name;         // the prepared statement's, once prepared
+    std::vector<Oid> types;   // of its parameters, as the server inferred them
   };
 
-  Result<const Prepared*> prepare(std::string_view sql, const std::string& translated) {
-    auto it = cache_.find(std::string(sql));
-    if (it != cache_.end()) return &it->second;
-    Prepared p;
-    p.name = "s" + std::to_string(cache_.size() + 1);
-    PgResult r(PQprepare(conn_, p.name.c_str(), translated.c_str(), 0, nullptr));
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(r.get(), sql);
-    PgResult d(PQdescribePrepared(conn_, p.name.c_str()));
-    if (PQresultStatus(d.get()) != PGRES_COMMAND_OK) return fail(d.get(), sql);
-    for (int i = 0; i < PQnparams(d.get()); ++i) p.types.push_back(PQparamtype(d.get(), i));
-    return &cache_.emplace(std::string(sql), std::move(p)).first->second;
+  Result<Statement*> statement(std::string_view sql) {
+    auto it = statements_.find(std::string(sql));
+    if (it != statements_.end()) return &it->second;
+    Statement st;
+    SK_ASSIGN(st.text, translate(sql));
+    st.definition = starts_with_word(sql, "CREATE") || starts_with_word(sql, "ALTER") ||
+                    starts_with_word(sql, "DROP");
+    return &statements_.emplace(std::string(sql), std::move(st)).first->second;
   }
 
-  Result<bool> run(std::string_view sql, const Params& params, std::vector<Row>* out) {
-    auto translated = translations_.find(std::string(sql));
-    if (translated == translations_.end()) {
-      SK_ASSIGN(std::string t, translate(sql));
-      translated = translations_.emplace(std::string(sql), std::move(t)).first;
-    }
-    if (translated->second.empty()) return true;
-    const bool definition = starts_with_word(sql, "CREATE") || starts_with_word(sql, "ALTER") ||
-                            starts_with_word(sql, "DROP");
-    if (params.empty() && (definition || !out)) {
-      SK_TRY(simple(translated->second));
-      return true;
-    }
-    SK_ASSIGN(const Prepared* p, prepare(sql, translated->second));
+  Result<void> prepare(std::string_view sql, Statement& st) {
+    if (!st.name.empty()) return ok();
+    const std::string name = "s" + std::to_string(++prepared_);
+    PgResult r(PQprepare(conn_, name.c_str(), st.text.c_str(), 0, nullptr));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(r.get(), sql);
+    PgResult d(PQdescribePrepared(conn_, name.c_str()));
+    if (PQresultStatus(d.get()) != PGRES_COMMAND_OK) return fail(d.get(), sql);
+    for (int i = 0; i < PQnparams(d.get()); ++i) st.types.push_back(PQparamtype(d.get(), i));
+    st.name = name;
+    return ok();
+  }
+
+  // One writer at a time, as SQLite's BEGIN IMMEDIATE: the repositories read, then write what
+  // they read (the next id, the next evidence entry), and count on nobody writing between.
+  Result<void> begin() override {
+    return simple("BEGIN; SELECT pg_advisory_xact_lock(1397310539)", false);
+  }
+  Result<void> commit() override { return simple("COMMIT", false); }
+  void rollback() override { (void)simple("ROLLBACK", false); }
+
+  Result<void> run(std::string_view sql, const Params& params, std::vector<Row>* out) override {
+    SK_ASSIGN(Statement * p, statement(sql));
+    if (p->text.empty()) return ok();
+    if (params.empty() && (p->definition || !out)) return simple(p->text);
+    SK_TRY(prepare(sql, *p));
     if (p->types.size() != params.size())
       return make_error(Errc::invalid_input, "the statement takes " +
                                                  std::to_string(p->types.size()) + " values, " +
@@ -370,8 +347,7 @@ class PostgresDb final : public Db {
                               values.data(), lengths.data(), formats.data(), 0));
     const auto status = PQresultStatus(r.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return fail(r.get(), sql);
-    const char* n = PQcmdTuples(r.get());
-    changes_ = n && *n ? std::strtoll(n, nullptr, 10) : 0;
+    changes_ = rows_changed(r.get());
     if (out) {
       const int rows = PQntuples(r.get()), cols = PQnfields(r.get());
       out->reserve(static_cast<std::size_t>(rows));
@@ -382,15 +358,14 @@ class PostgresDb final : public Db {
         out->push_back(std::move(rw));
       }
     }
-    return true;
+    return ok();
   }
 
   PGconn* conn_;
   std::string location_;
-  int depth_ = 0;
   std::int64_t changes_ = 0;
-  std::unordered_map<std::string, std::string> translations_;
-  std::unordered_map<std::string, Prepared> cache_;
+  std::unordered_map<std::string, Statement> statements_;
+  int prepared_ = 0;  // statements prepared on this connection, for their names
 };
 
 // What the connection is to, without a password: kept per database (Db::location).

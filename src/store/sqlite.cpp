@@ -2,7 +2,7 @@
 
 #include <unordered_map>
 
-#include "store/db.hpp"
+#include "store/statement_db.hpp"
 
 namespace sk::store {
 
@@ -32,7 +32,7 @@ std::string Row::str(std::size_t i) const {
 
 namespace {
 
-class SqliteDb final : public Db {
+class SqliteDb final : public StatementDb {
  public:
   explicit SqliteDb(sqlite3* db) : db_(db) {
     const char* file = sqlite3_db_filename(db_, "main");
@@ -41,42 +41,6 @@ class SqliteDb final : public Db {
   ~SqliteDb() override {
     for (auto& [sql, st] : cache_) sqlite3_finalize(st);
     sqlite3_close_v2(db_);
-  }
-
-  Result<void> exec(std::string_view sql, const Params& params) override {
-    auto rows = run(sql, params, nullptr);
-    if (!rows.ok()) return rows.error();
-    return ok();
-  }
-
-  Result<std::vector<Row>> query(std::string_view sql, const Params& params) override {
-    std::vector<Row> out;
-    auto r = run(sql, params, &out);
-    if (!r.ok()) return r.error();
-    return out;
-  }
-
-  Result<void> transaction(const std::function<Result<void>()>& fn) override {
-    if (depth_ > 0) {
-      ++depth_;
-      auto r = fn();
-      --depth_;
-      return r;
-    }
-    SK_TRY(exec("BEGIN IMMEDIATE", {}));
-    ++depth_;
-    auto r = fn();
-    --depth_;
-    if (!r.ok()) {
-      (void)exec("ROLLBACK", {});
-      return r;
-    }
-    auto c = exec("COMMIT", {});
-    if (!c.ok()) {
-      (void)exec("ROLLBACK", {});
-      return c;
-    }
-    return ok();
   }
 
   std::int64_t changes() const override { return sqlite3_changes64(db_); }
@@ -103,9 +67,13 @@ class SqliteDb final : public Db {
     return st;
   }
 
-  Result<bool> run(std::string_view sql, const Params& params, std::vector<Row>* out) {
+  Result<void> begin() override { return run("BEGIN IMMEDIATE", {}, nullptr); }
+  Result<void> commit() override { return run("COMMIT", {}, nullptr); }
+  void rollback() override { (void)run("ROLLBACK", {}, nullptr); }
+
+  Result<void> run(std::string_view sql, const Params& params, std::vector<Row>* out) override {
     SK_ASSIGN(sqlite3_stmt * st, prepare(sql));
-    if (!st) return true;  // empty statement
+    if (!st) return ok();  // empty statement
     struct Reset {
       sqlite3_stmt* s;
       ~Reset() {
@@ -157,12 +125,11 @@ class SqliteDb final : public Db {
       }
       out->push_back(std::move(row));
     }
-    return true;
+    return ok();
   }
 
   sqlite3* db_;
   std::string location_;
-  int depth_ = 0;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
