@@ -93,25 +93,14 @@ Postgres::Postgres() {
   for (int attempt = 0; attempt < 3; ++attempt) {
     port_ = free_port();
     // Durability is not what these tests check: no fsync keeps them quick.
-    pid_ = run({bin + "/postgres", "-D", data, "-p", std::to_string(port_), "-k", dir_, "-c",
-                "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-                "-c", "full_page_writes=off"},
-               log, user, false, true);
-    for (int i = 0; i < 500; ++i) {
-      auto db = store::open_postgres("postgresql://postgres@127.0.0.1:" + std::to_string(port_) +
-                                     "/postgres");
-      if (db.ok()) return;
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
+    const int pid = run({bin + "/postgres", "-D", data, "-p", std::to_string(port_), "-k", dir_,
+                         "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
+                         "synchronous_commit=off", "-c", "full_page_writes=off"},
+                        log, user, false, true);
+    if (wait_until_ready(
+            pid, [&] { return store::open_postgres(url("postgres")).ok(); }, 500)) {
+      pid_ = pid;
+      return;
     }
   }
   const std::string why = this->log();
@@ -122,14 +111,17 @@ Postgres::Postgres() {
 
 std::string Postgres::fresh_database() {
   const std::string name = "sk_" + std::to_string(::getpid()) + "_" + std::to_string(++databases_);
-  const std::string base = "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/";
-  auto admin = store::open_postgres(base + "postgres");
+  auto admin = store::open_postgres(url("postgres"));
   if (!admin.ok()) throw std::runtime_error("postgres: " + admin.error().message);
   auto made =
       (*admin)->exec("CREATE DATABASE " + name +
                      " TEMPLATE template0 ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C'");
   if (!made.ok()) throw std::runtime_error("postgres: " + made.error().message);
-  return base + name;
+  return url(name);
+}
+
+std::string Postgres::url(const std::string& name) const {
+  return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + name;
 }
 
 std::string Postgres::log() const {

@@ -21,6 +21,8 @@ class Postgres {
 
  private:
   Postgres();
+  // The URL of database `name` on this server.
+  std::string url(const std::string& name) const;
   std::string dir_;
   int port_ = 0;
   int pid_ = -1;

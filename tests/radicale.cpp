@@ -76,20 +76,10 @@ Radicale::Radicale() {
       ::execlp("radicale", "radicale", "--config", cfg.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    pid_ = pid;
-    for (int i = 0; i < 300; ++i) {
-      if (answers(port_)) return;
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
+    if (wait_until_ready(
+            pid, [&] { return answers(port_); }, 300)) {
+      pid_ = pid;
+      return;
     }
   }
   const std::string why = log();

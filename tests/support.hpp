@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -121,6 +122,19 @@ inline pid_t spawn_logged(std::vector<std::string> args, const std::string& log,
   int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   return rc == 0 ? pid : -1;
+}
+
+// Waits for a server just started as `pid` to be ready: asks `ready` every 20 ms, up to `tries`
+// times. False when the server ended first or never got ready (it is then stopped).
+inline bool wait_until_ready(pid_t pid, const std::function<bool()>& ready, int tries) {
+  for (int i = 0; i < tries; ++i) {
+    if (ready()) return true;
+    if (::waitpid(pid, nullptr, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+  return false;
 }
 
 // A shell command's output (stdout and stderr) and exit code: the browser tests' node scripts.
