@@ -379,6 +379,51 @@ TEST(FastReader, EightBitHeaders) {
   }
 }
 
+// Header lines are scanned 16 bytes at a time for their end and for bytes that need a closer
+// look: each such byte, at every place in a line's first three blocks, on a first line and on
+// a folded one, must be seen.
+TEST(FastReader, UnusualHeaderBytesAtEveryOffset) {
+  for (std::size_t k = 0; k < 50; ++k) {
+    const std::string pad(k, 'a');
+    for (const std::string& line : {"Subject: " + pad, "Subject: s\n\t" + pad}) {
+      SCOPED_TRACE(shown(line));
+      auto message = [&](const std::string& bytes) {
+        return "From: a@example.com\n" + line + bytes + "z\nX-Next: n\n\nx\n";
+      };
+      EXPECT_FALSE(read_fast(message("\r")).has_value());  // a CR before no LF
+      EXPECT_FALSE(read_fast(message(std::string(1, '\0'))).has_value());
+      const std::string folded = line.find('\n') == std::string::npos ? "" : "\t";
+      const std::string head = line.substr(line.find(':') + 2);
+      std::string unfolded = head;
+      if (!folded.empty()) unfolded = "s\t" + pad;
+      EXPECT_EQ(read_same(message("\xC3\xA9")).subject, unfolded + "\xC3\xA9z");
+      EXPECT_EQ(read_same(message("\xE9"), ParseStatus::repaired).subject, unfolded + "\xC3\xA9z");
+    }
+    // CRLF line ends, with the CR at every place (and the LF in the next block after it).
+    const std::string crlf =
+        "From: a@example.com\r\nSubject: " + pad + "\r\nX-Next: n\r\n\r\nx\r\n";
+    EXPECT_EQ(read_same(crlf).subject, pad);
+  }
+}
+
+// Boundary lines are found 16 bytes at a time by their "\n--": lines that start with dashes
+// and are not boundaries, and boundaries, at every place in a block.
+TEST(FastReader, BoundariesAtEveryOffset) {
+  for (std::size_t k = 0; k < 40; ++k) {
+    const std::string pad(k, 'p');
+    const std::string raw =
+        "From: a@example.com\n"
+        "Content-Type: multipart/mixed; boundary=b\n"
+        "\n" +
+        pad + "\n--not the boundary\n-\n--b\n" +
+        "Content-Type: text/plain\n"
+        "\n" +
+        pad + "\n--x\n-- b\nend\n--b--\n";
+    SCOPED_TRACE(k);
+    EXPECT_EQ(read_same(raw).text, pad + "\n--x\n-- b\nend");
+  }
+}
+
 TEST(FastReader, DatesAsGMimeReadsThem) {
   // Every form the reader takes gives GMime's time; the others are GMime's to read.
   const std::vector<std::string> days = {"Thu, ", "", "Thu,", "thu, ", "Thursday, "};
