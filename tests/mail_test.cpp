@@ -642,6 +642,27 @@ TEST(HtmlToText, WhitespaceAndMarkupAtEveryOffset) {
   }
 }
 
+// Attribute names and the ends of scripts and styles are found by their first letter in
+// either case, 16 bytes at a time: wherever it falls in a block, and not where only a later
+// letter matches.
+TEST(HtmlToText, LinksAndScriptEndsAtEveryOffset) {
+  for (std::size_t k = 0; k < 40; ++k) {
+    const std::string pad(k, 'x');
+    HtmlMarkup markup;
+    EXPECT_EQ(html_to_text("<a title=\"" + pad + "\" hREf=\"http://Host" + std::to_string(k) +
+                               ".example/\">go</a><img alt=" + pad +
+                               "h SRC=https://img.example/i>"
+                               "<script>" +
+                               pad + "</scrip </SCRIPT>after",
+                           &markup),
+              "go\nafter")
+        << k;
+    EXPECT_EQ(markup.link_hosts,
+              (std::vector<std::string>{"host" + std::to_string(k) + ".example", "img.example"}))
+        << k;
+  }
+}
+
 TEST(HtmlToText, BrokenMarkup) {
   EXPECT_EQ(html_to_text("1 < 2 and 3 > 2"), "1 < 2 and 3 > 2");
   EXPECT_EQ(html_to_text("<a title=\"x>y\">link</a>"), "link");

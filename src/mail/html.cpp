@@ -82,26 +82,6 @@ int hex_value(char c) {
   return -1;
 }
 
-// Case-insensitive search for an ASCII needle (given in lower case).
-std::size_t ifind(std::string_view hay, std::string_view needle, std::size_t from) {
-  if (needle.empty() || hay.size() < needle.size()) return std::string_view::npos;
-  // A needle that starts with markup ("</style") jumps from one '<' to the next: the end of
-  // a long style sheet or script is found without looking at every byte of it.
-  const bool jump = !is_alpha(needle[0]);
-  for (std::size_t i = from; i + needle.size() <= hay.size(); ++i) {
-    if (jump) {
-      i = hay.find(needle[0], i);
-      if (i == std::string_view::npos || i + needle.size() > hay.size())
-        return std::string_view::npos;
-    }
-    if (to_lower(hay[i]) != needle[0]) continue;
-    std::size_t k = 1;
-    while (k < needle.size() && to_lower(hay[i + k]) == needle[k]) ++k;
-    if (k == needle.size()) return i;
-  }
-  return std::string_view::npos;
-}
-
 enum class Break { none, line, paragraph };
 
 // A tag name of up to eight letters packed into an integer, for cheap comparisons.
@@ -224,6 +204,22 @@ std::size_t find_space(std::string_view s, std::size_t i) {
 #endif
   while (i < n && !is_space(s[i])) ++i;
   return i;
+}
+
+// Case-insensitive search for an ASCII needle (given in lower case). Its first byte is found
+// in either case 16 bytes at a time: attribute names are looked for in every link's tag, and
+// style sheets and scripts are searched for where they end.
+std::size_t ifind(std::string_view hay, std::string_view needle, std::size_t from) {
+  if (needle.empty() || hay.size() < needle.size()) return std::string_view::npos;
+  const char first = needle[0];
+  const char other = is_alpha(first) ? static_cast<char>(first - 'a' + 'A') : first;
+  for (std::size_t i = find_either(hay, from, first, other); i + needle.size() <= hay.size();
+       i = find_either(hay, i + 1, first, other)) {
+    std::size_t k = 1;
+    while (k < needle.size() && to_lower(hay[i + k]) == needle[k]) ++k;
+    if (k == needle.size()) return i;
+  }
+  return std::string_view::npos;
 }
 
 class Writer {

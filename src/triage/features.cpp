@@ -528,7 +528,7 @@ class TextFeatures {
             std::vector<std::uint32_t>* words = nullptr) {
     tokenize(
         part,
-        [&](std::string_view t, std::uint64_t h) {
+        [&](std::string_view t, std::uint64_t h) __attribute__((always_inline)) {
           sink_.add_hashed(ns_, h, t);
           if (words) words->push_back(word_id(h));
           std::uint64_t pair = mix(h1_, h);
