@@ -399,6 +399,15 @@ TEST(FastReader, UnusualHeaderBytesAtEveryOffset) {
       EXPECT_EQ(read_same(message("\xC3\xA9")).subject, unfolded + "\xC3\xA9z");
       EXPECT_EQ(read_same(message("\xE9"), ParseStatus::repaired).subject, unfolded + "\xC3\xA9z");
     }
+    // Encoded words start with a '=', which the same pass notes, as it notes a folded line.
+    EXPECT_EQ(
+        read_same("From: a@example.com\nSubject: " + pad + "=?utf-8?q?caf=C3=A9?=\n\nx\n").subject,
+        pad + "caf\xC3\xA9");
+    EXPECT_EQ(read_same("From: a@example.com\nSubject: s\n " + pad + "=?utf-8?q?caf=C3=A9?=\n\nx\n")
+                  .subject,
+              "s " + pad + "caf\xC3\xA9");
+    EXPECT_EQ(read_same("From: a@example.com\nSubject: " + pad + "y\n\tz\n\nx\n").subject,
+              pad + "y\tz");
     // CRLF line ends, with the CR at every place (and the LF in the next block after it).
     const std::string crlf =
         "From: a@example.com\r\nSubject: " + pad + "\r\nX-Next: n\r\n\r\nx\r\n";

@@ -116,18 +116,20 @@ bool is_plain_addr_spec(std::string_view s) {
 // --- lines -------------------------------------------------------------------------------
 
 // The end of a header line: the offset of the first LF in `s` (s.size() when there is none),
-// and whether a byte before it needs a closer look: 8-bit, NUL, or a CR (but for one right
-// before the LF in the same 16 bytes). One pass 16 bytes at a time: finding the LF, then a
-// CR, then an 8-bit byte, each with a scan of its own, was a tenth of reading a message.
+// whether a byte before it needs a closer look (8-bit, NUL, or a CR but for one right before
+// the LF in the same 16 bytes), and whether it has a '=' (as encoded words do). One pass 16
+// bytes at a time: finding the LF, then a CR, then an 8-bit byte, each with a scan of its
+// own, was a tenth of reading a message.
 struct LineEnd {
   std::size_t lf;
   bool unusual;
+  bool equals;
 };
 LineEnd header_line_end(std::string_view s) {
   const char* p = s.data();
   const std::size_t n = s.size();
   std::size_t i = 0;
-  bool unusual = false;
+  bool unusual = false, equals = false;
 #if defined(__SSE2__)
   for (; i + 16 <= n; i += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
@@ -137,22 +139,26 @@ LineEnd header_line_end(std::string_view s) {
                                            _mm_cmpeq_epi8(v, _mm_setzero_si128()));
     // The high bit of each byte is the 8-bit test.
     auto odd = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(v, cr_or_nul)));
+    auto eq = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('='))));
     if (lf != 0) {
       const unsigned k = static_cast<unsigned>(__builtin_ctz(lf));
       odd &= (1u << k) - 1;
+      eq &= (1u << k) - 1;
       if (k > 0 && p[i + k - 1] == '\r') odd &= ~(1u << (k - 1));
-      return {i + k, unusual || odd != 0};
+      return {i + k, unusual || odd != 0, equals || eq != 0};
     }
     unusual |= odd != 0;
+    equals |= eq != 0;
   }
 #endif
   for (; i < n; ++i) {
     const auto u = static_cast<unsigned char>(p[i]);
-    if (u == '\n') return {i, unusual};
+    if (u == '\n') return {i, unusual, equals};
+    if (u == '=') equals = true;
     if (u == '\r' && i + 1 < n && p[i + 1] == '\n') continue;  // the line's own CR
     if (u == '\r' || u == 0 || u >= 0x80) unusual = true;
   }
-  return {n, unusual};
+  return {n, unusual, equals};
 }
 
 // The offset of the first "\n--" at or after `i` (npos when none): where the lines that may be
@@ -1172,7 +1178,9 @@ struct RawHeader {
   std::string_view name;
   std::string_view raw;  // after the colon, through the end of its last line
   Field field = Field::other;
-  bool not_utf8 = false;  // 8-bit bytes that are not UTF-8 (the message's own headers only)
+  bool not_utf8 = false;   // 8-bit bytes that are not UTF-8 (the message's own headers only)
+  bool continued = false;  // more than one line: may be folded
+  bool equals = false;     // has a '=': may have encoded words
 };
 
 class FastReader {
@@ -1251,6 +1259,8 @@ class FastReader {
         RawHeader& last = out.back();
         last.raw = m.substr(static_cast<std::size_t>(last.raw.data() - m.data()),
                             eol + 1 - static_cast<std::size_t>(last.raw.data() - m.data()));
+        last.continued = true;
+        last.equals |= end.equals;
       } else {
         // GMime checks header lines for boundaries; a name that starts like one is its to read.
         if (c == '-' && pos + 1 < eol && m[pos + 1] == '-')
@@ -1264,6 +1274,7 @@ class FastReader {
         if (i == eol || i == pos) return no("header line without a name");
         const std::string_view name = m.substr(pos, i - pos);
         out.push_back(RawHeader{name, m.substr(i + 1, eol - i), field_of(name)});
+        out.back().equals = end.equals;
       }
       pos = eol + 1;
       if (!end.unusual) continue;
@@ -1321,8 +1332,8 @@ class FastReader {
         seen |= bit;
       }
       std::string_view value = trim_lwsp(h.raw);
-      const bool encoded = has_encoded_word_start(value);
-      const bool folded = is_folded(value);
+      const bool encoded = h.equals && has_encoded_word_start(value);
+      const bool folded = h.continued && is_folded(value);
       if (h.not_utf8) {
         if (!(h.field == Field::other || h.field == Field::subject) || encoded ||
             !windows_1252_words(value))
