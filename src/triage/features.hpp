@@ -25,6 +25,11 @@ class NamedFeatures {
     std::size_t begin = i == 0 ? 0 : ends_[i - 1];
     return std::string_view(text_).substr(begin, ends_[i] - begin);
   }
+  void reserve(std::size_t features, std::size_t bytes) {
+    ids_.reserve(features);
+    ends_.reserve(features);
+    text_.reserve(bytes);
+  }
   // Appends one feature; its name is the concatenation of `parts`.
   void add(std::uint32_t id, std::initializer_list<std::string_view> parts) {
     for (auto p : parts) text_.append(p);

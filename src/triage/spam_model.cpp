@@ -156,6 +156,7 @@ std::vector<Contribution> SpamModel::explain(const FeatureSet& fs, std::size_t t
     double weight;
   };
   std::vector<Ranked> ranked;
+  ranked.reserve(fs.names.empty() ? fs.spam_evidence.size() : fs.names.size());
   auto consider = [&](std::uint32_t id, std::string_view name) {
     double w = weights_[id];
     if (w == 0 || name.empty() || name.starts_with("bias")) return;
