@@ -73,12 +73,16 @@ Postgres& Postgres::shared() {
   return p;
 }
 
-Postgres::Postgres() {
-  const std::string bin = bin_dir();
+// As root, the user the server runs as; else nobody (the server runs as us).
+const passwd* server_user() {
+  return ::geteuid() == 0 ? ::getpwnam("postgres") : nullptr;
+}
+
+Postgres::Postgres() : bin_(bin_dir()) {
   std::string tmpl = (fs::temp_directory_path() / "sk-postgres-XXXXXX").string();
   if (!::mkdtemp(tmpl.data())) throw std::runtime_error("postgres: cannot make a temp dir");
   dir_ = tmpl;
-  const passwd* user = ::geteuid() == 0 ? ::getpwnam("postgres") : nullptr;
+  const passwd* user = server_user();
   if (::geteuid() == 0 && !user) throw std::runtime_error("postgres: no postgres user to run as");
   if (user && ::chown(dir_.c_str(), user->pw_uid, user->pw_gid) != 0)
     throw std::runtime_error("postgres: cannot give the temp dir to postgres");
@@ -86,27 +90,38 @@ Postgres::Postgres() {
   { std::ofstream touch(log); }
   if (user && ::chown(log.c_str(), user->pw_uid, user->pw_gid) != 0)
     throw std::runtime_error("postgres: cannot give the log to postgres");
-  if (run({bin + "/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "SQL_ASCII",
+  if (run({bin_ + "/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "SQL_ASCII",
            "--locale=C", "--no-sync"},
           log, user, true, true) != 0)
     throw std::runtime_error("postgres: initdb failed:\n" + this->log());
   for (int attempt = 0; attempt < 3; ++attempt) {
     port_ = free_port();
-    // Durability is not what these tests check: no fsync keeps them quick.
-    const int pid = run({bin + "/postgres", "-D", data, "-p", std::to_string(port_), "-k", dir_,
-                         "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
-                         "synchronous_commit=off", "-c", "full_page_writes=off"},
-                        log, user, false, true);
-    if (wait_until_ready(
-            pid, [&] { return store::open_postgres(url("postgres")).ok(); }, 500)) {
-      pid_ = pid;
-      return;
-    }
+    if (start()) return;
   }
   const std::string why = this->log();
   std::error_code ec;
   fs::remove_all(dir_, ec);
   throw std::runtime_error("postgres did not start:\n" + why);
+}
+
+bool Postgres::start() {
+  // Durability is not what these tests check: no fsync keeps them quick.
+  const int pid = run({bin_ + "/postgres", "-D", dir_ + "/data", "-p", std::to_string(port_), "-k",
+                       dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
+                       "synchronous_commit=off", "-c", "full_page_writes=off"},
+                      dir_ + "/postgres.log", server_user(), false, true);
+  if (!wait_until_ready(
+          pid, [&] { return store::open_postgres(url("postgres")).ok(); }, 500))
+    return false;
+  pid_ = pid;
+  return true;
+}
+
+void Postgres::restart() {
+  ::kill(pid_, SIGINT);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  if (!start()) throw std::runtime_error("postgres did not start again:\n" + log());
 }
 
 std::string Postgres::fresh_database() {

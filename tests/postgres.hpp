@@ -14,6 +14,9 @@ class Postgres {
   // A new, empty database as Sidekick wants one (SQL_ASCII, C collation): its URL.
   std::string fresh_database();
   int port() const { return port_; }
+  // Stops the server (a fast shutdown: every connection is cut) and starts it again on the
+  // same port, as an administrator's restart would.
+  void restart();
   std::string log() const;
   ~Postgres();
   Postgres(const Postgres&) = delete;
@@ -23,6 +26,9 @@ class Postgres {
   Postgres();
   // The URL of database `name` on this server.
   std::string url(const std::string& name) const;
+  // Starts the server on port_; whether it came up.
+  bool start();
+  std::string bin_;
   std::string dir_;
   int port_ = 0;
   int pid_ = -1;

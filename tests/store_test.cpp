@@ -296,6 +296,42 @@ TEST_P(StoreTest, DbIdsAreShortAndSequential) {
   EXPECT_EQ(db_ids.next("dec"), "dec_1");
 }
 
+// A PostgreSQL server restarted under a running Sidekick (an upgrade, a crash, an
+// administrator at 3 a.m.): reads and transactions go on, on a new session, without an error;
+// a lone write that the restart cut short fails once, as it may have been committed, and the
+// next one goes through.
+struct PostgresStoreTest : StoreBase {
+  void SetUp() override { open("postgresql"); }
+  std::int64_t parties() {
+    auto rows = db->query("SELECT COUNT(*) FROM parties WHERE client_id = ?", {client.id});
+    EXPECT_TRUE(rows.ok()) << rows.error().message;
+    return rows.ok() ? rows->at(0).i64(0) : -1;
+  }
+};
+
+TEST_F(PostgresStoreTest, ARestartedServerIsConnectedToAgain) {
+  add_item("first@example.com", "k1");
+  ASSERT_EQ(parties(), 1);
+  sk::test::Postgres::shared().restart();
+  EXPECT_EQ(parties(), 1);  // a read: sent again on a new session
+  sk::test::Postgres::shared().restart();
+  add_item("second@example.com", "k2");  // a transaction: begun again on a new session
+  EXPECT_EQ(parties(), 2);
+  sk::test::Postgres::shared().restart();
+  const std::string insert =
+      "INSERT INTO audit (client_id, at, actor, action, reason) "
+      "VALUES (?, 0, 'test', 'restart', 'a lone write')";
+  auto lone = db->exec(insert, {client.id});
+  if (!lone.ok()) {
+    EXPECT_EQ(lone.error().code, Errc::storage);
+    lone = db->exec(insert, {client.id});
+  }
+  EXPECT_TRUE(lone.ok()) << lone.error().message;
+  auto audit = db->query("SELECT COUNT(*) FROM audit WHERE reason = 'a lone write'");
+  ASSERT_TRUE(audit.ok()) << audit.error().message;
+  EXPECT_EQ(audit->at(0).i64(0), 1);
+}
+
 TEST(Sqlite, FileDatabaseUsesWal) {
   sk::test::TempDir dir;
   auto db = open_sqlite(dir.str() + "/x.db");

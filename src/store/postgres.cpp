@@ -238,6 +238,20 @@ std::int64_t rows_changed(PGresult* r) {
   return n && *n ? std::strtoll(n, nullptr, 10) : 0;
 }
 
+// libpq's messages end in a line break.
+std::string trimmed(std::string message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  return message;
+}
+
+// Quiet about the notices a migration's IF NOT EXISTS gives; errors still come back. Per
+// session: again after a reconnection.
+void quiet(PGconn* conn) {
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
+  PQclear(PQexec(conn, "SET client_min_messages = warning"));
+}
+
 struct ResultFree {
   void operator()(PGresult* r) const { PQclear(r); }
 };
@@ -257,11 +271,41 @@ class PostgresDb final : public StatementDb {
     const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     // Class 23: integrity constraint violations (unique, foreign key, not null, check).
     const bool constraint = state && std::strncmp(state, "23", 2) == 0;
-    std::string message = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
-      message.pop_back();
+    const std::string message = trimmed(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
     return make_error(constraint ? Errc::conflict : Errc::storage,
                       message + " [" + std::string(sql.substr(0, 80)) + "]");
+  }
+
+  // The server went away (restarted, or the connection was cut): a new session, in which the
+  // statements are prepared again. Only between transactions: one cut short is its caller's
+  // error (nothing of it was kept), and the next one starts on the new session.
+  bool lost() const { return PQstatus(conn_) == CONNECTION_BAD; }
+  Result<void> reconnect() {
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK)
+      return make_error(Errc::storage,
+                        "lost the connection to PostgreSQL and cannot connect "
+                        "again: " +
+                            trimmed(PQerrorMessage(conn_)));
+    for (auto& [sql, st] : statements_) {
+      st.name.clear();
+      st.types.clear();
+    }
+    quiet(conn_);
+    return ok();
+  }
+
+  // `attempt` once, and once more on a new session if the connection was found lost and
+  // `again` says that is safe (nothing can have been written: a read, or a transaction's
+  // start). A write that failed as the connection went is not sent again: it may have been
+  // committed before the answer was lost.
+  Result<void> with_connection(const std::function<Result<void>()>& attempt, bool again) {
+    if (in_transaction()) return attempt();
+    if (lost()) SK_TRY(reconnect());
+    auto r = attempt();
+    if (r.ok() || !again || !lost()) return r;
+    SK_TRY(reconnect());
+    return attempt();
   }
 
   // Statements without parameters that may be several (a translated trigger), or that a
@@ -308,12 +352,18 @@ class PostgresDb final : public StatementDb {
   // One writer at a time, as SQLite's BEGIN IMMEDIATE: the repositories read, then write what
   // they read (the next id, the next evidence entry), and count on nobody writing between.
   Result<void> begin() override {
-    return simple("BEGIN; SELECT pg_advisory_xact_lock(1397310539)", false);
+    return with_connection(
+        [&] { return simple("BEGIN; SELECT pg_advisory_xact_lock(1397310539)", false); }, true);
   }
   Result<void> commit() override { return simple("COMMIT", false); }
   void rollback() override { (void)simple("ROLLBACK", false); }
 
   Result<void> run(std::string_view sql, const Params& params, std::vector<Row>* out) override {
+    const bool read = out && (starts_with_word(sql, "SELECT") || starts_with_word(sql, "WITH"));
+    return with_connection([&] { return run_once(sql, params, out); }, read);
+  }
+
+  Result<void> run_once(std::string_view sql, const Params& params, std::vector<Row>* out) {
     SK_ASSIGN(Statement * p, statement(sql));
     if (p->text.empty()) return ok();
     if (params.empty() && (p->definition || !out)) return simple(p->text);
@@ -387,15 +437,11 @@ bool is_postgres_url(std::string_view where) {
 Result<std::unique_ptr<Db>> open_postgres(const std::string& conninfo) {
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
-    std::string why = PQerrorMessage(conn);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    const std::string why = trimmed(PQerrorMessage(conn));
     PQfinish(conn);
     return make_error(Errc::storage, "cannot connect to PostgreSQL: " + why);
   }
-  // Quiet about the notices a migration's IF NOT EXISTS gives; errors still come back.
-  PQsetNoticeProcessor(
-      conn, [](void*, const char*) {}, nullptr);
-  PgResult r(PQexec(conn, "SET client_min_messages = warning"));
+  quiet(conn);
   std::string location = location_of(conn);
   return std::unique_ptr<Db>(new PostgresDb(conn, std::move(location)));
 }

@@ -46,6 +46,7 @@ class StatementDb : public Db {
   virtual Result<void> begin() = 0;
   virtual Result<void> commit() = 0;
   virtual void rollback() = 0;
+  bool in_transaction() const { return depth_ > 0; }
 
  private:
   int depth_ = 0;
