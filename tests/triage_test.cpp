@@ -584,7 +584,7 @@ TEST(Features, NamesExplainAndIdsAreSorted) {
   bool pills = false;
   for (const auto& n : fs.names) pills = pills || n == "word 'pills'";
   EXPECT_TRUE(pills);
-  PhraseSet watch({phrase_hash("click here"), phrase_hash("not in it")});
+  PhraseSet watch({"click here", "not in it"});
   named.watch = &watch;
   fs = extract_features(spammy(), named);
   EXPECT_EQ(fs.phrases, std::vector<std::uint64_t>{phrase_hash("click here")});

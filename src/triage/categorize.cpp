@@ -122,21 +122,21 @@ double score_cues(const std::vector<std::uint64_t>& phrases, std::vector<Hit>& h
 }
 
 template <const auto& cues>
-void add_hashes(std::vector<std::uint64_t>& out) {
-  for (const auto& c : cues) out.push_back(phrase_hash(c.phrase));
+void add_phrases(std::vector<std::string_view>& out) {
+  for (const auto& c : cues) out.push_back(c.phrase);
 }
 
 }  // namespace
 
 const PhraseSet& category_cues() {
   static const PhraseSet set = [] {
-    std::vector<std::uint64_t> all;
-    add_hashes<kOutreach>(all);
-    add_hashes<kScheduling>(all);
-    add_hashes<kBilling>(all);
-    add_hashes<kSupport>(all);
-    add_hashes<kPersonal>(all);
-    add_hashes<kNewsletter>(all);
+    std::vector<std::string_view> all;
+    add_phrases<kOutreach>(all);
+    add_phrases<kScheduling>(all);
+    add_phrases<kBilling>(all);
+    add_phrases<kSupport>(all);
+    add_phrases<kPersonal>(all);
+    add_phrases<kNewsletter>(all);
     return PhraseSet(all);
   }();
   return set;

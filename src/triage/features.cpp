@@ -534,7 +534,7 @@ class TextFeatures {
           if (words) words->push_back(word_id(h));
           std::uint64_t pair = mix(h1_, h);
           if (pairs_ && h1_) sink_.add_hashed("pair"_ns, pair, prev_, t);
-          if (watch_) {
+          if (watch_ && watch_->may_end_with(h)) {
             if (watch_->contains(h | 1)) seen(h | 1);
             if (h1_ && watch_->contains(pair | 1)) seen(pair | 1);
             if (h2_) {
@@ -647,12 +647,16 @@ void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
 
 }  // namespace
 
-PhraseSet::PhraseSet(const std::vector<std::uint64_t>& hashes) {
+PhraseSet::PhraseSet(const std::vector<std::string_view>& phrases) {
   std::size_t size = 16;
-  while (size < hashes.size() * 4) size *= 2;
+  while (size < phrases.size() * 4) size *= 2;
   slots_.assign(size, 0);
   mask_ = size - 1;
-  for (auto h : hashes) {
+  for (std::string_view phrase : phrases) {
+    std::uint64_t last = 0;
+    tokenize(phrase, [&](std::string_view, std::uint64_t word) { last = word; });
+    ends_[(last >> 20) & 63] |= std::uint64_t{1} << ((last >> 26) & 63);
+    const std::uint64_t h = phrase_hash(phrase);
     std::size_t i = static_cast<std::size_t>(h & mask_);
     while (slots_[i] != 0 && slots_[i] != h) i = (i + 1) & mask_;
     slots_[i] = h;

@@ -55,13 +55,18 @@ struct FeatureSet {
   std::vector<std::uint32_t> words;
 };
 
-// A fixed set of phrase hashes (see phrase_hash) to watch for while the text is tokenized:
-// one probe per word instead of collecting and sorting every phrase.
+// A fixed set of phrases of one to three words to watch for while the text is tokenized: one
+// probe per word instead of collecting and sorting every phrase. Found by phrase_hash.
 class PhraseSet {
  public:
-  explicit PhraseSet(const std::vector<std::uint64_t>& hashes);
+  explicit PhraseSet(const std::vector<std::string_view>& phrases);
   bool contains(std::uint64_t h) const {
     return ((filter_[(h >> 38) & 63] >> ((h >> 32) & 63)) & 1) && find(h);
+  }
+  // Whether a phrase may end with the word whose token hash is `word` (never a wrong no): most
+  // words end none, and then neither the word nor the pair and triple it ends need a probe.
+  bool may_end_with(std::uint64_t word) const {
+    return (ends_[(word >> 20) & 63] >> ((word >> 26) & 63)) & 1;
   }
 
  private:
@@ -72,6 +77,7 @@ class PhraseSet {
   // A bit per value of the hashes' bits 32-43 (not the slots' bits): three probes per word of
   // every message nearly all miss, and one bit says so without a search that mispredicts.
   std::array<std::uint64_t, 64> filter_{};
+  std::array<std::uint64_t, 64> ends_{};  // a bit per value of bits 20-31 of last words
 };
 
 class SpamModel;
