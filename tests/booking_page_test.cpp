@@ -304,7 +304,7 @@ TEST_F(BookingPageTest, PostsMustComeFromThePageAndAreLimited) {
 
   // Two bookings an hour from one IP: the third is refused.
   auto fresh =
-      std::make_unique<web::Console>([path = world->db_path] { return store::open_sqlite(path); },
+      std::make_unique<web::Console>([path = world->db_path] { return store::open_database(path); },
                                      world->clock, triage::SpamModel{}, web::ConsoleOptions{});
   web::add_booking_page(*fresh, {world->link_key, "", 14, 2, 3});
   for (int i = 0; i < 2; ++i) {
@@ -321,7 +321,7 @@ TEST_F(BookingPageTest, PostsMustComeFromThePageAndAreLimited) {
   EXPECT_EQ(third.status, 429);
   // A second process behind the same load balancer counts the same bookings.
   auto other =
-      std::make_unique<web::Console>([path = world->db_path] { return store::open_sqlite(path); },
+      std::make_unique<web::Console>([path = world->db_path] { return store::open_database(path); },
                                      world->clock, triage::SpamModel{}, web::ConsoleOptions{});
   web::add_booking_page(*other, {world->link_key, "", 14, 2, 3});
   auto fourth = post("/book/globex/demo/confirm",

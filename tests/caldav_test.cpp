@@ -8,6 +8,7 @@
 #include "calendar/caldav.hpp"
 #include "calendar/ical.hpp"
 #include "engine/scheduling.hpp"
+#include "postgres.hpp"
 #include "radicale.hpp"
 #include "store/repos.hpp"
 #include "store/scheduling.hpp"
@@ -93,7 +94,7 @@ TEST(Caldav, BusyTimeReadAndBookingsWritten) {
                       "RRULE:FREQ=WEEKLY;BYDAY=MO\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
                       true)
                   .ok());
-  auto db = std::move(store::open_sqlite(":memory:")).value();
+  auto db = sk::test::open_test_database();
   ASSERT_TRUE(store::migrate(*db).ok());
   FixedClock clock{at("20260601T060000")};  // Monday 2026-06-01
   SequentialIds ids;

@@ -5,6 +5,7 @@
 #include "digest/digest.hpp"
 #include "engine/digest_mail.hpp"
 #include "engine/engine.hpp"
+#include "postgres.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "support.hpp"
@@ -14,7 +15,7 @@ using namespace sk;
 namespace {
 
 struct DigestTest : ::testing::Test {
-  std::unique_ptr<store::Db> db = std::move(store::open_sqlite(":memory:")).value();
+  std::unique_ptr<store::Db> db = sk::test::open_test_database();
   FixedClock clock{1'784'000'000};
   std::unique_ptr<store::DbIds> ids;
   std::unique_ptr<engine::Engine> engine;

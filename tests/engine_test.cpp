@@ -11,6 +11,7 @@
 #include "engine/training.hpp"
 #include "mail/import.hpp"
 #include "mail/message.hpp"
+#include "postgres.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "support.hpp"
@@ -66,7 +67,7 @@ struct EngineTest : ::testing::Test {
   void SetUp() override {
     SK_REQUIRE_CORPUS();
     ASSERT_FALSE(corpus_model().empty());
-    db = std::move(store::open_sqlite(":memory:")).value();
+    db = sk::test::open_test_database();
     ASSERT_TRUE(store::migrate(*db).ok());
     ids = std::make_unique<store::DbIds>(*db);
     engine = std::make_unique<engine::Engine>(*db, clock, *ids, corpus_model());
@@ -420,8 +421,8 @@ TEST_F(EngineTest, SameInputSameDecisions) {
   auto spam = corpus_files("spam-2", 10);
   files.insert(files.end(), spam.begin(), spam.end());
   auto run = [&]() {
-    auto d = store::open_sqlite(":memory:");
-    store::Db& db2 = **d;
+    auto d = sk::test::open_test_database();
+    store::Db& db2 = *d;
     EXPECT_TRUE(store::migrate(db2).ok());
     store::DbIds ids2(db2);
     FixedClock clock2{1'750'000'000};
@@ -489,7 +490,7 @@ struct RecordingExecutor : engine::EffectExecutor {
 };
 
 struct OutboxTest : ::testing::Test {
-  std::unique_ptr<store::Db> db = std::move(store::open_sqlite(":memory:")).value();
+  std::unique_ptr<store::Db> db = sk::test::open_test_database();
   FixedClock clock{1'750'000'000};
   std::unique_ptr<store::DbIds> ids;
   ClientId client;
@@ -621,7 +622,7 @@ TEST_F(OutboxTest, ACorrectionCancelsWhatTheOldDecisionHadNotStarted) {
 namespace {
 
 TEST(Intake, ARenumberedMailboxAddsNothingNew) {
-  auto db = std::move(store::open_sqlite(":memory:")).value();
+  auto db = sk::test::open_test_database();
   ASSERT_TRUE(store::migrate(*db).ok());
   store::DbIds ids(*db);
   FixedClock clock{1'750'000'000};
@@ -678,7 +679,7 @@ struct CountingSender : engine::MailSender {
 };
 
 struct SendingTest : ::testing::Test {
-  std::unique_ptr<store::Db> db = std::move(store::open_sqlite(":memory:")).value();
+  std::unique_ptr<store::Db> db = sk::test::open_test_database();
   FixedClock clock{1'750'000'000};
   std::unique_ptr<store::DbIds> ids;
   ClientId client;

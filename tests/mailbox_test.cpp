@@ -16,6 +16,7 @@
 #include "engine/replies.hpp"
 #include "mail/message.hpp"
 #include "mailserver.hpp"
+#include "postgres.hpp"
 #include "store/accounts.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
@@ -35,7 +36,7 @@ std::string message(const std::string& from, const std::string& subject, const s
 
 struct MailboxTest : ::testing::Test {
   test::MailServer& server = test::MailServer::shared();
-  std::unique_ptr<store::Db> db = std::move(store::open_sqlite(":memory:")).value();
+  std::unique_ptr<store::Db> db = sk::test::open_test_database();
   SystemClock clock;
   std::unique_ptr<store::DbIds> ids;
   std::unique_ptr<engine::Engine> engine;

@@ -6,6 +6,7 @@
 #include "engine/phone.hpp"
 #include "engine/replies.hpp"
 #include "engine/training.hpp"
+#include "postgres.hpp"
 #include "store/phone_lines.hpp"
 #include "store/repos.hpp"
 #include "support.hpp"
@@ -21,7 +22,7 @@ constexpr const char* kSister = "+16475550111";
 constexpr const char* kEx = "+16475550666";
 
 struct PhoneEngineTest : ::testing::Test {
-  std::unique_ptr<store::Db> db = std::move(store::open_sqlite(":memory:")).value();
+  std::unique_ptr<store::Db> db = sk::test::open_test_database();
   FixedClock clock{1'772'366'400};
   std::unique_ptr<store::DbIds> ids;
   std::unique_ptr<engine::Engine> engine;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -153,6 +154,21 @@ Postgres::~Postgres() {
   }
   std::error_code ec;
   fs::remove_all(dir_, ec);
+}
+
+std::string test_database_location(const std::string& sqlite_file) {
+  const char* engine = std::getenv("SK_TEST_DATABASE");
+  if (!engine || std::string(engine) == "sqlite") return sqlite_file;
+  if (std::string(engine) != "postgresql")
+    throw std::runtime_error("SK_TEST_DATABASE is sqlite or postgresql, not " +
+                             std::string(engine));
+  return Postgres::shared().fresh_database();
+}
+
+std::unique_ptr<store::Db> open_test_database(const std::string& sqlite_file) {
+  auto db = store::open_database(test_database_location(sqlite_file));
+  if (!db.ok()) throw std::runtime_error("test database: " + db.error().message);
+  return std::move(db).value();
 }
 
 }  // namespace sk::test

@@ -4,7 +4,10 @@
 // stopped and removed at exit, killed with its parent should the test process die. Run as root
 // (CI), the server runs as the `postgres` user, which PostgreSQL insists on. When it cannot
 // start, shared() throws with its log: the test fails.
+#include <memory>
 #include <string>
+
+#include "store/db.hpp"
 
 namespace sk::test {
 
@@ -34,5 +37,12 @@ class Postgres {
   int pid_ = -1;
   int databases_ = 0;
 };
+
+// Where a test's store is: SQLite (in memory, or the file `sqlite_file` when given), or, with
+// SK_TEST_DATABASE=postgresql in the environment, a fresh database on this process's
+// PostgreSQL server (a URL). Suites that take their store from here run on either engine.
+std::string test_database_location(const std::string& sqlite_file = ":memory:");
+// The store there, opened.
+std::unique_ptr<store::Db> open_test_database(const std::string& sqlite_file = ":memory:");
 
 }  // namespace sk::test

@@ -3,6 +3,7 @@
 
 #include "calendar/zone.hpp"
 #include "engine/routines.hpp"
+#include "postgres.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "support.hpp"
@@ -12,7 +13,7 @@ using namespace sk;
 namespace {
 
 struct RoutinesTest : ::testing::Test {
-  std::unique_ptr<store::Db> db = std::move(store::open_sqlite(":memory:")).value();
+  std::unique_ptr<store::Db> db = sk::test::open_test_database();
   // Sunday 2026-03-01 12:00 UTC.
   FixedClock clock{1'772'366'400};
   std::unique_ptr<store::DbIds> ids;

@@ -9,6 +9,7 @@
 #include "engine/engine.hpp"
 #include "engine/policy_codec.hpp"
 #include "engine/scheduling.hpp"
+#include "postgres.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "store/scheduling.hpp"
@@ -30,7 +31,7 @@ struct SchedulingTest : ::testing::Test {
   store::ClientRecord client;
 
   void SetUp() override {
-    db = std::move(store::open_sqlite(":memory:")).value();
+    db = sk::test::open_test_database();
     ASSERT_TRUE(store::migrate(*db).ok());
     client = *store::create_client(*db, ids, clock, "acme", "Ann Owner", "ann@acme.example");
     ASSERT_TRUE(store::set_availability(*db, client.id,

@@ -13,6 +13,7 @@
 #include "engine/policy_codec.hpp"
 #include "mail/message.hpp"
 #include "mailserver.hpp"
+#include "postgres.hpp"
 #include "store/accounts.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
@@ -26,7 +27,7 @@ namespace {
 
 TEST(SupportMailbox, TheAnswerArrivesThreadedInTheCustomersMailbox) {
   test::MailServer& server = test::MailServer::shared();
-  auto db = std::move(store::open_sqlite(":memory:")).value();
+  auto db = sk::test::open_test_database();
   ASSERT_TRUE(store::migrate(*db).ok());
   SystemClock clock;
   store::DbIds ids(*db);

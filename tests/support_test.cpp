@@ -10,6 +10,7 @@
 #include "engine/policy_codec.hpp"
 #include "engine/replies.hpp"
 #include "engine/support.hpp"
+#include "postgres.hpp"
 #include "store/outgoing.hpp"
 #include "store/repos.hpp"
 #include "store/users.hpp"
@@ -53,7 +54,7 @@ struct FakeSender : engine::MailSender {
 };
 
 struct SupportTest : ::testing::Test {
-  std::unique_ptr<store::Db> db = std::move(store::open_sqlite(":memory:")).value();
+  std::unique_ptr<store::Db> db = sk::test::open_test_database();
   FixedClock clock{kStart};
   std::unique_ptr<store::DbIds> ids;
   std::unique_ptr<engine::Engine> engine;
@@ -71,9 +72,10 @@ struct SupportTest : ::testing::Test {
     auto kb = support::kb_from_toml(read(std::string(SK_SOURCE_DIR) + "/examples/support-kb.toml"),
                                     "support-kb.toml");
     ASSERT_TRUE(kb.ok()) << kb.error().message;
-    ASSERT_TRUE(support::replace_entries(*db, client, kb->entries).ok());
-    ASSERT_TRUE(
-        support::save_settings(*db, client, {*kb->threshold, *kb->signature, *kb->tone}).ok());
+    auto replaced = support::replace_entries(*db, client, kb->entries);
+    ASSERT_TRUE(replaced.ok()) << replaced.error().message;
+    auto saved = support::save_settings(*db, client, {*kb->threshold, *kb->signature, *kb->tone});
+    ASSERT_TRUE(saved.ok()) << saved.error().message;
   }
 
   void delegate_support(Delegation d) {

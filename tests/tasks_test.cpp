@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/tasks.hpp"
+#include "postgres.hpp"
 #include "store/repos.hpp"
 #include "support.hpp"
 
@@ -10,7 +11,7 @@ using namespace sk;
 namespace {
 
 struct TasksTest : ::testing::Test {
-  std::unique_ptr<store::Db> db = std::move(store::open_sqlite(":memory:")).value();
+  std::unique_ptr<store::Db> db = sk::test::open_test_database();
   // Tuesday 2026-11-24 15:00 UTC, 10:00 in Toronto.
   FixedClock clock{1'795'532'400};
   std::unique_ptr<store::DbIds> ids;

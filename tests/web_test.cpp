@@ -2020,7 +2020,7 @@ TEST_F(ConsoleTest, ServesHttpOnLoopbackWithEventsAndClearErrors) {
                            1500);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
-  auto db = store::open_sqlite(world->db_path).value();
+  auto db = store::open_database(world->db_path).value();
   store::DbIds ids(*db);
   engine::Engine e(*db, world->clock, ids, triage::SpamModel{});
   ASSERT_TRUE(e.confirm(world->acme.id, world->items["first"], "va", "").ok());

@@ -1,5 +1,7 @@
 #include "web_world.hpp"
 
+#include "postgres.hpp"
+
 #include "core/secrets.hpp"
 #include "engine/replies.hpp"
 #include "store/repos.hpp"
@@ -114,8 +116,8 @@ std::string hostile_message(int trap) {
 }
 
 WebWorld::WebWorld(int trap) : trap_port(trap) {
-  db_path = dir.str() + "/sidekick.db";
-  db = store::open_sqlite(db_path).value();
+  db_path = test_database_location(dir.str() + "/sidekick.db");
+  db = store::open_database(db_path).value();
   EXPECT_TRUE(store::migrate(*db).ok());
   ids = std::make_unique<store::DbIds>(*db);
   engine = std::make_unique<engine::Engine>(*db, clock, *ids, triage::SpamModel{});
@@ -216,7 +218,7 @@ std::unique_ptr<web::Console> WebWorld::console(web::ConsoleOptions options) con
   options.events_poll_ms = 100;
   options.booking_link_key = link_key;
   options.booking_base_url = "https://book.test";
-  auto c = std::make_unique<web::Console>([path] { return store::open_sqlite(path); }, clock,
+  auto c = std::make_unique<web::Console>([path] { return store::open_database(path); }, clock,
                                           triage::SpamModel{}, options);
   // The public booking page is part of every console `sidekick serve` runs, so the route
   // checks (authorization matrix, security headers) cover it too.

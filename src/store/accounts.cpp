@@ -105,9 +105,9 @@ Result<void> record_account_failure(Db& db, const AccountRecord& a, Timestamp no
                                     const std::string& error) {
   return db.exec(
       "INSERT INTO account_health(account_id, client_id, failing_since, failures, last_error) "
-      "VALUES (?, ?, ?, 1, ?) ON CONFLICT(account_id) DO UPDATE SET "
-      "failing_since = CASE WHEN failures = 0 THEN excluded.failing_since ELSE failing_since "
-      "END, failures = failures + 1, last_error = excluded.last_error",
+      "VALUES (?, ?, ?, 1, ?) ON CONFLICT(account_id) DO UPDATE SET failing_since = CASE WHEN "
+      "account_health.failures = 0 THEN excluded.failing_since ELSE account_health.failing_since "
+      "END, failures = account_health.failures + 1, last_error = excluded.last_error",
       {a.id, a.client, now, error});
 }
 

@@ -67,7 +67,7 @@ Result<void> replace_entries(store::Db& db, const ClientId& client,
                    std::int64_t{e.is_private ? 1 : 0}}));
     return db.exec(
         "INSERT INTO support_settings(client_id, revision) VALUES (?, 1) "
-        "ON CONFLICT(client_id) DO UPDATE SET revision = revision + 1",
+        "ON CONFLICT(client_id) DO UPDATE SET revision = support_settings.revision + 1",
         {client});
   });
 }
