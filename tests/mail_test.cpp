@@ -649,8 +649,8 @@ TEST(HtmlToText, LinksAndScriptEndsAtEveryOffset) {
   for (std::size_t k = 0; k < 40; ++k) {
     const std::string pad(k, 'x');
     HtmlMarkup markup;
-    EXPECT_EQ(html_to_text("<a title=\"" + pad + "\" hREf=\"http://Host" + std::to_string(k) +
-                               ".example/\">go</a><img alt=" + pad +
+    EXPECT_EQ(html_to_text("<a title=\"" + pad + ">\" don't=1 hREf=\"http://Host" +
+                               std::to_string(k) + ".example/\">go</a><img alt=" + pad +
                                "h SRC=https://img.example/i>"
                                "<script>" +
                                pad + "</scrip </SCRIPT>after",

@@ -186,6 +186,22 @@ std::size_t find_either(std::string_view s, std::size_t i, char a, char b) {
   return i;
 }
 
+// The first byte at or after `i` that is `a`, `b` or `c` (n when none is).
+std::size_t find_any(std::string_view s, std::size_t i, char a, char b, char c) {
+  const std::size_t n = s.size();
+#if defined(__SSE2__)
+  const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const int m = _mm_movemask_epi8(_mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)), _mm_cmpeq_epi8(v, vc)));
+    if (m != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+  }
+#endif
+  while (i < n && s[i] != a && s[i] != b && s[i] != c) ++i;
+  return i;
+}
+
 // The first white-space byte (is_space) at or after `i`, or n.
 std::size_t find_space(std::string_view s, std::size_t i) {
   const std::size_t n = s.size();
@@ -322,27 +338,25 @@ std::size_t entity(std::string_view html, std::size_t i, Writer& w) {
 }
 
 // Index just past the '>' that ends the tag opened at `i`, skipping quoted attribute
-// values; a quote that never closes is ignored, as browsers recover.
+// values; a quote that never closes is ignored, as browsers recover. Quotes and the end are
+// found 16 bytes at a time: a byte at a time, tags were a sixth of turning HTML into text.
 std::size_t tag_end(std::string_view html, std::size_t i) {
-  char quote = 0;
-  for (std::size_t j = i; j < html.size(); ++j) {
+  const std::size_t n = html.size();
+  for (std::size_t j = find_any(html, i, '"', '\'', '>'); j < n;
+       j = find_any(html, j + 1, '"', '\'', '>')) {
     const char c = html[j];
-    if (quote) {
-      if (c == quote) quote = 0;
-    } else if (c == '"' || c == '\'') {
-      if (j > 0 && html[j - 1] == '=')
-        quote = c;
-      else if (j > 1 && html[j - 1] == ' ' && html[j - 2] == '=')
-        quote = c;
-    } else if (c == '>') {
-      return j + 1;
+    if (c == '>') return j + 1;
+    // A quote opens a value only right after "=" or "= ".
+    if (!((j > 0 && html[j - 1] == '=') || (j > 1 && html[j - 1] == ' ' && html[j - 2] == '=')))
+      continue;
+    const std::size_t close = html.find(c, j + 1);
+    if (close == std::string_view::npos) {
+      const std::size_t gt = html.find('>', i);
+      return gt == std::string_view::npos ? n : gt + 1;
     }
+    j = close;
   }
-  if (quote) {
-    const std::size_t gt = html.find('>', i);
-    return gt == std::string_view::npos ? html.size() : gt + 1;
-  }
-  return html.size();
+  return n;
 }
 
 // The host of a URL attribute (href, src, action) inside the tag text, lower-cased.
