@@ -623,6 +623,8 @@ TEST(HtmlToText, Entities) {
 
 TEST(HtmlToText, WhitespaceAndBreaks) {
   EXPECT_EQ(html_to_text("  lots   of\n\n\t spaces  "), "lots of spaces");
+  EXPECT_EQ(html_to_text("one two  three\tfour \n five six<br>seven eight "),
+            "one two three four five six\nseven eight");
   EXPECT_EQ(html_to_text("a<br>b<BR/>c<br />d"), "a\nb\nc\nd");
   EXPECT_EQ(html_to_text("<h1>Title</h1>text<table><tr><td>a</td><td>b</td></tr>"
                          "<tr><td>c</td></tr></table>end"),

@@ -250,7 +250,9 @@ class Writer {
         ++i;
         continue;
       }
-      const std::size_t j = find_space(s, i + 1);
+      // Words with one space between them are written as they are, in one piece.
+      std::size_t j = find_space(s, i + 1);
+      while (j + 1 < s.size() && s[j] == ' ' && !is_space(s[j + 1])) j = find_space(s, j + 2);
       flush();
       out_.append(s.data() + i, j - i);
       i = j;
