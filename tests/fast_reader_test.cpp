@@ -847,9 +847,15 @@ TEST(FastReader, DeclinesWhatItDoesNotReadExactly) {
            "From: a@example.com\nSubject: one\nSubject: two\n\nx\n",
            // a year GMime cannot read, folded: the GMime path quotes it as GMime keeps it
            "From: a@example.com\nDate: Wed, 24 Jul 0102\n 21:48:06 +1200\n\nx\n",
+           // punycode labels, which GMime turns into Unicode, in any case and any label
+           "From: a@xn--bcher-kva.example\n\nx\n",
+           "From: a@mail.XN--bcher-kva.example\n\nx\n",
+           "From: a@example.com\nTo: b@shop.Xn--bcher-kva\n\nx\n",
        }) {
     declined_same(raw);
   }
+  // Two dashes alone are no punycode.
+  EXPECT_EQ(read_same("From: a@my--shop.example\n\nx\n").from_address, "a@my--shop.example");
   // A text cut at 256 KB.
   const Item cut = declined_same("From: a@example.com\n\n" + std::string(300 * 1024, 'x') + "\n");
   EXPECT_EQ(cut.defects, (std::vector<std::string>{"text cut at 256 KB"}));

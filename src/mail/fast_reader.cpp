@@ -108,8 +108,8 @@ bool is_plain_addr_spec(std::string_view s) {
   if (at == std::string_view::npos) return false;
   const std::string_view domain = s.substr(at + 1);
   if (!is_dot_atom(s.substr(0, at)) || !is_dot_atom(domain)) return false;
-  for (std::size_t i = 0; i + 4 <= domain.size(); ++i)
-    if (istarts_with(domain.substr(i), "xn--")) return false;
+  for (std::size_t p = domain.find("--"); p != std::string_view::npos; p = domain.find("--", p + 1))
+    if (p >= 2 && iequals(domain.substr(p - 2, 2), "xn")) return false;
   return true;
 }
 
