@@ -831,6 +831,29 @@ TEST(FastReader, RepeatedToAndCcAreOneList) {
       "From: a@example.com\nSubject: caf\xe9\nCc: a@example.org\nCc: b@example.org\n\nx\n");
 }
 
+// Empty parameters (spam writes "text/html;;;;;;" by the dozen): GMime skips them and warns
+// once, after what the body needed repaired.
+TEST(FastReader, EmptyParametersOfTheMessagesContentType) {
+  for (const char* type :
+       {"text/html;;;;;;", "text/html ; ; ; ;", "text/html;;; charset=us-ascii;;",
+        "text/plain;\n\t;charset=\"iso-8859-1\";;", "multipart/alternative;; boundary=b;"}) {
+    SCOPED_TRACE(type);
+    const std::string body = std::string(type).starts_with("multipart")
+                                 ? "--b\nContent-Type: text/html\n\n<p>caf\xE9</p>\n--b--\n"
+                                 : "<p>caf\xE9</p>\n";
+    const Item it =
+        read_same(std::string("From: a@example.com\nContent-Type: ") + type + "\n\n" + body,
+                  ParseStatus::repaired);
+    EXPECT_EQ(it.defects.back(), "unreadable header parameter ''");
+    EXPECT_NE(it.text.find("caf"), std::string::npos);
+  }
+  // In a part's headers, or beside another header warning, they stay GMime's.
+  declined_same(
+      "From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+      "Content-Type: text/plain;;\n\nx\n--b--\n");
+  declined_same("From: a@example.com\nSubject: caf\xE9\nContent-Type: text/plain;;\n\nx\n");
+}
+
 TEST(FastReader, DeclinesWhatItDoesNotReadExactly) {
   for (const char* raw : {
            // a forwarded message

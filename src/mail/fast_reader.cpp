@@ -1016,7 +1016,9 @@ struct Params {
 // printable characters GMime keeps in an unquoted value) or quoted strings without escapes.
 // Encoded words, RFC 2231 and 8-bit bytes are left to GMime. Reads the raw (folded) value:
 // line breaks count as white space, and values are views into the message.
-bool parse_params(std::string_view s, std::size_t i, Params& out) {
+// `empty`: where to note a parameter that is empty (";;"), which GMime warns about and skips;
+// without it, such a list is not read.
+bool parse_params(std::string_view s, std::size_t i, Params& out, bool* empty = nullptr) {
   while (true) {
     while (i < s.size() && is_lwsp(s[i])) ++i;
     if (i == s.size()) return true;
@@ -1024,6 +1026,11 @@ bool parse_params(std::string_view s, std::size_t i, Params& out) {
     ++i;
     while (i < s.size() && is_lwsp(s[i])) ++i;
     if (i == s.size()) return true;
+    if (s[i] == ';') {  // spam writes "text/html;;;;;;"
+      if (!empty) return false;
+      *empty = true;
+      continue;
+    }
     const std::size_t ns = i;
     while (i < s.size() && is_token(s[i])) ++i;
     const std::string_view name = s.substr(ns, i - ns);
@@ -1065,7 +1072,7 @@ struct ContentType {
   Params params;
 };
 
-bool parse_content_type(std::string_view s, ContentType& ct) {
+bool parse_content_type(std::string_view s, ContentType& ct, bool* empty_param = nullptr) {
   std::size_t i = 0;
   while (i < s.size() && is_token(s[i])) ++i;
   if (i == 0 || i == s.size() || s[i] != '/') return false;
@@ -1074,7 +1081,7 @@ bool parse_content_type(std::string_view s, ContentType& ct) {
   while (i < s.size() && is_token(s[i])) ++i;
   if (i == st) return false;
   ct.subtype = s.substr(st, i - st);
-  return parse_params(s, i, ct.params);
+  return parse_params(s, i, ct.params, empty_param);
 }
 
 bool parse_disposition(std::string_view s, bool& attached, Params& params) {
@@ -1217,11 +1224,15 @@ class FastReader {
     // Both are header warnings, given in header order by GMime; this reader keeps no order
     // between the two kinds.
     if (!not_utf8_.empty() && !duplicated_.empty()) return no("repeated header");
+    if (empty_param_ && (!not_utf8_.empty() || !duplicated_.empty()))
+      return no("empty parameter beside other header warnings");
     for (std::string_view name : not_utf8_)
       item.defects.push_back("header '" + quote(name) + "' has unencoded 8-bit text");
     for (const auto& [name, conflicting] : duplicated_)
       item.defects.push_back(conflicting ? "conflicting '" + quote(name) + "' headers"
                                          : "header '" + quote(name) + "' appears more than once");
+    // Before the multiparts': the message's Content-Type is read before its body.
+    if (empty_param_) item.defects.emplace_back("unreadable header parameter ''");
     for (const char* w : warnings_) item.defects.emplace_back(w);
     dedupe(item.defects);
     return true;
@@ -1467,7 +1478,11 @@ class FastReader {
       if (!is_content(h.field)) continue;
       const std::string_view v = trim(h.raw);
       if (h.field == Field::content_type) {
-        if (has_encoded_word_start(v) || !parse_content_type(v, p.ct)) return no("Content-Type");
+        // Empty parameters only in the message's own Content-Type: where GMime's warning about
+        // them falls among the others is known there.
+        if (has_encoded_word_start(v) ||
+            !parse_content_type(v, p.ct, top ? &empty_param_ : nullptr))
+          return no("Content-Type");
       } else if (h.field == Field::content_disposition) {
         if (has_encoded_word_start(v) || !parse_disposition(v, p.attached, p.disposition))
           return no("Content-Disposition");
@@ -1798,6 +1813,7 @@ class FastReader {
   // A To or Cc again, as GMime warns of it: its name, and whether its value differs.
   std::vector<std::pair<std::string_view, bool>> duplicated_;
   std::vector<const char*> warnings_;  // GMime's warnings about multiparts, in its order
+  bool empty_param_ = false;           // the message's Content-Type has an empty parameter
 };
 
 }  // namespace
