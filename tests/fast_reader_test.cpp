@@ -360,11 +360,23 @@ TEST(FastReader, EightBitHeaders) {
     read_same("From: a@example.com\nSubject: [" + std::string(1, static_cast<char>(b)) + "]\n\nx\n",
               ParseStatus::repaired);
   }
+  // GMime reads such text word by word: as UTF-8 where a word is, else as windows-1252, else
+  // (a byte windows-1252 lacks) as iso-8859-1, every byte its own code point.
+  EXPECT_EQ(
+      read_same("From: a@example.com\nSubject: caf\xC3\xA9 \xE9t\xE9\n\nx\n", ParseStatus::repaired)
+          .subject,
+      "café été");
+  EXPECT_EQ(read_same("From: a@example.com\nSubject: \x81\xE9\x93 \x93x\x94\t\x9D\n\nx\n",
+                      ParseStatus::repaired)
+                .subject,
+            "\xC2\x81\xC3\xA9\xC2\x93 “x”\t\xC2\x9D");
+  // Big5 and GB2312 in a header, folded: words of both kinds.
+  read_same(
+      "From: a@example.com\nX-Spam: \xC1\xD9\xA6"
+      "b\xA5\xCE"
+      "20%\xAA\n \xC8\xE7\xB9\xFB ok\n\nx\n",
+      ParseStatus::repaired);
   for (const char* raw : {
-           // a word GMime reads as UTF-8, next to one it reads as windows-1252
-           "From: a@example.com\nSubject: caf\xC3\xA9 \xE9t\xE9\n\nx\n",
-           // a byte windows-1252 lacks: GMime reads that word as iso-8859-1
-           "From: a@example.com\nSubject: \x81\xE9\n\nx\n",
            // an encoded word beside 8-bit text
            "From: a@example.com\nSubject: =?utf-8?q?caf=C3=A9?= \xE9\n\nx\n",
            // headers read further: addresses, dates, MIME

@@ -5,6 +5,7 @@
 // GMime path reports as a defect), or because nobody checked that it does not.
 #include "mail/fast_reader.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -214,18 +215,32 @@ void unfold_into(std::string_view trimmed, std::string& out) {
   }
 }
 
-// Header text that is 8-bit but not UTF-8, GMime reads word by word (between white space),
-// each in the first of the parser's fallback charsets that converts it whole: UTF-8,
-// windows-1252, iso-8859-1. True when that is windows-1252 for every word, and so for the
-// whole text: no word is UTF-8 (none holds a UTF-8 sequence) and no byte is one that
-// windows-1252 leaves undefined.
-bool windows_1252_words(std::string_view s) {
-  if (utf8_sequences(s) > 0) return false;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u == 0x81 || u == 0x8D || u == 0x8F || u == 0x90 || u == 0x9D) return false;
+// Header text that is 8-bit but not UTF-8, as GMime reads it: word by word (between white
+// space), each in the first of the parser's fallback charsets that converts it whole: UTF-8,
+// windows-1252, then iso-8859-1, which converts anything (each byte its own code point).
+std::string decode_8bit_words(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() * 2);
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t j = i;
+    while (j < s.size() && !is_lwsp(s[j])) ++j;
+    const std::string_view word = s.substr(i, j - i);
+    const bool undefined_in_1252 = std::any_of(word.begin(), word.end(), [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return u == 0x81 || u == 0x8D || u == 0x8F || u == 0x90 || u == 0x9D;
+    });
+    if (is_valid_utf8(word)) {
+      out.append(word);
+    } else if (!undefined_in_1252) {
+      out += from_windows_1252(word);
+    } else {
+      for (char c : word) append_utf8(out, static_cast<unsigned char>(c));
+    }
+    while (j < s.size() && is_lwsp(s[j])) out.push_back(s[j++]);
+    i = j;
   }
-  return true;
+  return out;
 }
 
 // A piece of header text: white space, a literal word, or the payload of an encoded word.
@@ -1346,8 +1361,7 @@ class FastReader {
       const bool encoded = h.equals && has_encoded_word_start(value);
       const bool folded = h.continued && is_folded(value);
       if (h.not_utf8) {
-        if (!(h.field == Field::other || h.field == Field::subject) || encoded ||
-            !windows_1252_words(value))
+        if (!(h.field == Field::other || h.field == Field::subject) || encoded)
           return no("8-bit header that is not UTF-8");
         std::string text;
         if (folded) {
@@ -1355,7 +1369,7 @@ class FastReader {
         } else {
           text.assign(value);
         }
-        item.headers.push_back(Header{std::string(h.name), from_windows_1252(text)});
+        item.headers.push_back(Header{std::string(h.name), decode_8bit_words(text)});
         if (h.field == Field::subject) subject = k;
         not_utf8_.push_back(h.name);
         continue;
