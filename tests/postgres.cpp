@@ -67,16 +67,16 @@ int run(const std::vector<std::string>& argv, const std::string& log, const pass
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// As root, the user the server runs as; else nobody (the server runs as us).
+const passwd* server_user() {
+  return ::geteuid() == 0 ? ::getpwnam("postgres") : nullptr;
+}
+
 }  // namespace
 
 Postgres& Postgres::shared() {
   static Postgres p;
   return p;
-}
-
-// As root, the user the server runs as; else nobody (the server runs as us).
-const passwd* server_user() {
-  return ::geteuid() == 0 ? ::getpwnam("postgres") : nullptr;
 }
 
 Postgres::Postgres() : bin_(bin_dir()) {

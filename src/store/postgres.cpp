@@ -284,8 +284,7 @@ class PostgresDb final : public StatementDb {
     PQreset(conn_);
     if (PQstatus(conn_) != CONNECTION_OK)
       return make_error(Errc::storage,
-                        "lost the connection to PostgreSQL and cannot connect "
-                        "again: " +
+                        "lost the connection to PostgreSQL and cannot connect again: " +
                             trimmed(PQerrorMessage(conn_)));
     for (auto& [sql, st] : statements_) {
       st.name.clear();
