@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -141,10 +140,7 @@ std::string Postgres::url(const std::string& name) const {
 }
 
 std::string Postgres::log() const {
-  std::ifstream in(dir_ + "/postgres.log");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return file_text(dir_ + "/postgres.log");
 }
 
 Postgres::~Postgres() {

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -93,10 +92,7 @@ std::string Radicale::calendar_url(const std::string& user, const std::string& n
 }
 
 std::string Radicale::log() const {
-  std::ifstream in(dir_ + "/radicale.log");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return file_text(dir_ + "/radicale.log");
 }
 
 Radicale::~Radicale() {

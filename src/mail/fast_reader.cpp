@@ -226,13 +226,14 @@ std::string decode_8bit_words(std::string_view s) {
     std::size_t j = i;
     while (j < s.size() && !is_lwsp(s[j])) ++j;
     const std::string_view word = s.substr(i, j - i);
-    const bool undefined_in_1252 = std::any_of(word.begin(), word.end(), [](char c) {
+    // The bytes windows-1252 leaves undefined are those its table maps to themselves.
+    const auto undefined_in_1252 = [](char c) {
       const auto u = static_cast<unsigned char>(c);
-      return u == 0x81 || u == 0x8D || u == 0x8F || u == 0x90 || u == 0x9D;
-    });
+      return u >= 0x80 && u < 0xA0 && windows_1252(u) == u;
+    };
     if (is_valid_utf8(word)) {
       out.append(word);
-    } else if (!undefined_in_1252) {
+    } else if (std::none_of(word.begin(), word.end(), undefined_in_1252)) {
       out += from_windows_1252(word);
     } else {
       for (char c : word) append_utf8(out, static_cast<unsigned char>(c));
