@@ -47,6 +47,21 @@ inline char lower_ascii(char c) {
   return kLowerAscii[static_cast<unsigned char>(c)];
 }
 
+// A word's or a pair's name, "ns 'first second'" (or "ns 'first'"), from the words' bytes in
+// the item, lower-cased as the tokenizer lower-cases them.
+std::string words_name(std::string_view ns, std::string_view first, std::string_view second) {
+  std::string n;
+  n.reserve(ns.size() + first.size() + second.size() + 4);
+  n.append(ns).append(" '");
+  for (char c : first) n += lower_ascii(c);
+  if (!second.empty()) {
+    n += ' ';
+    for (char c : second) n += lower_ascii(c);
+  }
+  n += '\'';
+  return n;
+}
+
 // A string and its hash, hashed once: a feature namespace (rather than for every feature in
 // it), or one of the fixed values features take ("no reverse name"), hashed when compiled
 // rather than for every message.
@@ -96,27 +111,31 @@ class Sink {
     add_hashed(ns, value.hash, value.name);
   }
 
-  // The same with the token's hash already known (the hot path: words of the text). A pair's
-  // name is "first second": the two words are passed apart so that nothing is joined unless
-  // the feature is named. Always inlined: it runs twice for every word, and the compiler would
-  // rather call it.
-  [[gnu::always_inline]] void add_hashed(const Ns& ns, std::uint64_t token_hash,
-                                         std::string_view token, std::string_view second = {}) {
-    auto id = static_cast<std::uint32_t>(mix(ns.hash, token_hash) & kFeatureMask);
-    // Whether the feature is new decides nothing but how far the list advances: a branch on it
-    // would be a coin toss for every word.
-    std::uint64_t& word = seen_[id >> 6];
-    const std::uint64_t bit = std::uint64_t{1} << (id & 63);
-    const bool fresh = (word & bit) == 0;
-    word |= bit;
-    fs_.ids[kept_] = id;
-    kept_ += fresh;
-    if (kept_ == fs_.ids.size()) fs_.ids.resize(2 * kept_);
+  // The bias, a feature of every item: evidence of nothing, so never named as evidence.
+  void add_bias() {
+    if (evidence_)
+      keep("bias"_ns, ""_value.hash);
+    else
+      add("bias"_ns, ""_value);
+  }
+
+  // The same with the token's hash already known.
+  void add_hashed(const Ns& ns, std::uint64_t token_hash, std::string_view token) {
+    const auto [id, fresh] = keep(ns, token_hash);
+    if (evidence_ ? evidence_->heavy_toward_spam(id) && fresh : with_names_ && fresh)
+      name(id, ns, token);
+  }
+
+  // A word or a pair of words of the item (the hot path: twice for every word of the text),
+  // given as its bytes in the item, which are lower-cased only if the feature is named.
+  [[gnu::always_inline]] void add_words(const Ns& ns, std::uint64_t hash, std::string_view first,
+                                        std::string_view second = {}) {
+    const auto [id, fresh] = keep(ns, hash);
     if (evidence_) {
-      evidence_->prefetch(id);  // triage scores the features right after
-      if (evidence_->heavy_toward_spam(id) && fresh) name(id, ns, token, second);
+      if (evidence_->heavy_toward_spam(id) && fresh)
+        fs_.spam_evidence.add_words(id, ns.name, first, second);
     } else if (with_names_ && fresh) {
-      name(id, ns, token, second);
+      fs_.names.push_back(words_name(ns.name, first, second));
     }
   }
 
@@ -128,23 +147,36 @@ class Sink {
   }
 
  private:
+  struct Kept {
+    std::uint32_t id;
+    bool fresh;  // the item's first feature with this id
+  };
+  // Always inlined: it runs twice for every word, and the compiler would rather call it.
+  [[gnu::always_inline]] Kept keep(const Ns& ns, std::uint64_t token_hash) {
+    auto id = static_cast<std::uint32_t>(mix(ns.hash, token_hash) & kFeatureMask);
+    // Whether the feature is new decides nothing but how far the list advances: a branch on it
+    // would be a coin toss for every word.
+    std::uint64_t& word = seen_[id >> 6];
+    const std::uint64_t bit = std::uint64_t{1} << (id & 63);
+    const bool fresh = (word & bit) == 0;
+    word |= bit;
+    fs_.ids[kept_] = id;
+    kept_ += fresh;
+    if (kept_ == fs_.ids.size()) fs_.ids.resize(2 * kept_);
+    if (evidence_) evidence_->prefetch(id);  // triage scores the features right after
+    return {id, fresh};
+  }
+
   void clear_seen() {
     for (std::size_t i = 0; i < kept_; ++i) seen_[fs_.ids[i] >> 6] = 0;
   }
 
   // Out of line: rare next to the hashing, which it would crowd.
-  [[gnu::noinline]] void name(std::uint32_t id, const Ns& ns, std::string_view token,
-                              std::string_view second) {
-    std::string_view space = second.empty() ? "" : " ";
-    if (!with_names_) {
-      fs_.spam_evidence.add(id, {ns.name, " '", token, space, second, "'"});
-      return;
-    }
-    std::string n;
-    n.reserve(ns.name.size() + token.size() + second.size() + 4);
-    n.append(ns.name).append(" '").append(token).append(space).append(second);
-    n += '\'';
-    fs_.names.push_back(std::move(n));
+  [[gnu::noinline]] void name(std::uint32_t id, const Ns& ns, std::string_view token) {
+    if (with_names_)
+      fs_.names.push_back(std::string(ns.name).append(" '").append(token).append("'"));
+    else
+      fs_.spam_evidence.add(id, {ns.name, " '", token, "'"});
   }
 
   bool with_names_;
@@ -379,11 +411,11 @@ constexpr KnownHeader kKnownHeaders[] = {
 };
 
 // By the name's hash first: a header's name is hashed anyway, and every message has dozens of
-// headers to look up.
-HeaderUse use_of(const Ns& name) {
+// headers to look up. Null for a header that is only there.
+const KnownHeader* known_header(const Ns& name) {
   for (const auto& k : kKnownHeaders)
-    if (k.hash == name.hash && k.name == name.name) return k.use;
-  return HeaderUse::presence;
+    if (k.hash == name.hash && k.name == name.name) return &k;
+  return nullptr;
 }
 
 void header_features(const Item& item, Sink& sink) {
@@ -403,7 +435,8 @@ void header_features(const Item& item, Sink& sink) {
     const Ns name{std::string_view(buf, h.name.size()), hash};
     // Spam filters' own verdicts would be the answer key, not evidence.
     if (name.name.starts_with("x-spam")) continue;
-    const HeaderUse use = use_of(name);
+    const KnownHeader* known = known_header(name);
+    const HeaderUse use = known ? known->use : HeaderUse::presence;
     if (use == HeaderUse::mailbox) continue;
     sink.add_hashed("has-header"_ns, name.hash, name.name);
     std::string_view v = h.value;
@@ -416,13 +449,17 @@ void header_features(const Item& item, Sink& sink) {
         if (local_hop(sender_side, v.substr(sender_side.size()))) break;
         if (++received > 6) break;
         received_hop(v, received, sink);
-        tokenize(sender_side, [&](std::string_view t, std::uint64_t th) {
-          sink.add_hashed("received"_ns, th, t);
+        tokenize(sender_side, [&](std::string_view, std::uint64_t th, std::string_view t) {
+          sink.add_words("received"_ns, th, t);
         });
         break;
       }
       case HeaderUse::words:
-        tokenize(v, [&](std::string_view t, std::uint64_t th) { sink.add_hashed(name, th, t); });
+        // In the namespace of the header's name as listed, which outlives the item's words.
+        tokenize(v, [&, ns = Ns{known->name, known->hash}](std::string_view, std::uint64_t th,
+                                                           std::string_view t) {
+          sink.add_words(ns, th, t);
+        });
         break;
       case HeaderUse::message_id: {
         message_id = true;
@@ -461,8 +498,9 @@ void sender_features(const Item& item, Sink& sink) {
   std::string domain = domain_of(from);
   sink.add("from domain"_ns, domain);
   sink.add("from user shape"_ns, Shape(local));
-  tokenize(item.from_name,
-           [&](std::string_view t, std::uint64_t h) { sink.add_hashed("from name"_ns, h, t); });
+  tokenize(item.from_name, [&](std::string_view, std::uint64_t h, std::string_view t) {
+    sink.add_words("from name"_ns, h, t);
+  });
   if (item.from_name.empty()) sink.add("from name"_ns, "<none>"_value);
   if (const auto* rt = item.header("reply-to")) {
     if (rt->find(from) == std::string::npos) sink.add("reply-to"_ns, "differs from sender"_value);
@@ -523,17 +561,18 @@ class TextFeatures {
     prev_ = {};
   }
 
-  // The next part of the text; parts are cut where no token spans the cut. Counts words in
+  // The next part of the text, bytes of the item (they name its words); parts are cut where no
+  // token spans the cut. Counts words in
   // capitals into `caps`, and puts the word_features ids of the part into `words`, when given.
   void feed(std::string_view part, Capitals* caps = nullptr,
             std::vector<std::uint32_t>* words = nullptr) {
     tokenize(
         part,
-        [&](std::string_view t, std::uint64_t h) __attribute__((always_inline)) {
-          sink_.add_hashed(ns_, h, t);
+        [&](std::string_view, std::uint64_t h, std::string_view t) __attribute__((always_inline)) {
+          sink_.add_words(ns_, h, t);
           if (words) words->push_back(word_id(h));
           std::uint64_t pair = mix(h1_, h);
-          if (pairs_ && h1_) sink_.add_hashed("pair"_ns, pair, prev_, t);
+          if (pairs_ && h1_) sink_.add_words("pair"_ns, pair, prev_, t);
           if (watch_ && watch_->may_end_with(h)) {
             if (watch_->contains(h | 1)) seen(h | 1);
             if (h1_ && watch_->contains(pair | 1)) seen(pair | 1);
@@ -548,11 +587,6 @@ class TextFeatures {
           prev_ = t;
         },
         caps);
-    // prev_ points into the tokenizer's buffers, gone with it; a next part pairs with a copy.
-    if (!prev_.empty() && prev_.data() != carry_) {
-      std::copy(prev_.begin(), prev_.end(), carry_);
-      prev_ = std::string_view(carry_, prev_.size());
-    }
   }
 
   void run(const Ns& ns, std::string_view text, bool pairs) {
@@ -577,8 +611,7 @@ class TextFeatures {
   bool pairs_ = false;
   std::uint64_t h1_ = 0, h2_ = 0;  // the previous two words' hashes
   std::uint64_t prev_pair_ = 0;    // mix(h2_, h1_): a three-word phrase extends it
-  std::string_view prev_;          // the previous word (see tokenize), for naming pairs
-  char carry_[32];                 // prev_ across parts
+  std::string_view prev_;          // the previous word's bytes in the item, for naming pairs
 };
 
 // Lessons compare items by the words of the subject and of the text's first 16 KiB.
@@ -647,6 +680,18 @@ void body_features(const Item& item, Sink& sink, const PhraseSet* watch,
 
 }  // namespace
 
+void NamedFeatures::add(std::uint32_t id, std::initializer_list<std::string_view> parts) {
+  const auto begin = static_cast<std::uint32_t>(text_.size());
+  for (auto p : parts) text_.append(p);
+  entries_.push_back({id, begin, static_cast<std::uint32_t>(text_.size()), {}, {}, {}});
+}
+
+std::string NamedFeatures::name(std::size_t i) const {
+  const Entry& e = entries_[i];
+  if (e.ns.empty()) return text_.substr(e.begin, e.end - e.begin);
+  return words_name(e.ns, e.first, e.second);
+}
+
 PhraseSet::PhraseSet(const std::vector<std::string_view>& phrases) {
   std::size_t size = 16;
   while (size < phrases.size() * 4) size *= 2;
@@ -677,7 +722,7 @@ FeatureSet extract_features(const Item& item, const FeatureOptions& options) {
   Sink sink(options, 64 + item.headers.size() * 4 + text / 6);
   std::vector<std::uint64_t> phrases;
   std::vector<std::uint32_t> words;
-  sink.add("bias"_ns, ""_value);
+  sink.add_bias();
   header_features(item, sink);
   sender_features(item, sink);
   body_features(item, sink, options.watch, &phrases, options.lesson_words ? &words : nullptr);

@@ -152,30 +152,30 @@ void SpamModel::find_heavy_weight() {
 std::vector<Contribution> SpamModel::explain(const FeatureSet& fs, std::size_t top) const {
   // Ranked by reference and named only for the top: a spam verdict names four of dozens.
   struct Ranked {
-    std::string_view name;
+    std::size_t index;
     double weight;
   };
   std::vector<Ranked> ranked;
-  ranked.reserve(fs.names.empty() ? fs.spam_evidence.size() : fs.names.size());
-  auto consider = [&](std::uint32_t id, std::string_view name) {
-    double w = weights_[id];
-    if (w == 0 || name.empty() || name.starts_with("bias")) return;
-    ranked.push_back({name, w});
-  };
-  if (!fs.names.empty()) {
-    for (std::size_t i = 0; i < fs.ids.size() && i < fs.names.size(); ++i)
-      consider(fs.ids[i], fs.names[i]);
-  } else {
+  const bool all_named = !fs.names.empty();
+  if (all_named) {
+    ranked.reserve(fs.names.size());
+    for (std::size_t i = 0; i < fs.ids.size() && i < fs.names.size(); ++i) {
+      double w = weights_[fs.ids[i]];
+      if (w == 0 || fs.names[i].empty() || fs.names[i].starts_with("bias")) continue;
+      ranked.push_back({i, w});
+    }
+  } else {  // extraction names no bias as evidence
+    ranked.reserve(fs.spam_evidence.size());
     for (std::size_t i = 0; i < fs.spam_evidence.size(); ++i)
-      consider(fs.spam_evidence.id(i), fs.spam_evidence.name(i));
+      if (double w = weights_[fs.spam_evidence.id(i)]; w != 0) ranked.push_back({i, w});
   }
   const auto shown = ranked.begin() + static_cast<std::ptrdiff_t>(std::min(top, ranked.size()));
   std::partial_sort(ranked.begin(), shown, ranked.end(), [](const Ranked& a, const Ranked& b) {
     return std::abs(a.weight) > std::abs(b.weight);
   });
   std::vector<Contribution> out;
-  for (std::size_t i = 0; i < ranked.size() && i < top; ++i)
-    out.push_back({std::string(ranked[i].name), ranked[i].weight});
+  for (auto r = ranked.begin(); r != shown; ++r)
+    out.push_back({all_named ? fs.names[r->index] : fs.spam_evidence.name(r->index), r->weight});
   return out;
 }
 

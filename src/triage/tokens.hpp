@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -171,9 +172,10 @@ inline constexpr std::string_view kLong = "<long>", kVeryLong = "<very long>";
 inline constexpr std::uint64_t kLongHash = 0x6c6f6e673e3c0000ull,  // any fixed values
     kVeryLongHash = 0x766c6f6e673e3c00ull;
 
-// Splits text into lower-cased tokens; calls fn(token, hash) for each. The previous token stays
-// readable while fn has the next one (two buffers in turn), so that pairs can be named without
-// copying every word. Counts words in capitals into `caps` when given.
+// Splits text into lower-cased tokens; calls fn(token, hash) for each, or fn(token, hash,
+// source) where fn takes it: the token's bytes in `text` before lower-casing (for a long run,
+// its stand-in), which outlive the call. The previous token stays readable while fn has the
+// next one (two buffers in turn). Counts words in capitals into `caps` when given.
 template <class Fn>
 void tokenize(std::string_view text, Fn&& fn, Capitals* caps = nullptr) {
   alignas(8) char bufs[2][32];
@@ -214,12 +216,12 @@ void tokenize(std::string_view text, Fn&& fn, Capitals* caps = nullptr) {
     if (len < 2) continue;
     // (Trimmed ends are not letters: the token has all the run's letters, at most one if it
     // is shorter than 2, so no word for Capitals.)
-    std::string_view token;
+    std::string_view token, source;
     std::uint64_t hash;
     if (len > 28) {
       if (caps) caps->scan(text.substr(start, len));
       // Long runs (base64 leftovers, tracking ids) say something by their length only.
-      token = len > 60 ? kVeryLong : kLong;
+      token = source = len > 60 ? kVeryLong : kLong;
       hash = len > 60 ? kVeryLongHash : kLongHash;
     } else {
       char* buf = bufs[turn];
@@ -232,9 +234,14 @@ void tokenize(std::string_view text, Fn&& fn, Capitals* caps = nullptr) {
           caps->run(len, w.cases);  // the usual: one word, all letters
       }
       token = std::string_view(buf, len);
+      source = std::string_view(text.data() + start, len);
       hash = w.hash;
     }
-    fn(token, hash);  // one call, so that fn is inlined once
+    // One call, so that fn is inlined once.
+    if constexpr (std::is_invocable_v<Fn&, std::string_view, std::uint64_t, std::string_view>)
+      fn(token, hash, source);
+    else
+      fn(token, hash);
   }
 }
 
