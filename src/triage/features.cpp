@@ -438,7 +438,7 @@ void header_features(const Item& item, Sink& sink) {
     const KnownHeader* known = known_header(name);
     const HeaderUse use = known ? known->use : HeaderUse::presence;
     if (use == HeaderUse::mailbox) continue;
-    sink.add_hashed("has-header"_ns, name.hash, name.name);
+    sink.add_words("has-header"_ns, name.hash, h.name);
     std::string_view v = h.value;
     switch (use) {
       case HeaderUse::mailbox:
