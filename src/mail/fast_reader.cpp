@@ -450,11 +450,6 @@ bool decode_text(std::string_view s, std::string& out, bool phrase = false) {
 
 // --- addresses ---------------------------------------------------------------------------
 
-struct Mailbox {
-  std::string addr;
-  std::string name;
-};
-
 // A display name as GMime makes it from the raw phrase (or comment): quotes dropped, encoded
 // words decoded, white space trimmed at both ends.
 bool display_name(std::string_view phrase, std::string& out) {
@@ -1242,11 +1237,14 @@ class FastReader {
     if (!not_utf8_.empty() && !duplicated_.empty()) return no("repeated header");
     if (empty_param_ && (!not_utf8_.empty() || !duplicated_.empty()))
       return no("empty parameter beside other header warnings");
+    if (!address_warnings_.empty() && (!not_utf8_.empty() || !duplicated_.empty() || empty_param_))
+      return no("address list warnings beside other header warnings");
     for (std::string_view name : not_utf8_)
       item.defects.push_back("header '" + quote(name) + "' has unencoded 8-bit text");
     for (const auto& [name, conflicting] : duplicated_)
       item.defects.push_back(conflicting ? "conflicting '" + quote(name) + "' headers"
                                          : "header '" + quote(name) + "' appears more than once");
+    for (auto& w : address_warnings_) item.defects.push_back(std::move(w));
     // Before the multiparts': the message's Content-Type is read before its body.
     if (empty_param_) item.defects.emplace_back("unreadable header parameter ''");
     for (const char* w : warnings_) item.defects.emplace_back(w);
@@ -1323,21 +1321,24 @@ class FastReader {
     }
   }
 
-  bool addresses_of(std::string_view value, std::vector<Mailbox>& out, const char* why) {
-    AddressReader reader(value);
-    if (!reader.list(out)) return no(why);
-    return true;
+  // The mailboxes of an address header (`value`: trimmed and unfolded): this reader's own
+  // where it is sure to read them as GMime does, else GMime's reading of the header alone,
+  // whose warnings come with GMime's other header warnings.
+  void addresses_of(const RawHeader& h, std::string_view value, std::vector<Mailbox>& out) {
+    out.clear();
+    if (!h.not_utf8 && AddressReader(value).list(out)) return;
+    out = gmime_mailboxes(h.raw, address_warnings_);
   }
 
   bool message_headers(const std::vector<RawHeader>& headers, Item& item) {
-    std::string_view from, date, message_id, in_reply_to, references;
+    std::string_view date, message_id, in_reply_to, references;
     bool have_from = false, have_date = false, have_message_id = false, date_folded = false;
     bool have_in_reply_to = false, have_references = false;
     std::uint32_t seen = 0;  // the fields GMime wants once
     std::size_t subject = std::string_view::npos;
     item.headers.reserve(headers.size());
     store_.reserve(headers.size());
-    std::vector<Mailbox> boxes;
+    std::vector<Mailbox> from, boxes;
     for (std::size_t k = 0; k < headers.size(); ++k) {
       const RawHeader& h = headers[k];
       if (h.field == Field::content_other) {
@@ -1361,8 +1362,11 @@ class FastReader {
       std::string_view value = trim_lwsp(h.raw);
       const bool encoded = h.equals && has_encoded_word_start(value);
       const bool folded = h.continued && is_folded(value);
+      const bool address = h.field == Field::from || h.field == Field::to ||
+                           h.field == Field::cc || h.field == Field::sender ||
+                           h.field == Field::reply_to || h.field == Field::bcc;
       if (h.not_utf8) {
-        if (!(h.field == Field::other || h.field == Field::subject) || encoded)
+        if (!(h.field == Field::other || h.field == Field::subject || address) || encoded)
           return no("8-bit header that is not UTF-8");
         std::string text;
         if (folded) {
@@ -1373,47 +1377,46 @@ class FastReader {
         item.headers.push_back(Header{std::string(h.name), decode_8bit_words(text)});
         if (h.field == Field::subject) subject = k;
         not_utf8_.push_back(h.name);
-        continue;
-      }
-      if (folded) {
-        if (h.field == Field::other && !encoded) {
-          // Nothing else reads it: unfold straight into the Item.
-          std::string unfolded;
-          unfold_into(value, unfolded);
-          item.headers.push_back(Header{std::string(h.name), std::move(unfolded)});
-          continue;
-        }
-        std::string& unfolded = store_.emplace_back();
-        unfold_into(value, unfolded);
-        value = unfolded;
-      }
-      if (!encoded) {
-        // Valid UTF-8 without NUL or line breaks, already trimmed: unfold() would copy it.
-        item.headers.push_back(Header{std::string(h.name), std::string(value)});
+        if (!address) continue;  // (an address header's mailboxes are GMime's to read)
       } else {
-        std::string decoded;
-        if (!decode_text(value, decoded)) return no("encoded word");
-        item.headers.push_back(Header{std::string(h.name), unfold(decoded)});
+        if (folded) {
+          if (h.field == Field::other && !encoded) {
+            // Nothing else reads it: unfold straight into the Item.
+            std::string unfolded;
+            unfold_into(value, unfolded);
+            item.headers.push_back(Header{std::string(h.name), std::move(unfolded)});
+            continue;
+          }
+          std::string& unfolded = store_.emplace_back();
+          unfold_into(value, unfolded);
+          value = unfolded;
+        }
+        if (!encoded) {
+          // Valid UTF-8 without NUL or line breaks, already trimmed: unfold() would copy it.
+          item.headers.push_back(Header{std::string(h.name), std::string(value)});
+        } else {
+          std::string decoded;
+          if (!decode_text(value, decoded)) return no("encoded word");
+          item.headers.push_back(Header{std::string(h.name), unfold(decoded)});
+        }
       }
       switch (h.field) {
         case Field::from:
-          from = value;
           have_from = true;
+          addresses_of(h, value, from);  // in header order, as GMime warns
           break;
         case Field::to:
         case Field::cc: {
-          boxes.clear();
-          if (!addresses_of(value, boxes, "address list in To or Cc")) return false;
+          addresses_of(h, value, boxes);
           auto& list = h.field == Field::to ? item.to : item.cc;
-          for (Mailbox& box : boxes) list.push_back(sk::lower(box.addr));
+          for (Mailbox& box : boxes)
+            if (!box.addr.empty()) list.push_back(sk::lower(box.addr));
           break;
         }
         case Field::sender:
         case Field::reply_to:
         case Field::bcc:
-          // Read only to be sure that GMime finds nothing to warn about.
-          boxes.clear();
-          if (!addresses_of(value, boxes, "address list in Sender, Reply-To or Bcc")) return false;
+          addresses_of(h, value, boxes);  // for GMime's warnings, if any
           break;
         case Field::subject:
           subject = k;
@@ -1440,11 +1443,9 @@ class FastReader {
       }
     }
     if (!have_from) return no("no From header");
-    boxes.clear();
-    if (!addresses_of(from, boxes, "address list in From")) return false;
-    if (boxes.empty()) return no("no address in From");
-    item.from_address = sk::lower(boxes.front().addr);
-    item.from_name = unfold(boxes.front().name);
+    if (from.empty() || from.front().addr.empty()) return no("no address in From");
+    item.from_address = sk::lower(from.front().addr);
+    item.from_name = unfold(from.front().name);
     if (subject != std::string_view::npos) item.subject = item.headers[subject].value;
     if (have_message_id) {
       if (!plain_id_text(message_id) || !IdReader(message_id).single(item.message_id))
@@ -1825,6 +1826,7 @@ class FastReader {
   bool top_is_leaf_ = false;
   int leaves_ = 0;
   std::vector<std::string_view> not_utf8_;  // names of the headers GMime warns about
+  std::vector<std::string> address_warnings_;  // GMime's, from gmime_mailboxes, in its order
   // A To or Cc again, as GMime warns of it: its name, and whether its value differs.
   std::vector<std::pair<std::string_view, bool>> duplicated_;
   std::vector<const char*> warnings_;  // GMime's warnings about multiparts, in its order

@@ -4,7 +4,9 @@
 // of what arrives; GMime answers for everything else and stays the reference. The tests run
 // both over real corpora and require the same Item whenever the fast one answers.
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/domain.hpp"
 
@@ -17,5 +19,17 @@ std::optional<Item> read_fast(std::string_view raw, const char** declined = null
 
 // The GMime path: parse_message's fallback, and the reference the fast reader is held to.
 Item parse_with_gmime(std::string_view raw);
+
+struct Mailbox {
+  std::string addr;  // as written (cleaned), not lower-cased
+  std::string name;  // the display name, decoded; empty when there is none
+};
+
+// One address header as the GMime path reads it: `raw` is the header after its colon through
+// the end of its last line, as GMime keeps it; gives the mailboxes (groups' members included)
+// and appends GMime's warnings, worded as the GMime path words them. The fast reader asks
+// where its own strict reader gives up (spam's odd lists), rather than leave the whole message
+// to GMime for one header.
+std::vector<Mailbox> gmime_mailboxes(std::string_view raw, std::vector<std::string>& warnings);
 
 }  // namespace sk::mail::detail

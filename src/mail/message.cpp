@@ -360,6 +360,9 @@ std::size_t decoded_size(GMimeDataWrapper* wrapper) {
   return GMIME_STREAM_NULL(null.get())->written;
 }
 
+// The charsets GMime tries, in order, for 8-bit text in headers.
+const char* kFallbackCharsets[] = {"UTF-8", "windows-1252", "iso-8859-1", nullptr};
+
 // --- parser warnings ---------------------------------------------------------------------
 
 struct Warnings {
@@ -795,7 +798,6 @@ Item read_with_gmime(std::string_view raw) {
   ensure_gmime();
   Warnings warnings{msg, {}};
   std::unique_ptr<GMimeParserOptions, OptionsFree> options(g_mime_parser_options_new());
-  static const char* kFallbackCharsets[] = {"UTF-8", "windows-1252", "iso-8859-1", nullptr};
   g_mime_parser_options_set_fallback_charsets(options.get(), kFallbackCharsets);
   g_mime_parser_options_set_warning_callback(options.get(), on_warning, &warnings);
 
@@ -894,6 +896,28 @@ Item read_with_gmime(std::string_view raw) {
 
 Item detail::parse_with_gmime(std::string_view raw) {
   return read_with_gmime(raw);
+}
+
+std::vector<detail::Mailbox> detail::gmime_mailboxes(std::string_view raw,
+                                                     std::vector<std::string>& warnings) {
+  ensure_gmime();
+  // The options read_with_gmime gives the parser, which reads each address header with them.
+  Warnings found{raw, {}};
+  std::unique_ptr<GMimeParserOptions, OptionsFree> options(g_mime_parser_options_new());
+  g_mime_parser_options_set_fallback_charsets(options.get(), kFallbackCharsets);
+  g_mime_parser_options_set_warning_callback(options.get(), on_warning, &found);
+  const std::string value(raw);
+  GPtr<InternetAddressList> list(internet_address_list_parse(options.get(), value.c_str()));
+  std::vector<InternetAddressMailbox*> boxes;
+  collect_mailboxes(list.get(), boxes);
+  std::vector<Mailbox> out;
+  out.reserve(boxes.size());
+  for (InternetAddressMailbox* mb : boxes) {
+    const char* name = internet_address_get_name(INTERNET_ADDRESS(mb));
+    out.push_back({clean(internet_address_mailbox_get_addr(mb)), name ? name : ""});
+  }
+  for (auto& w : found.defects) warnings.push_back(std::move(w));
+  return out;
 }
 
 Item parse_message(std::string_view raw) {
