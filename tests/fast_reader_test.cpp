@@ -398,8 +398,7 @@ TEST(FastReader, EightBitHeaders) {
 // GMime's address parser: the same mailboxes and the same warnings, in header order.
 TEST(FastReader, OddAddressListsReadByGMimesAddressParser) {
   const Item reply_to = read_same(
-      "From: a@example.com\nReply-To: \"Bannedcd\"eowu345@yahoo.com\n\nx\n",
-      ParseStatus::repaired);
+      "From: a@example.com\nReply-To: \"Bannedcd\"eowu345@yahoo.com\n\nx\n", ParseStatus::repaired);
   EXPECT_EQ(reply_to.defects,
             std::vector<std::string>{"unreadable address list '\"Bannedcd\"eowu345@yahoo.com '"});
   const Item to = read_same(
@@ -413,15 +412,31 @@ TEST(FastReader, OddAddressListsReadByGMimesAddressParser) {
       ParseStatus::repaired);
   ASSERT_EQ(both.defects.size(), 3u);
   EXPECT_EQ(both.defects[0], "unreadable address list '[ufa]@netnoteinc.com '");
+  // No address in From: kept, with GMime's words (a folded one stays GMime's to quote).
+  for (const char* raw : {"From: \"\" <>\nTo: b@example.com\n\nx\n",
+                          "From: \nTo: b@example.com\n\nx\n", "From: \xA4p\xA7@example.com\n\nx\n"})
+    EXPECT_EQ(read_same(raw, ParseStatus::repaired).from_address, "") << raw;
+  EXPECT_EQ(read_same("From: \"\" <>\n\nx\n", ParseStatus::repaired).defects,
+            std::vector<std::string>{"no address in the From header '\"\" <>'"});
+  declined_same("From: \"\"\n <>\n\nx\n");
   // Punycode labels, which GMime turns into Unicode, in any case and any label.
-  for (const char* raw : {"From: a@xn--bcher-kva.example\n\nx\n",
-                          "From: a@mail.XN--bcher-kva.example\n\nx\n",
-                          "From: a@example.com\nTo: b@shop.Xn--bcher-kva\n\nx\n"})
+  for (const char* raw :
+       {"From: a@xn--bcher-kva.example\n\nx\n", "From: a@mail.XN--bcher-kva.example\n\nx\n",
+        "From: a@example.com\nTo: b@shop.Xn--bcher-kva\n\nx\n"})
     read_same(raw);
   EXPECT_EQ(read_same("From: a@xn--bcher-kva.example\n\nx\n").from_address, "a@bücher.example");
-  // Beside another kind of header warning, whose order against these nobody checked, the
-  // message stays GMime's.
-  declined_same("From: a@example.com\nSubject: caf\xE9\nReply-To: \"b\"c@example.com\n\nx\n");
+  // Beside the other header warnings, in GMime's order: 8-bit text first (found as GMime
+  // reads the header block), then repeats and address lists in header order (as it files
+  // them), a repeat before that header's own address warnings.
+  EXPECT_EQ(read_same("From: a@example.com\nReply-To: \"b\"c@example.com\n"
+                      "To: \"q\"w@example.com\nTo: \"p\"w@example.com\nSubject: caf\xE9\n\nx\n",
+                      ParseStatus::repaired)
+                .defects,
+            (std::vector<std::string>{"header 'Subject' has unencoded 8-bit text",
+                                      "unreadable address list '\"b\"c@example.com '",
+                                      "unreadable address list '\"q\"w@example.com '",
+                                      "conflicting 'To' headers",
+                                      "unreadable address list '\"p\"w@example.com '"}));
 }
 
 // Header lines are scanned 16 bytes at a time for their end and for bytes that need a closer
@@ -871,9 +886,14 @@ TEST(FastReader, RepeatedToAndCcAreOneList) {
   EXPECT_EQ(it.defects, (std::vector<std::string>{"conflicting 'CC' headers",
                                                   "header 'Cc' appears more than once",
                                                   "header 'To' appears more than once"}));
-  // With an 8-bit header too, the two kinds of warning would need GMime's order: declined.
-  declined_same(
-      "From: a@example.com\nSubject: caf\xe9\nCc: a@example.org\nCc: b@example.org\n\nx\n");
+  // With an 8-bit header too: GMime warns of 8-bit text as it reads the header block, of
+  // repeats as it files the headers after.
+  EXPECT_EQ(read_same("From: a@example.com\nCc: a@example.org\nCc: b@example.org\n"
+                      "Subject: caf\xe9\n\nx\n",
+                      ParseStatus::repaired)
+                .defects,
+            (std::vector<std::string>{"header 'Subject' has unencoded 8-bit text",
+                                      "conflicting 'Cc' headers"}));
 }
 
 // Empty parameters (spam writes "text/html;;;;;;" by the dozen): GMime skips them and warns
@@ -892,11 +912,18 @@ TEST(FastReader, EmptyParametersOfTheMessagesContentType) {
     EXPECT_EQ(it.defects.back(), "unreadable header parameter ''");
     EXPECT_NE(it.text.find("caf"), std::string::npos);
   }
-  // In a part's headers, or beside another header warning, they stay GMime's.
+  // In a part's headers they stay GMime's.
   declined_same(
       "From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
       "Content-Type: text/plain;;\n\nx\n--b--\n");
-  declined_same("From: a@example.com\nSubject: caf\xE9\nContent-Type: text/plain;;\n\nx\n");
+  // After the other header warnings: GMime reads the Content-Type once the headers are filed.
+  EXPECT_EQ(read_same("From: a@example.com\nContent-Type: text/plain;;\nTo: \"b\"c@example.com\n"
+                      "Subject: caf\xE9\n\nx\n",
+                      ParseStatus::repaired)
+                .defects,
+            (std::vector<std::string>{"header 'Subject' has unencoded 8-bit text",
+                                      "unreadable address list '\"b\"c@example.com '",
+                                      "unreadable header parameter ''"}));
 }
 
 TEST(FastReader, DeclinesWhatItDoesNotReadExactly) {

@@ -1231,20 +1231,12 @@ class FastReader {
     const std::size_t found = item.defects.size();
     finish_text(item, segments_, std::move(markup_), false);
     if (item.defects.size() != found) return no("text cut");
-    // GMime's warnings come last in the GMime path, and of those only these get this far.
-    // Both are header warnings, given in header order by GMime; this reader keeps no order
-    // between the two kinds.
-    if (!not_utf8_.empty() && !duplicated_.empty()) return no("repeated header");
-    if (empty_param_ && (!not_utf8_.empty() || !duplicated_.empty()))
-      return no("empty parameter beside other header warnings");
-    if (!address_warnings_.empty() && (!not_utf8_.empty() || !duplicated_.empty() || empty_param_))
-      return no("address list warnings beside other header warnings");
+    // GMime's warnings come last in the GMime path, and of those only these get this far, in
+    // GMime's order: 8-bit text as it reads the header block; repeats and address lists as it
+    // files each header, in header order; the Content-Type's parameters after them all.
     for (std::string_view name : not_utf8_)
       item.defects.push_back("header '" + quote(name) + "' has unencoded 8-bit text");
-    for (const auto& [name, conflicting] : duplicated_)
-      item.defects.push_back(conflicting ? "conflicting '" + quote(name) + "' headers"
-                                         : "header '" + quote(name) + "' appears more than once");
-    for (auto& w : address_warnings_) item.defects.push_back(std::move(w));
+    for (auto& w : filing_warnings_) item.defects.push_back(std::move(w));
     // Before the multiparts': the message's Content-Type is read before its body.
     if (empty_param_) item.defects.emplace_back("unreadable header parameter ''");
     for (const char* w : warnings_) item.defects.emplace_back(w);
@@ -1327,15 +1319,17 @@ class FastReader {
   void addresses_of(const RawHeader& h, std::string_view value, std::vector<Mailbox>& out) {
     out.clear();
     if (!h.not_utf8 && AddressReader(value).list(out)) return;
-    out = gmime_mailboxes(h.raw, address_warnings_);
+    out = gmime_mailboxes(h.raw, filing_warnings_);
   }
 
   bool message_headers(const std::vector<RawHeader>& headers, Item& item) {
+    constexpr std::size_t kNone = std::string_view::npos;
     std::string_view date, message_id, in_reply_to, references;
-    bool have_from = false, have_date = false, have_message_id = false, date_folded = false;
+    std::size_t from_header = kNone;  // in item.headers
+    bool from_folded = false, have_date = false, have_message_id = false, date_folded = false;
     bool have_in_reply_to = false, have_references = false;
     std::uint32_t seen = 0;  // the fields GMime wants once
-    std::size_t subject = std::string_view::npos;
+    std::size_t subject = kNone;
     item.headers.reserve(headers.size());
     store_.reserve(headers.size());
     std::vector<Mailbox> from, boxes;
@@ -1355,16 +1349,18 @@ class FastReader {
           // value a conflict.
           std::size_t first = 0;
           while (headers[first].field != h.field) ++first;
-          duplicated_.push_back({h.name, headers[first].raw != h.raw});
+          filing_warnings_.push_back(headers[first].raw != h.raw
+                                         ? "conflicting '" + quote(h.name) + "' headers"
+                                         : "header '" + quote(h.name) + "' appears more than once");
         }
         seen |= bit;
       }
       std::string_view value = trim_lwsp(h.raw);
       const bool encoded = h.equals && has_encoded_word_start(value);
       const bool folded = h.continued && is_folded(value);
-      const bool address = h.field == Field::from || h.field == Field::to ||
-                           h.field == Field::cc || h.field == Field::sender ||
-                           h.field == Field::reply_to || h.field == Field::bcc;
+      const bool address = h.field == Field::from || h.field == Field::to || h.field == Field::cc ||
+                           h.field == Field::sender || h.field == Field::reply_to ||
+                           h.field == Field::bcc;
       if (h.not_utf8) {
         if (!(h.field == Field::other || h.field == Field::subject || address) || encoded)
           return no("8-bit header that is not UTF-8");
@@ -1402,7 +1398,8 @@ class FastReader {
       }
       switch (h.field) {
         case Field::from:
-          have_from = true;
+          from_header = item.headers.size() - 1;
+          from_folded = h.continued;
           addresses_of(h, value, from);  // in header order, as GMime warns
           break;
         case Field::to:
@@ -1442,11 +1439,18 @@ class FastReader {
           break;
       }
     }
-    if (!have_from) return no("no From header");
-    if (from.empty() || from.front().addr.empty()) return no("no address in From");
-    item.from_address = sk::lower(from.front().addr);
-    item.from_name = unfold(from.front().name);
-    if (subject != std::string_view::npos) item.subject = item.headers[subject].value;
+    if (from_header == kNone) return no("no From header");
+    if (!from.empty()) {
+      item.from_address = sk::lower(from.front().addr);
+      item.from_name = unfold(from.front().name);
+    }
+    if (item.from_address.empty()) {
+      // Quoted as GMime keeps the header, which for a folded one nobody compared.
+      if (from_folded) return no("no address in a folded From");
+      item.defects.push_back("no address in the From header '" +
+                             quote(item.headers[from_header].value) + "'");
+    }
+    if (subject != kNone) item.subject = item.headers[subject].value;
     if (have_message_id) {
       if (!plain_id_text(message_id) || !IdReader(message_id).single(item.message_id))
         return no("Message-ID");
@@ -1826,9 +1830,9 @@ class FastReader {
   bool top_is_leaf_ = false;
   int leaves_ = 0;
   std::vector<std::string_view> not_utf8_;  // names of the headers GMime warns about
-  std::vector<std::string> address_warnings_;  // GMime's, from gmime_mailboxes, in its order
-  // A To or Cc again, as GMime warns of it: its name, and whether its value differs.
-  std::vector<std::pair<std::string_view, bool>> duplicated_;
+  // GMime's warnings as it files the headers: a To or Cc again (before that header's own
+  // address warnings), and gmime_mailboxes'.
+  std::vector<std::string> filing_warnings_;
   std::vector<const char*> warnings_;  // GMime's warnings about multiparts, in its order
   bool empty_param_ = false;           // the message's Content-Type has an empty parameter
 };
