@@ -849,22 +849,46 @@ TEST(FastReader, DeclinesBrokenBoundaries) {
   EXPECT_EQ(it.parse_status, ParseStatus::repaired);
 }
 
-TEST(FastReader, DeclinesDamagedBase64) {
-  Item it = declined_same(
+// Damaged transfer encodings are decoded by GMime's decoder and named as the GMime path names
+// them.
+TEST(FastReader, DamagedEncodingsDecodedAsGMimeDecodesThem) {
+  Item it = read_same(
       "From: a@example.com\n"
       "Content-Type: application/octet-stream; name=a.bin\n"
       "Content-Transfer-Encoding: base64\n"
       "\n"
-      "SGVsbG8*sIHdvcmxk\n");
-  EXPECT_EQ(it.parse_status, ParseStatus::repaired);
+      "SGVsbG8*sIHdvcmxk\n",
+      ParseStatus::repaired);
+  EXPECT_EQ(it.defects, std::vector<std::string>{"base64 in the body was damaged"});
   // A lone sextet at the end: something was cut.
-  it = declined_same(
+  it = read_same(
       "From: a@example.com\n"
       "Content-Type: text/plain\n"
       "Content-Transfer-Encoding: base64\n"
       "\n"
-      "SGVsbG8sIHdvcmxkI\n");
-  EXPECT_EQ(it.parse_status, ParseStatus::repaired);
+      "SGVsbG8sIHdvcmxkI\n",
+      ParseStatus::repaired);
+  EXPECT_EQ(it.text.substr(0, 12), "Hello, world");
+  // Unpadded, not damaged: read as GMime reads it, without a word.
+  read_same(
+      "From: a@example.com\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+      "SGVsbG8\n");
+  // Prose marked base64 is read as it is.
+  it = read_same(
+      "From: a@example.com\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+      "Hello there, this is plain prose, not base64 at all.\n",
+      ParseStatus::repaired);
+  EXPECT_NE(it.text.find("plain prose"), std::string::npos);
+  // Invalid quoted-printable escapes, in a part and in an attachment.
+  it = read_same(
+      "From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+      "Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\n"
+      "caf=E9 =ZZ 100=\n--b\n"
+      "Content-Type: application/pdf; name=a.pdf\nContent-Transfer-Encoding: quoted-printable\n\n"
+      "%PDF =G1\n--b--\n",
+      ParseStatus::repaired);
+  EXPECT_EQ(it.defects[0], "quoted-printable in part 1 has invalid escapes");
+  ASSERT_EQ(it.attachments.size(), 1u);
 }
 
 // Spam writes Cc (and To) many times over; GMime reads them all into one list, in order, and

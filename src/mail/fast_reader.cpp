@@ -1780,17 +1780,36 @@ class FastReader {
     std::string decoded;
     std::string_view bytes = p.content;
     std::size_t size = p.content.size();
+    // Damaged encodings are decoded by GMime's decoder, which reads them its own way, and
+    // named with the GMime path's words.
+    auto decode_as_gmime = [&](bool base64) {
+      decoded = gmime_decoded(p.content, base64);
+      bytes = decoded;
+      size = decoded.size();
+    };
     if (p.encoding == Encoding::base64) {
-      if (!plain_base64(p.content, size)) return no("base64 that is damaged or unpadded");
-      if (body) {
-        decode_base64(p.content, decoded);
-        bytes = decoded;
+      if (plain_base64(p.content, size)) {
+        if (body) {
+          decode_base64(p.content, decoded);
+          bytes = decoded;
+        }
+      } else if (!base64_damaged(p.content)) {
+        decode_as_gmime(true);  // unpadded
+      } else if (body && looks_like_prose(p.content)) {
+        item.defects.push_back(where() + " is marked base64 but holds plain text; read as is");
+      } else {
+        item.defects.push_back("base64 in " + where() + " was damaged");
+        decode_as_gmime(true);
       }
     } else if (p.encoding == Encoding::quoted_printable) {
-      if (quoted_printable_damaged(p.content)) return no("damaged quoted-printable");
-      if (!decode_quoted_printable(p.content, body ? &decoded : nullptr, size))
-        return no("quoted-printable GMime may read otherwise");
-      if (body) bytes = decoded;
+      if (quoted_printable_damaged(p.content)) {
+        item.defects.push_back("quoted-printable in " + where() + " has invalid escapes");
+        decode_as_gmime(false);
+      } else if (!decode_quoted_printable(p.content, body ? &decoded : nullptr, size)) {
+        decode_as_gmime(false);
+      } else if (body) {
+        bytes = decoded;
+      }
     }
 
     if (!body) {

@@ -32,4 +32,8 @@ struct Mailbox {
 // to GMime for one header.
 std::vector<Mailbox> gmime_mailboxes(std::string_view raw, std::vector<std::string>& warnings);
 
+// A part's content decoded by GMime's own decoder (base64 when `base64`, else
+// quoted-printable), as the GMime path decodes it: damaged encodings are read its way.
+std::string gmime_decoded(std::string_view content, bool base64);
+
 }  // namespace sk::mail::detail

@@ -898,6 +898,14 @@ Item detail::parse_with_gmime(std::string_view raw) {
   return read_with_gmime(raw);
 }
 
+std::string detail::gmime_decoded(std::string_view content, bool base64) {
+  ensure_gmime();
+  GPtr<GMimeStream> in(g_mime_stream_mem_new_with_buffer(content.data(), content.size()));
+  GPtr<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(
+      in.get(), base64 ? GMIME_CONTENT_ENCODING_BASE64 : GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE));
+  return std::string(decoded_content(wrapper.get()).bytes);
+}
+
 std::vector<detail::Mailbox> detail::gmime_mailboxes(std::string_view raw,
                                                      std::vector<std::string>& warnings) {
   ensure_gmime();
