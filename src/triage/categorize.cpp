@@ -3,6 +3,7 @@
 #include "triage/features.hpp"
 
 #include <algorithm>
+#include <array>
 #include <string_view>
 #include <utility>
 
@@ -102,10 +103,27 @@ struct Hit {
   }
 };
 
+// The watched phrases an item has (a few dozen at most), with a bit per value of their low
+// eight bits: most of the ~300 cues are in no item, and a bit says so without a search.
+class FoundPhrases {
+ public:
+  explicit FoundPhrases(const std::vector<std::uint64_t>& list) : list_(list) {
+    for (std::uint64_t h : list) bits_[(h >> 6) & 3] |= std::uint64_t{1} << (h & 63);
+  }
+  bool contains(std::uint64_t h) const {
+    return ((bits_[(h >> 6) & 3] >> (h & 63)) & 1) &&
+           std::find(list_.begin(), list_.end(), h) != list_.end();
+  }
+
+ private:
+  const std::vector<std::uint64_t>& list_;
+  std::array<std::uint64_t, 4> bits_{};
+};
+
 // One instantiation per cue table (the table is the template argument), so each table's
 // hashes are computed once; they are constant, so sharing them is safe.
 template <const auto& cues>
-double score_cues(const std::vector<std::uint64_t>& phrases, std::vector<Hit>& hits) {
+double score_cues(const FoundPhrases& phrases, std::vector<Hit>& hits) {
   constexpr std::size_t N = std::size(cues);
   static const std::array<std::uint64_t, N> hashes = [] {
     std::array<std::uint64_t, N> h{};
@@ -114,7 +132,7 @@ double score_cues(const std::vector<std::uint64_t>& phrases, std::vector<Hit>& h
   }();
   double s = 0;
   for (std::size_t i = 0; i < N; ++i) {
-    if (std::find(phrases.begin(), phrases.end(), hashes[i]) == phrases.end()) continue;
+    if (!phrases.contains(hashes[i])) continue;
     s += cues[i].weight;
     hits.push_back({cues[i].weight, "mentions '", cues[i].phrase, "'"});
   }
@@ -164,7 +182,7 @@ bool is_bulk(const Item& item, std::string* why) {
 
 CategoryGuess categorize(const CategoryContext& ctx) {
   const Item& item = ctx.item;
-  const auto& text = ctx.phrases;
+  const FoundPhrases phrases(ctx.phrases);
 
   std::array<double, kCategoryCount> score{};
   std::array<std::vector<Hit>, kCategoryCount> hits;
@@ -206,20 +224,20 @@ CategoryGuess categorize(const CategoryContext& ctx) {
   }
 
   auto& outreach_hits = hits[static_cast<int>(Category::cold_outreach)];
-  score[static_cast<int>(Category::cold_outreach)] += score_cues<kOutreach>(text, outreach_hits);
+  score[static_cast<int>(Category::cold_outreach)] += score_cues<kOutreach>(phrases, outreach_hits);
   if (score[static_cast<int>(Category::cold_outreach)] > 0 && ctx.party.items_let_in == 0 &&
       ctx.party.relationship == Relationship::unknown)
     add(Category::cold_outreach, 1, "the sender has never written before");
   score[static_cast<int>(Category::scheduling)] +=
-      score_cues<kScheduling>(text, hits[static_cast<int>(Category::scheduling)]);
+      score_cues<kScheduling>(phrases, hits[static_cast<int>(Category::scheduling)]);
   score[static_cast<int>(Category::billing)] +=
-      score_cues<kBilling>(text, hits[static_cast<int>(Category::billing)]);
+      score_cues<kBilling>(phrases, hits[static_cast<int>(Category::billing)]);
   score[static_cast<int>(Category::support)] +=
-      score_cues<kSupport>(text, hits[static_cast<int>(Category::support)]);
+      score_cues<kSupport>(phrases, hits[static_cast<int>(Category::support)]);
   score[static_cast<int>(Category::personal)] +=
-      score_cues<kPersonal>(text, hits[static_cast<int>(Category::personal)]);
+      score_cues<kPersonal>(phrases, hits[static_cast<int>(Category::personal)]);
   score[static_cast<int>(Category::newsletter)] +=
-      score_cues<kNewsletter>(text, hits[static_cast<int>(Category::newsletter)]);
+      score_cues<kNewsletter>(phrases, hits[static_cast<int>(Category::newsletter)]);
 
   // "Other" wins unless some kind has clear evidence.
   score[static_cast<int>(Category::other)] = 2.5;
