@@ -1373,7 +1373,8 @@ class FastReader {
         item.headers.push_back(Header{std::string(h.name), decode_8bit_words(text)});
         if (h.field == Field::subject) subject = k;
         not_utf8_.push_back(h.name);
-        if (!address) continue;  // (an address header's mailboxes are GMime's to read)
+        // An address header goes on to have its mailboxes read (by GMime: addresses_of).
+        if (!address) continue;
       } else {
         if (folded) {
           if (h.field == Field::other && !encoded) {

@@ -103,15 +103,16 @@ struct Hit {
   }
 };
 
-// The watched phrases an item has (a few dozen at most), with a bit per value of their low
-// eight bits: most of the ~300 cues are in no item, and a bit says so without a search.
+// The watched phrases an item has (a few dozen at most), with a bit per value of eight bits of
+// their hashes (bits 1-8: bit 0 is always set): most of the ~300 cues are in no item, and a
+// bit says so without a search.
 class FoundPhrases {
  public:
   explicit FoundPhrases(const std::vector<std::uint64_t>& list) : list_(list) {
-    for (std::uint64_t h : list) bits_[(h >> 6) & 3] |= std::uint64_t{1} << (h & 63);
+    for (std::uint64_t h : list) bits_[(h >> 7) & 3] |= std::uint64_t{1} << ((h >> 1) & 63);
   }
   bool contains(std::uint64_t h) const {
-    return ((bits_[(h >> 6) & 3] >> (h & 63)) & 1) &&
+    return ((bits_[(h >> 7) & 3] >> ((h >> 1) & 63)) & 1) &&
            std::find(list_.begin(), list_.end(), h) != list_.end();
   }
 

@@ -562,8 +562,8 @@ class TextFeatures {
   }
 
   // The next part of the text, bytes of the item (they name its words); parts are cut where no
-  // token spans the cut. Counts words in
-  // capitals into `caps`, and puts the word_features ids of the part into `words`, when given.
+  // token spans the cut. Counts words in capitals into `caps`, and puts the word_features ids
+  // of the part into `words`, when given.
   void feed(std::string_view part, Capitals* caps = nullptr,
             std::vector<std::uint32_t>* words = nullptr) {
     tokenize(
