@@ -1687,9 +1687,9 @@ class FastReader {
     return true;
   }
 
-  // Base64 the GMime decoder and ours read alike: whole quartets, padding only at the end.
-  static bool plain_base64(std::string_view enc, std::size_t& decoded_size) {
-    if (base64_damaged(enc)) return false;
+  // Of undamaged base64, what the GMime decoder and ours read alike: whole quartets, padding
+  // only at the end.
+  static bool padded_base64(std::string_view enc, std::size_t& decoded_size) {
     std::size_t sig = 0, pad = 0;
     for (char c : enc) {
       if (c == '=') {
@@ -1782,34 +1782,22 @@ class FastReader {
     std::string_view bytes = p.content;
     std::size_t size = p.content.size();
     // Damaged encodings are decoded by GMime's decoder, which reads them its own way, and
-    // named with the GMime path's words.
-    auto decode_as_gmime = [&](bool base64) {
-      decoded = gmime_decoded(p.content, base64);
-      bytes = decoded;
-      size = decoded.size();
-    };
-    if (p.encoding == Encoding::base64) {
-      if (plain_base64(p.content, size)) {
-        if (body) {
-          decode_base64(p.content, decoded);
-          bytes = decoded;
-        }
-      } else if (!base64_damaged(p.content)) {
-        decode_as_gmime(true);  // unpadded
-      } else if (body && looks_like_prose(p.content)) {
-        item.defects.push_back(where() + " is marked base64 but holds plain text; read as is");
-      } else {
-        item.defects.push_back("base64 in " + where() + " was damaged");
-        decode_as_gmime(true);
-      }
-    } else if (p.encoding == Encoding::quoted_printable) {
-      if (quoted_printable_damaged(p.content)) {
-        item.defects.push_back("quoted-printable in " + where() + " has invalid escapes");
-        decode_as_gmime(false);
-      } else if (!decode_quoted_printable(p.content, body ? &decoded : nullptr, size)) {
-        decode_as_gmime(false);
-      } else if (body) {
+    // named as the GMime path names them.
+    if (p.encoding == Encoding::base64 || p.encoding == Encoding::quoted_printable) {
+      const bool base64 = p.encoding == Encoding::base64;
+      const TransferState state =
+          check_transfer_encoding(p.content, base64, body, where(), item.defects);
+      if (state == TransferState::plain_text) {
+        // read as it is
+      } else if (state == TransferState::clean &&
+                 (base64 ? padded_base64(p.content, size)
+                         : decode_quoted_printable(p.content, body ? &decoded : nullptr, size))) {
+        if (base64 && body) decode_base64(p.content, decoded);
+        if (body) bytes = decoded;
+      } else {  // damaged, or unpadded, or quoted-printable GMime may read otherwise
+        decoded = gmime_decoded(p.content, base64);
         bytes = decoded;
+        size = decoded.size();
       }
     }
 

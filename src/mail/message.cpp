@@ -25,18 +25,17 @@ namespace sk::mail {
 namespace {
 
 using detail::append_utf8;
-using detail::base64_damaged;
+using detail::check_transfer_encoding;
 using detail::clean;
 using detail::dedupe;
 using detail::html_meta_charset;
 using detail::is_valid_utf8;
 using detail::kMaxPartBytes;
-using detail::looks_like_prose;
 using detail::quote;
-using detail::quoted_printable_damaged;
 using detail::Segment;
 using detail::SegmentKind;
 using detail::to_utf8;
+using detail::TransferState;
 using detail::trim;
 using detail::unfold;
 using detail::utf8_sequence;
@@ -640,23 +639,12 @@ struct Walker {
       return false;
     }
     if (!wrapper) return false;
-    if (enc == GMIME_CONTENT_ENCODING_BASE64) {
-      std::string storage;
-      const std::string_view enc_bytes = encoded_bytes(wrapper, storage);
-      if (base64_damaged(enc_bytes)) {
-        if (body && looks_like_prose(enc_bytes)) {
-          defects.push_back(where() + " is marked base64 but holds plain text; read as is");
-          return true;
-        }
-        defects.push_back("base64 in " + where() + " was damaged");
-      }
-    } else if (enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
-      std::string storage;
-      if (quoted_printable_damaged(encoded_bytes(wrapper, storage))) {
-        defects.push_back("quoted-printable in " + where() + " has invalid escapes");
-      }
-    }
-    return false;
+    if (enc != GMIME_CONTENT_ENCODING_BASE64 && enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+      return false;
+    std::string storage;
+    return check_transfer_encoding(encoded_bytes(wrapper, storage),
+                                   enc == GMIME_CONTENT_ENCODING_BASE64, body, where(),
+                                   defects) == TransferState::plain_text;
   }
 };
 

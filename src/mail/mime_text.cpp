@@ -347,6 +347,16 @@ std::string html_meta_charset(std::string_view html) {
 
 // --- transfer encodings ------------------------------------------------------------------
 
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool is_hex(char c) {
+  return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+}
+
+namespace {
+
 bool base64_damaged(std::string_view enc) {
   static constexpr auto kAlphabet = [] {
     std::array<bool, 256> t{};
@@ -378,14 +388,6 @@ bool looks_like_prose(std::string_view enc) {
   return spaces * 20 > std::min<std::size_t>(enc.size(), 4096);
 }
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-
-bool is_hex(char c) {
-  return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-}
-
 bool quoted_printable_damaged(std::string_view enc) {
   for (std::size_t i = enc.find('='); i != std::string_view::npos; i = enc.find('=', i + 1)) {
     if (i + 2 < enc.size() && is_hex(enc[i + 1]) && is_hex(enc[i + 2])) continue;
@@ -396,6 +398,20 @@ bool quoted_printable_damaged(std::string_view enc) {
     return true;
   }
   return false;
+}
+
+}  // namespace
+
+TransferState check_transfer_encoding(std::string_view enc, bool base64, bool body,
+                                      const std::string& where, std::vector<std::string>& defects) {
+  if (base64 ? !base64_damaged(enc) : !quoted_printable_damaged(enc)) return TransferState::clean;
+  if (base64 && body && looks_like_prose(enc)) {
+    defects.push_back(where + " is marked base64 but holds plain text; read as is");
+    return TransferState::plain_text;
+  }
+  defects.push_back(base64 ? "base64 in " + where + " was damaged"
+                           : "quoted-printable in " + where + " has invalid escapes");
+  return TransferState::damaged;
 }
 
 // The decoded (transfer-encoding removed) content of a leaf part, viewed in the memory

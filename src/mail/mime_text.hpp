@@ -77,12 +77,18 @@ bool convert_exactly(std::string_view in, std::string_view charset, std::string&
 
 // --- transfer encodings ------------------------------------------------------------------
 
-bool base64_damaged(std::string_view enc);
-// Base64 lines never hold spaces; words do.
-bool looks_like_prose(std::string_view enc);
 bool is_digit(char c);
 bool is_hex(char c);
-bool quoted_printable_damaged(std::string_view enc);
+
+// What a part's base64 (`base64`) or quoted-printable content `enc` is, with the defect both
+// readers note about it, in the same words (`where`: "the body", "part 2").
+enum class TransferState {
+  clean,
+  damaged,     // decoded all the same, as GMime's decoder reads it
+  plain_text,  // a body part marked base64 that plainly holds prose: read as it is
+};
+TransferState check_transfer_encoding(std::string_view enc, bool base64, bool body,
+                                      const std::string& where, std::vector<std::string>& defects);
 
 // --- the text of a message ---------------------------------------------------------------
 
