@@ -85,7 +85,8 @@ class Sink {
   Sink(const FeatureOptions& o, std::size_t expected)
       : with_names_(o.with_names), evidence_(o.with_names ? nullptr : o.name_spam_evidence) {
     fs_.ids.resize(std::max<std::size_t>(expected, 64));
-    if (evidence_) fs_.spam_evidence.reserve(64, 2048);  // a spam names ~45
+    // A spam names ~45, nearly all of them words of the item, named only if shown.
+    if (evidence_) fs_.spam_evidence.reserve(64, 512);
     if (!seen_in_use_) {
       seen_in_use_ = true;
       seen_ = seen_bits_.data();

@@ -174,12 +174,11 @@ inline constexpr std::uint64_t kLongHash = 0x6c6f6e673e3c0000ull,  // any fixed 
 
 // Splits text into lower-cased tokens; calls fn(token, hash) for each, or fn(token, hash,
 // source) where fn takes it: the token's bytes in `text` before lower-casing (for a long run,
-// its stand-in), which outlive the call. The previous token stays readable while fn has the
-// next one (two buffers in turn). Counts words in capitals into `caps` when given.
+// its stand-in), which outlive the call (the lower-cased token does not). Counts words in
+// capitals into `caps` when given.
 template <class Fn>
 void tokenize(std::string_view text, Fn&& fn, Capitals* caps = nullptr) {
-  alignas(8) char bufs[2][32];
-  unsigned turn = 0;
+  alignas(8) char buf[32];
   const TokenBits bits(text);
   const std::size_t blocks = bits.blocks(), n = text.size();
   std::size_t b = 0;
@@ -224,8 +223,6 @@ void tokenize(std::string_view text, Fn&& fn, Capitals* caps = nullptr) {
       token = source = len > 60 ? kVeryLong : kLong;
       hash = len > 60 ? kVeryLongHash : kLongHash;
     } else {
-      char* buf = bufs[turn];
-      turn ^= 1;
       const Word w = lower_and_hash(text.data() + start, len, n - start, buf);
       if (caps) {
         if (w.cases & kOtherToken)
